@@ -1,0 +1,241 @@
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "apps/commands.h"
+#include "apps/generator_options.h"
+#include "engine/common/errors.h"
+#include "engine/common/file_io.h"
+#include "engine/exec/tsv_format.h"
+#include "engine/storage/table.h"
+#include "workloads/engine_block.h"
+
+namespace shardlab::apps {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs the merge selector in the background while rows are inserted, as ClickHouse's
+// background pool does, so a long load never reaches the too-many-parts limit.
+class BackgroundMerger {
+ public:
+  BackgroundMerger(engine::Table* table, int64_t now_s) : table_(table), now_s_(now_s), thread_([this] { loop(); }) {}
+  ~BackgroundMerger() { stop(); }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+  void poke() { wake_.notify_all(); }
+  uint64_t merges() const { return merges_; }
+
+ private:
+  void loop() {
+    try {
+      for (;;) {
+        {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (stopping_) return;
+        }
+        if (auto plan = table_->select_merge()) {
+          table_->merge(*plan, now_s_);
+          ++merges_;
+          continue;
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+      }
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
+  }
+
+  engine::Table* table_;
+  int64_t now_s_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> merges_{0};
+  std::exception_ptr failure_;
+  std::thread thread_;
+};
+
+class Progress {
+ public:
+  Progress(uint64_t total, bool enabled) : total_(total), enabled_(enabled), start_(Clock::now()) {}
+  void update(uint64_t done) {
+    if (!enabled_) return;
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double frac = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(frac * kWidth);
+    std::fprintf(stderr, "\r[%s%s] %5.1f%% %llu/%llu rows  %.2fM rows/s ", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), frac * 100, static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total_), secs > 0 ? static_cast<double>(done) / secs / 1e6 : 0.0);
+    std::fflush(stderr);
+  }
+  void done() {
+    if (enabled_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  uint64_t total_;
+  bool enabled_;
+  Clock::time_point start_;
+};
+
+// Reads TabSeparated rows in the table's column order into blocks of `batch` rows.
+class TsvReader {
+ public:
+  TsvReader(std::istream& in, std::string name, const engine::TableSchema& schema)
+      : in_(in), name_(std::move(name)), schema_(schema) {}
+
+  bool next(size_t batch, engine::Block* block) {
+    const size_t ncols = schema_.columns.size();
+    std::vector<engine::Column> parsed;
+    for (const auto& c : schema_.columns)
+      parsed.emplace_back(c.type.id == engine::TypeId::kLowCardinality ? engine::DataType(engine::TypeId::kString) : c.type);
+    std::string line, value;
+    size_t rows = 0;
+    while (rows < batch && std::getline(in_, line)) {
+      ++line_no_;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t start = 0;
+      for (size_t col = 0; col < ncols; ++col) {
+        const size_t tab = line.find('\t', start);
+        const bool last = col + 1 == ncols;
+        if ((tab == std::string::npos) != last)
+          throw InputError(fmt::format("{}:{}: expected {} tab-separated values, found {}", name_, line_no_, ncols,
+                                       std::count(line.begin(), line.end(), '\t') + 1));
+        const std::string_view field(line.data() + start, (last ? line.size() : tab) - start);
+        if (!engine::unescape_tsv(field, &value) || !engine::parse_value(value, &parsed[col]))
+          throw InputError(fmt::format("{}:{}: column {} ('{}'): expected a {} value, got '{}'", name_, line_no_,
+                                       col + 1, schema_.columns[col].name, schema_.columns[col].type.name(), field));
+        start = tab + 1;
+      }
+      ++rows;
+    }
+    if (rows == 0) return false;
+    block->names.clear();
+    block->columns.clear();
+    for (size_t col = 0; col < ncols; ++col) {
+      block->names.push_back(schema_.columns[col].name);
+      block->columns.push_back(schema_.columns[col].type.id == engine::TypeId::kLowCardinality
+                                   ? engine::string_to_low_cardinality(parsed[col])
+                                   : std::move(parsed[col]));
+    }
+    return true;
+  }
+
+ private:
+  std::istream& in_;
+  std::string name_;
+  const engine::TableSchema& schema_;
+  size_t line_no_ = 0;
+};
+
+}  // namespace
+
+void add_load_command(CLI::App& app) {
+  struct Options {
+    std::string data;
+    std::string ddl;
+    std::string tsv;
+    uint64_t rows = 0;
+    uint64_t batch_rows = 1 << 20;
+    bool ack_log = false;
+    bool no_merge = false;
+    GeneratorOptions gen;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("load", "Create the table if needed and insert generated rows (or a TSV file)");
+  cmd->add_option("--data", opts->data, "Table directory")->required();
+  cmd->add_option("--ddl", opts->ddl, "File with a CREATE TABLE statement (default: the user_behavior table)");
+  cmd->add_option("--tsv", opts->tsv, "Insert this TabSeparated file ('-' for stdin) instead of generated rows");
+  cmd->add_option("--rows", opts->rows, "Rows to generate");
+  cmd->add_option("--batch-rows", opts->batch_rows, "Rows per insert (ClickHouse's max_insert_block_size)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 26));
+  cmd->add_flag("--ack-log", opts->ack_log, "Print 'acknowledged N' on stdout after each durable insert");
+  cmd->add_flag("--no-merge", opts->no_merge, "Do not run background merges");
+  add_generator_options(cmd, &opts->gen);
+  cmd->callback([opts] {
+    const bool have_table = engine::Table::exists(opts->data);
+    std::unique_ptr<engine::Table> table;
+    engine::OpenReport report;
+    if (have_table) {
+      table = engine::Table::open(opts->data, &report, true);
+      if (!opts->ddl.empty()) {
+        const auto wanted = engine::TableSchema::from_ddl(io::read_file(opts->ddl));
+        if (wanted.ddl != table->schema().ddl)
+          throw InputError(fmt::format("--ddl {} differs from the table already in '{}'", opts->ddl, opts->data));
+      }
+    } else {
+      const std::string ddl = opts->ddl.empty() ? std::string(engine::kDefaultUserBehaviorDdl) : io::read_file(opts->ddl);
+      table = engine::Table::create(opts->data, ddl);
+    }
+    std::unique_ptr<workloads::EngineBlockSource> generated;
+    std::unique_ptr<std::ifstream> file;
+    std::unique_ptr<TsvReader> tsv;
+    if (!opts->tsv.empty()) {
+      std::istream* in = &std::cin;
+      if (opts->tsv != "-") {
+        file = std::make_unique<std::ifstream>(opts->tsv);
+        if (!*file) throw InputError("--tsv: cannot open '" + opts->tsv + "'");
+        in = file.get();
+      }
+      tsv = std::make_unique<TsvReader>(*in, opts->tsv == "-" ? "<stdin>" : opts->tsv, table->schema());
+    } else {
+      if (opts->rows == 0) throw InputError("load: give --rows N (or --tsv FILE)");
+      generated = std::make_unique<workloads::EngineBlockSource>(make_generator_config(opts->gen, opts->rows),
+                                                                  table->schema());
+    }
+    std::unique_ptr<BackgroundMerger> merger;
+    if (!opts->no_merge) merger = std::make_unique<BackgroundMerger>(
+        table.get(), std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    Progress progress(generated ? opts->rows : 0, stderr_is_tty() && generated != nullptr);
+    const auto start = Clock::now();
+    uint64_t done = 0, inserts = 0, bytes = 0;
+    engine::Block block;
+    for (;;) {
+      if (generated) {
+        if (done >= opts->rows) break;
+        generated->fill(done, std::min<uint64_t>(opts->batch_rows, opts->rows - done), &block);
+      } else if (!tsv->next(opts->batch_rows, &block)) {
+        break;
+      }
+      // Too many parts: wait as ClickHouse would, giving merges time to catch up.
+      if (const uint64_t delay = table->insert_delay_ms(table->max_parts_in_partition()); delay > 0) {
+        if (merger) merger->poke();
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      }
+      const engine::InsertResult result = table->insert(block);
+      done += result.rows;
+      bytes += result.bytes_written;
+      ++inserts;
+      if (opts->ack_log) {
+        std::printf("acknowledged %llu\n", static_cast<unsigned long long>(done));
+        std::fflush(stdout);
+      }
+      if (merger) merger->poke();
+      progress.update(done);
+    }
+    progress.done();
+    const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    if (merger) merger->stop();
+    std::fprintf(stderr, "shardlab: inserted %llu rows in %llu inserts, %.2f s (%.0f rows/s), %llu bytes written; %zu active parts, %llu background merges\n",
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(inserts), secs,
+                 secs > 0 ? static_cast<double>(done) / secs : 0.0, static_cast<unsigned long long>(bytes),
+                 table->active_parts().size(), static_cast<unsigned long long>(merger ? merger->merges() : 0));
+  });
+}
+
+}  // namespace shardlab::apps

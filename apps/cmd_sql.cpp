@@ -1,0 +1,50 @@
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "apps/commands.h"
+#include "engine/common/errors.h"
+#include "engine/exec/query.h"
+#include "engine/exec/tsv_format.h"
+#include "engine/storage/table.h"
+
+namespace shardlab::apps {
+
+void add_sql_command(CLI::App& app) {
+  struct Options {
+    std::string data;
+    std::string sql;
+    std::string profile;
+    unsigned threads = 0;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("sql", "Run a SELECT on a table and print TabSeparated rows");
+  cmd->add_option("--data", opts->data, "Table directory")->required();
+  cmd->add_option("query", opts->sql, "The SELECT statement")->required();
+  cmd->add_option("--profile", opts->profile,
+                  "Write the work profile as JSON to this file ('-' for stderr)");
+  cmd->add_option("--threads", opts->threads, "Threads (default: one per core)");
+  cmd->callback([opts] {
+    engine::OpenReport report;
+    auto table = engine::Table::open(opts->data, &report, /*writable=*/false);
+    for (const auto& broken : report.broken) std::fprintf(stderr, "shardlab: warning: skipping damaged part: %s\n", broken.c_str());
+    auto query = engine::Query::prepare(table->schema(), opts->sql);
+    const unsigned threads = opts->threads > 0 ? opts->threads : std::max(1u, std::thread::hardware_concurrency());
+    const engine::QueryResult result = query->run(table->active_parts(), threads);
+    std::string out;
+    engine::append_tsv(result.columns, &out);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (!opts->profile.empty()) {
+      const std::string json = result.profile.to_json().dump(2) + "\n";
+      if (opts->profile == "-") {
+        std::fwrite(json.data(), 1, json.size(), stderr);
+      } else {
+        std::ofstream file(opts->profile);
+        file << json;
+        if (!file) throw RuntimeError("cannot write profile to '" + opts->profile + "'");
+      }
+    }
+  });
+}
+
+}  // namespace shardlab::apps

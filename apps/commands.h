@@ -1,0 +1,17 @@
+// The shardlab sub-commands. Each registers its options on the CLI and runs when chosen;
+// errors propagate as exceptions that main() turns into exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace shardlab::apps {
+
+void add_gen_command(CLI::App& app);
+void add_load_command(CLI::App& app);
+void add_sql_command(CLI::App& app);
+void add_storage_commands(CLI::App& app);  // optimize, verify, parts
+
+// True when stderr is a terminal: progress bars only then.
+bool stderr_is_tty();
+
+}  // namespace shardlab::apps

@@ -1,0 +1,38 @@
+// shardlab: a ClickHouse-style cluster simulator with an embedded MergeTree engine.
+// Exit codes: 0 ok, 1 runtime or corruption error, 2 usage or input error.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "engine/common/errors.h"
+
+namespace shardlab::apps {
+bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
+}  // namespace shardlab::apps
+
+int main(int argc, char** argv) {
+  CLI::App app{"shardlab: simulate and benchmark ClickHouse-style clusters on an embedded MergeTree engine"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every sub-command");
+  shardlab::apps::add_gen_command(app);
+  shardlab::apps::add_load_command(app);
+  shardlab::apps::add_sql_command(app);
+  shardlab::apps::add_storage_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const shardlab::InputError& e) {
+    std::fprintf(stderr, "shardlab: %s\n", e.what());
+    return 2;
+  } catch (const shardlab::CorruptionError& e) {
+    std::fprintf(stderr, "shardlab: corruption: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "shardlab: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,151 @@
+#include "engine/common/file_io.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/common/errors.h"
+
+namespace shardlab::io {
+namespace {
+
+constexpr size_t kWriteBufferBytes = 1 << 20;
+
+[[noreturn]] void fail(const std::string& what, const fs::path& path) {
+  throw RuntimeError(fmt::format("{} '{}': {}", what, path.string(), std::strerror(errno)));
+}
+
+}  // namespace
+
+WritableFile::WritableFile(fs::path path) : path_(std::move(path)), hash_(XXH64_createState()) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("cannot create", path_);
+  XXH64_reset(hash_, 0);
+  buffer_.reserve(kWriteBufferBytes);
+}
+
+WritableFile::~WritableFile() {
+  if (fd_ >= 0) ::close(fd_);
+  XXH64_freeState(hash_);
+}
+
+void WritableFile::append(const void* data, size_t bytes) {
+  XXH64_update(hash_, data, bytes);
+  size_ += bytes;
+  if (buffer_.size() + bytes > kWriteBufferBytes) flush_buffer();
+  if (bytes >= kWriteBufferBytes) {
+    const char* p = static_cast<const char*>(data);
+    while (bytes > 0) {
+      const ssize_t n = ::write(fd_, p, bytes);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail("cannot write", path_);
+      }
+      p += n;
+      bytes -= static_cast<size_t>(n);
+    }
+    return;
+  }
+  buffer_.append(static_cast<const char*>(data), bytes);
+}
+
+void WritableFile::flush_buffer() {
+  const char* p = buffer_.data();
+  size_t left = buffer_.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write", path_);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  buffer_.clear();
+}
+
+void WritableFile::finish() {
+  flush_buffer();
+  if (::fsync(fd_) != 0) fail("cannot fsync", path_);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    fail("cannot close", path_);
+  }
+  fd_ = -1;
+}
+
+MappedFile::MappedFile(const fs::path& path) : path_(path.string()) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open", path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    fail("cannot stat", path);
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      fail("cannot map", path);
+    }
+    data_ = static_cast<const char*>(p);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
+std::string read_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open", path);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      fail("cannot read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+void write_file_durable(const fs::path& path, std::string_view content) {
+  WritableFile file(path);
+  file.append(content);
+  file.finish();
+}
+
+void sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open directory", dir);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("cannot fsync directory", dir);
+  }
+  ::close(fd);
+}
+
+void rename_durable(const fs::path& from, const fs::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename to " + to.string() + " from", from);
+  sync_directory(to.parent_path());
+}
+
+uint64_t file_checksum(const fs::path& path, uint64_t* size_out) {
+  MappedFile file(path);
+  *size_out = file.size();
+  return XXH64(file.data(), file.size(), 0);
+}
+
+}  // namespace shardlab::io

@@ -1,0 +1,69 @@
+// All file I/O of the engine goes through this module: buffered appends with a running
+// checksum, durable syncs, read-only mappings, and whole small files. Errors become
+// RuntimeError (I/O) or CorruptionError (content), always naming the path.
+#pragma once
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace shardlab::io {
+
+namespace fs = std::filesystem;
+
+// An append-only file that tracks its size and XXH64 of everything written.
+class WritableFile {
+ public:
+  explicit WritableFile(fs::path path);
+  ~WritableFile();
+  WritableFile(const WritableFile&) = delete;
+  WritableFile& operator=(const WritableFile&) = delete;
+
+  void append(const void* data, size_t bytes);
+  void append(std::string_view text) { append(text.data(), text.size()); }
+  uint64_t size() const { return size_; }
+  uint64_t checksum() const { return XXH64_digest(hash_); }
+  // Flushes, fsyncs and closes. REQUIRES: called once before destruction for a durable file.
+  void finish();
+  const fs::path& path() const { return path_; }
+
+ private:
+  void flush_buffer();
+
+  fs::path path_;
+  int fd_ = -1;
+  std::string buffer_;
+  uint64_t size_ = 0;
+  XXH64_state_t* hash_;
+};
+
+// A read-only mapping of a whole file. Empty files map to an empty view.
+class MappedFile {
+ public:
+  explicit MappedFile(const fs::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const char* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  const char* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+std::string read_file(const fs::path& path);
+// Writes the file and fsyncs it (not its directory).
+void write_file_durable(const fs::path& path, std::string_view content);
+void sync_directory(const fs::path& dir);
+// rename(2) then fsync of the destination's parent directory: after it returns, the new name
+// survives a power loss.
+void rename_durable(const fs::path& from, const fs::path& to);
+uint64_t file_checksum(const fs::path& path, uint64_t* size_out);
+
+}  // namespace shardlab::io

@@ -1,0 +1,434 @@
+#define XXH_INLINE_ALL
+#include "engine/exec/aggregator.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "engine/common/errors.h"
+
+namespace shardlab::engine {
+namespace {
+
+template <typename T>
+uint64_t encode_order(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    return (bits >> 63) ? ~bits : (bits | (uint64_t{1} << 63));
+  } else if constexpr (std::is_signed_v<T>) {
+    return static_cast<uint64_t>(static_cast<int64_t>(v)) ^ (uint64_t{1} << 63);
+  } else {
+    return static_cast<uint64_t>(v);
+  }
+}
+
+template <typename T>
+T decode_order(uint64_t bits) {
+  if constexpr (std::is_floating_point_v<T>) {
+    bits = (bits >> 63) ? (bits & ~(uint64_t{1} << 63)) : ~bits;
+    T v;
+    std::memcpy(&v, &bits, 8);
+    return v;
+  } else if constexpr (std::is_signed_v<T>) {
+    return static_cast<T>(static_cast<int64_t>(bits ^ (uint64_t{1} << 63)));
+  } else {
+    return static_cast<T>(bits);
+  }
+}
+
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDULL;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+struct StringPool {
+  std::unordered_map<std::string, uint32_t> ids;
+  std::vector<const std::string*> values;
+  uint32_t id(std::string_view s) {
+    auto it = ids.find(std::string(s));
+    if (it != ids.end()) return it->second;
+    const auto id = static_cast<uint32_t>(values.size());
+    auto [pos, inserted] = ids.emplace(std::string(s), id);
+    values.push_back(&pos->first);
+    return id;
+  }
+};
+
+struct AggState {
+  PodVector<uint64_t> count;
+  PodVector<uint64_t> bits;  // integer sums (wrapping) or min/max order bits
+  PodVector<double> sum_f;
+  PodVector<uint8_t> has;
+  std::vector<std::string> strings;
+  std::vector<std::unordered_set<uint64_t>> sets;
+};
+
+uint64_t value_bits(const Column& c, size_t row) {
+  uint64_t out = 0;
+  visit_fixed(c.type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T v = c.values<T>()[row];
+    if constexpr (std::is_floating_point_v<T>) {
+      std::memcpy(&out, &v, 8);
+    } else {
+      out = static_cast<uint64_t>(static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(v));
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+DataType aggregate_result_type(AggregateKind kind, DataType arg) {
+  switch (kind) {
+    case AggregateKind::kCount:
+    case AggregateKind::kUniqExact: return TypeId::kUInt64;
+    case AggregateKind::kAvg: return TypeId::kFloat64;
+    case AggregateKind::kSum:
+      return arg.is_float() ? TypeId::kFloat64 : arg.is_signed() ? TypeId::kInt64 : TypeId::kUInt64;
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+      return arg.id == TypeId::kLowCardinality ? DataType(TypeId::kString) : arg;
+  }
+  return TypeId::kUInt64;
+}
+
+struct Aggregator::State {
+  std::vector<DataType> key_types;
+  std::vector<size_t> key_offsets;
+  size_t key_width = 0;
+  std::vector<StringPool> pools;
+  PodVector<uint8_t> keys;  // groups x key_width
+  std::vector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
+  size_t groups = 0;
+  std::vector<AggregateSpec> specs;
+  std::vector<AggState> aggs;
+  // LowCardinality key columns: dictionary -> pooled ids, cached across blocks of one part.
+  std::vector<std::shared_ptr<const Dictionary>> cached_dict;
+  std::vector<std::vector<uint32_t>> cached_ids;
+  PodVector<uint8_t> scratch;
+  PodVector<uint32_t> group_ids;
+
+  uint64_t hash(const uint8_t* key) const {
+    if (key_width <= 8) {
+      uint64_t v = 0;
+      std::memcpy(&v, key, key_width);
+      return mix64(v);
+    }
+    return XXH3_64bits(key, key_width);
+  }
+
+  void grow() {
+    const size_t capacity = slots.empty() ? 1024 : slots.size() * 2;
+    std::vector<uint32_t> fresh(capacity, 0);
+    const size_t mask = capacity - 1;
+    for (size_t g = 0; g < groups; ++g) {
+      size_t at = hash(keys.data() + g * key_width) & mask;
+      while (fresh[at] != 0) at = (at + 1) & mask;
+      fresh[at] = static_cast<uint32_t>(g + 1);
+    }
+    slots.swap(fresh);
+  }
+
+  uint32_t find_or_insert(const uint8_t* key) {
+    if ((groups + 1) * 2 > slots.size()) grow();
+    const size_t mask = slots.size() - 1;
+    size_t at = hash(key) & mask;
+    for (;;) {
+      const uint32_t slot = slots[at];
+      if (slot == 0) break;
+      if (std::memcmp(keys.data() + (slot - 1) * key_width, key, key_width) == 0) return slot - 1;
+      at = (at + 1) & mask;
+    }
+    const auto g = static_cast<uint32_t>(groups++);
+    slots[at] = g + 1;
+    keys.insert(keys.end(), key, key + key_width);
+    add_group();
+    return g;
+  }
+
+  void add_group() {
+    for (size_t a = 0; a < specs.size(); ++a) {
+      AggState& s = aggs[a];
+      switch (specs[a].kind) {
+        case AggregateKind::kCount: s.count.push_back(0); break;
+        case AggregateKind::kSum:
+        case AggregateKind::kAvg:
+          s.count.push_back(0);
+          s.bits.push_back(0);
+          s.sum_f.push_back(0);
+          break;
+        case AggregateKind::kMin:
+        case AggregateKind::kMax:
+          s.has.push_back(0);
+          if (specs[a].arg->type.is_string_like()) {
+            s.strings.emplace_back();
+          } else {
+            s.bits.push_back(0);
+          }
+          break;
+        case AggregateKind::kUniqExact: s.sets.emplace_back(); break;
+      }
+    }
+  }
+
+  void update(size_t a, const Column* arg, size_t rows) {
+    AggState& s = aggs[a];
+    const AggregateSpec& spec = specs[a];
+    const uint32_t* gid = group_ids.data();
+    switch (spec.kind) {
+      case AggregateKind::kCount:
+        for (size_t row = 0; row < rows; ++row) ++s.count[gid[row]];
+        return;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        for (size_t row = 0; row < rows; ++row) ++s.count[gid[row]];
+        visit_fixed(arg->type, [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T* v = arg->values<T>();
+          if constexpr (std::is_floating_point_v<T>) {
+            for (size_t row = 0; row < rows; ++row) s.sum_f[gid[row]] += v[row];
+          } else {
+            using W = std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>;
+            for (size_t row = 0; row < rows; ++row) s.bits[gid[row]] += static_cast<uint64_t>(static_cast<W>(v[row]));
+          }
+        });
+        return;
+      case AggregateKind::kMin:
+      case AggregateKind::kMax: {
+        const bool is_min = spec.kind == AggregateKind::kMin;
+        if (arg->type.is_string_like()) {
+          for (size_t row = 0; row < rows; ++row) {
+            const uint32_t g = gid[row];
+            const std::string_view v = arg->string_at(row);
+            if (!s.has[g] || (is_min ? v < s.strings[g] : v > s.strings[g])) {
+              s.strings[g].assign(v);
+              s.has[g] = 1;
+            }
+          }
+          return;
+        }
+        visit_fixed(arg->type, [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T* v = arg->values<T>();
+          for (size_t row = 0; row < rows; ++row) {
+            const uint32_t g = gid[row];
+            const uint64_t b = encode_order(v[row]);
+            if (!s.has[g] || (is_min ? b < s.bits[g] : b > s.bits[g])) {
+              s.bits[g] = b;
+              s.has[g] = 1;
+            }
+          }
+        });
+        return;
+      }
+      case AggregateKind::kUniqExact:
+        if (arg->type.id == TypeId::kLowCardinality) {
+          std::vector<uint64_t> table(arg->dict->size());
+          for (uint32_t code = 0; code < table.size(); ++code) {
+            const auto v = arg->dict->value(code);
+            table[code] = XXH3_64bits(v.data(), v.size());
+          }
+          const uint32_t* codes = arg->values<uint32_t>();
+          for (size_t row = 0; row < rows; ++row) s.sets[gid[row]].insert(table[codes[row]]);
+        } else if (arg->type.id == TypeId::kString) {
+          for (size_t row = 0; row < rows; ++row) {
+            const auto v = arg->string_at(row);
+            s.sets[gid[row]].insert(XXH3_64bits(v.data(), v.size()));
+          }
+        } else {
+          for (size_t row = 0; row < rows; ++row) s.sets[gid[row]].insert(value_bits(*arg, row));
+        }
+        return;
+    }
+  }
+
+  void merge_group(size_t a, uint32_t g, const AggState& o, size_t og) {
+    AggState& s = aggs[a];
+    switch (specs[a].kind) {
+      case AggregateKind::kCount: s.count[g] += o.count[og]; return;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        s.count[g] += o.count[og];
+        s.bits[g] += o.bits[og];
+        s.sum_f[g] += o.sum_f[og];
+        return;
+      case AggregateKind::kMin:
+      case AggregateKind::kMax: {
+        if (!o.has[og]) return;
+        const bool is_min = specs[a].kind == AggregateKind::kMin;
+        if (specs[a].arg->type.is_string_like()) {
+          if (!s.has[g] || (is_min ? o.strings[og] < s.strings[g] : o.strings[og] > s.strings[g])) s.strings[g] = o.strings[og];
+        } else if (!s.has[g] || (is_min ? o.bits[og] < s.bits[g] : o.bits[og] > s.bits[g])) {
+          s.bits[g] = o.bits[og];
+        }
+        s.has[g] = 1;
+        return;
+      }
+      case AggregateKind::kUniqExact: s.sets[g].insert(o.sets[og].begin(), o.sets[og].end()); return;
+    }
+  }
+};
+
+Aggregator::Aggregator(std::vector<DataType> key_types, std::vector<AggregateSpec> aggregates)
+    : state_(std::make_unique<State>()) {
+  State& st = *state_;
+  st.key_types = std::move(key_types);
+  for (DataType t : st.key_types) {
+    st.key_offsets.push_back(st.key_width);
+    st.key_width += t.is_string_like() ? 4 : t.width();
+  }
+  st.pools.resize(st.key_types.size());
+  st.cached_dict.resize(st.key_types.size());
+  st.cached_ids.resize(st.key_types.size());
+  st.specs = std::move(aggregates);
+  st.aggs.resize(st.specs.size());
+  if (st.key_types.empty()) st.find_or_insert(nullptr);
+}
+
+Aggregator::~Aggregator() = default;
+Aggregator::Aggregator(Aggregator&&) noexcept = default;
+Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
+
+size_t Aggregator::groups() const { return state_->groups; }
+
+void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args, size_t rows) {
+  State& st = *state_;
+  st.group_ids.resize(rows);
+  if (st.key_types.empty()) {
+    std::fill(st.group_ids.begin(), st.group_ids.end(), 0);
+  } else {
+    const size_t width = st.key_width;
+    st.scratch.resize(rows * width);
+    uint8_t* scratch = st.scratch.data();
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const Column& c = *keys[k];
+      const size_t off = st.key_offsets[k];
+      if (c.type.id == TypeId::kLowCardinality) {
+        if (st.cached_dict[k] != c.dict) {
+          st.cached_dict[k] = c.dict;
+          st.cached_ids[k].resize(c.dict->size());
+          for (uint32_t code = 0; code < c.dict->size(); ++code) st.cached_ids[k][code] = st.pools[k].id(c.dict->value(code));
+        }
+        const uint32_t* codes = c.values<uint32_t>();
+        const uint32_t* ids = st.cached_ids[k].data();
+        for (size_t row = 0; row < rows; ++row) std::memcpy(scratch + row * width + off, &ids[codes[row]], 4);
+      } else if (c.type.id == TypeId::kString) {
+        for (size_t row = 0; row < rows; ++row) {
+          const uint32_t id = st.pools[k].id(c.string_at(row));
+          std::memcpy(scratch + row * width + off, &id, 4);
+        }
+      } else {
+        const size_t w = c.type.width();
+        const uint8_t* src = c.data.data();
+        if (w == width) {
+          std::memcpy(scratch, src, rows * w);
+        } else {
+          for (size_t row = 0; row < rows; ++row) std::memcpy(scratch + row * width + off, src + row * w, w);
+        }
+      }
+    }
+    for (size_t row = 0; row < rows; ++row) st.group_ids[row] = st.find_or_insert(scratch + row * width);
+  }
+  for (size_t a = 0; a < st.specs.size(); ++a) st.update(a, args[a], rows);
+}
+
+void Aggregator::merge(const Aggregator& other) {
+  State& st = *state_;
+  const State& os = *other.state_;
+  PodVector<uint8_t> key(st.key_width);
+  for (size_t og = 0; og < os.groups; ++og) {
+    if (st.key_width > 0) std::memcpy(key.data(), os.keys.data() + og * os.key_width, st.key_width);
+    for (size_t k = 0; k < st.key_types.size(); ++k) {
+      if (!st.key_types[k].is_string_like()) continue;
+      uint32_t id;
+      std::memcpy(&id, key.data() + st.key_offsets[k], 4);
+      id = st.pools[k].id(*os.pools[k].values[id]);
+      std::memcpy(key.data() + st.key_offsets[k], &id, 4);
+    }
+    const uint32_t g = st.key_types.empty() ? 0 : st.find_or_insert(key.data());
+    for (size_t a = 0; a < st.specs.size(); ++a) st.merge_group(a, g, os.aggs[a], og);
+  }
+}
+
+std::vector<Column> Aggregator::finish() const {
+  const State& st = *state_;
+  std::vector<Column> out;
+  for (size_t k = 0; k < st.key_types.size(); ++k) {
+    const DataType t = st.key_types[k];
+    if (t.is_string_like()) {
+      Column c(TypeId::kString);
+      for (size_t g = 0; g < st.groups; ++g) {
+        uint32_t id;
+        std::memcpy(&id, st.keys.data() + g * st.key_width + st.key_offsets[k], 4);
+        c.push_string(*st.pools[k].values[id]);
+      }
+      out.push_back(std::move(c));
+    } else {
+      Column c(t);
+      c.resize_fixed(st.groups);
+      const size_t w = t.width();
+      for (size_t g = 0; g < st.groups; ++g)
+        std::memcpy(c.data.data() + g * w, st.keys.data() + g * st.key_width + st.key_offsets[k], w);
+      out.push_back(std::move(c));
+    }
+  }
+  for (size_t a = 0; a < st.specs.size(); ++a) {
+    const AggregateSpec& spec = st.specs[a];
+    const AggState& s = st.aggs[a];
+    Column c(spec.result_type);
+    const size_t n = st.groups;
+    switch (spec.kind) {
+      case AggregateKind::kCount:
+        c.resize_fixed(n);
+        std::memcpy(c.data.data(), s.count.data(), n * 8);
+        break;
+      case AggregateKind::kUniqExact:
+        c.resize_fixed(n);
+        for (size_t g = 0; g < n; ++g) c.values<uint64_t>()[g] = s.sets[g].size();
+        break;
+      case AggregateKind::kSum:
+        c.resize_fixed(n);
+        if (spec.result_type.is_float()) {
+          std::memcpy(c.data.data(), s.sum_f.data(), n * 8);
+        } else {
+          std::memcpy(c.data.data(), s.bits.data(), n * 8);
+        }
+        break;
+      case AggregateKind::kAvg: {
+        c.resize_fixed(n);
+        const DataType at = spec.arg->type;
+        for (size_t g = 0; g < n; ++g) {
+          double sum = at.is_float() ? s.sum_f[g]
+                       : at.is_signed() ? static_cast<double>(static_cast<int64_t>(s.bits[g]))
+                                        : static_cast<double>(s.bits[g]);
+          c.values<double>()[g] = sum / static_cast<double>(s.count[g]);
+        }
+        break;
+      }
+      case AggregateKind::kMin:
+      case AggregateKind::kMax:
+        if (spec.result_type.id == TypeId::kString) {
+          for (size_t g = 0; g < n; ++g) c.push_string(s.strings[g]);
+        } else {
+          c.resize_fixed(n);
+          visit_fixed(spec.result_type, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            for (size_t g = 0; g < n; ++g) c.values<T>()[g] = s.has[g] ? decode_order<T>(s.bits[g]) : T{};
+          });
+        }
+        break;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace shardlab::engine

@@ -1,0 +1,55 @@
+// Hash aggregation with mergeable partial states.
+//
+// Group keys are encoded into fixed-width byte strings: numbers and dates by their bytes,
+// strings by an id from a per-aggregator string pool, so even multi-column keys hash and
+// compare as short byte strings. LowCardinality keys are pooled once per dictionary entry,
+// not per row. Partial aggregators (one per part or thread, later one per shard) merge into
+// one; merge() translates pooled ids, so partials never share mutable state.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/exec/expression.h"
+#include "engine/types/column.h"
+
+namespace shardlab::engine {
+
+enum class AggregateKind : uint8_t { kCount, kSum, kAvg, kMin, kMax, kUniqExact };
+
+struct AggregateSpec {
+  AggregateKind kind = AggregateKind::kCount;
+  ExprNodePtr arg;  // null for count()
+  DataType result_type;
+  std::string text;
+};
+
+// The type an aggregate returns, as ClickHouse types it.
+DataType aggregate_result_type(AggregateKind kind, DataType arg);
+
+class Aggregator {
+ public:
+  Aggregator(std::vector<DataType> key_types, std::vector<AggregateSpec> aggregates);
+  ~Aggregator();
+  Aggregator(Aggregator&&) noexcept;
+  Aggregator& operator=(Aggregator&&) noexcept;
+
+  // Adds `rows` rows: keys[k] and args[a] are the evaluated key and argument columns (args[a]
+  // is unused for count()).
+  void add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args, size_t rows);
+  void merge(const Aggregator& other);
+  size_t groups() const;
+  // Key columns then aggregate columns, one row per group, in first-seen order. A query with
+  // no GROUP BY has exactly one group even without input rows, as in ClickHouse.
+  std::vector<Column> finish() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace shardlab::engine

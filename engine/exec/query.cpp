@@ -1,0 +1,501 @@
+#include "engine/exec/query.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <numeric>
+#include <thread>
+
+#include "engine/common/errors.h"
+#include "engine/exec/key_condition.h"
+#include "engine/sql/parser.h"
+#include "engine/storage/column_reader.h"
+
+namespace shardlab::engine {
+namespace {
+
+constexpr size_t kChunkGranules = 8;
+
+void collect_inputs(const ExprNode& node, std::vector<size_t>* out) {
+  if (node.kind == ExprNode::Kind::kInput &&
+      std::find(out->begin(), out->end(), node.input) == out->end())
+    out->push_back(node.input);
+  for (const auto& arg : node.args) collect_inputs(*arg, out);
+}
+
+void split_conjuncts(const ExprPtr& e, std::vector<ExprPtr>* out) {
+  if (e->kind == ExprKind::kFunction && e->name == "and") {
+    for (const auto& arg : e->args) split_conjuncts(arg, out);
+  } else {
+    out->push_back(e);
+  }
+}
+
+ExprPtr clone_without_alias(const ExprPtr& e) {
+  auto copy = std::make_shared<Expr>(*e);
+  copy->alias.clear();
+  return copy;
+}
+
+// Sorts rows by the ORDER BY columns; returns the first `keep` row numbers in order.
+std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys, const std::vector<bool>& desc,
+                                size_t rows, size_t keep) {
+  std::vector<uint32_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  auto less = [&](uint32_t a, uint32_t b) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const Column& c = *keys[k];
+      int cmp = 0;
+      if (c.type.is_string_like()) {
+        const auto x = c.string_at(a), y = c.string_at(b);
+        cmp = x < y ? -1 : (y < x ? 1 : 0);
+      } else {
+        visit_fixed(c.type, [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T x = c.values<T>()[a], y = c.values<T>()[b];
+          cmp = x < y ? -1 : (y < x ? 1 : 0);
+        });
+      }
+      if (cmp != 0) return desc[k] ? cmp > 0 : cmp < 0;
+    }
+    return a < b;
+  };
+  keep = std::min(keep, rows);
+  if (keep < rows) {
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), less);
+    order.resize(keep);
+  } else {
+    std::sort(order.begin(), order.end(), less);
+  }
+  return order;
+}
+
+}  // namespace
+
+struct Query::Plan {
+  const TableSchema* schema = nullptr;
+  std::string sql;
+  std::vector<ColumnInfo> table_inputs;
+  std::vector<ExprNodePtr> conjuncts;
+  std::vector<std::vector<size_t>> conjunct_columns;
+  std::vector<size_t> conjunct_order;
+  std::unique_ptr<KeyCondition> key_condition;
+  bool aggregate = false;
+  std::vector<ExprNodePtr> group_keys;
+  std::vector<AggregateSpec> aggregates;
+  std::vector<ColumnInfo> post_inputs;
+  std::vector<ExprNodePtr> select;
+  std::vector<std::string> names;
+  std::vector<ExprNodePtr> order;
+  std::vector<bool> desc;
+  ExprNodePtr having;
+  std::optional<uint64_t> limit;
+  uint64_t offset = 0;
+  std::vector<size_t> output_columns;  // table columns the output stage reads
+  std::string fingerprint;
+
+  [[noreturn]] void fail(size_t pos, const std::string& message) const {
+    throw InputError(format_sql_error(sql, pos, message));
+  }
+  uint64_t row_budget() const { return limit ? *limit + offset : UINT64_MAX; }
+};
+
+Query::Query() : plan_(std::make_unique<Plan>()) {}
+Query::~Query() = default;
+const std::string& Query::fingerprint() const { return plan_->fingerprint; }
+bool Query::is_aggregate() const { return plan_->aggregate; }
+
+std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_view sql) {
+  std::unique_ptr<Query> query(new Query());
+  Plan& p = *query->plan_;
+  p.schema = &schema;
+  p.sql = std::string(sql);
+  SelectQuery ast = parse_select(p.sql);
+  if (ast.table != schema.name)
+    p.fail(ast.table_pos, fmt::format("unknown table '{}'; this data directory holds table '{}'", ast.table, schema.name));
+  for (const auto& c : schema.columns) p.table_inputs.push_back({c.name, c.type});
+
+  // SELECT * expands to every column.
+  std::vector<ExprPtr> select;
+  for (const ExprPtr& item : ast.select) {
+    if (item->kind == ExprKind::kStar) {
+      for (const auto& c : schema.columns) {
+        auto col = std::make_shared<Expr>();
+        col->kind = ExprKind::kColumn;
+        col->name = c.name;
+        col->pos = item->pos;
+        select.push_back(col);
+      }
+    } else {
+      select.push_back(item);
+    }
+  }
+
+  // Aliases may be used anywhere, as in ClickHouse; an alias wins over a column of that name.
+  std::map<std::string, ExprPtr> aliases;
+  for (const ExprPtr& item : select)
+    if (!item->alias.empty()) aliases[item->alias] = item;
+  std::function<ExprPtr(const ExprPtr&, int)> substitute = [&](const ExprPtr& e, int depth) -> ExprPtr {
+    if (depth > 32) p.fail(e->pos, "aliases refer to each other in a cycle");
+    if (e->kind == ExprKind::kColumn) {
+      auto it = aliases.find(e->name);
+      if (it != aliases.end() && !(it->second->kind == ExprKind::kColumn && it->second->name == e->name))
+        return substitute(clone_without_alias(it->second), depth + 1);
+      return e;
+    }
+    if (e->args.empty()) return e;
+    auto copy = std::make_shared<Expr>(*e);
+    for (auto& arg : copy->args) arg = substitute(arg, depth + 1);
+    return copy;
+  };
+  std::vector<ExprPtr> select_exprs;
+  for (const ExprPtr& item : select) {
+    ExprPtr e = item->kind == ExprKind::kColumn ? item : substitute(clone_without_alias(item), 0);
+    p.names.push_back(item->alias.empty() ? item->to_string() : item->alias);
+    select_exprs.push_back(e);
+  }
+  auto sub = [&](const ExprPtr& e) { return e ? substitute(e, 0) : e; };
+  ExprPtr where = sub(ast.where), prewhere = sub(ast.prewhere), having = sub(ast.having);
+  std::vector<ExprPtr> group_by;
+  for (const auto& g : ast.group_by) group_by.push_back(sub(g));
+  std::vector<ExprPtr> order_exprs;
+  for (const auto& o : ast.order_by) {
+    order_exprs.push_back(sub(o.expr));
+    p.desc.push_back(o.descending);
+  }
+  p.limit = ast.limit;
+  p.offset = ast.offset;
+
+  // Aggregate calls in the SELECT list, HAVING and ORDER BY.
+  std::vector<ExprPtr> aggregate_calls;
+  std::function<void(const ExprPtr&, bool)> find_aggregates = [&](const ExprPtr& e, bool inside) {
+    if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name)) {
+      if (inside) p.fail(e->pos, fmt::format("aggregate function {} is inside another aggregate function", e->to_string()));
+      const std::string text = e->to_string();
+      if (std::none_of(aggregate_calls.begin(), aggregate_calls.end(), [&](const ExprPtr& a) { return a->to_string() == text; }))
+        aggregate_calls.push_back(e);
+      for (const auto& arg : e->args) find_aggregates(arg, true);
+      return;
+    }
+    for (const auto& arg : e->args) find_aggregates(arg, inside);
+  };
+  for (const auto& e : select_exprs) find_aggregates(e, false);
+  if (having) find_aggregates(having, false);
+  for (const auto& e : order_exprs) find_aggregates(e, false);
+  std::function<void(const ExprPtr&, const char*)> forbid = [&](const ExprPtr& e, const char* where_text) {
+    if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name))
+      p.fail(e->pos, fmt::format("aggregate function {} is not allowed in {}", e->to_string(), where_text));
+    for (const auto& arg : e->args) forbid(arg, where_text);
+  };
+  if (where) forbid(where, "WHERE");
+  if (prewhere) forbid(prewhere, "PREWHERE");
+  for (const auto& g : group_by) forbid(g, "GROUP BY");
+
+  p.aggregate = !group_by.empty() || !aggregate_calls.empty();
+  if (having && !p.aggregate) p.fail(having->pos, "HAVING needs GROUP BY or an aggregate function");
+
+  // Filter conjuncts, over the table's columns.
+  std::vector<ExprPtr> conjunct_exprs;
+  if (prewhere) split_conjuncts(prewhere, &conjunct_exprs);
+  if (where) split_conjuncts(where, &conjunct_exprs);
+  for (const ExprPtr& e : conjunct_exprs) {
+    ExprNodePtr node = analyze_expression(*e, p.table_inputs, p.sql);
+    if (!node->type.is_numeric() || node->type.is_float())
+      p.fail(e->pos, fmt::format("expected a condition (a number treated as true/false), got {} '{}'",
+                                 node->type.name(), e->to_string()));
+    p.conjuncts.push_back(node);
+    std::vector<size_t> cols;
+    collect_inputs(*node, &cols);
+    p.conjunct_columns.push_back(cols);
+  }
+  // Cheapest conjuncts first: the ones reading the narrowest columns discard rows before the
+  // wide columns are decompressed.
+  auto cost = [&](size_t c) {
+    size_t bytes = 0;
+    for (size_t col : p.conjunct_columns[c]) {
+      const DataType t = schema.columns[col].type;
+      bytes += t.id == TypeId::kLowCardinality ? 1 : t.id == TypeId::kString ? 16 : t.width();
+    }
+    return bytes;
+  };
+  p.conjunct_order.resize(p.conjuncts.size());
+  std::iota(p.conjunct_order.begin(), p.conjunct_order.end(), 0);
+  std::stable_sort(p.conjunct_order.begin(), p.conjunct_order.end(), [&](size_t a, size_t b) { return cost(a) < cost(b); });
+  p.key_condition = std::make_unique<KeyCondition>(schema, p.conjuncts);
+
+  std::string fp = "table:" + schema.name;
+  for (const auto& c : p.conjuncts) fp += "|where:" + c->text;
+  if (p.aggregate) {
+    for (const ExprPtr& g : group_by) {
+      p.group_keys.push_back(analyze_expression(*g, p.table_inputs, p.sql));
+      const DataType t = p.group_keys.back()->type;
+      p.post_inputs.push_back({g->to_string(), t.id == TypeId::kLowCardinality ? DataType(TypeId::kString) : t});
+      collect_inputs(*p.group_keys.back(), &p.output_columns);
+      fp += "|key:" + p.group_keys.back()->text;
+    }
+    for (const ExprPtr& call : aggregate_calls) {
+      AggregateSpec spec;
+      spec.text = call->to_string();
+      std::string name = call->name;
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      const size_t nargs = call->args.size();
+      if (name == "count") {
+        spec.kind = call->distinct ? AggregateKind::kUniqExact : AggregateKind::kCount;
+        if (nargs > 1) p.fail(call->pos, "count expects at most one argument");
+        if (call->distinct && nargs != 1) p.fail(call->pos, "count(DISTINCT x) expects one argument");
+      } else {
+        if (call->distinct) p.fail(call->pos, "DISTINCT is only supported in count(DISTINCT x)");
+        if (nargs != 1) p.fail(call->pos, fmt::format("{} expects one argument, got {}", call->name, nargs));
+        spec.kind = name == "sum" ? AggregateKind::kSum : name == "avg" ? AggregateKind::kAvg
+                    : name == "min" ? AggregateKind::kMin : name == "max" ? AggregateKind::kMax
+                                                          : AggregateKind::kUniqExact;
+      }
+      DataType arg_type = TypeId::kUInt64;
+      if (nargs == 1 && (spec.kind != AggregateKind::kCount)) {
+        spec.arg = analyze_expression(*call->args[0], p.table_inputs, p.sql);
+        arg_type = spec.arg->type;
+        if ((spec.kind == AggregateKind::kSum || spec.kind == AggregateKind::kAvg) && !arg_type.is_numeric())
+          p.fail(call->args[0]->pos, fmt::format("{} expects a number, got {}", call->name, arg_type.name()));
+        collect_inputs(*spec.arg, &p.output_columns);
+      } else if (nargs == 1) {
+        // count(x) counts rows: columns are never NULL. Still check x is valid.
+        analyze_expression(*call->args[0], p.table_inputs, p.sql);
+      }
+      spec.result_type = aggregate_result_type(spec.kind, arg_type);
+      p.post_inputs.push_back({spec.text, spec.result_type});
+      fp += "|agg:" + spec.text;
+      p.aggregates.push_back(std::move(spec));
+    }
+    // After aggregation, expressions may use GROUP BY keys and aggregates only.
+    const size_t nkeys = group_by.size();
+    SubtreeResolver resolver = [&](const Expr& e) -> std::optional<size_t> {
+      const std::string text = e.to_string();
+      for (size_t k = 0; k < nkeys; ++k)
+        if (p.post_inputs[k].name == text) return k;
+      if (e.kind == ExprKind::kFunction && is_aggregate_function(e.name))
+        for (size_t a = 0; a < p.aggregates.size(); ++a)
+          if (p.aggregates[a].text == text) return nkeys + a;
+      if (e.kind == ExprKind::kColumn)
+        p.fail(e.pos, fmt::format("column '{}' is not under an aggregate function and not in GROUP BY", e.name));
+      return std::nullopt;
+    };
+    for (const auto& e : select_exprs) p.select.push_back(analyze_expression(*e, p.post_inputs, p.sql, resolver));
+    for (const auto& e : order_exprs) p.order.push_back(analyze_expression(*e, p.post_inputs, p.sql, resolver));
+    if (having) p.having = analyze_expression(*having, p.post_inputs, p.sql, resolver);
+  } else {
+    for (const auto& e : select_exprs) {
+      p.select.push_back(analyze_expression(*e, p.table_inputs, p.sql));
+      collect_inputs(*p.select.back(), &p.output_columns);
+    }
+    for (const auto& e : order_exprs) {
+      p.order.push_back(analyze_expression(*e, p.table_inputs, p.sql));
+      collect_inputs(*p.order.back(), &p.output_columns);
+    }
+  }
+  for (const auto& s : p.select) fp += "|select:" + s->text;
+  for (size_t k = 0; k < p.order.size(); ++k) fp += "|order:" + p.order[k]->text + (p.desc[k] ? " DESC" : "");
+  if (p.having) fp += "|having:" + p.having->text;
+  if (p.limit) fp += fmt::format("|limit:{},{}", p.offset, *p.limit);
+  p.fingerprint = fp;
+  return query;
+}
+
+PartResult Query::run_part(const PartPtr& part) const {
+  const Plan& p = *plan_;
+  const TableSchema& schema = *p.schema;
+  PartResult result;
+  WorkProfile& profile = result.profile;
+  profile.parts_total = 1;
+  profile.granules_total = part->granules();
+  if (p.aggregate) {
+    std::vector<DataType> key_types;
+    for (const auto& k : p.group_keys) key_types.push_back(k->type);
+    result.aggregate.emplace(key_types, p.aggregates);
+  }
+  const std::vector<GranuleRange> ranges = p.key_condition->select(*part);
+  if (ranges.empty()) return result;
+  profile.parts_selected = 1;
+  for (const auto& r : ranges) profile.granules_selected += r.end - r.begin;
+
+  const size_t ncols = schema.columns.size();
+  std::vector<ColumnStats> stats(ncols);
+  std::vector<std::unique_ptr<ColumnReader>> readers(ncols);
+  auto reader = [&](size_t col) -> ColumnReader& {
+    if (!readers[col]) readers[col] = std::make_unique<ColumnReader>(part, col, &stats[col]);
+    return *readers[col];
+  };
+  const size_t width = p.select.size() + p.order.size();
+  if (!p.aggregate) result.rows.resize(width);
+  const uint64_t budget = p.row_budget();
+  uint64_t rows_collected = 0;
+
+  std::vector<Column> loaded(ncols);
+  std::vector<uint8_t> is_loaded(ncols);
+  std::vector<const Column*> inputs(ncols, nullptr);
+  PodVector<uint8_t> mask;
+  for (const GranuleRange& range : ranges) {
+    for (size_t first = range.begin; first < range.end; first += kChunkGranules) {
+      if (!p.aggregate && p.order.empty() && rows_collected >= budget) break;
+      const size_t count = std::min(kChunkGranules, range.end - first);
+      size_t rows = 0;
+      for (size_t g = first; g < first + count; ++g) rows += part->granule_rows(g);
+      std::fill(is_loaded.begin(), is_loaded.end(), 0);
+      auto load = [&](size_t col) {
+        if (is_loaded[col]) return;
+        loaded[col] = reader(col).read(first, count);
+        inputs[col] = &loaded[col];
+        is_loaded[col] = 1;
+      };
+      mask.assign(rows, 1);
+      bool filtered = false, empty = false;
+      for (size_t c : p.conjunct_order) {
+        if (c < 64 && !((range.conjuncts >> c) & 1)) continue;  // the index decided it
+        for (size_t col : p.conjunct_columns[c]) load(col);
+        evaluate_filter(*p.conjuncts[c], inputs, rows, mask.data());
+        filtered = true;
+        if (std::find(mask.begin(), mask.end(), 1) == mask.end()) {
+          empty = true;
+          break;
+        }
+      }
+      profile.granules_read += count;
+      profile.rows_read += rows;
+      if (empty) continue;
+      const size_t passed = filtered ? count_selected(mask.data(), rows) : rows;
+      profile.rows_passed += passed;
+      for (size_t col : p.output_columns) load(col);
+      // Narrow the needed columns to the rows that passed.
+      std::vector<Column> narrowed(ncols);
+      std::vector<const Column*> out_inputs(ncols, nullptr);
+      for (size_t col : p.output_columns) {
+        if (passed == rows) {
+          out_inputs[col] = &loaded[col];
+        } else {
+          narrowed[col] = filter_column(loaded[col], mask.data(), passed);
+          out_inputs[col] = &narrowed[col];
+        }
+      }
+      if (p.aggregate) {
+        std::vector<Column> key_values, arg_values(p.aggregates.size());
+        std::vector<const Column*> keys, args(p.aggregates.size(), nullptr);
+        key_values.reserve(p.group_keys.size());
+        for (const auto& k : p.group_keys) key_values.push_back(evaluate_column(*k, out_inputs, passed));
+        for (const auto& k : key_values) keys.push_back(&k);
+        for (size_t a = 0; a < p.aggregates.size(); ++a) {
+          if (!p.aggregates[a].arg) continue;
+          arg_values[a] = evaluate_column(*p.aggregates[a].arg, out_inputs, passed);
+          args[a] = &arg_values[a];
+        }
+        result.aggregate->add(keys, args, passed);
+        profile.rows_aggregated += passed;
+        continue;
+      }
+      for (size_t idx = 0; idx < width; ++idx) {
+        const ExprNode& node = idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
+        append_column(&result.rows[idx], evaluate_column(node, out_inputs, passed));
+      }
+      rows_collected += passed;
+      // Keep memory bounded under ORDER BY ... LIMIT: cut back to the best `budget` rows.
+      if (!p.order.empty() && budget != UINT64_MAX && rows_collected > std::max<uint64_t>(2 * budget, 65536)) {
+        std::vector<const Column*> keys;
+        for (size_t k = 0; k < p.order.size(); ++k) keys.push_back(&result.rows[p.select.size() + k]);
+        const auto keep = sort_rows(keys, p.desc, rows_collected, budget);
+        for (auto& c : result.rows) c = gather_column(c, keep.data(), keep.size());
+        rows_collected = keep.size();
+      }
+    }
+  }
+  for (size_t col = 0; col < ncols; ++col)
+    if (readers[col]) profile.columns[schema.columns[col].name] = stats[col];
+  return result;
+}
+
+QueryResult Query::finish(std::vector<PartResult> partials) const {
+  const Plan& p = *plan_;
+  QueryResult out;
+  out.names = p.names;
+  for (const auto& partial : partials) out.profile.add(partial.profile);
+  std::vector<Column> table;  // columns the final stage evaluates over
+  size_t rows = 0;
+  std::vector<Column> final_columns;
+  if (p.aggregate) {
+    std::vector<DataType> key_types;
+    for (const auto& k : p.group_keys) key_types.push_back(k->type);
+    Aggregator total(key_types, p.aggregates);
+    for (const auto& partial : partials) total.merge(*partial.aggregate);
+    out.profile.groups = total.groups();
+    table = total.finish();
+    rows = table.empty() ? 0 : table[0].rows;
+    std::vector<const Column*> inputs;
+    for (const auto& c : table) inputs.push_back(&c);
+    if (p.having) {
+      PodVector<uint8_t> mask(rows, 1);
+      evaluate_filter(*p.having, inputs, rows, mask.data());
+      const size_t kept = count_selected(mask.data(), rows);
+      for (auto& c : table) c = filter_column(c, mask.data(), kept);
+      rows = kept;
+      inputs.clear();
+      for (const auto& c : table) inputs.push_back(&c);
+    }
+    for (const auto& s : p.select) final_columns.push_back(evaluate_column(*s, inputs, rows));
+    for (const auto& o : p.order) final_columns.push_back(evaluate_column(*o, inputs, rows));
+  } else {
+    final_columns.resize(p.select.size() + p.order.size());
+    for (size_t idx = 0; idx < final_columns.size(); ++idx) {
+      const ExprNode& node = idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
+      final_columns[idx] = Column(node.type);
+    }
+    for (auto& partial : partials)
+      for (size_t idx = 0; idx < final_columns.size(); ++idx) append_column(&final_columns[idx], partial.rows[idx]);
+    rows = final_columns.empty() ? 0 : final_columns[0].rows;
+  }
+  // ORDER BY, then OFFSET and LIMIT.
+  const uint64_t budget = p.row_budget();
+  std::vector<uint32_t> order;
+  if (!p.order.empty()) {
+    std::vector<const Column*> keys;
+    for (size_t k = 0; k < p.order.size(); ++k) keys.push_back(&final_columns[p.select.size() + k]);
+    order = sort_rows(keys, p.desc, rows, budget);
+  } else {
+    order.resize(std::min<uint64_t>(rows, budget));
+    std::iota(order.begin(), order.end(), 0);
+  }
+  const size_t skip = std::min<size_t>(order.size(), p.offset);
+  order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(skip));
+  for (size_t idx = 0; idx < p.select.size(); ++idx) {
+    out.columns.push_back(gather_column(final_columns[idx], order.data(), order.size()));
+    out.profile.result_bytes += out.columns.back().byte_size();
+  }
+  out.profile.result_rows = order.size();
+  return out;
+}
+
+QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) const {
+  std::vector<PartResult> partials(parts.size());
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(parts.size())));
+  if (threads <= 1) {
+    for (size_t idx = 0; idx < parts.size(); ++idx) partials[idx] = run_part(parts[idx]);
+  } else {
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (size_t idx = next++; idx < parts.size(); idx = next++) {
+          try {
+            partials[idx] = run_part(parts[idx]);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            if (!failure) failure = std::current_exception();
+          }
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    if (failure) std::rethrow_exception(failure);
+  }
+  return finish(std::move(partials));
+}
+
+}  // namespace shardlab::engine

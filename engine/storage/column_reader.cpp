@@ -1,0 +1,100 @@
+#include "engine/storage/column_reader.h"
+
+#include "engine/codecs/codec.h"
+#include "engine/common/errors.h"
+
+namespace shardlab::engine {
+
+ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats)
+    : part_(part), column_(column), type_(part->schema().columns[column].type), stats_(stats) {
+  const std::string base = column_file_base(part->schema().columns[column].name);
+  bin_ = std::make_unique<io::MappedFile>(part->dir() / (base + ".bin"));
+  marks_ = std::make_unique<io::MappedFile>(part->dir() / (base + ".mrk"));
+  if (marks_->size() != part->granules() * 16)
+    throw CorruptionError(fmt::format("{}: expected {} bytes of marks for {} granules, found {}",
+                                      marks_->path(), part->granules() * 16, part->granules(),
+                                      marks_->size()));
+  if (type_.id == TypeId::kLowCardinality) {
+    dict_ = part->dictionary(column);
+    code_width_ = part->code_width(column);
+  }
+}
+
+void ColumnReader::load_block(uint64_t offset) {
+  if (offset == block_offset_) return;
+  if (offset >= bin_->size())
+    throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)",
+                                      bin_->path(), offset, bin_->size()));
+  const BlockHeader header =
+      read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
+  decompress_block(header, bin_->data() + offset, &block_, bin_->path(), offset);
+  block_offset_ = offset;
+  if (stats_ != nullptr) {
+    stats_->compressed_bytes += kBlockHeaderBytes + header.payload_bytes;
+    stats_->uncompressed_bytes += header.raw_bytes;
+  }
+}
+
+Column ColumnReader::read(size_t first_granule, size_t granule_count) {
+  Column out(type_);
+  out.dict = dict_;
+  size_t total_rows = 0;
+  for (size_t g = first_granule; g < first_granule + granule_count; ++g) total_rows += part_->granule_rows(g);
+  const size_t width = type_.id == TypeId::kLowCardinality ? code_width_ : type_.width();
+  if (type_.is_fixed()) out.resize_fixed(total_rows);
+  size_t row_at = 0;
+  for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
+    uint64_t mark[2];
+    std::memcpy(mark, marks_->data() + g * 16, 16);
+    load_block(mark[0]);
+    const size_t rows = part_->granule_rows(g);
+    const uint64_t in_block = mark[1];
+    auto need = [&](uint64_t bytes) {
+      if (in_block > block_.size() || block_.size() - in_block < bytes)
+        throw CorruptionError(fmt::format("{}: granule {} needs {} bytes at offset {} of a {}-byte "
+                                          "block at file offset {}",
+                                          bin_->path(), g, bytes, in_block, block_.size(), mark[0]));
+    };
+    const char* src = block_.data() + in_block;
+    if (type_.id == TypeId::kString) {
+      need(rows * 4);
+      uint64_t bytes = 0;
+      for (size_t row = 0; row < rows; ++row) {
+        uint32_t len;
+        std::memcpy(&len, src + row * 4, 4);
+        bytes += len;
+      }
+      need(rows * 4 + bytes);
+      const char* chars = src + rows * 4;
+      for (size_t row = 0; row < rows; ++row) {
+        uint32_t len;
+        std::memcpy(&len, src + row * 4, 4);
+        out.push_string(std::string_view(chars, len));
+        chars += len;
+      }
+      continue;
+    }
+    need(rows * width);
+    if (type_.id == TypeId::kLowCardinality) {
+      uint32_t* dst = out.values<uint32_t>() + row_at;
+      const auto* bytes = reinterpret_cast<const uint8_t*>(src);
+      switch (code_width_) {
+        case 1: for (size_t row = 0; row < rows; ++row) dst[row] = bytes[row]; break;
+        case 2: for (size_t row = 0; row < rows; ++row) { uint16_t c; std::memcpy(&c, src + row * 2, 2); dst[row] = c; } break;
+        default: std::memcpy(dst, src, rows * 4);
+      }
+      const uint32_t limit = static_cast<uint32_t>(dict_->size());
+      uint32_t worst = 0;
+      for (size_t row = 0; row < rows; ++row) worst = std::max(worst, dst[row]);
+      if (rows > 0 && worst >= limit)
+        throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
+                                          bin_->path(), worst, g, limit));
+    } else {
+      std::memcpy(out.data.data() + row_at * width, src, rows * width);
+    }
+    row_at += rows;
+  }
+  return out;
+}
+
+}  // namespace shardlab::engine

@@ -1,0 +1,235 @@
+#include "engine/storage/merger.h"
+
+#include <algorithm>
+#include <map>
+#include <queue>
+
+#include "engine/common/errors.h"
+#include "engine/storage/column_reader.h"
+
+namespace shardlab::engine {
+namespace {
+
+using Key128 = unsigned __int128;
+constexpr size_t kGranulesPerChunk = 8;
+constexpr size_t kOutputRows = 65536;
+
+// Order-preserving unsigned image of a fixed-width key value, or nullopt for strings.
+std::optional<size_t> key_bits(DataType type) {
+  if (type.id == TypeId::kString) return std::nullopt;
+  return type.width() * 8;
+}
+
+uint64_t order_bits(const Column& column, size_t row) {
+  uint64_t out = 0;
+  visit_fixed(column.type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T v = column.values<T>()[row];
+    if constexpr (std::is_floating_point_v<T>) {
+      uint64_t bits;
+      std::memcpy(&bits, &v, 8);
+      out = (bits >> 63) ? ~bits : (bits | (uint64_t{1} << 63));
+    } else if constexpr (std::is_signed_v<T>) {
+      using U = std::make_unsigned_t<T>;
+      out = static_cast<U>(v) ^ (U{1} << (sizeof(T) * 8 - 1));
+    } else {
+      out = v;
+    }
+  });
+  return out;
+}
+
+struct Cursor {
+  size_t order = 0;  // position in the plan: ties go to the earlier part, keeping merges stable
+  PartPtr part;
+  std::vector<std::unique_ptr<ColumnReader>> readers;
+  std::vector<std::vector<uint32_t>> remap;  // LowCardinality: part code -> merged code
+  size_t next_granule = 0;
+  Block block;
+  size_t pos = 0;
+  std::vector<Key128> keys;  // composite keys, when the sort key fits 128 bits
+
+  bool load(const TableSchema& schema, const std::vector<std::shared_ptr<const Dictionary>>& dicts,
+            bool composite) {
+    if (next_granule >= part->granules()) return false;
+    const size_t count = std::min(kGranulesPerChunk, part->granules() - next_granule);
+    block.columns.clear();
+    for (size_t col = 0; col < readers.size(); ++col) {
+      Column column = readers[col]->read(next_granule, count);
+      if (column.type.id == TypeId::kLowCardinality) {
+        uint32_t* codes = column.values<uint32_t>();
+        for (size_t row = 0; row < column.rows; ++row) codes[row] = remap[col][codes[row]];
+        column.dict = dicts[col];
+      }
+      block.columns.push_back(std::move(column));
+    }
+    next_granule += count;
+    pos = 0;
+    if (composite) {
+      const size_t rows = block.rows();
+      keys.assign(rows, 0);
+      for (size_t col : schema.key_columns) {
+        const Column& column = block.columns[col];
+        const size_t bits = column.type.width() * 8;
+        for (size_t row = 0; row < rows; ++row) keys[row] = (keys[row] << bits) | order_bits(column, row);
+      }
+    }
+    return true;
+  }
+};
+
+int compare_key_rows(const TableSchema& schema, const Block& a, size_t row_a, const Block& b,
+                     size_t row_b) {
+  for (size_t col : schema.key_columns) {
+    const Column& x = a.columns[col];
+    const Column& y = b.columns[col];
+    int c = 0;
+    if (x.type.id == TypeId::kString) {
+      const auto sx = x.string_at(row_a), sy = y.string_at(row_b);
+      c = sx < sy ? -1 : (sy < sx ? 1 : 0);
+    } else {
+      const uint64_t vx = order_bits(x, row_a), vy = order_bits(y, row_b);
+      c = vx < vy ? -1 : (vy < vx ? 1 : 0);
+    }
+    if (c != 0) return c;
+  }
+  return 0;
+}
+
+}  // namespace
+
+MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
+                         const std::filesystem::path& out_dir, const ExprNodePtr& ttl,
+                         int64_t now_s, bool* empty) {
+  MergeProfile profile;
+  profile.parts = plan.parts.size();
+  const size_t ncols = schema.columns.size();
+
+  // Merged dictionaries: the sorted union of the parts' dictionaries.
+  std::vector<std::shared_ptr<const Dictionary>> dicts(ncols);
+  std::vector<Cursor> cursors(plan.parts.size());
+  for (size_t col = 0; col < ncols; ++col) {
+    if (schema.columns[col].type.id != TypeId::kLowCardinality) continue;
+    std::map<std::string, uint32_t> merged;
+    for (const auto& part : plan.parts)
+      for (const auto& v : part->dictionary(col)->values()) merged.emplace(v, 0);
+    std::vector<std::string> values;
+    for (auto& [v, code] : merged) {
+      code = static_cast<uint32_t>(values.size());
+      values.push_back(v);
+    }
+    dicts[col] = std::make_shared<Dictionary>(std::move(values));
+    for (size_t p = 0; p < plan.parts.size(); ++p) {
+      const auto& own = plan.parts[p]->dictionary(col)->values();
+      cursors[p].remap.resize(ncols);
+      for (const auto& v : own) cursors[p].remap[col].push_back(merged.at(v));
+    }
+  }
+
+  size_t total_bits = 0;
+  bool composite = true;
+  for (size_t col : schema.key_columns) {
+    const auto bits = key_bits(schema.columns[col].type);
+    if (!bits) composite = false;
+    total_bits += bits.value_or(0);
+  }
+  composite = composite && total_bits <= 128;
+
+  std::vector<ColumnStats> read_stats(plan.parts.size());
+  for (size_t p = 0; p < plan.parts.size(); ++p) {
+    Cursor& c = cursors[p];
+    c.order = p;
+    c.part = plan.parts[p];
+    c.remap.resize(ncols);
+    for (size_t col = 0; col < ncols; ++col)
+      c.readers.push_back(std::make_unique<ColumnReader>(c.part, col, &read_stats[p]));
+    profile.rows_read += c.part->rows();
+  }
+
+  auto less = [&](const Cursor* a, const Cursor* b) {  // true if a comes after b (min-heap)
+    int c = composite ? (a->keys[a->pos] < b->keys[b->pos] ? -1 : (b->keys[b->pos] < a->keys[a->pos] ? 1 : 0))
+                      : compare_key_rows(schema, a->block, a->pos, b->block, b->pos);
+    return c != 0 ? c > 0 : a->order > b->order;
+  };
+  std::priority_queue<Cursor*, std::vector<Cursor*>, decltype(less)> heap(less);
+  for (Cursor& c : cursors)
+    if (c.load(schema, dicts, composite)) heap.push(&c);
+
+  std::unique_ptr<PartWriter> writer;
+  Block out;
+  auto reset_out = [&] {
+    out = Block();
+    for (size_t col = 0; col < ncols; ++col) {
+      out.columns.emplace_back(schema.columns[col].type);
+      out.columns.back().dict = dicts[col];
+      out.names.push_back(schema.columns[col].name);
+    }
+  };
+  auto flush = [&] {
+    if (out.rows() == 0) return;
+    Block* to_write = &out;
+    Block kept;
+    if (ttl) {
+      std::vector<const Column*> inputs;
+      for (const Column& c : out.columns) inputs.push_back(&c);
+      const Column values = evaluate_column(*ttl, inputs, out.rows());
+      PodVector<uint8_t> mask(out.rows());
+      visit_fixed(values.type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const int64_t scale = values.type.id == TypeId::kDate ? 86400 : 1;
+        for (size_t row = 0; row < out.rows(); ++row)
+          mask[row] = static_cast<int64_t>(values.values<T>()[row]) * scale > now_s;
+      });
+      const size_t selected = count_selected(mask.data(), out.rows());
+      profile.rows_expired += out.rows() - selected;
+      if (selected < out.rows()) {
+        kept.names = out.names;
+        for (const Column& c : out.columns) kept.columns.push_back(filter_column(c, mask.data(), selected));
+        to_write = &kept;
+      }
+    }
+    if (to_write->rows() > 0) {
+      if (!writer) writer = std::make_unique<PartWriter>(schema, out_dir, dicts, ttl);
+      writer->write(*to_write, 0, to_write->rows());
+    }
+    reset_out();
+  };
+  reset_out();
+
+  while (!heap.empty()) {
+    Cursor* c = heap.top();
+    heap.pop();
+    const Cursor* rival = heap.empty() ? nullptr : heap.top();
+    // Take the longest run of c's rows that sorts before the rival's current row.
+    size_t end = c->pos + 1;
+    const size_t rows = c->block.rows();
+    if (rival == nullptr) {
+      end = rows;
+    } else {
+      while (end < rows) {
+        int cmp = composite ? (c->keys[end] < rival->keys[rival->pos] ? -1 : (rival->keys[rival->pos] < c->keys[end] ? 1 : 0))
+                            : compare_key_rows(schema, c->block, end, rival->block, rival->pos);
+        if (cmp > 0 || (cmp == 0 && c->order > rival->order)) break;
+        ++end;
+      }
+    }
+    for (size_t col = 0; col < ncols; ++col) append_range(&out.columns[col], c->block.columns[col], c->pos, end);
+    c->pos = end;
+    if (c->pos < rows || c->load(schema, dicts, composite)) heap.push(c);
+    if (out.rows() >= kOutputRows) flush();
+  }
+  flush();
+  for (const auto& s : read_stats) {
+    profile.compressed_bytes_read += s.compressed_bytes;
+    profile.uncompressed_bytes_read += s.uncompressed_bytes;
+  }
+  *empty = !writer;
+  if (writer) {
+    writer->finish(0, 0);
+    profile.rows_written = writer->rows();
+    profile.bytes_written = writer->stats().files_bytes;
+  }
+  return profile;
+}
+
+}  // namespace shardlab::engine

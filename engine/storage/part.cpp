@@ -1,0 +1,270 @@
+#include "engine/storage/part.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "engine/codecs/codec.h"
+#include "engine/common/errors.h"
+#include "engine/common/file_io.h"
+
+namespace shardlab::engine {
+namespace {
+
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = text.find(sep, start);
+    if (end == std::string_view::npos) {
+      out.push_back(text.substr(start));
+      break;
+    }
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool parse_u64(std::string_view text, uint64_t* out, int base = 10) {
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, base);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool parse_i64(std::string_view text, int64_t* out) {
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+[[noreturn]] void corrupt(const fs::path& file, const std::string& what) {
+  throw CorruptionError(fmt::format("{}: {}", file.string(), what));
+}
+
+}  // namespace
+
+std::string PartInfo::name() const {
+  return fmt::format("{}_{}_{}_{}", partition_id, min_block, max_block, level);
+}
+
+std::optional<PartInfo> PartInfo::parse(const std::string& name) {
+  const auto fields = split(name, '_');
+  if (fields.size() != 4 || fields[0].empty()) return std::nullopt;
+  PartInfo info;
+  info.partition_id = std::string(fields[0]);
+  uint64_t level = 0;
+  if (!parse_u64(fields[1], &info.min_block) || !parse_u64(fields[2], &info.max_block) ||
+      !parse_u64(fields[3], &level) || info.min_block > info.max_block || level > UINT32_MAX)
+    return std::nullopt;
+  info.level = static_cast<uint32_t>(level);
+  return info;
+}
+
+std::string column_file_base(const std::string& column) {
+  std::string out;
+  for (unsigned char c : column) {
+    if (std::isalnum(c) || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+uint8_t code_width_for(size_t dictionary_size) {
+  if (dictionary_size <= 256) return 1;
+  if (dictionary_size <= 65536) return 2;
+  return 4;
+}
+
+DataType index_type(DataType type) {
+  return type.id == TypeId::kLowCardinality ? DataType(TypeId::kString) : type;
+}
+
+void serialize_value(const Column& column, size_t row, std::string* out) {
+  if (column.type.is_string_like()) {
+    const std::string_view s = column.string_at(row);
+    const auto len = static_cast<uint32_t>(s.size());
+    out->append(reinterpret_cast<const char*>(&len), 4);
+    out->append(s);
+    return;
+  }
+  const size_t w = column.type.width();
+  out->append(reinterpret_cast<const char*>(column.data.data()) + row * w, w);
+}
+
+bool deserialize_value(std::string_view* in, Column* column) {
+  if (column->type.is_string_like()) {
+    uint32_t len = 0;
+    if (in->size() < 4) return false;
+    std::memcpy(&len, in->data(), 4);
+    if (in->size() - 4 < len) return false;
+    column->push_string(in->substr(4, len));
+    in->remove_prefix(4 + len);
+    return true;
+  }
+  const size_t w = column->type.width();
+  if (in->size() < w) return false;
+  column->data.insert(column->data.end(), in->data(), in->data() + w);
+  ++column->rows;
+  in->remove_prefix(w);
+  return true;
+}
+
+std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
+                                 const PartInfo& info) {
+  std::shared_ptr<Part> part(new Part());
+  part->schema_ = &schema;
+  part->info_ = info;
+  part->dir_ = dir;
+
+  // checksums.txt: a header line, then "file<TAB>size<TAB>hash" lines, then a line
+  // "self<TAB>hash" covering everything before it.
+  const fs::path checksums_path = dir / "checksums.txt";
+  if (!fs::exists(checksums_path)) corrupt(checksums_path, "missing (the part is incomplete)");
+  const std::string checksums = io::read_file(checksums_path);
+  const size_t self_at = checksums.rfind("self\t");
+  if (self_at == std::string::npos || checksums.empty() || checksums.back() != '\n')
+    corrupt(checksums_path, "truncated: no closing self-checksum line");
+  uint64_t self_expected = 0;
+  if (!parse_u64(std::string_view(checksums).substr(self_at + 5, checksums.size() - self_at - 6),
+                 &self_expected, 16))
+    corrupt(checksums_path, "malformed self-checksum line");
+  const uint64_t self_actual = XXH64(checksums.data(), self_at, 0);
+  if (self_actual != self_expected)
+    corrupt(checksums_path, fmt::format("checksum mismatch: expected {:016x}, actual {:016x}",
+                                        self_expected, self_actual));
+  for (std::string_view line : split(std::string_view(checksums).substr(0, self_at), '\n')) {
+    if (line.empty() || line.rfind("checksums format", 0) == 0) continue;
+    const auto fields = split(line, '\t');
+    FileChecksum sum;
+    if (fields.size() != 3 || !parse_u64(fields[1], &sum.size) || !parse_u64(fields[2], &sum.hash, 16))
+      corrupt(checksums_path, fmt::format("malformed line '{}'", line));
+    part->checksums_.emplace(std::string(fields[0]), sum);
+  }
+  for (const auto& [file, sum] : part->checksums_) {
+    const fs::path path = dir / file;
+    std::error_code ec;
+    const uint64_t size = fs::file_size(path, ec);
+    if (ec) corrupt(path, "missing file listed in checksums.txt");
+    if (size != sum.size)
+      corrupt(path, fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
+    part->bytes_on_disk_ += size;
+  }
+  part->bytes_on_disk_ += checksums.size();
+
+  // part.txt: "key: value" lines.
+  const fs::path meta_path = dir / "part.txt";
+  if (!part->checksums_.count("part.txt")) corrupt(meta_path, "not listed in checksums.txt");
+  const std::string meta = io::read_file(meta_path);
+  part->code_width_.assign(schema.columns.size(), 0);
+  part->column_stats_.assign(schema.columns.size(), {});
+  bool has_rows = false;
+  for (std::string_view line : split(meta, '\n')) {
+    if (line.empty()) continue;
+    const size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) corrupt(meta_path, fmt::format("malformed line '{}'", line));
+    const std::string_view key = line.substr(0, colon);
+    const auto values = split(line.substr(colon + 2), ' ');
+    auto need = [&](size_t n) {
+      if (values.size() != n) corrupt(meta_path, fmt::format("malformed line '{}'", line));
+    };
+    if (key == "rows") {
+      need(1);
+      has_rows = parse_u64(values[0], &part->rows_);
+    } else if (key == "granularity") {
+      need(1);
+      parse_u64(values[0], &part->granularity_);
+    } else if (key == "insert") {
+      need(2);
+      parse_u64(values[0], &part->insert_first_block_);
+      parse_u64(values[1], &part->insert_parts_);
+    } else if (key == "ttl") {
+      need(2);
+      int64_t lo = 0, hi = 0;
+      if (!parse_i64(values[0], &lo) || !parse_i64(values[1], &hi))
+        corrupt(meta_path, fmt::format("malformed line '{}'", line));
+      part->ttl_range_ = std::make_pair(lo, hi);
+    } else if (key == "column") {
+      need(4);
+      int idx = -1;
+      for (size_t col = 0; col < schema.columns.size(); ++col)
+        if (column_file_base(schema.columns[col].name) == values[0]) idx = static_cast<int>(col);
+      if (idx < 0) corrupt(meta_path, fmt::format("unknown column '{}'", values[0]));
+      uint64_t width = 0;
+      parse_u64(values[1], &width);
+      part->code_width_[idx] = static_cast<uint8_t>(width);
+      parse_u64(values[2], &part->column_stats_[idx].compressed_bytes);
+      parse_u64(values[3], &part->column_stats_[idx].uncompressed_bytes);
+    }
+  }
+  if (!has_rows || part->granularity_ == 0 || part->rows_ == 0)
+    corrupt(meta_path, "missing or zero rows/granularity");
+  part->granules_ = (part->rows_ + part->granularity_ - 1) / part->granularity_;
+
+  // primary.idx and the minmax indexes.
+  auto read_values = [&](const std::string& file, const std::vector<size_t>& columns, size_t count,
+                         std::vector<Column>* out) {
+    const fs::path path = dir / file;
+    if (!part->checksums_.count(file)) corrupt(path, "not listed in checksums.txt");
+    const std::string bytes = io::read_file(path);
+    std::string_view in(bytes);
+    for (size_t col : columns) out->emplace_back(index_type(schema.columns[col].type));
+    for (size_t row = 0; row < count; ++row)
+      for (size_t k = 0; k < columns.size(); ++k)
+        if (!deserialize_value(&in, &(*out)[k]))
+          corrupt(path, fmt::format("truncated: expected {} entries, file has {} bytes", count, bytes.size()));
+    if (!in.empty()) corrupt(path, fmt::format("{} unexpected trailing bytes", in.size()));
+  };
+  if (!schema.key_columns.empty())
+    read_values("primary.idx", schema.key_columns, part->granules_ + 1, &part->index_);
+  for (size_t col : schema.minmax_columns) {
+    std::vector<Column> one;
+    read_values("minmax_" + column_file_base(schema.columns[col].name) + ".idx", {col}, 2, &one);
+    part->minmax_.push_back(std::move(one[0]));
+  }
+  part->dicts_.resize(schema.columns.size());
+  for (size_t col = 0; col < schema.columns.size(); ++col) {
+    const std::string base = column_file_base(schema.columns[col].name);
+    for (const std::string& file : {base + ".bin", base + ".mrk"})
+      if (!part->checksums_.count(file)) corrupt(dir / file, "column file missing from checksums.txt");
+    if (schema.columns[col].type.id == TypeId::kLowCardinality && part->code_width_[col] == 0)
+      corrupt(meta_path, fmt::format("no code width for column '{}'", schema.columns[col].name));
+  }
+  return part;
+}
+
+std::shared_ptr<const Dictionary> Part::dictionary(size_t column) const {
+  std::lock_guard<std::mutex> lock(dict_mutex_);
+  if (dicts_[column]) return dicts_[column];
+  const fs::path path = dir_ / (column_file_base(schema_->columns[column].name) + ".dict.bin");
+  io::MappedFile file(path);
+  const BlockHeader header = read_block_header(file.data(), file.size(), path.string(), 0);
+  PodVector<char> raw;
+  decompress_block(header, file.data(), &raw, path.string(), 0);
+  std::string_view in(raw.data(), raw.size());
+  uint32_t count = 0;
+  if (in.size() < 4) corrupt(path, "truncated dictionary");
+  std::memcpy(&count, in.data(), 4);
+  in.remove_prefix(4);
+  Column strings(TypeId::kString);
+  for (uint32_t idx = 0; idx < count; ++idx)
+    if (!deserialize_value(&in, &strings)) corrupt(path, fmt::format("truncated dictionary: expected {} values", count));
+  std::vector<std::string> values;
+  values.reserve(count);
+  for (uint32_t idx = 0; idx < count; ++idx) values.emplace_back(strings.string_at(idx));
+  dicts_[column] = std::make_shared<Dictionary>(std::move(values));
+  return dicts_[column];
+}
+
+void Part::verify_contents() const {
+  for (const auto& [file, sum] : checksums_) {
+    uint64_t size = 0;
+    const uint64_t hash = io::file_checksum(dir_ / file, &size);
+    if (size != sum.size)
+      corrupt(dir_ / file, fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
+    if (hash != sum.hash)
+      corrupt(dir_ / file, fmt::format("checksum mismatch: expected {:016x}, actual {:016x}", sum.hash, hash));
+  }
+}
+
+}  // namespace shardlab::engine

@@ -1,0 +1,418 @@
+#include "engine/storage/table.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "engine/common/date_time.h"
+#include "engine/common/errors.h"
+#include "engine/common/file_io.h"
+#include "engine/sql/parser.h"
+#include "engine/storage/part_writer.h"
+
+namespace shardlab::engine {
+namespace {
+
+constexpr const char* kMetadataFile = "metadata.sql";
+
+bool part_order(const PartPtr& a, const PartPtr& b) {
+  if (a->info().partition_id != b->info().partition_id)
+    return a->info().partition_id < b->info().partition_id;
+  return a->info().min_block < b->info().min_block;
+}
+
+// Partition ids follow ClickHouse: Date values as YYYYMMDD, other values in decimal.
+std::string partition_id_of(const Column& values, size_t row) {
+  std::string id;
+  visit_fixed(values.type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T v = values.values<T>()[row];
+    if (values.type.id == TypeId::kDate) {
+      const dt::Civil c = dt::civil_from_days(static_cast<int64_t>(v));
+      id = fmt::format("{:04}{:02}{:02}", c.year, c.month, c.day);
+    } else {
+      id = fmt::format("{}", v);
+    }
+  });
+  return id;
+}
+
+std::vector<ColumnInfo> column_infos(const TableSchema& schema) {
+  std::vector<ColumnInfo> infos;
+  for (const auto& c : schema.columns) infos.push_back({c.name, c.type});
+  return infos;
+}
+
+// Permutation of `rows` sorting them by the key; ties keep their input order.
+void sort_by_key(const TableSchema& schema, const Block& block, std::vector<uint32_t>* rows) {
+  if (schema.key_columns.empty()) return;
+  size_t bits = 0;
+  bool composite = true;
+  for (size_t col : schema.key_columns) {
+    if (block.columns[col].type.id == TypeId::kString || block.columns[col].type.id == TypeId::kLowCardinality) composite = false;
+    bits += block.columns[col].type.width() * 8;
+  }
+  if (composite && bits <= 96) {
+    // Pack the key's order-preserving bits with the row number into one 128-bit value: a
+    // plain sort of those is a stable sort by key.
+    std::vector<unsigned __int128> keys(rows->size(), 0);
+    for (size_t col : schema.key_columns) {
+      const Column& c = block.columns[col];
+      const size_t width = c.type.width() * 8;
+      visit_fixed(c.type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* v = c.values<T>();
+        for (size_t idx = 0; idx < rows->size(); ++idx) {
+          uint64_t b;
+          const T x = v[(*rows)[idx]];
+          if constexpr (std::is_floating_point_v<T>) {
+            std::memcpy(&b, &x, 8);
+            b = (b >> 63) ? ~b : (b | (uint64_t{1} << 63));
+          } else if constexpr (std::is_signed_v<T>) {
+            using U = std::make_unsigned_t<T>;
+            b = static_cast<U>(static_cast<U>(x) ^ (U{1} << (sizeof(T) * 8 - 1)));
+          } else {
+            b = x;
+          }
+          keys[idx] = (keys[idx] << width) | b;
+        }
+      });
+    }
+    for (size_t idx = 0; idx < rows->size(); ++idx) keys[idx] = (keys[idx] << 32) | (*rows)[idx];
+    if (!std::is_sorted(keys.begin(), keys.end())) std::sort(keys.begin(), keys.end());
+    for (size_t idx = 0; idx < rows->size(); ++idx) (*rows)[idx] = static_cast<uint32_t>(keys[idx]);
+    return;
+  }
+  auto less = [&](uint32_t a, uint32_t b) {
+    for (size_t col : schema.key_columns) {
+      const Column& c = block.columns[col];
+      if (c.type.is_string_like()) {
+        const auto x = c.string_at(a), y = c.string_at(b);
+        if (x != y) return x < y;
+        continue;
+      }
+      bool decided = false, result = false;
+      visit_fixed(c.type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T x = c.values<T>()[a], y = c.values<T>()[b];
+        if (x != y) {
+          decided = true;
+          result = x < y;
+        }
+      });
+      if (decided) return result;
+    }
+    return false;
+  };
+  std::stable_sort(rows->begin(), rows->end(), less);
+}
+
+}  // namespace
+
+Table::Table(std::filesystem::path dir, TableSchema schema)
+    : dir_(std::move(dir)), schema_(std::move(schema)) {
+  const auto infos = column_infos(schema_);
+  if (schema_.partition_by) partition_node_ = analyze_expression(*schema_.partition_by, infos, schema_.ddl);
+  if (schema_.ttl) ttl_node_ = analyze_expression(*schema_.ttl, infos, schema_.ddl);
+}
+
+Table::~Table() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+bool Table::exists(const std::filesystem::path& dir) {
+  return std::filesystem::exists(dir / kMetadataFile);
+}
+
+std::unique_ptr<Table> Table::create(const std::filesystem::path& dir, std::string_view ddl) {
+  TableSchema schema = TableSchema::from_ddl(ddl);
+  if (exists(dir))
+    throw RuntimeError(fmt::format("a table already exists in '{}' ({} is present)", dir.string(), kMetadataFile));
+  std::filesystem::create_directories(dir);
+  io::write_file_durable(dir / "metadata.sql.tmp", ddl);
+  io::rename_durable(dir / "metadata.sql.tmp", dir / kMetadataFile);
+  OpenReport report;
+  return open(dir, &report, true);
+}
+
+std::unique_ptr<Table> Table::open(const std::filesystem::path& dir, OpenReport* report, bool writable) {
+  if (!exists(dir))
+    throw InputError(fmt::format("no table in '{}': {} is missing (create one with shardlab load)",
+                                 dir.string(), (dir / kMetadataFile).string()));
+  const std::string ddl = io::read_file(dir / kMetadataFile);
+  TableSchema schema;
+  try {
+    schema = TableSchema::from_ddl(ddl);
+  } catch (const InputError& e) {
+    throw CorruptionError(fmt::format("{}: stored table definition is invalid: {}",
+                                      (dir / kMetadataFile).string(), e.what()));
+  }
+  std::unique_ptr<Table> table(new Table(dir, std::move(schema)));
+  if (writable) {
+    table->lock_fd_ = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (table->lock_fd_ < 0 || ::flock(table->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+      throw RuntimeError(fmt::format("table '{}' is being written by another process", dir.string()));
+  }
+  table->load_parts(report, writable);
+  return table;
+}
+
+void Table::load_parts(OpenReport* report, bool writable) {
+  std::vector<std::filesystem::path> entries;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) entries.push_back(entry.path());
+  std::sort(entries.begin(), entries.end());
+  std::vector<std::shared_ptr<Part>> loaded;
+  for (const auto& path : entries) {
+    const std::string name = path.filename().string();
+    if (!std::filesystem::is_directory(path) || name == "detached") continue;
+    if (name.rfind("tmp_", 0) == 0) {
+      report->removed_temporary.push_back(name);
+      if (writable) std::filesystem::remove_all(path);
+      continue;
+    }
+    const auto info = PartInfo::parse(name);
+    if (!info) continue;  // not ours
+    try {
+      loaded.push_back(Part::load(schema_, path, *info));
+    } catch (const CorruptionError& e) {
+      report->broken.push_back(e.what());
+      if (writable) {
+        std::filesystem::create_directories(dir_ / "detached");
+        std::filesystem::rename(path, dir_ / "detached" / ("broken_" + name));
+      }
+    }
+  }
+  // Parts covered by a bigger part are leftovers of a merge whose retirement was interrupted.
+  std::vector<std::shared_ptr<Part>> active;
+  for (const auto& part : loaded) {
+    const bool covered = std::any_of(loaded.begin(), loaded.end(), [&](const auto& other) {
+      return other != part && other->info().contains(part->info()) &&
+             !(part->info().contains(other->info()) && other->name() < part->name());
+    });
+    if (covered) {
+      report->removed_outdated.push_back(part->name());
+      if (writable) std::filesystem::remove_all(part->dir());
+    } else {
+      active.push_back(part);
+    }
+  }
+  // An insert whose parts are not all present never returned: roll back what it left.
+  std::set<std::pair<std::string, uint64_t>> present_blocks;
+  std::set<uint64_t> blocks;
+  for (const auto& part : active)
+    for (uint64_t b = part->info().min_block; b <= part->info().max_block; ++b) blocks.insert(b);
+  std::vector<std::shared_ptr<Part>> complete;
+  for (const auto& part : active) {
+    bool whole = true;
+    if (part->info().level == 0 && part->insert_parts() > 1) {
+      for (uint64_t b = part->insert_first_block(); b < part->insert_first_block() + part->insert_parts(); ++b)
+        if (!blocks.count(b)) whole = false;
+    }
+    if (whole) {
+      complete.push_back(part);
+    } else {
+      report->rolled_back.push_back(part->name());
+      if (writable) std::filesystem::remove_all(part->dir());
+    }
+  }
+  if (writable) io::sync_directory(dir_);
+  for (const auto& part : complete) {
+    parts_.push_back(part);
+    next_block_ = std::max(next_block_, part->info().max_block + 1);
+  }
+  // Block numbers of rolled-back or deleted parts are never reused while a covering part
+  // exists; starting above every block seen keeps names unique.
+  for (const auto& part : loaded) next_block_ = std::max(next_block_, part->info().max_block + 1);
+  std::sort(parts_.begin(), parts_.end(), part_order);
+}
+
+std::vector<PartPtr> Table::active_parts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return parts_;
+}
+
+size_t Table::max_parts_in_partition() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, size_t> counts;
+  size_t best = 0;
+  for (const auto& part : parts_) best = std::max(best, ++counts[part->info().partition_id]);
+  return best;
+}
+
+uint64_t Table::insert_delay_ms(size_t parts) const {
+  const auto& st = schema_.settings;
+  if (parts < st.parts_to_delay_insert) return 0;
+  const double max_k = static_cast<double>(st.parts_to_throw_insert - st.parts_to_delay_insert);
+  const double k = static_cast<double>(1 + parts - st.parts_to_delay_insert);
+  if (max_k <= 0) return st.max_delay_to_insert_s * 1000;
+  return static_cast<uint64_t>(std::pow(static_cast<double>(st.max_delay_to_insert_s * 1000), std::min(1.0, k / max_k)));
+}
+
+InsertResult Table::insert(const Block& block) {
+  InsertResult result;
+  const size_t rows = block.rows();
+  if (block.columns.size() != schema_.columns.size())
+    throw InputError(fmt::format("insert into {} expects {} columns, got {}", schema_.name,
+                                 schema_.columns.size(), block.columns.size()));
+  for (size_t col = 0; col < schema_.columns.size(); ++col) {
+    if (block.columns[col].type != schema_.columns[col].type || block.columns[col].rows != rows)
+      throw InputError(fmt::format("insert column {} ('{}') expects {} with {} rows, got {} with {} rows",
+                                   col + 1, schema_.columns[col].name, schema_.columns[col].type.name(),
+                                   rows, block.columns[col].type.name(), block.columns[col].rows));
+  }
+  if (rows == 0) return result;
+
+  // Split rows by partition, in partition-id order so part numbering is deterministic.
+  std::map<std::string, std::vector<uint32_t>> by_partition;
+  if (partition_node_) {
+    std::vector<const Column*> inputs;
+    for (const Column& c : block.columns) inputs.push_back(&c);
+    const Column values = evaluate_column(*partition_node_, inputs, rows);
+    size_t row = 0;
+    while (row < rows) {
+      const std::string id = partition_id_of(values, row);
+      auto& list = by_partition[id];
+      // Rows usually arrive grouped by partition: extend the run without re-deriving the id.
+      size_t end = row + 1;
+      visit_fixed(values.type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* v = values.values<T>();
+        while (end < rows && v[end] == v[row]) ++end;
+      });
+      for (size_t r = row; r < end; ++r) list.push_back(static_cast<uint32_t>(r));
+      row = end;
+    }
+  } else {
+    auto& list = by_partition["all"];
+    list.resize(rows);
+    for (size_t r = 0; r < rows; ++r) list[r] = static_cast<uint32_t>(r);
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, list] : by_partition) {
+      const size_t count = static_cast<size_t>(std::count_if(parts_.begin(), parts_.end(), [&](const PartPtr& p) {
+        return p->info().partition_id == id;
+      }));
+      if (count > schema_.settings.parts_to_throw_insert)
+        throw RuntimeError(fmt::format("Too many parts ({}). Merges are processing significantly slower "
+                                       "than inserts (partition {}, parts_to_throw_insert = {})",
+                                       count, id, schema_.settings.parts_to_throw_insert));
+    }
+  }
+  uint64_t first_block;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    first_block = next_block_;
+    next_block_ += by_partition.size();
+  }
+  std::vector<std::shared_ptr<const Dictionary>> dicts;
+  for (const Column& c : block.columns) dicts.push_back(c.dict);
+
+  std::vector<std::pair<std::filesystem::path, PartInfo>> written;
+  uint64_t block_number = first_block;
+  try {
+    for (auto& [id, list] : by_partition) {
+      sort_by_key(schema_, block, &list);
+      Block sorted;
+      sorted.names = block.names;
+      for (const Column& c : block.columns) sorted.columns.push_back(gather_column(c, list.data(), list.size()));
+      PartInfo info{id, block_number, block_number, 0};
+      const std::filesystem::path tmp = dir_ / fmt::format("tmp_insert_{}", info.name());
+      PartWriter writer(schema_, tmp, dicts, ttl_node_);
+      writer.write(sorted, 0, sorted.rows());
+      writer.finish(first_block, by_partition.size());
+      result.bytes_written += writer.stats().files_bytes;
+      result.uncompressed_bytes += writer.stats().uncompressed_bytes;
+      written.emplace_back(tmp, info);
+      ++block_number;
+    }
+  } catch (...) {
+    for (const auto& [tmp, info] : written) std::filesystem::remove_all(tmp);
+    throw;
+  }
+  // Every part is complete and durable; now make them visible. A crash between these renames
+  // leaves an incomplete insert that open() rolls back.
+  std::vector<PartPtr> parts;
+  for (const auto& [tmp, info] : written) {
+    const std::filesystem::path final_dir = dir_ / info.name();
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0)
+      throw RuntimeError(fmt::format("cannot rename '{}' to '{}'", tmp.string(), final_dir.string()));
+    parts.push_back(Part::load(schema_, final_dir, info));
+    result.parts.push_back(info.name());
+  }
+  io::sync_directory(dir_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& part : parts) parts_.push_back(std::move(part));
+    std::sort(parts_.begin(), parts_.end(), part_order);
+  }
+  result.rows = rows;
+  return result;
+}
+
+std::optional<MergePlan> Table::select_merge() const {
+  return engine::select_merge(active_parts(), schema_.settings);
+}
+
+void Table::retire(const std::vector<PartPtr>& parts) {
+  // Outdated parts are deleted at once: the embedded engine has no concurrent readers that
+  // hold old snapshots across processes, and open() cleans up after a crash here.
+  for (const auto& part : parts) std::filesystem::remove_all(part->dir());
+}
+
+MergeProfile Table::merge(const MergePlan& plan, int64_t now_s) {
+  const std::filesystem::path tmp = dir_ / ("tmp_merge_" + plan.result.name());
+  std::filesystem::remove_all(tmp);
+  bool empty = false;
+  MergeProfile profile;
+  try {
+    profile = merge_parts(schema_, plan, tmp, ttl_node_, now_s, &empty);
+  } catch (...) {
+    std::filesystem::remove_all(tmp);
+    throw;
+  }
+  PartPtr merged;
+  if (!empty) {
+    io::rename_durable(tmp, dir_ / plan.result.name());
+    merged = Part::load(schema_, dir_ / plan.result.name(), plan.result);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::erase_if(parts_, [&](const PartPtr& p) {
+      return std::find(plan.parts.begin(), plan.parts.end(), p) != plan.parts.end();
+    });
+    if (merged) parts_.push_back(merged);
+    std::sort(parts_.begin(), parts_.end(), part_order);
+  }
+  retire(plan.parts);
+  io::sync_directory(dir_);
+  return profile;
+}
+
+std::vector<MergeProfile> Table::optimize(bool final, int64_t now_s,
+                                          const std::function<void(const MergeProfile&)>& on_merge) {
+  std::vector<MergeProfile> profiles;
+  auto run = [&](const MergePlan& plan) {
+    profiles.push_back(merge(plan, now_s));
+    if (on_merge) on_merge(profiles.back());
+  };
+  while (auto plan = select_merge()) run(*plan);
+  if (!final) return profiles;
+  std::map<std::string, std::vector<PartPtr>> by_partition;
+  for (const auto& part : active_parts()) by_partition[part->info().partition_id].push_back(part);
+  for (auto& [id, parts] : by_partition) {
+    const bool expired = ttl_node_ && std::any_of(parts.begin(), parts.end(), [&](const PartPtr& p) {
+      return p->ttl_range() && p->ttl_range()->first <= now_s;
+    });
+    if (parts.size() > 1 || expired) run(plan_for_parts(parts));
+  }
+  return profiles;
+}
+
+}  // namespace shardlab::engine

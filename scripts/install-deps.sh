@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency from Debian 12 packages.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config ccache git python3
+  libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  liblz4-dev libzstd-dev libxxhash-dev libeigen3-dev libboost-graph-dev
+  catch2 libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
+  clickhouse-server clickhouse-client
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # clickhouse-server's maintainer scripts try to start the service; tests start their own
+  # private server instead, so the package's service is left stopped.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
