@@ -10,7 +10,7 @@ AliasTable::AliasTable(std::span<const double> weights) {
   const size_t n = weights.size();
   SHARDLAB_ASSERT(n >= 1 && n < (uint64_t{1} << 32), "alias table needs 1..2^32-1 outcomes, got {}",
                   n);
-  double sum = 0;
+  long double sum = 0;
   for (double w : weights) {
     SHARDLAB_ASSERT(std::isfinite(w) && w >= 0, "alias table weight must be finite and >= 0");
     sum += w;
@@ -19,13 +19,13 @@ AliasTable::AliasTable(std::span<const double> weights) {
 
   // Vose: every column holds probability 1/n; a light outcome fills part of its own column and
   // lends the rest to a heavy outcome.
-  std::vector<double> scaled(n);
+  std::vector<long double> scaled(n);
   std::vector<uint32_t> small, large;
   for (size_t idx = 0; idx < n; ++idx) {
-    scaled[idx] = weights[idx] / sum * static_cast<double>(n);
+    scaled[idx] = static_cast<long double>(weights[idx]) / sum * static_cast<long double>(n);
     (scaled[idx] < 1.0 ? small : large).push_back(static_cast<uint32_t>(idx));
   }
-  std::vector<double> keep(n, 1.0);
+  std::vector<long double> keep(n, 1.0L);
   std::vector<uint32_t> alias(n);
   for (size_t idx = 0; idx < n; ++idx) alias[idx] = static_cast<uint32_t>(idx);
   while (!small.empty() && !large.empty()) {
@@ -44,30 +44,31 @@ AliasTable::AliasTable(std::span<const double> weights) {
 
   entries_.resize(n);
   for (size_t idx = 0; idx < n; ++idx) {
-    const double threshold = std::round(keep[idx] * 0x1.0p32);
-    if (alias[idx] == idx || threshold >= 0x1.0p32) {
-      entries_[idx] = Entry{UINT32_MAX, static_cast<uint32_t>(idx)};
+    const long double threshold = std::round(keep[idx] * 0x1.0p64L);
+    if (alias[idx] == idx || threshold >= 0x1.0p64L) {
+      entries_[idx] = Entry{UINT64_MAX, static_cast<uint32_t>(idx)};
     } else {
-      entries_[idx] = Entry{static_cast<uint32_t>(threshold), alias[idx]};
+      entries_[idx] = Entry{static_cast<uint64_t>(threshold), alias[idx]};
     }
   }
 }
 
 double AliasTable::realised_probability(uint32_t outcome) const {
-  const uint64_t n = entries_.size();
-  uint64_t hits = 0;
-  for (uint64_t column = 0; column < n; ++column) {
-    // Bit patterns landing in this column: [first, last) with first = ceil(column * 2^32 / n).
-    const uint64_t first = ((column << 32) + n - 1) / n;
-    const uint64_t last = (((column + 1) << 32) + n - 1) / n;
-    // Those with fraction < threshold: bits * n < column * 2^32 + threshold.
-    uint64_t kept_end = ((column << 32) + entries_[column].threshold + n - 1) / n;
+  __extension__ using Uint128 = unsigned __int128;
+  const Uint128 n = entries_.size();
+  Uint128 hits = 0;
+  for (Uint128 column = 0; column < n; ++column) {
+    // Bit patterns landing in this column: [first, last) with first = ceil(column * 2^64 / n).
+    const Uint128 first = ((column << 64) + n - 1) / n;
+    const Uint128 last = (((column + 1) << 64) + n - 1) / n;
+    // Those with fraction < threshold: bits * n < column * 2^64 + threshold.
+    Uint128 kept_end = ((column << 64) + entries_[column].threshold + n - 1) / n;
     if (kept_end > last) kept_end = last;
-    const uint64_t kept = kept_end - first;
+    const Uint128 kept = kept_end - first;
     if (column == outcome) hits += kept;
     if (entries_[column].alias == outcome) hits += (last - first) - kept;
   }
-  return static_cast<double>(hits) * 0x1.0p-32;
+  return static_cast<double>(hits) * 0x1.0p-64;
 }
 
 }  // namespace shardlab::workloads

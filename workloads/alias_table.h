@@ -1,13 +1,16 @@
 // Walker's alias method (Vose's construction) for O(1) sampling from a fixed categorical
-// distribution with 32 random bits and one table load.
+// distribution with 64 random bits and one table load.
 //
-// pick(bits): column = (bits * n) >> 32 and fraction = (bits * n) mod 2^32; keep the column if
-// fraction < threshold[column], else take alias[column]. No division and no branch is needed.
+// pick(bits): with the 128-bit product bits * n, column = product >> 64 and
+// fraction = product mod 2^64; keep the column if fraction < threshold[column], else take
+// alias[column]. No division and no branch is needed.
 //
-// Accuracy: the thresholds are rounded to 32 bits and each column receives floor or ceil of
-// 2^32 / n bit patterns, so with uniform bits every outcome's probability is exact to within
-// 2^-31 * (1 + number of columns aliased to it). For n <= 1025 that is below 1e-9 relative to
-// the table's largest probability.
+// Accuracy: thresholds are rounded to 64 bits and each column receives floor or ceil of 2^64 / n
+// bit patterns, so with uniform bits every outcome's probability is within 2^-63 * (1 + number
+// of columns aliased to it) absolute, plus ~1e-17 relative from the extended-precision
+// construction, of the requested one. Outcomes rarer than 2^-64 may never be drawn.
+// Callers with fewer random bits put them at the top of `bits`: with b bits the same bound holds
+// with 2^-(b-1).
 #pragma once
 
 #include <cstdint>
@@ -25,20 +28,21 @@ class AliasTable {
 
   size_t size() const { return entries_.size(); }
 
-  uint32_t pick(uint32_t bits) const {
-    const uint64_t product = static_cast<uint64_t>(bits) * entries_.size();
-    const Entry entry = entries_[product >> 32];
-    return static_cast<uint32_t>(product) < entry.threshold ? static_cast<uint32_t>(product >> 32)
-                                                            : entry.alias;
+  uint32_t pick(uint64_t bits) const {
+    __extension__ using Uint128 = unsigned __int128;
+    const Uint128 product = static_cast<Uint128>(bits) * entries_.size();
+    const auto column = static_cast<uint32_t>(product >> 64);
+    const Entry& entry = entries_[column];
+    return static_cast<uint64_t>(product) < entry.threshold ? column : entry.alias;
   }
 
   // The exact probability the table assigns to `outcome` when `bits` is uniform, counted over all
-  // 2^32 bit patterns. O(size()); for tests and accuracy checks.
+  // 2^64 bit patterns. O(size()); for tests and accuracy checks.
   double realised_probability(uint32_t outcome) const;
 
  private:
   struct Entry {
-    uint32_t threshold;  // keep the column when fraction < threshold
+    uint64_t threshold;  // keep the column when fraction < threshold
     uint32_t alias;      // else this outcome; equals the column itself when the column is full
   };
   std::vector<Entry> entries_;

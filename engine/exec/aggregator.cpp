@@ -117,6 +117,7 @@ struct Aggregator::State {
   PodVector<uint32_t> group_ids;
 
   uint64_t hash(const uint8_t* key) const {
+    if (key_width == 0) return 0;
     if (key_width <= 8) {
       uint64_t v = 0;
       std::memcpy(&v, key, key_width);
@@ -144,7 +145,7 @@ struct Aggregator::State {
     for (;;) {
       const uint32_t slot = slots[at];
       if (slot == 0) break;
-      if (std::memcmp(keys.data() + (slot - 1) * key_width, key, key_width) == 0) return slot - 1;
+      if (key_width == 0 || std::memcmp(keys.data() + (slot - 1) * key_width, key, key_width) == 0) return slot - 1;
       at = (at + 1) & mask;
     }
     const auto g = static_cast<uint32_t>(groups++);

@@ -92,11 +92,20 @@ void append_tsv(const std::vector<Column>& columns, std::string* out) {
       switch (c.type.id) {
         case TypeId::kString:
         case TypeId::kLowCardinality: append_escaped(c.string_at(row), out); break;
+        // ClickHouse 18.16 prints the zero Date and DateTime as all zeros, not as 1970-01-01.
         case TypeId::kDate:
+          if (c.values<uint16_t>()[row] == 0) {
+            *out += "0000-00-00";
+            break;
+          }
           dt::format_date(c.values<uint16_t>()[row], buf);
           out->append(buf, 10);
           break;
         case TypeId::kDateTime:
+          if (c.values<uint32_t>()[row] == 0) {
+            *out += "0000-00-00 00:00:00";
+            break;
+          }
           dt::format_date_time(c.values<uint32_t>()[row], buf);
           out->append(buf, 19);
           break;

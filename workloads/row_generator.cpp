@@ -1,0 +1,170 @@
+#include "workloads/row_generator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/common/errors.h"
+#include "workloads/counter_rng.h"
+
+namespace shardlab::workloads {
+namespace {
+
+__extension__ using Uint128 = unsigned __int128;
+
+GeneratorConfig validated(GeneratorConfig config) {
+  validate(config);
+  return config;
+}
+
+int64_t utc_offset_seconds(const GeneratorConfig& config) {
+  return std::llround(config.utc_offset_hours * 3600.0);
+}
+
+// Scales the top bits of a draw to ZipfSampler's tail position u * 2^kSegmentBits.
+constexpr double kUserTailScale = 0x1.0p-53 * ZipfSampler::kSegmentIntervals;  // 53 bits
+constexpr double kItemTailScale = 0x1.0p-40 * ZipfSampler::kSegmentIntervals;  // 40 bits
+constexpr uint64_t kActionMask = (uint64_t{1} << 24) - 1;
+constexpr uint64_t kHighHalf = 0xFFFFFFFF00000000ULL;
+
+}  // namespace
+
+RowGenerator::RowGenerator(GeneratorConfig config)
+    : config_(validated(config)),
+      total_rows_(resolved_total_rows(config_)),
+      end_(config_.start + int64_t{config_.days} * dt::kSecondsPerDay),
+      curve_(peak_to_mean(config_), utc_offset_seconds(config_)),
+      users_(config_.users, config_.user_zipf_exponent),
+      items_(config_.items, config_.item_zipf_exponent),
+      provinces_(kProvincePopulationMillions) {
+  for (uint64_t stream = 0; stream < 5; ++stream) keys_[stream] = stream_key(config_.seed, stream);
+
+  const ActionMix& mix = config_.action_mix;
+  const double mix_weights[3] = {mix.click, mix.fav, mix.cart};
+  const double mix_sum = mix.click + mix.fav + mix.cart + mix.buy;
+  double cumulative = 0;
+  for (int action = 0; action < 3; ++action) {
+    cumulative += mix_weights[action];
+    action_thresholds_[action] =
+        static_cast<uint32_t>(std::llround(std::min(cumulative / mix_sum, 1.0) * 0x1.0p24));
+  }
+  female_threshold_ = static_cast<uint64_t>(std::llround(config_.female_ratio * 0x1.0p32));
+
+  // first_row(s) = #{j : (2j + 1) W < 2 R cum(s)} = ceil((2 R cum(s) - W) / (2 W)) when positive,
+  // in exact integers: R <= 2^40 and cum(s) <= W < 2^51, so 2 R cum(s) < 2^92.
+  const auto seconds = static_cast<size_t>(end_ - config_.start);
+  const Uint128 total_weight = Uint128{curve_.day_weight()} * static_cast<uint64_t>(config_.days);
+  const Uint128 twice_rows = Uint128{2} * total_rows_;
+  first_row_.resize(seconds + 1);
+  Uint128 cumulative_weight = 0;
+  for (size_t second = 0; second <= seconds; ++second) {
+    const Uint128 scaled = twice_rows * cumulative_weight;
+    first_row_[second] =
+        scaled <= total_weight
+            ? 0
+            : static_cast<uint64_t>((scaled - total_weight + 2 * total_weight - 1) /
+                                    (2 * total_weight));
+    if (second < seconds) {
+      cumulative_weight += curve_.second_weight(config_.start + static_cast<int64_t>(second));
+    }
+  }
+  SHARDLAB_ASSERT(cumulative_weight == total_weight && first_row_.back() == total_rows_,
+                  "event-time table does not end at total_rows: {} vs {}", first_row_.back(),
+                  total_rows_);
+}
+
+void RowGenerator::generate(uint64_t first_row, size_t count, UserBehaviorBlock* out) const {
+  SHARDLAB_ASSERT(first_row <= total_rows_ && count <= total_rows_ - first_row,
+                  "rows [{}, {}) outside the data set of {} rows", first_row, first_row + count,
+                  total_rows_);
+  out->resize(count);
+  fill_random_columns(first_row, count, out);
+  fill_event_times(first_row, count, out->event_time.data());
+}
+
+uint64_t RowGenerator::user_attribute_bits(uint64_t user_id) const {
+  return draw(keys_[kUserAttributeStream], user_id);
+}
+
+uint8_t RowGenerator::province_of(uint64_t user_id) const {
+  return static_cast<uint8_t>(provinces_.pick(user_attribute_bits(user_id) & kHighHalf));
+}
+
+uint8_t RowGenerator::gender_of(uint64_t user_id) const {
+  return (user_attribute_bits(user_id) & 0xFFFFFFFFULL) < female_threshold_ ? kFemale : kMale;
+}
+
+void RowGenerator::fill_random_columns(uint64_t first_row, size_t count,
+                                       UserBehaviorBlock* out) const {
+  // Locals, so the compiler keeps them in registers instead of reloading through `this`
+  // after every store to the output columns.
+  const uint64_t user_pick_key = keys_[kUserPickStream];
+  const uint64_t user_tail_key = keys_[kUserTailStream];
+  const uint64_t item_pick_key = keys_[kItemPickStream];
+  const uint64_t item_tail_key = keys_[kItemTailAndActionStream];
+  const uint64_t attribute_key = keys_[kUserAttributeStream];
+  const uint64_t action0 = action_thresholds_[0];
+  const uint64_t action1 = action_thresholds_[1];
+  const uint64_t action2 = action_thresholds_[2];
+  const uint64_t female_threshold = female_threshold_;
+  uint64_t* user_ids = out->user_id.data();
+  uint64_t* item_ids = out->item_id.data();
+  uint8_t* actions = out->action.data();
+  uint8_t* provinces = out->province.data();
+  uint8_t* genders = out->gender.data();
+
+  for (size_t row_idx = 0; row_idx < count; ++row_idx) {
+    const uint64_t counter_offset = (first_row + row_idx + 1) * kGamma;  // draw()'s (i + 1) γ
+    const uint64_t user_pick = mix64(user_pick_key + counter_offset);
+    const uint64_t user_tail = mix64(user_tail_key + counter_offset);
+    const uint64_t item_pick = mix64(item_pick_key + counter_offset);
+    const uint64_t item_tail = mix64(item_tail_key + counter_offset);
+
+    const uint64_t user = users_.sample(
+        user_pick, static_cast<double>(static_cast<int64_t>(user_tail >> 11)) * kUserTailScale);
+    const uint64_t item = items_.sample(
+        item_pick, static_cast<double>(static_cast<int64_t>(item_tail >> 24)) * kItemTailScale);
+    const uint64_t action_bits = item_tail & kActionMask;
+    const uint64_t attributes = draw(attribute_key, user);
+
+    user_ids[row_idx] = user;
+    item_ids[row_idx] = item;
+    actions[row_idx] = static_cast<uint8_t>((action_bits >= action0) + (action_bits >= action1) +
+                                            (action_bits >= action2));
+    provinces[row_idx] = static_cast<uint8_t>(provinces_.pick(attributes & kHighHalf));
+    genders[row_idx] = (attributes & 0xFFFFFFFFULL) < female_threshold ? kFemale : kMale;
+  }
+}
+
+void RowGenerator::fill_event_times(uint64_t first_row, size_t count, uint32_t* out) const {
+  const uint64_t end_row = first_row + count;
+  // The second of the block's first row: the last s with first_row_[s] <= first_row.
+  auto second = static_cast<size_t>(
+      std::upper_bound(first_row_.begin(), first_row_.end(), first_row) - first_row_.begin() - 1);
+  uint64_t row = first_row;
+  while (row < end_row) {
+    const uint64_t next = std::min(first_row_[second + 1], end_row);
+    std::fill(out + (row - first_row), out + (next - first_row),
+              static_cast<uint32_t>(config_.start + static_cast<int64_t>(second)));
+    row = next;
+    ++second;
+  }
+}
+
+uint32_t RowGenerator::event_time_of(uint64_t row) const {
+  SHARDLAB_ASSERT(row < total_rows_, "row {} outside the data set of {} rows", row, total_rows_);
+  uint32_t time;
+  fill_event_times(row, 1, &time);
+  return time;
+}
+
+uint64_t RowGenerator::first_row_at(int64_t t) const {
+  if (t <= config_.start) return 0;
+  if (t >= end_) return total_rows_;
+  return first_row_[static_cast<size_t>(t - config_.start)];
+}
+
+double RowGenerator::rate_at(int64_t t) const {
+  return static_cast<double>(config_.rows_per_day) * curve_.relative_rate(t) / dt::kSecondsPerDay;
+}
+
+}  // namespace shardlab::workloads
