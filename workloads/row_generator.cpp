@@ -95,8 +95,10 @@ uint8_t RowGenerator::gender_of(uint64_t user_id) const {
 
 void RowGenerator::fill_random_columns(uint64_t first_row, size_t count,
                                        UserBehaviorBlock* out) const {
-  // Locals, so the compiler keeps them in registers instead of reloading through `this`
-  // after every store to the output columns.
+  // Three passes instead of one: each pass's rows are independent and short, so the CPU overlaps
+  // the table loads of many rows, and each pass touches one sampler's tables only (the user and
+  // item tables together exceed a 1 MiB L2). Keys and thresholds are copied to locals because
+  // the uint8_t stores may alias anything, which would force reloads through `this`.
   const uint64_t user_pick_key = keys_[kUserPickStream];
   const uint64_t user_tail_key = keys_[kUserTailStream];
   const uint64_t item_pick_key = keys_[kItemPickStream];
@@ -106,30 +108,31 @@ void RowGenerator::fill_random_columns(uint64_t first_row, size_t count,
   const uint64_t action1 = action_thresholds_[1];
   const uint64_t action2 = action_thresholds_[2];
   const uint64_t female_threshold = female_threshold_;
-  uint64_t* user_ids = out->user_id.data();
-  uint64_t* item_ids = out->item_id.data();
-  uint8_t* actions = out->action.data();
-  uint8_t* provinces = out->province.data();
-  uint8_t* genders = out->gender.data();
+  uint64_t* const user_ids = out->user_id.data();
+  uint64_t* const item_ids = out->item_id.data();
+  uint8_t* const actions = out->action.data();
+  uint8_t* const provinces = out->province.data();
+  uint8_t* const genders = out->gender.data();
 
   for (size_t row_idx = 0; row_idx < count; ++row_idx) {
     const uint64_t counter_offset = (first_row + row_idx + 1) * kGamma;  // draw()'s (i + 1) γ
-    const uint64_t user_pick = mix64(user_pick_key + counter_offset);
-    const uint64_t user_tail = mix64(user_tail_key + counter_offset);
-    const uint64_t item_pick = mix64(item_pick_key + counter_offset);
-    const uint64_t item_tail = mix64(item_tail_key + counter_offset);
-
-    const uint64_t user = users_.sample(
-        user_pick, static_cast<double>(static_cast<int64_t>(user_tail >> 11)) * kUserTailScale);
-    const uint64_t item = items_.sample(
-        item_pick, static_cast<double>(static_cast<int64_t>(item_tail >> 24)) * kItemTailScale);
-    const uint64_t action_bits = item_tail & kActionMask;
-    const uint64_t attributes = draw(attribute_key, user);
-
-    user_ids[row_idx] = user;
-    item_ids[row_idx] = item;
+    const uint64_t pick = mix64(user_pick_key + counter_offset);
+    const uint64_t tail = mix64(user_tail_key + counter_offset);
+    user_ids[row_idx] =
+        users_.sample(pick, static_cast<double>(static_cast<int64_t>(tail >> 11)) * kUserTailScale);
+  }
+  for (size_t row_idx = 0; row_idx < count; ++row_idx) {
+    const uint64_t counter_offset = (first_row + row_idx + 1) * kGamma;
+    const uint64_t pick = mix64(item_pick_key + counter_offset);
+    const uint64_t tail = mix64(item_tail_key + counter_offset);
+    item_ids[row_idx] =
+        items_.sample(pick, static_cast<double>(static_cast<int64_t>(tail >> 24)) * kItemTailScale);
+    const uint64_t action_bits = tail & kActionMask;
     actions[row_idx] = static_cast<uint8_t>((action_bits >= action0) + (action_bits >= action1) +
                                             (action_bits >= action2));
+  }
+  for (size_t row_idx = 0; row_idx < count; ++row_idx) {
+    const uint64_t attributes = draw(attribute_key, user_ids[row_idx]);
     provinces[row_idx] = static_cast<uint8_t>(provinces_.pick(attributes & kHighHalf));
     genders[row_idx] = (attributes & 0xFFFFFFFFULL) < female_threshold ? kFemale : kMale;
   }

@@ -25,8 +25,13 @@ namespace shardlab::workloads {
 // province (three CJK characters in UTF-8), the gender, five tabs and the newline.
 inline constexpr size_t kMaxTsvRowBytes = 20 + 20 + 5 + 19 + 9 + 1 + 6;
 
-// Formats rows [begin, end) of `block` and returns the pointer past the last byte written.
-// REQUIRES: begin <= end <= block.size(); out has room for (end - begin) * kMaxTsvRowBytes bytes.
+// Fields are copied in fixed 16-byte chunks, so formatting may write up to this many bytes past
+// the end of the text it returns.
+inline constexpr size_t kTsvScratchBytes = 16;
+
+// Formats rows [begin, end) of `block` and returns the pointer past the last byte of text.
+// REQUIRES: begin <= end <= block.size(); out has room for
+// (end - begin) * kMaxTsvRowBytes + kTsvScratchBytes bytes.
 char* format_tsv_rows(const UserBehaviorBlock& block, size_t begin, size_t end, char* out);
 
 // Appends all rows of `block` to *out.

@@ -59,8 +59,6 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-bool is_comparison(Fn fn) { return fn >= Fn::kEquals && fn <= Fn::kGreaterOrEquals; }
-
 Fn flip(Fn fn) {
   switch (fn) {
     case Fn::kLess: return Fn::kGreater;

@@ -1,0 +1,41 @@
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "apps/generator_options.h"
+#include "engine/common/errors.h"
+#include "workloads/row_generator.h"
+#include "workloads/tsv_writer.h"
+
+namespace shardlab::apps {
+
+void add_gen_command(CLI::App& app) {
+  struct Options {
+    uint64_t rows = 0;
+    uint64_t first = 0;
+    uint64_t count = 0;
+    GeneratorOptions gen;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("gen", "Write generated user_behavior rows as ClickHouse TabSeparated to stdout");
+  cmd->add_option("--rows", opts->rows, "Rows in the data set")->required();
+  cmd->add_option("--first", opts->first, "Write rows from this one on (default 0)");
+  cmd->add_option("--count", opts->count, "Write this many rows (default: to the end)");
+  add_generator_options(cmd, &opts->gen);
+  cmd->callback([opts] {
+    const workloads::RowGenerator generator(make_generator_config(opts->gen, opts->rows));
+    const uint64_t end = opts->count > 0 ? opts->first + opts->count : opts->rows;
+    if (opts->first > end || end > opts->rows)
+      throw InputError(fmt::format("--first/--count select rows [{}, {}) outside the data set of {} rows",
+                                   opts->first, end, opts->rows));
+    workloads::UserBehaviorBlock block;
+    workloads::TsvWriter writer(stdout);
+    constexpr uint64_t kBlockRows = 65536;
+    for (uint64_t row = opts->first; row < end; row += kBlockRows) {
+      generator.generate(row, std::min(kBlockRows, end - row), &block);
+      writer.write(block);
+    }
+    writer.flush();
+  });
+}
+
+}  // namespace shardlab::apps
