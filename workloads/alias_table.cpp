@@ -46,9 +46,9 @@ AliasTable::AliasTable(std::span<const double> weights) {
   for (size_t idx = 0; idx < n; ++idx) {
     const long double threshold = std::round(keep[idx] * 0x1.0p64L);
     if (alias[idx] == idx || threshold >= 0x1.0p64L) {
-      entries_[idx] = Entry{UINT64_MAX, static_cast<uint32_t>(idx)};
+      entries_[idx] = AliasEntry{UINT64_MAX, static_cast<uint32_t>(idx)};
     } else {
-      entries_[idx] = Entry{static_cast<uint64_t>(threshold), alias[idx]};
+      entries_[idx] = AliasEntry{static_cast<uint64_t>(threshold), alias[idx]};
     }
   }
 }

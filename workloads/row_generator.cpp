@@ -20,9 +20,6 @@ int64_t utc_offset_seconds(const GeneratorConfig& config) {
   return std::llround(config.utc_offset_hours * 3600.0);
 }
 
-// Scales the top bits of a draw to ZipfSampler's tail position u * 2^kSegmentBits.
-constexpr double kUserTailScale = 0x1.0p-53 * ZipfSampler::kSegmentIntervals;  // 53 bits
-constexpr double kItemTailScale = 0x1.0p-40 * ZipfSampler::kSegmentIntervals;  // 40 bits
 constexpr uint64_t kActionMask = (uint64_t{1} << 24) - 1;
 constexpr uint64_t kHighHalf = 0xFFFFFFFF00000000ULL;
 
@@ -97,8 +94,11 @@ void RowGenerator::fill_random_columns(uint64_t first_row, size_t count,
                                        UserBehaviorBlock* out) const {
   // Three passes instead of one: each pass's rows are independent and short, so the CPU overlaps
   // the table loads of many rows, and each pass touches one sampler's tables only (the user and
-  // item tables together exceed a 1 MiB L2). Keys and thresholds are copied to locals because
-  // the uint8_t stores may alias anything, which would force reloads through `this`.
+  // item tables together exceed a 1 MiB L2). Everything the loops read is copied to locals
+  // because the uint8_t stores may alias anything, which would force reloads through `this`.
+  const ZipfSampler::View users = users_.view();
+  const ZipfSampler::View items = items_.view();
+  const AliasTable::View provinces = provinces_.view();
   const uint64_t user_pick_key = keys_[kUserPickStream];
   const uint64_t user_tail_key = keys_[kUserTailStream];
   const uint64_t item_pick_key = keys_[kItemPickStream];
@@ -111,29 +111,25 @@ void RowGenerator::fill_random_columns(uint64_t first_row, size_t count,
   uint64_t* const user_ids = out->user_id.data();
   uint64_t* const item_ids = out->item_id.data();
   uint8_t* const actions = out->action.data();
-  uint8_t* const provinces = out->province.data();
+  uint8_t* const province_codes = out->province.data();
   uint8_t* const genders = out->gender.data();
 
   for (size_t row_idx = 0; row_idx < count; ++row_idx) {
     const uint64_t counter_offset = (first_row + row_idx + 1) * kGamma;  // draw()'s (i + 1) γ
-    const uint64_t pick = mix64(user_pick_key + counter_offset);
-    const uint64_t tail = mix64(user_tail_key + counter_offset);
-    user_ids[row_idx] =
-        users_.sample(pick, static_cast<double>(static_cast<int64_t>(tail >> 11)) * kUserTailScale);
+    user_ids[row_idx] = users.sample(mix64(user_pick_key + counter_offset),
+                                     mix64(user_tail_key + counter_offset));
   }
   for (size_t row_idx = 0; row_idx < count; ++row_idx) {
     const uint64_t counter_offset = (first_row + row_idx + 1) * kGamma;
-    const uint64_t pick = mix64(item_pick_key + counter_offset);
     const uint64_t tail = mix64(item_tail_key + counter_offset);
-    item_ids[row_idx] =
-        items_.sample(pick, static_cast<double>(static_cast<int64_t>(tail >> 24)) * kItemTailScale);
+    item_ids[row_idx] = items.sample(mix64(item_pick_key + counter_offset), tail & ~kActionMask);
     const uint64_t action_bits = tail & kActionMask;
     actions[row_idx] = static_cast<uint8_t>((action_bits >= action0) + (action_bits >= action1) +
                                             (action_bits >= action2));
   }
   for (size_t row_idx = 0; row_idx < count; ++row_idx) {
     const uint64_t attributes = draw(attribute_key, user_ids[row_idx]);
-    provinces[row_idx] = static_cast<uint8_t>(provinces_.pick(attributes & kHighHalf));
+    province_codes[row_idx] = static_cast<uint8_t>(provinces.pick(attributes & kHighHalf));
     genders[row_idx] = (attributes & 0xFFFFFFFFULL) < female_threshold ? kFemale : kMale;
   }
 }

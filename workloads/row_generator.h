@@ -7,8 +7,8 @@
 //
 //   key_s    = stream_key(seed, s) for the streams s = 0..4 below
 //   a = draw(key_0, i)   b = draw(key_1, i)   c = draw(key_2, i)   d = draw(key_3, i)
-//   user_id  = UserZipf.sample(a, (b >> 11) * 2^-40)    u = top 53 bits of b, times 2^13
-//   item_id  = ItemZipf.sample(c, (d >> 24) * 2^-27)    u = top 40 bits of d, times 2^13
+//   user_id  = UserZipf.sample(a, b)
+//   item_id  = ItemZipf.sample(c, d with its low 24 bits cleared)
 //   action   = number of j in 0..2 with (d mod 2^24) >= C_j,
 //              C_j = round(2^24 * (w_0 + ... + w_j) / (w_0 + ... + w_3)), w = action_mix weights
 //   e        = draw(key_4, user_id)                     per user, not per row

@@ -22,8 +22,8 @@
 // (the probability the tables actually assign) against pmf() over n = 5e3..2^48: at most 4.1e-5
 // relative for the user default (s = 0.9), 5.3e-5 for items (s = 1.1), 1.3e-4 at s = 2; the tests
 // check this. Ranks whose probability is below 2^-64 (only for s > 2 and ranks beyond ~1e6) are
-// not represented by the alias table. Separately, a tail uniform of b random bits resolves
-// probabilities to 2^-b, at most about r 2^-b relative for rank r.
+// not represented by the alias table. Separately, sample() reads kSegmentBits + 40 = 53 tail bits,
+// which resolve probabilities to 2^-53: at most about r 2^-53 relative for rank r.
 //
 // Memory: 8 (kSegmentIntervals + 1) bytes per segment, log2(n / K) segments: 0.9 MiB for 1e7
 // ranks, 0.6 MiB for 1e6.
@@ -57,27 +57,43 @@ class ZipfSampler {
   uint64_t head_ranks() const { return head_ranks_; }
   size_t segment_count() const { return segments_.size(); }
 
-  // A rank in 1..n. `pick` is 64 uniform bits; `tail_position` is an independent uniform u scaled
-  // to [0, kSegmentIntervals), i.e. u * 2^kSegmentBits. Branch-free so that loops over rows
-  // pipeline well.
-  uint64_t sample(uint64_t pick, double tail_position) const {
-    const uint32_t outcome = head_.pick(pick);
-    const bool in_tail = outcome >= head_ranks_;
-    const uint32_t segment = in_tail ? outcome - static_cast<uint32_t>(head_ranks_) : 0;
-    const auto interval = static_cast<uint32_t>(tail_position);
-    const double within = tail_position - static_cast<double>(interval);
-    const double* point = &points_[segment * (kSegmentIntervals + 1) + interval];
-    const double x = point[0] + within * (point[1] - point[0]);
-    // x lies in [lo, hi) of its segment (see the constructor), so floor(x) + 1 is in (lo, hi].
-    return in_tail ? static_cast<uint64_t>(x) + 1 : outcome + 1;
+  // The sampler's hot state by value, for inner loops (see AliasTable::View).
+  struct View {
+    AliasTable::View head;
+    const double* points;
+    uint32_t head_ranks;
+
+    // A rank in 1..n from two independent 64-bit uniforms. `tail_bits`: the top kSegmentBits
+    // bits choose the interval of the segment's table and the next 40 bits the position inside
+    // it; lower bits are ignored, so a caller may use them for something else. Branch-free: the
+    // head/tail choice is random and would mispredict as a branch.
+    uint64_t sample(uint64_t pick, uint64_t tail_bits) const {
+      const uint32_t outcome = head.pick(pick);
+      const uint64_t tail_mask = 0 - static_cast<uint64_t>(outcome >= head_ranks);
+      const uint64_t segment = (outcome - head_ranks) & tail_mask;
+      const uint64_t interval = tail_bits >> (64 - kSegmentBits);
+      const double within =
+          static_cast<double>(static_cast<int64_t>((tail_bits << kSegmentBits) >> 24)) * 0x1.0p-40;
+      const double* point = points + segment * (kSegmentIntervals + 1) + interval;
+      const double x = point[0] + within * (point[1] - point[0]);
+      // x lies in [lo, hi) of its segment (see the constructor), so floor(x) + 1 is in (lo, hi].
+      const uint64_t tail_rank = static_cast<uint64_t>(static_cast<int64_t>(x)) + 1;
+      const uint64_t head_rank = uint64_t{outcome} + 1;
+      return head_rank ^ ((head_rank ^ tail_rank) & tail_mask);
+    }
+  };
+
+  View view() const {
+    return View{head_.view(), points_.data(), static_cast<uint32_t>(head_ranks_)};
   }
+  uint64_t sample(uint64_t pick, uint64_t tail_bits) const { return view().sample(pick, tail_bits); }
 
   // Exact probabilities of the distribution being sampled.
   double pmf(uint64_t rank) const;
   double cdf(uint64_t rank) const;  // P(X <= rank)
 
   // The probability this sampler actually assigns to `rank`: head table quantisation and tail
-  // interpolation included, the tail uniform taken as continuous. For accuracy checks.
+  // interpolation included, the 53 tail bits taken as a continuous uniform. For accuracy checks.
   double realised_pmf(uint64_t rank) const;
 
   // The continuous rank x for segment `segment` and u in [0, 1]: exact (Newton) and as

@@ -312,6 +312,8 @@ PartResult Query::run_part(const PartPtr& part) const {
     for (const auto& k : p.group_keys) key_types.push_back(k->type);
     result.aggregate.emplace(key_types, p.aggregates);
   }
+  const size_t width = p.select.size() + p.order.size();
+  if (!p.aggregate) result.rows.resize(width);
   const std::vector<GranuleRange> ranges = p.key_condition->select(*part);
   if (ranges.empty()) return result;
   profile.parts_selected = 1;
@@ -324,8 +326,6 @@ PartResult Query::run_part(const PartPtr& part) const {
     if (!readers[col]) readers[col] = std::make_unique<ColumnReader>(part, col, &stats[col]);
     return *readers[col];
   };
-  const size_t width = p.select.size() + p.order.size();
-  if (!p.aggregate) result.rows.resize(width);
   const uint64_t budget = p.row_budget();
   uint64_t rows_collected = 0;
 

@@ -116,11 +116,12 @@ Column low_cardinality_to_string(const Column& column) {
 }
 
 void append_column(Column* dst, const Column& src) {
-  SHARDLAB_ASSERT(dst->type == src.type, "append of {} to {}", src.type.name(), dst->type.name());
-  if (dst->rows == 0 && dst->data.empty() && dst->offsets.empty()) {
+  if (src.rows == 0) return;
+  if (dst->rows == 0) {
     *dst = src;
     return;
   }
+  SHARDLAB_ASSERT(dst->type == src.type, "append of {} to {}", src.type.name(), dst->type.name());
   if (src.type.id == TypeId::kLowCardinality && dst->dict != src.dict) {
     std::map<std::string, uint32_t> merged;
     for (const auto& v : dst->dict->values()) merged.emplace(v, 0);
