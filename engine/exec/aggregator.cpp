@@ -115,6 +115,7 @@ struct Aggregator::State {
   std::vector<std::vector<uint32_t>> cached_ids;
   PodVector<uint8_t> scratch;
   PodVector<uint32_t> group_ids;
+  std::vector<uint32_t> direct;  // narrow single key -> group + 1 (0: not seen yet)
 
   uint64_t hash(const uint8_t* key) const {
     if (key_width == 0) return 0;
@@ -155,6 +156,29 @@ struct Aggregator::State {
     return g;
   }
 
+  // find_or_insert for 8-byte keys, the common case of one UInt64 key: no memcmp, and the
+  // hash is one multiply-xorshift.
+  uint32_t find_or_insert_u64(uint64_t key) {
+    if ((groups + 1) * 2 > slots.size()) grow();
+    const size_t mask = slots.size() - 1;
+    size_t at = mix64(key) & mask;
+    for (;;) {
+      const uint32_t slot = slots[at];
+      if (slot == 0) break;
+      uint64_t existing;
+      std::memcpy(&existing, keys.data() + (slot - 1) * 8, 8);
+      if (existing == key) return slot - 1;
+      at = (at + 1) & mask;
+    }
+    const auto g = static_cast<uint32_t>(groups++);
+    slots[at] = g + 1;
+    const size_t end = keys.size();
+    keys.resize(end + 8);
+    std::memcpy(keys.data() + end, &key, 8);
+    add_group();
+    return g;
+  }
+
   void add_group() {
     for (size_t a = 0; a < specs.size(); ++a) {
       AggState& s = aggs[a];
@@ -186,18 +210,36 @@ struct Aggregator::State {
     const uint32_t* gid = group_ids.data();
     switch (spec.kind) {
       case AggregateKind::kCount:
+        if (key_types.empty()) {
+          s.count[0] += rows;
+          return;
+        }
         for (size_t row = 0; row < rows; ++row) ++s.count[gid[row]];
         return;
       case AggregateKind::kSum:
       case AggregateKind::kAvg:
-        for (size_t row = 0; row < rows; ++row) ++s.count[gid[row]];
+        if (key_types.empty()) {
+          s.count[0] += rows;
+        } else {
+          for (size_t row = 0; row < rows; ++row) ++s.count[gid[row]];
+        }
         visit_fixed(arg->type, [&](auto tag) {
           using T = typename decltype(tag)::type;
           const T* v = arg->values<T>();
-          if constexpr (std::is_floating_point_v<T>) {
+          using W = std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>;
+          if (key_types.empty()) {
+            if constexpr (std::is_floating_point_v<T>) {
+              double total = 0;
+              for (size_t row = 0; row < rows; ++row) total += v[row];
+              s.sum_f[0] += total;
+            } else {
+              uint64_t total = 0;
+              for (size_t row = 0; row < rows; ++row) total += static_cast<uint64_t>(static_cast<W>(v[row]));
+              s.bits[0] += total;
+            }
+          } else if constexpr (std::is_floating_point_v<T>) {
             for (size_t row = 0; row < rows; ++row) s.sum_f[gid[row]] += v[row];
           } else {
-            using W = std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>;
             for (size_t row = 0; row < rows; ++row) s.bits[gid[row]] += static_cast<uint64_t>(static_cast<W>(v[row]));
           }
         });
@@ -304,7 +346,10 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
   State& st = *state_;
   st.group_ids.resize(rows);
   if (st.key_types.empty()) {
-    std::fill(st.group_ids.begin(), st.group_ids.end(), 0);
+    const bool needs_ids = std::any_of(st.specs.begin(), st.specs.end(), [](const AggregateSpec& a) {
+      return a.kind != AggregateKind::kCount && a.kind != AggregateKind::kSum && a.kind != AggregateKind::kAvg;
+    });
+    if (needs_ids) std::fill(st.group_ids.begin(), st.group_ids.end(), 0);
   } else {
     const size_t width = st.key_width;
     st.scratch.resize(rows * width);
@@ -336,7 +381,27 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
         }
       }
     }
-    for (size_t row = 0; row < rows; ++row) st.group_ids[row] = st.find_or_insert(scratch + row * width);
+    uint32_t* gid = st.group_ids.data();
+    if (keys.size() == 1 && width <= 4) {
+      // One narrow key (pooled string ids, or small integers): a dense array in front of the
+      // hash table resolves almost every row with one load.
+      for (size_t row = 0; row < rows; ++row) {
+        uint32_t id = 0;
+        std::memcpy(&id, scratch + row * width, width);
+        if (id >= st.direct.size()) st.direct.resize(std::max<size_t>(id + 1, st.direct.size() * 2), 0);
+        uint32_t g = st.direct[id];
+        if (g == 0) g = st.direct[id] = st.find_or_insert(scratch + row * width) + 1;
+        gid[row] = g - 1;
+      }
+    } else if (width == 8) {
+      for (size_t row = 0; row < rows; ++row) {
+        uint64_t key;
+        std::memcpy(&key, scratch + row * 8, 8);
+        gid[row] = st.find_or_insert_u64(key);
+      }
+    } else {
+      for (size_t row = 0; row < rows; ++row) gid[row] = st.find_or_insert(scratch + row * width);
+    }
   }
   for (size_t a = 0; a < st.specs.size(); ++a) st.update(a, args[a], rows);
 }

@@ -573,14 +573,27 @@ Value eval_logical(const ExprNode& node, const std::vector<const Column*>& input
 Value compare_low_cardinality(Fn fn, const Value& lc, std::string_view constant) {
   const Column& col = lc.column();
   const Dictionary& dict = *col.dict;
-  std::vector<uint8_t> table(dict.size());
-  for (uint32_t code = 0; code < dict.size(); ++code)
-    table[code] = compare_values(fn, dict.value(code), constant);
+  // The dictionary is sorted, so every comparison but != holds on a contiguous range of
+  // codes [lo, hi): one vectorizable unsigned compare per row.
+  const auto size = static_cast<uint32_t>(dict.size());
+  const uint32_t at = dict.lower_bound(constant);
+  const uint32_t past = at + (at < size && dict.value(at) == constant ? 1 : 0);
+  uint32_t lo = 0, hi = size;
+  bool negate = false;
+  switch (fn) {
+    case Fn::kEquals: lo = at, hi = past; break;
+    case Fn::kNotEquals: lo = at, hi = past, negate = true; break;
+    case Fn::kLess: hi = at; break;
+    case Fn::kLessOrEquals: hi = past; break;
+    case Fn::kGreater: lo = past; break;
+    default: lo = at; break;
+  }
   Column out(TypeId::kUInt8);
   out.resize_fixed(col.rows);
   const uint32_t* codes = col.values<uint32_t>();
   uint8_t* dst = out.values<uint8_t>();
-  for (size_t row = 0; row < col.rows; ++row) dst[row] = table[codes[row]];
+  const uint32_t span = hi - lo;
+  for (size_t row = 0; row < col.rows; ++row) dst[row] = static_cast<uint8_t>((codes[row] - lo < span) != negate);
   return owned(std::move(out), lc.is_const);
 }
 

@@ -15,6 +15,9 @@ namespace shardlab::engine {
 namespace {
 
 constexpr size_t kChunkGranules = 8;
+// Granules per unit of parallel work: large enough to amortise set-up, small enough to keep
+// two cores busy on a single partition.
+constexpr size_t kUnitGranules = 64;
 
 void collect_inputs(const ExprNode& node, std::vector<size_t>* out) {
   if (node.kind == ExprNode::Kind::kInput &&
@@ -301,12 +304,17 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
 }
 
 PartResult Query::run_part(const PartPtr& part) const {
+  PartResult result = run_ranges(part, plan_->key_condition->select(*part));
+  result.profile.parts_total = 1;
+  result.profile.granules_total = part->granules();
+  return result;
+}
+
+PartResult Query::run_ranges(const PartPtr& part, const std::vector<GranuleRange>& ranges) const {
   const Plan& p = *plan_;
   const TableSchema& schema = *p.schema;
   PartResult result;
   WorkProfile& profile = result.profile;
-  profile.parts_total = 1;
-  profile.granules_total = part->granules();
   if (p.aggregate) {
     std::vector<DataType> key_types;
     for (const auto& k : p.group_keys) key_types.push_back(k->type);
@@ -314,7 +322,6 @@ PartResult Query::run_part(const PartPtr& part) const {
   }
   const size_t width = p.select.size() + p.order.size();
   if (!p.aggregate) result.rows.resize(width);
-  const std::vector<GranuleRange> ranges = p.key_condition->select(*part);
   if (ranges.empty()) return result;
   profile.parts_selected = 1;
   for (const auto& r : ranges) profile.granules_selected += r.end - r.begin;
@@ -471,10 +478,46 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
 }
 
 QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) const {
-  std::vector<PartResult> partials(parts.size());
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(parts.size())));
+  // Work units are slices of a part's selected granules, cut the same way whatever the thread
+  // count, and partial results merge in unit order: answers and profiles do not depend on the
+  // number of threads.
+  struct Unit {
+    size_t part;
+    std::vector<GranuleRange> ranges;
+  };
+  std::vector<Unit> units;
+  std::vector<WorkProfile> part_level(parts.size());
+  for (size_t idx = 0; idx < parts.size(); ++idx) {
+    part_level[idx].parts_total = 1;
+    part_level[idx].granules_total = parts[idx]->granules();
+    const std::vector<GranuleRange> ranges = plan_->key_condition->select(*parts[idx]);
+    if (ranges.empty()) continue;
+    part_level[idx].parts_selected = 1;
+    Unit unit{idx, {}};
+    size_t granules = 0;
+    for (GranuleRange range : ranges) {
+      while (range.begin < range.end) {
+        const size_t take = std::min(range.end - range.begin, kUnitGranules - granules);
+        unit.ranges.push_back({range.begin, range.begin + take, range.conjuncts});
+        range.begin += take;
+        granules += take;
+        if (granules == kUnitGranules) {
+          units.push_back(std::move(unit));
+          unit = Unit{idx, {}};
+          granules = 0;
+        }
+      }
+    }
+    if (!unit.ranges.empty()) units.push_back(std::move(unit));
+  }
+  std::vector<PartResult> partials(units.size());
+  auto run_unit = [&](size_t idx) {
+    partials[idx] = run_ranges(parts[units[idx].part], units[idx].ranges);
+    partials[idx].profile.parts_selected = 0;  // counted once per part below
+  };
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(units.size())));
   if (threads <= 1) {
-    for (size_t idx = 0; idx < parts.size(); ++idx) partials[idx] = run_part(parts[idx]);
+    for (size_t idx = 0; idx < units.size(); ++idx) run_unit(idx);
   } else {
     std::atomic<size_t> next{0};
     std::exception_ptr failure;
@@ -482,9 +525,9 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     std::vector<std::thread> workers;
     for (unsigned t = 0; t < threads; ++t) {
       workers.emplace_back([&] {
-        for (size_t idx = next++; idx < parts.size(); idx = next++) {
+        for (size_t idx = next++; idx < units.size(); idx = next++) {
           try {
-            partials[idx] = run_part(parts[idx]);
+            run_unit(idx);
           } catch (...) {
             std::lock_guard<std::mutex> lock(failure_mutex);
             if (!failure) failure = std::current_exception();
@@ -494,6 +537,20 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     }
     for (auto& w : workers) w.join();
     if (failure) std::rethrow_exception(failure);
+  }
+  for (const WorkProfile& level : part_level) {
+    PartResult counts;
+    counts.profile = level;
+    if (plan_->aggregate) {
+      std::vector<DataType> key_types;
+      for (const auto& k : plan_->group_keys) key_types.push_back(k->type);
+      // Only the profile matters: an empty partial adds no groups. Keyless aggregates are
+      // handled by finish(), which always starts from one group.
+      counts.aggregate.emplace(key_types, plan_->aggregates);
+    } else {
+      counts.rows.resize(plan_->select.size() + plan_->order.size());
+    }
+    partials.push_back(std::move(counts));
   }
   return finish(std::move(partials));
 }

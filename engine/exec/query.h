@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/exec/aggregator.h"
+#include "engine/exec/key_condition.h"
 #include "engine/exec/work_profile.h"
 #include "engine/storage/part.h"
 #include "engine/storage/table_schema.h"
@@ -44,6 +45,9 @@ class Query {
 
   // REQUIRES: parts belong to a table with the schema given to prepare().
   PartResult run_part(const PartPtr& part) const;
+  // Runs on the given granule ranges of a part (from select_ranges()); the part-level counts of
+  // the profile (parts_total, granules_total) are left to the caller.
+  PartResult run_ranges(const PartPtr& part, const std::vector<GranuleRange>& ranges) const;
   // Merges partial results (in the given order) into the final answer.
   QueryResult finish(std::vector<PartResult> partials) const;
   // run_part over `parts` on up to `threads` threads, then finish().

@@ -77,15 +77,31 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
     need(rows * width);
     if (type_.id == TypeId::kLowCardinality) {
       uint32_t* dst = out.values<uint32_t>() + row_at;
-      const auto* bytes = reinterpret_cast<const uint8_t*>(src);
-      switch (code_width_) {
-        case 1: for (size_t row = 0; row < rows; ++row) dst[row] = bytes[row]; break;
-        case 2: for (size_t row = 0; row < rows; ++row) { uint16_t c; std::memcpy(&c, src + row * 2, 2); dst[row] = c; } break;
-        default: std::memcpy(dst, src, rows * 4);
-      }
-      const uint32_t limit = static_cast<uint32_t>(dict_->size());
+      // Widen the codes and track the largest in one pass: a code outside the dictionary
+      // means a damaged file that still passed its checksum.
       uint32_t worst = 0;
-      for (size_t row = 0; row < rows; ++row) worst = std::max(worst, dst[row]);
+      switch (code_width_) {
+        case 1: {
+          const auto* codes = reinterpret_cast<const uint8_t*>(src);
+          for (size_t row = 0; row < rows; ++row) {
+            dst[row] = codes[row];
+            worst = std::max(worst, dst[row]);
+          }
+          break;
+        }
+        case 2:
+          for (size_t row = 0; row < rows; ++row) {
+            uint16_t c;
+            std::memcpy(&c, src + row * 2, 2);
+            dst[row] = c;
+            worst = std::max(worst, dst[row]);
+          }
+          break;
+        default:
+          std::memcpy(dst, src, rows * 4);
+          for (size_t row = 0; row < rows; ++row) worst = std::max(worst, dst[row]);
+      }
+      const auto limit = static_cast<uint32_t>(dict_->size());
       if (rows > 0 && worst >= limit)
         throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
                                           bin_->path(), worst, g, limit));

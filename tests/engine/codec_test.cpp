@@ -24,8 +24,11 @@ std::vector<char> sample_bytes(size_t n, uint32_t seed) {
 }  // namespace
 
 TEST_CASE("byte shuffle round-trips for every width", "[codec]") {
-  const auto raw = sample_bytes(8192 * 8, 1);
+  for (size_t elements : {size_t{8192}, size_t{8191}, size_t{17}, size_t{3}})
   for (size_t width : {1, 2, 4, 8}) {
+    std::mt19937 rng(static_cast<uint32_t>(elements * width));
+    std::vector<char> raw(elements * width);
+    for (char& c : raw) c = static_cast<char>(rng());
     std::vector<char> shuffled(raw.size()), back(raw.size());
     byte_shuffle(raw.data(), raw.size(), width, shuffled.data());
     byte_unshuffle(shuffled.data(), raw.size(), width, back.data());
