@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <set>
 
 #include "engine/common/date_time.h"
 #include "engine/common/errors.h"
@@ -166,7 +165,10 @@ void Table::load_parts(OpenReport* report, bool writable) {
   std::vector<std::filesystem::path> entries;
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) entries.push_back(entry.path());
   std::sort(entries.begin(), entries.end());
-  std::vector<std::shared_ptr<Part>> loaded;
+  // Widest block ranges first: a part covered by a part already accepted is a leftover of a
+  // merge whose clean-up was interrupted and is removed without being read (its files may be
+  // half deleted). A covering part that is itself damaged does not hide what it covers.
+  std::vector<std::pair<PartInfo, std::filesystem::path>> candidates;
   for (const auto& path : entries) {
     const std::string name = path.filename().string();
     if (!std::filesystem::is_directory(path) || name == "detached") continue;
@@ -175,43 +177,43 @@ void Table::load_parts(OpenReport* report, bool writable) {
       if (writable) std::filesystem::remove_all(path);
       continue;
     }
-    const auto info = PartInfo::parse(name);
-    if (!info) continue;  // not ours
+    if (const auto info = PartInfo::parse(name)) candidates.emplace_back(*info, path);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+    const uint64_t wa = a.first.max_block - a.first.min_block, wb = b.first.max_block - b.first.min_block;
+    return wa != wb ? wa > wb : a.first.level > b.first.level;
+  });
+  std::vector<std::shared_ptr<Part>> active;
+  for (const auto& [info, path] : candidates) {
+    const bool covered = std::any_of(active.begin(), active.end(),
+                                     [&](const auto& part) { return part->info().contains(info); });
+    if (covered) {
+      report->removed_outdated.push_back(info.name());
+      if (writable) std::filesystem::remove_all(path);
+      continue;
+    }
     try {
-      loaded.push_back(Part::load(schema_, path, *info));
+      active.push_back(Part::load(schema_, path, info));
     } catch (const CorruptionError& e) {
       report->broken.push_back(e.what());
       if (writable) {
         std::filesystem::create_directories(dir_ / "detached");
-        std::filesystem::rename(path, dir_ / "detached" / ("broken_" + name));
+        std::filesystem::rename(path, dir_ / "detached" / ("broken_" + info.name()));
       }
     }
   }
-  // Parts covered by a bigger part are leftovers of a merge whose retirement was interrupted.
-  std::vector<std::shared_ptr<Part>> active;
-  for (const auto& part : loaded) {
-    const bool covered = std::any_of(loaded.begin(), loaded.end(), [&](const auto& other) {
-      return other != part && other->info().contains(part->info()) &&
-             !(part->info().contains(other->info()) && other->name() < part->name());
-    });
-    if (covered) {
-      report->removed_outdated.push_back(part->name());
-      if (writable) std::filesystem::remove_all(part->dir());
-    } else {
-      active.push_back(part);
-    }
-  }
   // An insert whose parts are not all present never returned: roll back what it left.
-  std::set<std::pair<std::string, uint64_t>> present_blocks;
-  std::set<uint64_t> blocks;
-  for (const auto& part : active)
-    for (uint64_t b = part->info().min_block; b <= part->info().max_block; ++b) blocks.insert(b);
+  auto present = [&](uint64_t block) {
+    return std::any_of(active.begin(), active.end(), [&](const auto& part) {
+      return part->info().min_block <= block && block <= part->info().max_block;
+    });
+  };
   std::vector<std::shared_ptr<Part>> complete;
   for (const auto& part : active) {
     bool whole = true;
     if (part->info().level == 0 && part->insert_parts() > 1) {
       for (uint64_t b = part->insert_first_block(); b < part->insert_first_block() + part->insert_parts(); ++b)
-        if (!blocks.count(b)) whole = false;
+        if (!present(b)) whole = false;
     }
     if (whole) {
       complete.push_back(part);
@@ -225,9 +227,9 @@ void Table::load_parts(OpenReport* report, bool writable) {
     parts_.push_back(part);
     next_block_ = std::max(next_block_, part->info().max_block + 1);
   }
-  // Block numbers of rolled-back or deleted parts are never reused while a covering part
-  // exists; starting above every block seen keeps names unique.
-  for (const auto& part : loaded) next_block_ = std::max(next_block_, part->info().max_block + 1);
+  // New block numbers start above every part name seen, removed ones included, so a name is
+  // never reused.
+  for (const auto& [info, path] : candidates) next_block_ = std::max(next_block_, info.max_block + 1);
   std::sort(parts_.begin(), parts_.end(), part_order);
 }
 
@@ -361,9 +363,14 @@ std::optional<MergePlan> Table::select_merge() const {
 }
 
 void Table::retire(const std::vector<PartPtr>& parts) {
-  // Outdated parts are deleted at once: the embedded engine has no concurrent readers that
-  // hold old snapshots across processes, and open() cleans up after a crash here.
-  for (const auto& part : parts) std::filesystem::remove_all(part->dir());
+  // Outdated parts are deleted at once (the embedded engine keeps no old snapshots). Each is
+  // first renamed to tmp_delete_*, atomically, so a crash mid-deletion leaves a tmp_ directory
+  // that open() removes rather than a half-deleted part.
+  for (const auto& part : parts) {
+    const auto doomed = dir_ / ("tmp_delete_" + part->name());
+    std::filesystem::rename(part->dir(), doomed);
+    std::filesystem::remove_all(doomed);
+  }
 }
 
 MergeProfile Table::merge(const MergePlan& plan, int64_t now_s) {
