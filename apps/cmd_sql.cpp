@@ -1,5 +1,4 @@
 #include <cstdio>
-#include <fstream>
 #include <thread>
 
 #include "apps/commands.h"
@@ -35,14 +34,7 @@ void add_sql_command(CLI::App& app) {
     engine::append_tsv(result.columns, &out);
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (!opts->profile.empty()) {
-      const std::string json = result.profile.to_json().dump(2) + "\n";
-      if (opts->profile == "-") {
-        std::fwrite(json.data(), 1, json.size(), stderr);
-      } else {
-        std::ofstream file(opts->profile);
-        file << json;
-        if (!file) throw RuntimeError("cannot write profile to '" + opts->profile + "'");
-      }
+      write_report(opts->profile, result.profile.to_json().dump(2) + "\n");
     }
   });
 }

@@ -32,6 +32,7 @@ void add_storage_commands(CLI::App& app) {
     bool final = false;
     bool dry_run = false;
     std::string now;
+    std::string profile;
   };
   auto opts = std::make_shared<Options>();
 
@@ -39,6 +40,7 @@ void add_storage_commands(CLI::App& app) {
   optimize->add_option("--data", opts->data, "Table directory")->required();
   optimize->add_flag("--final", opts->final, "Merge each partition into a single part (OPTIMIZE ... FINAL)");
   optimize->add_flag("--dry-run", opts->dry_run, "Print the merge selector's next plan and exit");
+  optimize->add_option("--profile", opts->profile, "Write each merge's work profile as a JSON array to this file ('-' for stderr)");
   optimize->add_option("--now", opts->now, "Current time for TTL, 'YYYY-MM-DD hh:mm:ss' UTC (default: the clock)");
   optimize->callback([opts] {
     const int64_t now = parse_now(opts->now);
@@ -64,6 +66,11 @@ void add_storage_commands(CLI::App& app) {
       expired += m.rows_expired;
     });
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!opts->profile.empty()) {
+      nlohmann::json merges = nlohmann::json::array();
+      for (const auto& m : profiles) merges.push_back(m.to_json());
+      write_report(opts->profile, merges.dump(2) + "\n");
+    }
     std::fprintf(stderr, "shardlab: %zu merges, %llu rows merged, %llu rows expired by TTL, %.2f s; %zu active parts\n",
                  profiles.size(), static_cast<unsigned long long>(rows), static_cast<unsigned long long>(expired), secs,
                  table->active_parts().size());

@@ -102,23 +102,28 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   return header;
 }
 
-void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,
-                      const std::string& file, uint64_t offset) {
+void decompress_block_into(const BlockHeader& header, const char* block, char* out,
+                           const std::string& file, uint64_t offset) {
   const CodecFunctions& codec = codec_functions(header.codec);
-  out->resize(header.raw_bytes);
   const char* payload = block + kBlockHeaderBytes;
   bool ok;
   if (header.shuffle_width > 1) {
     thread_local PodVector<char> shuffled;
     shuffled.resize(header.raw_bytes);
     ok = codec.decompress(payload, header.payload_bytes, shuffled.data(), header.raw_bytes);
-    if (ok) byte_unshuffle(shuffled.data(), header.raw_bytes, header.shuffle_width, out->data());
+    if (ok) byte_unshuffle(shuffled.data(), header.raw_bytes, header.shuffle_width, out);
   } else {
-    ok = codec.decompress(payload, header.payload_bytes, out->data(), header.raw_bytes);
+    ok = codec.decompress(payload, header.payload_bytes, out, header.raw_bytes);
   }
   if (!ok)
     throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
                                       codec.name, offset, header.raw_bytes));
+}
+
+void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,
+                      const std::string& file, uint64_t offset) {
+  out->resize(header.raw_bytes);
+  decompress_block_into(header, block, out->data(), file, offset);
 }
 
 }  // namespace shardlab::engine

@@ -60,5 +60,8 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
 // Decodes a verified block into `out` (resized to raw_bytes).
 void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,
                       const std::string& file, uint64_t offset);
+// Decodes a verified block into `out`. REQUIRES: `out` has room for header.raw_bytes.
+void decompress_block_into(const BlockHeader& header, const char* block, char* out,
+                           const std::string& file, uint64_t offset);
 
 }  // namespace shardlab::engine

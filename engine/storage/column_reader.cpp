@@ -35,6 +35,28 @@ void ColumnReader::load_block(uint64_t offset) {
   }
 }
 
+bool ColumnReader::try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width,
+                                        char* dst) {
+  // A plain fixed-width granule that fills its block alone (the usual case for 8-byte columns:
+  // one granule is 64 KiB) decompresses straight into the column, skipping the block cache.
+  if (!type_.is_fixed() || type_.id == TypeId::kLowCardinality || mark[1] != 0) return false;
+  if (granule + 1 < part_->granules()) {
+    uint64_t next;
+    std::memcpy(&next, marks_->data() + (granule + 1) * 16, 8);
+    if (next == mark[0]) return false;
+  }
+  if (mark[0] >= bin_->size()) return false;
+  const BlockHeader header =
+      read_block_header(bin_->data() + mark[0], bin_->size() - mark[0], bin_->path(), mark[0]);
+  if (header.raw_bytes != rows * width) return false;
+  decompress_block_into(header, bin_->data() + mark[0], dst, bin_->path(), mark[0]);
+  if (stats_ != nullptr) {
+    stats_->compressed_bytes += kBlockHeaderBytes + header.payload_bytes;
+    stats_->uncompressed_bytes += header.raw_bytes;
+  }
+  return true;
+}
+
 Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   Column out(type_);
   out.dict = dict_;
@@ -46,8 +68,12 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
     uint64_t mark[2];
     std::memcpy(mark, marks_->data() + g * 16, 16);
-    load_block(mark[0]);
     const size_t rows = part_->granule_rows(g);
+    if (try_read_whole_block(g, mark, rows, width, reinterpret_cast<char*>(out.data.data()) + row_at * width)) {
+      row_at += rows;
+      continue;
+    }
+    load_block(mark[0]);
     const uint64_t in_block = mark[1];
     auto need = [&](uint64_t bytes) {
       if (in_block > block_.size() || block_.size() - in_block < bytes)

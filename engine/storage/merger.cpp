@@ -98,6 +98,17 @@ int compare_key_rows(const TableSchema& schema, const Block& a, size_t row_a, co
 
 }  // namespace
 
+nlohmann::json MergeProfile::to_json() const {
+  return {{"parts", parts},
+          {"rows_read", rows_read},
+          {"rows_written", rows_written},
+          {"rows_expired", rows_expired},
+          {"compressed_bytes_read", compressed_bytes_read},
+          {"uncompressed_bytes_read", uncompressed_bytes_read},
+          {"bytes_written", bytes_written},
+          {"result_part", result_part}};
+}
+
 MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
                          const std::filesystem::path& out_dir, const ExprNodePtr& ttl,
                          int64_t now_s, bool* empty) {
@@ -228,6 +239,7 @@ MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
     writer->finish(0, 0);
     profile.rows_written = writer->rows();
     profile.bytes_written = writer->stats().files_bytes;
+    profile.result_part = plan.result.name();
   }
   return profile;
 }

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/storage/merge_selector.h"
 #include "engine/storage/part_writer.h"
 
@@ -17,6 +19,9 @@ struct MergeProfile {
   uint64_t compressed_bytes_read = 0;
   uint64_t uncompressed_bytes_read = 0;
   uint64_t bytes_written = 0;  // every file of the new part
+  std::string result_part;     // empty if every row expired
+
+  nlohmann::json to_json() const;
 };
 
 // Writes the merged part into `out_dir` (complete and fsynced, not yet renamed).
