@@ -33,11 +33,8 @@ constexpr uint64_t stream_key(uint64_t seed, uint64_t stream) {
   return mix64(seed + (stream + 1) * kGamma);
 }
 
-constexpr uint64_t draw(uint64_t key, uint64_t counter) { return mix64(key + (counter + 1) * kGamma); }
-
-// A uniform double in [0, 1) from the top 53 bits.
-constexpr double to_unit_double(uint64_t bits) {
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+constexpr uint64_t draw(uint64_t key, uint64_t counter) {
+  return mix64(key + (counter + 1) * kGamma);
 }
 
 }  // namespace shardlab::workloads

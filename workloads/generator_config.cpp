@@ -11,8 +11,7 @@ namespace {
 
 template <typename Value>
 [[noreturn]] void reject(std::string_view field, std::string_view expected, Value got) {
-  throw InputError(
-      fmt::format("generator config: {} must be {}, got {}", field, expected, got));
+  throw InputError(fmt::format("generator config: {} must be {}, got {}", field, expected, got));
 }
 
 void check_weight(std::string_view field, double weight) {
@@ -28,14 +27,16 @@ void check_zipf(std::string_view field, double exponent) {
 }  // namespace
 
 double peak_to_mean(const GeneratorConfig& config) {
-  const double ratio = config.peak_rows_per_s * dt::kSecondsPerDay /
-                       static_cast<double>(config.rows_per_day);
-  return ratio < 1.0 ? 1.0 : ratio;
+  const double ratio =
+      config.peak_rows_per_s * dt::kSecondsPerDay / static_cast<double>(config.rows_per_day);
+  // validate() accepts ratios down to 1 - 1e-9 so that a peak typed as the mean rate passes;
+  // those and anything as close above 1 mean a flat curve.
+  return ratio < 1.0 + 1e-9 ? 1.0 : ratio;
 }
 
 uint64_t resolved_total_rows(const GeneratorConfig& config) {
   return config.total_rows != 0 ? config.total_rows
-                                 : config.rows_per_day * static_cast<uint64_t>(config.days);
+                                : config.rows_per_day * static_cast<uint64_t>(config.days);
 }
 
 void validate(const GeneratorConfig& config) {
@@ -52,7 +53,8 @@ void validate(const GeneratorConfig& config) {
     reject("rows_per_day", fmt::format("in 1..{}", kMaxGeneratedRows), config.rows_per_day);
   }
   if (config.total_rows > kMaxGeneratedRows) {
-    reject("total_rows", fmt::format("0 (full scale) or in 1..{}", kMaxGeneratedRows), config.total_rows);
+    reject("total_rows", fmt::format("0 (full scale) or in 1..{}", kMaxGeneratedRows),
+           config.total_rows);
   }
   if (config.total_rows == 0 &&
       config.rows_per_day > kMaxGeneratedRows / static_cast<uint64_t>(config.days)) {
@@ -88,8 +90,8 @@ void validate(const GeneratorConfig& config) {
       config.peak_rows_per_s < mean_rows_per_s * (1 - 1e-9) ||
       config.peak_rows_per_s > mean_rows_per_s * DiurnalCurve::kMaxPeakToMean) {
     reject("peak_rows_per_s",
-           fmt::format("between the mean rate rows_per_day / 86400 = {} and {} times it", mean_rows_per_s,
-                       DiurnalCurve::kMaxPeakToMean),
+           fmt::format("between the mean rate rows_per_day / 86400 = {} and {} times it",
+                       mean_rows_per_s, DiurnalCurve::kMaxPeakToMean),
            config.peak_rows_per_s);
   }
   if (!(config.utc_offset_hours >= -12 && config.utc_offset_hours <= 14)) {

@@ -55,10 +55,14 @@ struct GeneratorConfig {
 };
 
 // Limits enforced by validate(), each with its reason.
-inline constexpr int kMaxDays = 366;  // the per-second event-time table costs 8 bytes a second
-inline constexpr uint64_t kMaxGeneratedRows = uint64_t{1} << 40;  // keeps event-time arithmetic in 128 bits
-inline constexpr uint64_t kMaxIds = uint64_t{1} << 40;  // ids stay exact in a double (2^53)
-inline constexpr double kMaxZipfExponent = 4.0;           // ZipfSampler::kMaxExponent
+// The per-second event-time table costs 8 bytes a second: 253 MB for a year.
+inline constexpr int kMaxDays = 366;
+// Keeps the event-time arithmetic exact in 128-bit integers.
+inline constexpr uint64_t kMaxGeneratedRows = uint64_t{1} << 40;
+// Ids stay exact in the Zipf tables' doubles (2^53) with room to spare.
+inline constexpr uint64_t kMaxIds = uint64_t{1} << 40;
+// ZipfSampler::kMaxExponent; beyond ~2 the far tail falls below ~2^-60 and is not drawn at all.
+inline constexpr double kMaxZipfExponent = 4.0;
 
 // Throws InputError naming the first offending field, its value and what was expected.
 void validate(const GeneratorConfig& config);
@@ -66,7 +70,7 @@ void validate(const GeneratorConfig& config);
 // total_rows with 0 resolved to rows_per_day * days. REQUIRES: validate(config) passed.
 uint64_t resolved_total_rows(const GeneratorConfig& config);
 
-// peak_rows_per_s / (rows_per_day / 86400), clamped to >= 1 against rounding.
+// peak_rows_per_s / (rows_per_day / 86400); within 1e-9 of 1 it is exactly 1 (a flat curve).
 double peak_to_mean(const GeneratorConfig& config);
 
 }  // namespace shardlab::workloads

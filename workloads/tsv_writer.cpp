@@ -193,8 +193,8 @@ void TsvWriter::write_buffer() {
   if (used_ == 0) return;
   const size_t written = std::fwrite(buffer_.get(), 1, used_, file_);
   if (written != used_) {
-    throw RuntimeError(fmt::format("TSV output: wrote {} of {} bytes: {}", written, used_,
-                                   std::strerror(errno)));
+    throw RuntimeError(
+        fmt::format("TSV output: wrote {} of {} bytes: {}", written, used_, std::strerror(errno)));
   }
   used_ = 0;
 }

@@ -12,15 +12,7 @@
 
 namespace shardlab::workloads {
 
-inline constexpr std::string_view kUserBehaviorDdl =
-    "CREATE TABLE user_behavior (\n"
-    "    user_id UInt64,\n"
-    "    item_id UInt64,\n"
-    "    action LowCardinality(String),\n"
-    "    event_time DateTime,\n"
-    "    province LowCardinality(String),\n"
-    "    gender LowCardinality(String)\n"
-    ") ENGINE = MergeTree() PARTITION BY toYYYYMMDD(event_time) ORDER BY (event_time, user_id)";
+// The table these rows fill is engine::kDefaultUserBehaviorDdl.
 
 inline constexpr std::array<std::string_view, 4> kActionNames = {"click", "fav", "cart", "buy"};
 
@@ -32,17 +24,18 @@ inline constexpr uint8_t kMale = 1;
 // (11 北京 .. 82 澳门).
 inline constexpr size_t kProvinceCount = 34;
 inline constexpr std::array<std::string_view, kProvinceCount> kProvinceNames = {
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
-    "福建", "江西", "山东", "河南", "湖北",   "湖南", "广东", "广西",   "海南", "重庆", "四川", "贵州",
-    "云南", "西藏", "陕西", "甘肃", "青海",   "宁夏", "新疆", "台湾",   "香港", "澳门",
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海",
+    "江苏", "浙江", "安徽", "福建", "江西",   "山东", "河南", "湖北",   "湖南",
+    "广东", "广西", "海南", "重庆", "四川",   "贵州", "云南", "西藏",   "陕西",
+    "甘肃", "青海", "宁夏", "新疆", "台湾",   "香港", "澳门",
 };
 
 // Approximate 2020 populations in millions (mainland: the 7th census; 台湾, 香港, 澳门: their
 // 2020 official estimates). Users are assigned provinces in proportion to these.
 inline constexpr std::array<double, kProvinceCount> kProvincePopulationMillions = {
-    21.89, 13.87, 74.61, 34.92, 24.05, 42.59, 24.07, 31.85, 24.87, 84.75, 64.57, 61.03,
+    21.89, 13.87, 74.61,  34.92, 24.05, 42.59, 24.07,  31.85, 24.87, 84.75, 64.57, 61.03,
     41.54, 45.19, 101.53, 99.37, 57.75, 66.44, 126.01, 50.13, 10.08, 32.05, 83.67, 38.56,
-    47.21, 3.65,  39.53, 25.02, 5.92,  7.20,  25.85, 23.56, 7.47,   0.68,
+    47.21, 3.65,  39.53,  25.02, 5.92,  7.20,  25.85,  23.56, 7.47,  0.68,
 };
 
 // A block of rows as a struct of arrays, in the table's column order.

@@ -8,6 +8,8 @@
 namespace shardlab::workloads {
 namespace {
 
+__extension__ using Uint128 = unsigned __int128;
+
 static_assert((ZipfSampler::kHeadRanks & (ZipfSampler::kHeadRanks - 1)) == 0,
               "segments must be whole binades for sample()'s range argument");
 
@@ -82,26 +84,35 @@ ZipfSampler::ZipfSampler(uint64_t n, double exponent)
   normalizer_ = head_sum_ + tail_sum;
   head_ = AliasTable(weights);
 
-  // The points of segment (lo, hi] run from lo to the double just below hi. Both ends share one
-  // binade (lo is a power of two and hi <= 2 lo), so differences of points are exact and the
-  // interpolation in sample() can never round up to hi: floor(x) + 1 stays inside (lo, hi].
-  // A point past the last segment keeps sample()'s index in range when there is no tail.
-  points_.assign(segments_.size() * (kSegmentIntervals + 1) + 2, static_cast<double>(n_));
+  // Each segment's points are offsets (x - lo) / (hi - lo) * 2^32, from 0 to 2^32; the last one,
+  // 2^32, is stored as 0 and sample() takes differences mod 2^32. Interpolated offsets stay below
+  // 2^32, so sample()'s rank lo + floor(offset * (hi - lo) / 2^32) + 1 stays inside (lo, hi].
+  // The second-to-last point is far above 0 (the density falls by at most 2^s within an octave),
+  // so no difference wraps by mistake. sample() reads segment 0 even for head draws: there is
+  // always one segment's worth.
+  const size_t stored_segments = std::max<size_t>(segments_.size(), 1);
+  ranges_.assign(stored_segments, SegmentRange{n_, 0});
+  points_.assign(stored_segments * (kSegmentIntervals + 1), 0);
+  constexpr double kFixedPointScale = 0x1.0p32;
+  constexpr double kMaxOffset = 0x1.0p32 - 1;
   for (size_t segment_idx = 0; segment_idx < segments_.size(); ++segment_idx) {
     const Segment& segment = segments_[segment_idx];
-    double* point = &points_[segment_idx * (kSegmentIntervals + 1)];
-    point[0] = segment.low;
+    const double width = segment.high - segment.low;
+    ranges_[segment_idx] =
+        SegmentRange{static_cast<uint64_t>(segment.low), static_cast<uint64_t>(width)};
+    uint32_t* point = &points_[segment_idx * (kSegmentIntervals + 1)];
+    double x = segment.low;
     for (uint32_t point_idx = 1; point_idx < kSegmentIntervals; ++point_idx) {
       const double y = segment.mass * point_idx / kSegmentIntervals;
       // Tangent step from the previous point: Newton then needs one or two iterations.
       const double previous_y = segment.mass * (point_idx - 1) / kSegmentIntervals;
-      const double guess = point[point_idx - 1] + (y - previous_y) / sum_slope(point[point_idx - 1]);
-      point[point_idx] = invert_segment_sum(segment, y, guess);
+      x = invert_segment_sum(segment, y, x + (y - previous_y) / sum_slope(x));
+      const double offset = std::round((x - segment.low) / width * kFixedPointScale);
+      point[point_idx] = static_cast<uint32_t>(std::clamp(offset, 0.0, kMaxOffset));
+      point[point_idx] = std::max(point[point_idx], point[point_idx - 1]);
     }
-    point[kSegmentIntervals] = std::nextafter(segment.high, 0.0);
-    for (uint32_t point_idx = 1; point_idx < kSegmentIntervals; ++point_idx) {
-      point[point_idx] = std::min(point[point_idx], point[kSegmentIntervals]);
-    }
+    point[kSegmentIntervals] = 0;  // 2^32 mod 2^32
+    SHARDLAB_ASSERT(point[kSegmentIntervals - 1] > 0, "Zipf segment {} degenerate", segment_idx);
   }
 }
 
@@ -166,23 +177,31 @@ double ZipfSampler::cdf(uint64_t rank) const {
 double ZipfSampler::realised_pmf(uint64_t rank) const {
   if (rank < 1 || rank > n_) return 0.0;
   if (rank <= head_ranks_) return head_.realised_probability(static_cast<uint32_t>(rank - 1));
-  const auto target = static_cast<double>(rank);
   size_t segment_idx = 0;
-  while (target > segments_[segment_idx].high) ++segment_idx;
-  const double* first = &points_[segment_idx * (kSegmentIntervals + 1)];
-  const double* last = first + kSegmentIntervals + 1;
-  // P(x < z) for the piecewise-linear x(u); rank r takes x in [r - 1, r).
-  auto below = [first, last](double z) {
-    if (z <= first[0]) return 0.0;
-    if (z > last[-1]) return 1.0;
-    const double* upper = std::upper_bound(first, last, z);  // first point > z
-    const double* point = upper - 1;
-    const double fraction = (z - point[0]) / (point[1] - point[0]);
-    return (static_cast<double>(point - first) + fraction) / kSegmentIntervals;
+  while (rank > ranges_[segment_idx].low + ranges_[segment_idx].width) ++segment_idx;
+  const SegmentRange range = ranges_[segment_idx];
+  const uint32_t* point = &points_[segment_idx * (kSegmentIntervals + 1)];
+  // The share of (interval, 40-bit position) pairs whose rank is <= low + z, i.e. whose offset t
+  // satisfies t * width < z * 2^64, i.e. t < bound = ceil(z * 2^64 / width).
+  auto share_at_most = [&](uint64_t z) {
+    const Uint128 bound = ((Uint128{z} << 64) + range.width - 1) / range.width;
+    constexpr uint64_t kPositions = uint64_t{1} << 40;
+    Uint128 count = 0;
+    for (uint32_t interval = 0; interval < kSegmentIntervals; ++interval) {
+      // t = start + floor(delta * position / 2^8) for position in [0, 2^40).
+      const Uint128 start = Uint128{point[interval]} << 32;
+      const uint32_t delta = point[interval + 1] - point[interval];  // mod 2^32, as in sample()
+      if (bound <= start) continue;
+      const Uint128 room = bound - start;  // t < bound  <=>  delta * position < room * 2^8
+      const Uint128 below = delta == 0 ? kPositions : ((room << 8) + delta - 1) / delta;
+      count += below < kPositions ? below : kPositions;
+    }
+    return static_cast<double>(count) / (static_cast<double>(kPositions) * kSegmentIntervals);
   };
-  const double segment_probability = head_.realised_probability(
-      static_cast<uint32_t>(head_ranks_ + segment_idx));
-  return segment_probability * (below(target) - below(target - 1));
+  const uint64_t z = rank - range.low;
+  const double segment_probability =
+      head_.realised_probability(static_cast<uint32_t>(head_ranks_ + segment_idx));
+  return segment_probability * (share_at_most(z) - share_at_most(z - 1));
 }
 
 double ZipfSampler::segment_quantile_exact(size_t segment, double u) const {
@@ -199,8 +218,9 @@ double ZipfSampler::segment_quantile_interpolated(size_t segment, double u) cons
   const double position = std::clamp(u, 0.0, 1.0) * kSegmentIntervals;
   const auto interval = std::min(static_cast<uint32_t>(position), kSegmentIntervals - 1);
   const double within = position - interval;
-  const double* point = &points_[segment * (kSegmentIntervals + 1) + interval];
-  return point[0] + within * (point[1] - point[0]);
+  const uint32_t* point = &points_[segment * (kSegmentIntervals + 1) + interval];
+  const double offset = point[0] + within * static_cast<uint32_t>(point[1] - point[0]);
+  return segments_[segment].low + offset * 0x1.0p-32 * static_cast<double>(ranges_[segment].width);
 }
 
 }  // namespace shardlab::workloads
