@@ -382,9 +382,9 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
       }
     }
     uint32_t* gid = st.group_ids.data();
-    if (keys.size() == 1 && width <= 4) {
-      // One narrow key (pooled string ids, or small integers): a dense array in front of the
-      // hash table resolves almost every row with one load.
+    if (keys.size() == 1 && (st.key_types[0].is_string_like() || width <= 2)) {
+      // One key with a small value space (pooled string ids, 8/16-bit integers): a dense array
+      // in front of the hash table resolves almost every row with one load.
       for (size_t row = 0; row < rows; ++row) {
         uint32_t id = 0;
         std::memcpy(&id, scratch + row * width, width);
@@ -454,7 +454,7 @@ std::vector<Column> Aggregator::finish() const {
     switch (spec.kind) {
       case AggregateKind::kCount:
         c.resize_fixed(n);
-        std::memcpy(c.data.data(), s.count.data(), n * 8);
+        if (n > 0) std::memcpy(c.data.data(), s.count.data(), n * 8);
         break;
       case AggregateKind::kUniqExact:
         c.resize_fixed(n);
@@ -462,11 +462,8 @@ std::vector<Column> Aggregator::finish() const {
         break;
       case AggregateKind::kSum:
         c.resize_fixed(n);
-        if (spec.result_type.is_float()) {
-          std::memcpy(c.data.data(), s.sum_f.data(), n * 8);
-        } else {
-          std::memcpy(c.data.data(), s.bits.data(), n * 8);
-        }
+        if (n > 0) std::memcpy(c.data.data(), spec.result_type.is_float() ? static_cast<const void*>(s.sum_f.data())
+                                                                          : static_cast<const void*>(s.bits.data()), n * 8);
         break;
       case AggregateKind::kAvg: {
         c.resize_fixed(n);

@@ -718,6 +718,16 @@ Value eval_interval_arith(const ExprNode& node, const std::vector<const Column*>
   return owned(std::move(out), a.is_const);
 }
 
+// The operand as an unsigned integer (wrapping arithmetic) or unchanged for floats.
+template <typename T>
+auto wrap(T v) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<std::make_unsigned_t<T>>(v);
+  } else {
+    return v;
+  }
+}
+
 template <typename T>
 T checked_modulo(T x, T y) {
   if (y == 0) throw RuntimeError("Division by zero in modulo (%)");
@@ -757,9 +767,10 @@ Value eval_arithmetic(const ExprNode& node, const std::vector<const Column*>& in
       using R = typename decltype(rtag)::type;
       R* dst = out.values<R>();
       switch (fn) {
-        case Fn::kPlus: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(p + q); }); break;
-        case Fn::kMinus: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(p - q); }); break;
-        case Fn::kMultiply: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(p * q); }); break;
+        // Integers wrap on overflow as in ClickHouse: compute on the unsigned representation.
+        case Fn::kPlus: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(wrap<T>(p) + wrap<T>(q)); }); break;
+        case Fn::kMinus: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(wrap<T>(p) - wrap<T>(q)); }); break;
+        case Fn::kMultiply: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(wrap<T>(p) * wrap<T>(q)); }); break;
         case Fn::kDivide: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(static_cast<double>(p) / static_cast<double>(q)); }); break;
         default:
           if constexpr (std::is_floating_point_v<T>) {

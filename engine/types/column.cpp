@@ -51,7 +51,7 @@ Column select_rows(const Column& column, size_t count, Selector&& row_at) {
   size_t pos = 0;
   for (size_t idx = 0; idx < count; ++idx) {
     const std::string_view s = column.string_at(row_at(idx));
-    std::memcpy(out.chars.data() + pos, s.data(), s.size());
+    if (!s.empty()) std::memcpy(out.chars.data() + pos, s.data(), s.size());
     pos += s.size();
     out.offsets[idx] = static_cast<uint32_t>(pos);
   }
