@@ -156,27 +156,56 @@ struct Aggregator::State {
     return g;
   }
 
-  // find_or_insert for 8-byte keys, the common case of one UInt64 key: no memcmp, and the
-  // hash is one multiply-xorshift.
-  uint32_t find_or_insert_u64(uint64_t key) {
-    if ((groups + 1) * 2 > slots.size()) grow();
-    const size_t mask = slots.size() - 1;
-    size_t at = mix64(key) & mask;
+  // 8-byte keys, the common case of one UInt64 key, use their own table with the key stored in
+  // the slot: a probe costs one cache line instead of three (slot, key, state), and a batch of
+  // rows can prefetch its slots before probing.
+  struct Slot64 {
+    uint64_t key;
+    uint32_t group_plus_one;  // 0: empty
+  };
+  std::vector<Slot64> slots64;
+
+  void grow64() {
+    const size_t capacity = slots64.empty() ? 1024 : slots64.size() * 2;
+    std::vector<Slot64> fresh(capacity, Slot64{0, 0});
+    const size_t mask = capacity - 1;
+    for (const Slot64& slot : slots64) {
+      if (slot.group_plus_one == 0) continue;
+      size_t at = mix64(slot.key) & mask;
+      while (fresh[at].group_plus_one != 0) at = (at + 1) & mask;
+      fresh[at] = slot;
+    }
+    slots64.swap(fresh);
+  }
+
+  uint32_t find_or_insert_u64(uint64_t key, uint64_t hash) {
+    const size_t mask = slots64.size() - 1;
+    size_t at = hash & mask;
     for (;;) {
-      const uint32_t slot = slots[at];
-      if (slot == 0) break;
-      uint64_t existing;
-      std::memcpy(&existing, keys.data() + (slot - 1) * 8, 8);
-      if (existing == key) return slot - 1;
+      Slot64& slot = slots64[at];
+      if (slot.group_plus_one == 0) break;
+      if (slot.key == key) return slot.group_plus_one - 1;
       at = (at + 1) & mask;
     }
     const auto g = static_cast<uint32_t>(groups++);
-    slots[at] = g + 1;
+    slots64[at] = Slot64{key, g + 1};
     const size_t end = keys.size();
     keys.resize(end + 8);
     std::memcpy(keys.data() + end, &key, 8);
     add_group();
     return g;
+  }
+
+  // Looks up `count` keys, prefetching each slot a few rows ahead of its probe.
+  void find_or_insert_u64_batch(const uint64_t* batch, size_t count, uint32_t* out) {
+    constexpr size_t kAhead = 8;
+    // Grow first so that the table cannot be resized while prefetched addresses are in flight.
+    while ((groups + count) * 2 > slots64.size()) grow64();
+    const size_t mask = slots64.size() - 1;
+    for (size_t row = 0; row < count; ++row) {
+      if (row + kAhead < count) __builtin_prefetch(&slots64[mix64(batch[row + kAhead]) & mask]);
+      out[row] = find_or_insert_u64(batch[row], mix64(batch[row]));
+    }
   }
 
   void add_group() {
@@ -394,11 +423,7 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
         gid[row] = g - 1;
       }
     } else if (width == 8) {
-      for (size_t row = 0; row < rows; ++row) {
-        uint64_t key;
-        std::memcpy(&key, scratch + row * 8, 8);
-        gid[row] = st.find_or_insert_u64(key);
-      }
+      st.find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(scratch), rows, gid);
     } else {
       for (size_t row = 0; row < rows; ++row) gid[row] = st.find_or_insert(scratch + row * width);
     }
@@ -409,19 +434,36 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
 void Aggregator::merge(const Aggregator& other) {
   State& st = *state_;
   const State& os = *other.state_;
-  PodVector<uint8_t> key(st.key_width);
-  for (size_t og = 0; og < os.groups; ++og) {
-    if (st.key_width > 0) std::memcpy(key.data(), os.keys.data() + og * os.key_width, st.key_width);
-    for (size_t k = 0; k < st.key_types.size(); ++k) {
-      if (!st.key_types[k].is_string_like()) continue;
-      uint32_t id;
-      std::memcpy(&id, key.data() + st.key_offsets[k], 4);
-      id = st.pools[k].id(*os.pools[k].values[id]);
-      std::memcpy(key.data() + st.key_offsets[k], &id, 4);
+  const bool has_strings = std::any_of(st.key_types.begin(), st.key_types.end(),
+                                       [](DataType t) { return t.is_string_like(); });
+  std::vector<uint32_t> target(os.groups);
+  if (st.key_types.empty()) {
+    std::fill(target.begin(), target.end(), 0);
+  } else if (st.key_width == 8 && !has_strings) {
+    st.find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups, target.data());
+  } else {
+    PodVector<uint8_t> key(st.key_width);
+    for (size_t og = 0; og < os.groups; ++og) {
+      std::memcpy(key.data(), os.keys.data() + og * os.key_width, st.key_width);
+      // Pooled string ids differ between aggregators: translate through the strings.
+      for (size_t k = 0; k < st.key_types.size(); ++k) {
+        if (!st.key_types[k].is_string_like()) continue;
+        uint32_t id;
+        std::memcpy(&id, key.data() + st.key_offsets[k], 4);
+        id = st.pools[k].id(*os.pools[k].values[id]);
+        std::memcpy(key.data() + st.key_offsets[k], &id, 4);
+      }
+      target[og] = st.key_width == 8 ? [&] {
+        uint32_t g;
+        uint64_t k;
+        std::memcpy(&k, key.data(), 8);
+        st.find_or_insert_u64_batch(&k, 1, &g);
+        return g;
+      }() : st.find_or_insert(key.data());
     }
-    const uint32_t g = st.key_types.empty() ? 0 : st.find_or_insert(key.data());
-    for (size_t a = 0; a < st.specs.size(); ++a) st.merge_group(a, g, os.aggs[a], og);
   }
+  for (size_t og = 0; og < os.groups; ++og)
+    for (size_t a = 0; a < st.specs.size(); ++a) st.merge_group(a, target[og], os.aggs[a], og);
 }
 
 std::vector<Column> Aggregator::finish() const {

@@ -310,20 +310,33 @@ PartResult Query::run_part(const PartPtr& part) const {
   return result;
 }
 
+PartResult Query::empty_result() const {
+  PartResult result;
+  if (plan_->aggregate) {
+    std::vector<DataType> key_types;
+    for (const auto& k : plan_->group_keys) key_types.push_back(k->type);
+    result.aggregate.emplace(key_types, plan_->aggregates);
+  } else {
+    result.rows.resize(plan_->select.size() + plan_->order.size());
+  }
+  return result;
+}
+
 PartResult Query::run_ranges(const PartPtr& part, const std::vector<GranuleRange>& ranges) const {
+  PartResult result = empty_result();
+  run_ranges_into(part, ranges, &result);
+  return result;
+}
+
+void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>& ranges,
+                            PartResult* into) const {
   const Plan& p = *plan_;
   const TableSchema& schema = *p.schema;
-  PartResult result;
+  PartResult& result = *into;
   WorkProfile& profile = result.profile;
-  if (p.aggregate) {
-    std::vector<DataType> key_types;
-    for (const auto& k : p.group_keys) key_types.push_back(k->type);
-    result.aggregate.emplace(key_types, p.aggregates);
-  }
   const size_t width = p.select.size() + p.order.size();
-  if (!p.aggregate) result.rows.resize(width);
-  if (ranges.empty()) return result;
-  profile.parts_selected = 1;
+  if (ranges.empty()) return;
+  profile.parts_selected += 1;
   for (const auto& r : ranges) profile.granules_selected += r.end - r.begin;
 
   const size_t ncols = schema.columns.size();
@@ -412,9 +425,12 @@ PartResult Query::run_ranges(const PartPtr& part, const std::vector<GranuleRange
       }
     }
   }
-  for (size_t col = 0; col < ncols; ++col)
-    if (readers[col]) profile.columns[schema.columns[col].name] = stats[col];
-  return result;
+  for (size_t col = 0; col < ncols; ++col) {
+    if (!readers[col]) continue;
+    ColumnStats& total = profile.columns[schema.columns[col].name];
+    total.compressed_bytes += stats[col].compressed_bytes;
+    total.uncompressed_bytes += stats[col].uncompressed_bytes;
+  }
 }
 
 QueryResult Query::finish(std::vector<PartResult> partials) const {
@@ -510,28 +526,33 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     }
     if (!unit.ranges.empty()) units.push_back(std::move(unit));
   }
-  std::vector<PartResult> partials(units.size());
-  auto run_unit = [&](size_t idx) {
-    partials[idx] = run_ranges(parts[units[idx].part], units[idx].ranges);
-    partials[idx].profile.parts_selected = 0;  // counted once per part below
+  // Aggregations accumulate one partial per thread, unit t going to thread t mod T: merging
+  // per-unit partials would cost as much as aggregating again when groups are many. The static
+  // assignment keeps float sums reproducible for a given thread count. Row queries keep one
+  // partial per unit so LIMIT without ORDER BY sees units in order.
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(units.size(), 1))));
+  const bool per_thread = plan_->aggregate;
+  std::vector<PartResult> partials(per_thread ? threads : units.size());
+  for (auto& partial : partials) partial = empty_result();
+  auto run_unit = [&](size_t idx, unsigned thread) {
+    PartResult& into = partials[per_thread ? thread : idx];
+    const uint64_t selected_before = into.profile.parts_selected;
+    run_ranges_into(parts[units[idx].part], units[idx].ranges, &into);
+    into.profile.parts_selected = selected_before;  // counted once per part below
   };
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(units.size())));
   if (threads <= 1) {
-    for (size_t idx = 0; idx < units.size(); ++idx) run_unit(idx);
+    for (size_t idx = 0; idx < units.size(); ++idx) run_unit(idx, 0);
   } else {
-    std::atomic<size_t> next{0};
     std::exception_ptr failure;
     std::mutex failure_mutex;
     std::vector<std::thread> workers;
     for (unsigned t = 0; t < threads; ++t) {
-      workers.emplace_back([&] {
-        for (size_t idx = next++; idx < units.size(); idx = next++) {
-          try {
-            run_unit(idx);
-          } catch (...) {
-            std::lock_guard<std::mutex> lock(failure_mutex);
-            if (!failure) failure = std::current_exception();
-          }
+      workers.emplace_back([&, t] {
+        try {
+          for (size_t idx = t; idx < units.size(); idx += threads) run_unit(idx, t);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(failure_mutex);
+          if (!failure) failure = std::current_exception();
         }
       });
     }
@@ -539,17 +560,8 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     if (failure) std::rethrow_exception(failure);
   }
   for (const WorkProfile& level : part_level) {
-    PartResult counts;
+    PartResult counts = empty_result();
     counts.profile = level;
-    if (plan_->aggregate) {
-      std::vector<DataType> key_types;
-      for (const auto& k : plan_->group_keys) key_types.push_back(k->type);
-      // Only the profile matters: an empty partial adds no groups. Keyless aggregates are
-      // handled by finish(), which always starts from one group.
-      counts.aggregate.emplace(key_types, plan_->aggregates);
-    } else {
-      counts.rows.resize(plan_->select.size() + plan_->order.size());
-    }
     partials.push_back(std::move(counts));
   }
   return finish(std::move(partials));
