@@ -73,7 +73,7 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
   put<uint8_t>(block + 9, static_cast<uint8_t>(shuffle_width));
   put<uint32_t>(block + 10, static_cast<uint32_t>(payload));
   put<uint32_t>(block + 14, static_cast<uint32_t>(raw_bytes));
-  put<uint64_t>(block, XXH64(block + 8, kBlockHeaderBytes - 8 + payload, 0));
+  put<uint64_t>(block, XXH3_64bits(block + 8, kBlockHeaderBytes - 8 + payload));
   out->resize(start + kBlockHeaderBytes + payload);
   return kBlockHeaderBytes + payload;
 }
@@ -91,7 +91,7 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
                                       "payload bytes, {} remain",
                                       file, offset, header.payload_bytes,
                                       available - kBlockHeaderBytes));
-  const uint64_t actual = XXH64(block + 8, kBlockHeaderBytes - 8 + header.payload_bytes, 0);
+  const uint64_t actual = XXH3_64bits(block + 8, kBlockHeaderBytes - 8 + header.payload_bytes);
   if (actual != header.checksum)
     throw CorruptionError(fmt::format("{}: checksum mismatch in compressed block at offset {}: "
                                       "expected {:016x}, actual {:016x}",
@@ -116,6 +116,15 @@ void decompress_block_into(const BlockHeader& header, const char* block, char* o
     ok = codec.decompress(payload, header.payload_bytes, out, header.raw_bytes);
   }
   if (!ok)
+    throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
+                                      codec.name, offset, header.raw_bytes));
+}
+
+void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
+                    const std::string& file, uint64_t offset) {
+  const CodecFunctions& codec = codec_functions(header.codec);
+  out->resize(header.raw_bytes);
+  if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out->data(), header.raw_bytes))
     throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
                                       codec.name, offset, header.raw_bytes));
 }

@@ -2,7 +2,7 @@
 //
 // A compressed block on disk is
 //   [u64 checksum][u8 codec][u8 shuffle width][u32 payload bytes][u32 raw bytes][payload]
-// (little endian, 18-byte header). The checksum is XXH64 over everything after it, so a
+// (little endian, 18-byte header). The checksum is XXH3-64 over everything after it, so a
 // flipped bit anywhere in the block is caught before the payload is decoded. A shuffle width
 // w > 1 means the raw bytes were byte-transposed in w-byte elements before compression
 // (byte_shuffle.h): the high bytes of small integers then form long zero runs that LZ4 removes.
@@ -60,6 +60,10 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
 // Decodes a verified block into `out` (resized to raw_bytes).
 void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,
                       const std::string& file, uint64_t offset);
+// Decodes a verified block's payload without undoing the byte shuffle, into `out` (resized to
+// raw_bytes): for readers that pick single values out of the shuffled planes.
+void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
+                    const std::string& file, uint64_t offset);
 // Decodes a verified block into `out`. REQUIRES: `out` has room for header.raw_bytes.
 void decompress_block_into(const BlockHeader& header, const char* block, char* out,
                            const std::string& file, uint64_t offset);

@@ -21,20 +21,20 @@ constexpr size_t kWriteBufferBytes = 1 << 20;
 
 }  // namespace
 
-WritableFile::WritableFile(fs::path path) : path_(std::move(path)), hash_(XXH64_createState()) {
+WritableFile::WritableFile(fs::path path) : path_(std::move(path)), hash_(XXH3_createState()) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) fail("cannot create", path_);
-  XXH64_reset(hash_, 0);
+  XXH3_64bits_reset(hash_);
   buffer_.reserve(kWriteBufferBytes);
 }
 
 WritableFile::~WritableFile() {
   if (fd_ >= 0) ::close(fd_);
-  XXH64_freeState(hash_);
+  XXH3_freeState(hash_);
 }
 
 void WritableFile::append(const void* data, size_t bytes) {
-  XXH64_update(hash_, data, bytes);
+  XXH3_64bits_update(hash_, data, bytes);
   size_ += bytes;
   if (buffer_.size() + bytes > kWriteBufferBytes) flush_buffer();
   if (bytes >= kWriteBufferBytes) {
@@ -145,7 +145,7 @@ void rename_durable(const fs::path& from, const fs::path& to) {
 uint64_t file_checksum(const fs::path& path, uint64_t* size_out) {
   MappedFile file(path);
   *size_out = file.size();
-  return XXH64(file.data(), file.size(), 0);
+  return XXH3_64bits(file.data(), file.size());
 }
 
 }  // namespace shardlab::io

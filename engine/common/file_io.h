@@ -14,7 +14,7 @@ namespace shardlab::io {
 
 namespace fs = std::filesystem;
 
-// An append-only file that tracks its size and XXH64 of everything written.
+// An append-only file that tracks its size and XXH3-64 of everything written.
 class WritableFile {
  public:
   explicit WritableFile(fs::path path);
@@ -25,7 +25,7 @@ class WritableFile {
   void append(const void* data, size_t bytes);
   void append(std::string_view text) { append(text.data(), text.size()); }
   uint64_t size() const { return size_; }
-  uint64_t checksum() const { return XXH64_digest(hash_); }
+  uint64_t checksum() const { return XXH3_64bits_digest(hash_); }
   // Flushes, fsyncs and closes. REQUIRES: called once before destruction for a durable file.
   void finish();
   const fs::path& path() const { return path_; }
@@ -37,7 +37,7 @@ class WritableFile {
   int fd_ = -1;
   std::string buffer_;
   uint64_t size_ = 0;
-  XXH64_state_t* hash_;
+  XXH3_state_t* hash_;
 };
 
 // A read-only mapping of a whole file. Empty files map to an empty view.

@@ -588,12 +588,16 @@ Value compare_low_cardinality(Fn fn, const Value& lc, std::string_view constant)
     case Fn::kGreater: lo = past; break;
     default: lo = at; break;
   }
+  // Locals only in the loop: a store through uint8_t* may alias anything, and a loop bound
+  // read from memory would have to be reloaded each iteration, defeating vectorization.
+  const size_t rows = col.rows;
   Column out(TypeId::kUInt8);
-  out.resize_fixed(col.rows);
+  out.resize_fixed(rows);
   const uint32_t* codes = col.values<uint32_t>();
   uint8_t* dst = out.values<uint8_t>();
   const uint32_t span = hi - lo;
-  for (size_t row = 0; row < col.rows; ++row) dst[row] = static_cast<uint8_t>((codes[row] - lo < span) != negate);
+  const uint8_t flip = negate ? 1 : 0;
+  for (size_t row = 0; row < rows; ++row) dst[row] = static_cast<uint8_t>(codes[row] - lo < span) ^ flip;
   return owned(std::move(out), lc.is_const);
 }
 

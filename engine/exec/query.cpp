@@ -383,15 +383,19 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
       if (empty) continue;
       const size_t passed = filtered ? count_selected(mask.data(), rows) : rows;
       profile.rows_passed += passed;
-      for (size_t col : p.output_columns) load(col);
-      // Narrow the needed columns to the rows that passed.
+      // The needed columns, narrowed to the rows that passed. Columns not read yet are read
+      // for those rows only (late materialisation).
       std::vector<Column> narrowed(ncols);
       std::vector<const Column*> out_inputs(ncols, nullptr);
       for (size_t col : p.output_columns) {
         if (passed == rows) {
+          load(col);
           out_inputs[col] = &loaded[col];
-        } else {
+        } else if (is_loaded[col]) {
           narrowed[col] = filter_column(loaded[col], mask.data(), passed);
+          out_inputs[col] = &narrowed[col];
+        } else {
+          narrowed[col] = reader(col).read_selected(first, count, mask.data());
           out_inputs[col] = &narrowed[col];
         }
       }

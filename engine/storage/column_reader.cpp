@@ -139,4 +139,62 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   return out;
 }
 
+Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, const uint8_t* mask) {
+  Column out(type_);
+  out.dict = dict_;
+  const bool gather = type_.is_fixed() && type_.id != TypeId::kLowCardinality && type_.width() > 1;
+  const size_t width = type_.width();
+  size_t mask_at = 0;
+  for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
+    const size_t rows = part_->granule_rows(g);
+    const uint8_t* m = mask + mask_at;
+    mask_at += rows;
+    const size_t selected = count_selected(m, rows);
+    if (selected == 0) continue;
+    if (!gather) {
+      append_column(&out, filter_column(read(g, 1), m, selected));
+      continue;
+    }
+    uint64_t mark[2];
+    std::memcpy(mark, marks_->data() + g * 16, 16);
+    if (mark[0] != planes_offset_) {
+      if (mark[0] >= bin_->size())
+        throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)", bin_->path(),
+                                          mark[0], bin_->size()));
+      const BlockHeader header =
+          read_block_header(bin_->data() + mark[0], bin_->size() - mark[0], bin_->path(), mark[0]);
+      decode_payload(header, bin_->data() + mark[0], &planes_, bin_->path(), mark[0]);
+      planes_offset_ = mark[0];
+      planes_width_ = header.shuffle_width;
+      if (stats_ != nullptr) {
+        stats_->compressed_bytes += kBlockHeaderBytes + header.payload_bytes;
+        stats_->uncompressed_bytes += header.raw_bytes;
+      }
+    }
+    if (mark[1] % width != 0 || mark[1] + rows * width > planes_.size())
+      throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
+                                        planes_.size(), mark[0]));
+    const size_t at = out.data.size();
+    out.data.resize(at + selected * width);
+    out.rows += selected;
+    char* dst = reinterpret_cast<char*>(out.data.data()) + at;
+    const size_t first_elem = mark[1] / width;
+    if (planes_width_ == width) {
+      const size_t plane = planes_.size() / width;  // elements in the block
+      for (size_t row = 0; row < rows; ++row) {
+        if (!m[row]) continue;
+        for (size_t byte = 0; byte < width; ++byte) dst[byte] = planes_[byte * plane + first_elem + row];
+        dst += width;
+      }
+    } else {
+      for (size_t row = 0; row < rows; ++row) {
+        if (!m[row]) continue;
+        std::memcpy(dst, planes_.data() + (first_elem + row) * width, width);
+        dst += width;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace shardlab::engine

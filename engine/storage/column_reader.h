@@ -18,6 +18,12 @@ class ColumnReader {
   // Throws CorruptionError naming the file on bad checksums, marks or sizes.
   Column read(size_t first_granule, size_t granule_count);
 
+  // Reads only the rows whose `mask` byte is set (mask covers the granules' rows in order).
+  // Granules without a selected row are not decompressed at all, and values of byte-shuffled
+  // columns are gathered straight from the shuffled planes, so a sparse selection skips the
+  // unshuffle and the filter passes.
+  Column read_selected(size_t first_granule, size_t granule_count, const uint8_t* mask);
+
  private:
   void load_block(uint64_t offset);
   bool try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width, char* dst);
@@ -32,6 +38,10 @@ class ColumnReader {
   uint8_t code_width_ = 0;
   uint64_t block_offset_ = UINT64_MAX;
   PodVector<char> block_;
+  // The last block decoded without unshuffling (read_selected).
+  uint64_t planes_offset_ = UINT64_MAX;
+  uint8_t planes_width_ = 0;
+  PodVector<char> planes_;
 };
 
 }  // namespace shardlab::engine

@@ -122,6 +122,11 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   const fs::path checksums_path = dir / "checksums.txt";
   if (!fs::exists(checksums_path)) corrupt(checksums_path, "missing (the part is incomplete)");
   const std::string checksums = io::read_file(checksums_path);
+  constexpr std::string_view kChecksumsHeader = "checksums format version: shardlab-2\n";
+  if (checksums.rfind(kChecksumsHeader, 0) != 0)
+    corrupt(checksums_path, fmt::format("unsupported format: expected the first line '{}', found '{}'",
+                                        kChecksumsHeader.substr(0, kChecksumsHeader.size() - 1),
+                                        checksums.substr(0, checksums.find('\n'))));
   const size_t self_at = checksums.rfind("self\t");
   if (self_at == std::string::npos || checksums.empty() || checksums.back() != '\n')
     corrupt(checksums_path, "truncated: no closing self-checksum line");
@@ -129,7 +134,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   if (!parse_u64(std::string_view(checksums).substr(self_at + 5, checksums.size() - self_at - 6),
                  &self_expected, 16))
     corrupt(checksums_path, "malformed self-checksum line");
-  const uint64_t self_actual = XXH64(checksums.data(), self_at, 0);
+  const uint64_t self_actual = XXH3_64bits(checksums.data(), self_at);
   if (self_actual != self_expected)
     corrupt(checksums_path, fmt::format("checksum mismatch: expected {:016x}, actual {:016x}",
                                         self_expected, self_actual));
@@ -159,6 +164,10 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   part->code_width_.assign(schema.columns.size(), 0);
   part->column_stats_.assign(schema.columns.size(), {});
   bool has_rows = false;
+  constexpr std::string_view kFormatLine = "format: shardlab-part-2\n";
+  if (meta.rfind(kFormatLine, 0) != 0)
+    corrupt(meta_path, fmt::format("unsupported part format: expected a first line '{}', found '{}'",
+                                   kFormatLine.substr(0, kFormatLine.size() - 1), meta.substr(0, meta.find('\n'))));
   for (std::string_view line : split(meta, '\n')) {
     if (line.empty()) continue;
     const size_t colon = line.find(": ");

@@ -88,7 +88,7 @@ class Part {
   // The dictionary of a LowCardinality column, read on first use. Thread-safe.
   std::shared_ptr<const Dictionary> dictionary(size_t column) const;
 
-  // Reads every file in full and compares its XXH64 with checksums.txt.
+  // Reads every file in full and compares its XXH3-64 hash with checksums.txt.
   void verify_contents() const;
 
   const TableSchema& schema() const { return *schema_; }

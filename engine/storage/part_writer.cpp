@@ -212,17 +212,17 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     pending_ = Block();
   }
   SHARDLAB_ASSERT(stats_.rows > 0, "finish() of an empty part {}", dir_.string());
-  std::string checksums = "checksums format version: shardlab-1\n";
+  std::string checksums = "checksums format version: shardlab-2\n";
   auto record = [&](const std::string& file, uint64_t size, uint64_t hash) {
     checksums += fmt::format("{}\t{}\t{:016x}\n", file, size, hash);
     stats_.files_bytes += size;
   };
   auto write_small = [&](const std::string& file, std::string_view content) {
     io::write_file_durable(dir_ / file, content);
-    record(file, content.size(), XXH64(content.data(), content.size(), 0));
+    record(file, content.size(), XXH3_64bits(content.data(), content.size()));
   };
 
-  std::string meta = fmt::format("format: shardlab-part-1\nrows: {}\ngranularity: {}\n", stats_.rows,
+  std::string meta = fmt::format("format: shardlab-part-2\nrows: {}\ngranularity: {}\n", stats_.rows,
                                  schema_.settings.index_granularity);
   if (insert_parts > 0) meta += fmt::format("insert: {} {}\n", insert_first_block, insert_parts);
   if (ttl_range_) meta += fmt::format("ttl: {} {}\n", ttl_range_->first, ttl_range_->second);
@@ -265,7 +265,7 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
   write_small("columns.txt", columns_txt);
   write_small("count.txt", std::to_string(stats_.rows));
   write_small("part.txt", meta);
-  checksums += fmt::format("self\t{:016x}\n", XXH64(checksums.data(), checksums.size(), 0));
+  checksums += fmt::format("self\t{:016x}\n", XXH3_64bits(checksums.data(), checksums.size()));
   io::write_file_durable(dir_ / "checksums.txt", checksums);
   stats_.files_bytes += checksums.size();
   io::sync_directory(dir_);
