@@ -125,18 +125,22 @@ NumArg<T> num_arg(const Value& value) {
   return arg;
 }
 
+// The loops read only locals: `out` may alias the NumArg objects (a uint8_t* may alias
+// anything), and re-reading a.ptr on every iteration would block vectorization.
 template <typename T, typename R, typename F>
-void apply_binary(const NumArg<T>& a, const NumArg<T>& b, size_t rows, R* out, F f) {
+void apply_binary(const NumArg<T>& a, const NumArg<T>& b, size_t rows, R* __restrict out, F f) {
+  const T* __restrict x = a.ptr;
+  const T* __restrict y = b.ptr;
   if (!a.is_const && !b.is_const) {
-    for (size_t row = 0; row < rows; ++row) out[row] = f(a.ptr[row], b.ptr[row]);
+    for (size_t row = 0; row < rows; ++row) out[row] = f(x[row], y[row]);
   } else if (!a.is_const) {
-    const T y = b.ptr[0];
-    for (size_t row = 0; row < rows; ++row) out[row] = f(a.ptr[row], y);
+    const T c = y[0];
+    for (size_t row = 0; row < rows; ++row) out[row] = f(x[row], c);
   } else if (!b.is_const) {
-    const T x = a.ptr[0];
-    for (size_t row = 0; row < rows; ++row) out[row] = f(x, b.ptr[row]);
+    const T c = x[0];
+    for (size_t row = 0; row < rows; ++row) out[row] = f(c, y[row]);
   } else {
-    out[0] = f(a.ptr[0], b.ptr[0]);
+    out[0] = f(x[0], y[0]);
   }
 }
 

@@ -22,8 +22,14 @@ uint32_t Dictionary::lower_bound(std::string_view value) const {
 }
 
 size_t count_selected(const uint8_t* mask, size_t rows) {
+  // Byte-wide partial sums vectorize; flush them before they can overflow.
   size_t n = 0;
-  for (size_t row = 0; row < rows; ++row) n += mask[row] != 0;
+  for (size_t start = 0; start < rows; start += 255) {
+    const size_t end = std::min(rows, start + 255);
+    uint8_t partial = 0;
+    for (size_t row = start; row < end; ++row) partial = static_cast<uint8_t>(partial + (mask[row] != 0));
+    n += partial;
+  }
   return n;
 }
 
@@ -70,12 +76,19 @@ Column filter_column(const Column& column, const uint8_t* mask, size_t selected)
     visit_fixed(column.type, [&](auto tag) {
       using T = typename decltype(tag)::type;
       out.data.resize((selected + 1) * sizeof(T));
-      const T* src = column.values<T>();
-      T* dst = out.values<T>();
+      const T* __restrict src = column.values<T>();
+      T* __restrict dst = out.values<T>();
+      const size_t rows = column.rows;
       size_t pos = 0;
-      for (size_t row = 0; row < column.rows; ++row) {
-        dst[pos] = src[row];
-        pos += mask[row] != 0;
+      if (selected * 16 < rows) {
+        // Sparse: a predictable branch beats touching every destination slot.
+        for (size_t row = 0; row < rows; ++row)
+          if (mask[row]) dst[pos++] = src[row];
+      } else {
+        for (size_t row = 0; row < rows; ++row) {
+          dst[pos] = src[row];
+          pos += mask[row] != 0;
+        }
       }
       out.data.resize(selected * sizeof(T));
     });
