@@ -533,11 +533,13 @@ Value owned(Column column, bool is_const) {
 
 PodVector<uint8_t> to_mask(const Value& v) {
   const Column& col = v.column();
-  PodVector<uint8_t> mask(col.rows);
+  const size_t rows = col.rows;
+  PodVector<uint8_t> mask(rows);
+  uint8_t* __restrict dst = mask.data();
   visit_fixed(col.type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* src = col.values<T>();
-    for (size_t row = 0; row < col.rows; ++row) mask[row] = src[row] != 0;
+    const T* __restrict src = col.values<T>();
+    for (size_t row = 0; row < rows; ++row) dst[row] = src[row] != 0;
   });
   return mask;
 }
@@ -561,11 +563,19 @@ Value eval_logical(const ExprNode& node, const std::vector<const Column*>& input
     Value v = evaluate(*arg, inputs, rows);
     PodVector<uint8_t> m = to_mask(v);
     all_const = all_const && v.is_const;
+    const uint8_t* __restrict src = m.data();
+    uint8_t* __restrict out_bytes = dst;
     if (v.is_const) {
-      const uint8_t c = m[0];
-      for (size_t row = 0; row < rows; ++row) dst[row] = is_and ? (dst[row] & c) : (dst[row] | c);
+      const uint8_t c = src[0];
+      if (is_and) {
+        for (size_t row = 0; row < rows; ++row) out_bytes[row] &= c;
+      } else {
+        for (size_t row = 0; row < rows; ++row) out_bytes[row] |= c;
+      }
+    } else if (is_and) {
+      for (size_t row = 0; row < rows; ++row) out_bytes[row] &= src[row];
     } else {
-      for (size_t row = 0; row < rows; ++row) dst[row] = is_and ? (dst[row] & m[row]) : (dst[row] | m[row]);
+      for (size_t row = 0; row < rows; ++row) out_bytes[row] |= src[row];
     }
   }
   if (all_const) out.resize_fixed(1);
