@@ -19,6 +19,18 @@ constexpr size_t kWriteBufferBytes = 1 << 20;
   throw RuntimeError(fmt::format("{} '{}': {}", what, path.string(), std::strerror(errno)));
 }
 
+void write_all(int fd, const char* data, size_t bytes, const fs::path& path) {
+  while (bytes > 0) {
+    const ssize_t n = ::write(fd, data, bytes);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write", path);
+    }
+    data += n;
+    bytes -= static_cast<size_t>(n);
+  }
+}
+
 }  // namespace
 
 WritableFile::WritableFile(fs::path path) : path_(std::move(path)), hash_(XXH3_createState()) {
@@ -38,33 +50,14 @@ void WritableFile::append(const void* data, size_t bytes) {
   size_ += bytes;
   if (buffer_.size() + bytes > kWriteBufferBytes) flush_buffer();
   if (bytes >= kWriteBufferBytes) {
-    const char* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-      const ssize_t n = ::write(fd_, p, bytes);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail("cannot write", path_);
-      }
-      p += n;
-      bytes -= static_cast<size_t>(n);
-    }
+    write_all(fd_, static_cast<const char*>(data), bytes, path_);
     return;
   }
   buffer_.append(static_cast<const char*>(data), bytes);
 }
 
 void WritableFile::flush_buffer() {
-  const char* p = buffer_.data();
-  size_t left = buffer_.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write", path_);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  write_all(fd_, buffer_.data(), buffer_.size(), path_);
   buffer_.clear();
 }
 

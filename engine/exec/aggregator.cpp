@@ -8,36 +8,10 @@
 #include <limits>
 
 #include "engine/common/errors.h"
+#include "engine/types/order_bits.h"
 
 namespace shardlab::engine {
 namespace {
-
-template <typename T>
-uint64_t encode_order(T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    return (bits >> 63) ? ~bits : (bits | (uint64_t{1} << 63));
-  } else if constexpr (std::is_signed_v<T>) {
-    return static_cast<uint64_t>(static_cast<int64_t>(v)) ^ (uint64_t{1} << 63);
-  } else {
-    return static_cast<uint64_t>(v);
-  }
-}
-
-template <typename T>
-T decode_order(uint64_t bits) {
-  if constexpr (std::is_floating_point_v<T>) {
-    bits = (bits >> 63) ? (bits & ~(uint64_t{1} << 63)) : ~bits;
-    T v;
-    std::memcpy(&v, &bits, 8);
-    return v;
-  } else if constexpr (std::is_signed_v<T>) {
-    return static_cast<T>(static_cast<int64_t>(bits ^ (uint64_t{1} << 63)));
-  } else {
-    return static_cast<T>(bits);
-  }
-}
 
 inline uint64_t mix64(uint64_t x) {
   x ^= x >> 33;
@@ -292,7 +266,7 @@ struct Aggregator::State {
           const T* v = arg->values<T>();
           for (size_t row = 0; row < rows; ++row) {
             const uint32_t g = gid[row];
-            const uint64_t b = encode_order(v[row]);
+            const uint64_t b = order_bits(v[row]);
             if (!s.has[g] || (is_min ? b < s.bits[g] : b > s.bits[g])) {
               s.bits[g] = b;
               s.has[g] = 1;
@@ -526,7 +500,7 @@ std::vector<Column> Aggregator::finish() const {
           c.resize_fixed(n);
           visit_fixed(spec.result_type, [&](auto tag) {
             using T = typename decltype(tag)::type;
-            for (size_t g = 0; g < n; ++g) c.values<T>()[g] = s.has[g] ? decode_order<T>(s.bits[g]) : T{};
+            for (size_t g = 0; g < n; ++g) c.values<T>()[g] = s.has[g] ? from_order_bits<T>(s.bits[g]) : T{};
           });
         }
         break;

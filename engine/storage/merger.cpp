@@ -6,6 +6,7 @@
 
 #include "engine/common/errors.h"
 #include "engine/storage/column_reader.h"
+#include "engine/types/order_bits.h"
 
 namespace shardlab::engine {
 namespace {
@@ -20,22 +21,9 @@ std::optional<size_t> key_bits(DataType type) {
   return type.width() * 8;
 }
 
-uint64_t order_bits(const Column& column, size_t row) {
+uint64_t order_bits_at(const Column& column, size_t row) {
   uint64_t out = 0;
-  visit_fixed(column.type, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T v = column.values<T>()[row];
-    if constexpr (std::is_floating_point_v<T>) {
-      uint64_t bits;
-      std::memcpy(&bits, &v, 8);
-      out = (bits >> 63) ? ~bits : (bits | (uint64_t{1} << 63));
-    } else if constexpr (std::is_signed_v<T>) {
-      using U = std::make_unsigned_t<T>;
-      out = static_cast<U>(v) ^ (U{1} << (sizeof(T) * 8 - 1));
-    } else {
-      out = v;
-    }
-  });
+  visit_fixed(column.type, [&](auto tag) { out = order_bits(column.values<typename decltype(tag)::type>()[row]); });
   return out;
 }
 
@@ -71,7 +59,7 @@ struct Cursor {
       for (size_t col : schema.key_columns) {
         const Column& column = block.columns[col];
         const size_t bits = column.type.width() * 8;
-        for (size_t row = 0; row < rows; ++row) keys[row] = (keys[row] << bits) | order_bits(column, row);
+        for (size_t row = 0; row < rows; ++row) keys[row] = (keys[row] << bits) | order_bits_at(column, row);
       }
     }
     return true;
@@ -88,7 +76,7 @@ int compare_key_rows(const TableSchema& schema, const Block& a, size_t row_a, co
       const auto sx = x.string_at(row_a), sy = y.string_at(row_b);
       c = sx < sy ? -1 : (sy < sx ? 1 : 0);
     } else {
-      const uint64_t vx = order_bits(x, row_a), vy = order_bits(y, row_b);
+      const uint64_t vx = order_bits_at(x, row_a), vy = order_bits_at(y, row_b);
       c = vx < vy ? -1 : (vy < vx ? 1 : 0);
     }
     if (c != 0) return c;

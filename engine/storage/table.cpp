@@ -13,6 +13,7 @@
 #include "engine/common/file_io.h"
 #include "engine/sql/parser.h"
 #include "engine/storage/part_writer.h"
+#include "engine/types/order_bits.h"
 
 namespace shardlab::engine {
 namespace {
@@ -67,17 +68,7 @@ void sort_by_key(const TableSchema& schema, const Block& block, std::vector<uint
         using T = typename decltype(tag)::type;
         const T* v = c.values<T>();
         for (size_t idx = 0; idx < rows->size(); ++idx) {
-          uint64_t b;
-          const T x = v[(*rows)[idx]];
-          if constexpr (std::is_floating_point_v<T>) {
-            std::memcpy(&b, &x, 8);
-            b = (b >> 63) ? ~b : (b | (uint64_t{1} << 63));
-          } else if constexpr (std::is_signed_v<T>) {
-            using U = std::make_unsigned_t<T>;
-            b = static_cast<U>(static_cast<U>(x) ^ (U{1} << (sizeof(T) * 8 - 1)));
-          } else {
-            b = x;
-          }
+          const uint64_t b = order_bits(v[(*rows)[idx]]);
           keys[idx] = (keys[idx] << width) | b;
         }
       });
