@@ -139,11 +139,33 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   return out;
 }
 
+namespace {
+
+// Calls f(row) for every row whose mask byte is set, skipping eight clear bytes at a time:
+// selections here are often sparse.
+template <typename F>
+void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
+  size_t row = 0;
+  for (; row + 8 <= rows; row += 8) {
+    uint64_t word;
+    std::memcpy(&word, mask + row, 8);
+    if (word == 0) continue;
+    for (size_t bit = 0; bit < 8; ++bit)
+      if (mask[row + bit]) f(row + bit);
+  }
+  for (; row < rows; ++row)
+    if (mask[row]) f(row);
+}
+
+}  // namespace
+
 Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, const uint8_t* mask) {
   Column out(type_);
   out.dict = dict_;
-  const bool gather = type_.is_fixed() && type_.id != TypeId::kLowCardinality && type_.width() > 1;
-  const size_t width = type_.width();
+  const bool is_codes = type_.id == TypeId::kLowCardinality;
+  // Bytes per value on disk and in memory (LowCardinality codes widen to 4 bytes).
+  const size_t disk_width = is_codes ? code_width_ : type_.width();
+  const size_t mem_width = type_.width();
   size_t mask_at = 0;
   for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
     const size_t rows = part_->granule_rows(g);
@@ -151,7 +173,7 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, c
     mask_at += rows;
     const size_t selected = count_selected(m, rows);
     if (selected == 0) continue;
-    if (!gather) {
+    if (!type_.is_fixed()) {
       append_column(&out, filter_column(read(g, 1), m, selected));
       continue;
     }
@@ -171,27 +193,38 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, c
         stats_->uncompressed_bytes += header.raw_bytes;
       }
     }
-    if (mark[1] % width != 0 || mark[1] + rows * width > planes_.size())
+    if (mark[1] % disk_width != 0 || mark[1] + rows * disk_width > planes_.size())
       throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
                                         planes_.size(), mark[0]));
     const size_t at = out.data.size();
-    out.data.resize(at + selected * width);
+    out.data.resize(at + selected * mem_width);
     out.rows += selected;
     char* dst = reinterpret_cast<char*>(out.data.data()) + at;
-    const size_t first_elem = mark[1] / width;
-    if (planes_width_ == width) {
-      const size_t plane = planes_.size() / width;  // elements in the block
-      for (size_t row = 0; row < rows; ++row) {
-        if (!m[row]) continue;
-        for (size_t byte = 0; byte < width; ++byte) dst[byte] = planes_[byte * plane + first_elem + row];
-        dst += width;
-      }
+    const size_t first_elem = mark[1] / disk_width;
+    if (is_codes) {
+      // Codes narrower on disk than in memory: widen each selected one and check it.
+      uint32_t* codes = reinterpret_cast<uint32_t*>(dst);
+      uint32_t worst = 0;
+      for_each_selected(m, rows, [&](size_t row) {
+        uint32_t code = 0;
+        std::memcpy(&code, planes_.data() + (first_elem + row) * disk_width, disk_width);
+        *codes++ = code;
+        worst = std::max(worst, code);
+      });
+      if (worst >= dict_->size())
+        throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
+                                          bin_->path(), worst, g, dict_->size()));
+    } else if (planes_width_ == disk_width && disk_width > 1) {
+      const size_t plane = planes_.size() / disk_width;  // elements in the block
+      for_each_selected(m, rows, [&](size_t row) {
+        for (size_t byte = 0; byte < disk_width; ++byte) dst[byte] = planes_[byte * plane + first_elem + row];
+        dst += disk_width;
+      });
     } else {
-      for (size_t row = 0; row < rows; ++row) {
-        if (!m[row]) continue;
-        std::memcpy(dst, planes_.data() + (first_elem + row) * width, width);
-        dst += width;
-      }
+      for_each_selected(m, rows, [&](size_t row) {
+        std::memcpy(dst, planes_.data() + (first_elem + row) * disk_width, disk_width);
+        dst += disk_width;
+      });
     }
   }
   return out;
