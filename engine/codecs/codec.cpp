@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "engine/codecs/byte_shuffle.h"
@@ -56,77 +58,138 @@ const CodecFunctions& codec_functions(CodecKind kind) {
 size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
                       size_t shuffle_width, PodVector<char>* out) {
   const CodecFunctions& codec = codec_functions(spec.kind);
-  thread_local PodVector<char> shuffled;
+  const bool shuffled = shuffle_width > 1;
+  const size_t count = shuffled ? raw_bytes / shuffle_width : 0;
+  SHARDLAB_ASSERT(!shuffled || (shuffle_width <= 8 && count * shuffle_width == raw_bytes),
+                  "cannot shuffle {} bytes in {}-byte elements", raw_bytes, shuffle_width);
+  thread_local PodVector<char> planes;
+  thread_local PodVector<char> packed;
+  std::string descriptor;
   const char* input = raw;
-  if (shuffle_width > 1) {
-    shuffled.resize(raw_bytes);
-    byte_shuffle(raw, raw_bytes, shuffle_width, shuffled.data());
-    input = shuffled.data();
+  size_t input_bytes = raw_bytes;
+  if (shuffled) {
+    planes.resize(raw_bytes);
+    byte_shuffle(raw, raw_bytes, shuffle_width, planes.data());
+    uint8_t mask = 0;
+    std::string values;
+    packed.resize(raw_bytes);
+    size_t packed_bytes = 0;
+    for (size_t plane = 0; plane < shuffle_width; ++plane) {
+      const char* p = planes.data() + plane * count;
+      const bool constant = count > 0 && std::all_of(p, p + count, [&](char c) { return c == p[0]; });
+      if (constant) {
+        mask = static_cast<uint8_t>(mask | (1u << plane));
+        values += p[0];
+      } else {
+        std::memcpy(packed.data() + packed_bytes, p, count);
+        packed_bytes += count;
+      }
+    }
+    descriptor = static_cast<char>(mask) + values;
+    input = packed.data();
+    input_bytes = packed_bytes;
   }
   const size_t start = out->size();
-  out->resize(start + kBlockHeaderBytes + codec.bound(raw_bytes));
+  const size_t head = kBlockHeaderBytes + descriptor.size();
+  out->resize(start + head + codec.bound(input_bytes));
   char* block = out->data() + start;
   const size_t payload =
-      codec.compress(input, raw_bytes, block + kBlockHeaderBytes, codec.bound(raw_bytes), spec.level);
-  SHARDLAB_ASSERT(payload > 0 || raw_bytes == 0, "{} failed on {} bytes", codec.name, raw_bytes);
+      input_bytes == 0 ? 0 : codec.compress(input, input_bytes, block + head, codec.bound(input_bytes), spec.level);
+  SHARDLAB_ASSERT(payload > 0 || input_bytes == 0, "{} failed on {} bytes", codec.name, input_bytes);
   put<uint8_t>(block + 8, static_cast<uint8_t>(spec.kind));
-  put<uint8_t>(block + 9, static_cast<uint8_t>(shuffle_width));
+  put<uint8_t>(block + 9, static_cast<uint8_t>(shuffled ? shuffle_width : 0));
   put<uint32_t>(block + 10, static_cast<uint32_t>(payload));
   put<uint32_t>(block + 14, static_cast<uint32_t>(raw_bytes));
-  put<uint64_t>(block, XXH3_64bits(block + 8, kBlockHeaderBytes - 8 + payload));
-  out->resize(start + kBlockHeaderBytes + payload);
-  return kBlockHeaderBytes + payload;
+  std::memcpy(block + kBlockHeaderBytes, descriptor.data(), descriptor.size());
+  put<uint64_t>(block, XXH3_64bits(block + 8, head - 8 + payload));
+  out->resize(start + head + payload);
+  return head + payload;
 }
 
 BlockHeader read_block_header(const char* block, size_t available, const std::string& file,
                               uint64_t offset) {
-  if (available < kBlockHeaderBytes)
-    throw CorruptionError(fmt::format("{}: truncated compressed block at offset {}: expected a "
-                                      "{}-byte header, {} bytes remain",
-                                      file, offset, kBlockHeaderBytes, available));
-  BlockHeader header{get<uint64_t>(block), static_cast<CodecKind>(get<uint8_t>(block + 8)),
-                     get<uint8_t>(block + 9), get<uint32_t>(block + 10), get<uint32_t>(block + 14)};
-  if (header.payload_bytes > available - kBlockHeaderBytes)
-    throw CorruptionError(fmt::format("{}: truncated compressed block at offset {}: expected {} "
-                                      "payload bytes, {} remain",
-                                      file, offset, header.payload_bytes,
-                                      available - kBlockHeaderBytes));
-  const uint64_t actual = XXH3_64bits(block + 8, kBlockHeaderBytes - 8 + header.payload_bytes);
+  auto truncated = [&](size_t expected) {
+    return CorruptionError(fmt::format("{}: truncated compressed block at offset {}: expected {} bytes, {} remain",
+                                       file, offset, expected, available));
+  };
+  if (available < kBlockHeaderBytes) throw truncated(kBlockHeaderBytes);
+  BlockHeader header;
+  header.checksum = get<uint64_t>(block);
+  header.codec = static_cast<CodecKind>(get<uint8_t>(block + 8));
+  header.shuffle_width = get<uint8_t>(block + 9);
+  header.payload_bytes = get<uint32_t>(block + 10);
+  header.raw_bytes = get<uint32_t>(block + 14);
+  if (header.shuffle_width > 1) {
+    if (available < kBlockHeaderBytes + 1) throw truncated(kBlockHeaderBytes + 1);
+    header.constant_planes = get<uint8_t>(block + kBlockHeaderBytes);
+    const size_t constants = static_cast<size_t>(std::popcount(header.constant_planes));
+    header.descriptor_bytes = static_cast<uint32_t>(1 + constants);
+  }
+  if (header.block_bytes() > available) throw truncated(header.block_bytes());
+  const uint64_t actual = XXH3_64bits(block + 8, header.block_bytes() - 8);
   if (actual != header.checksum)
     throw CorruptionError(fmt::format("{}: checksum mismatch in compressed block at offset {}: "
                                       "expected {:016x}, actual {:016x}",
                                       file, offset, header.checksum, actual));
   if (static_cast<uint8_t>(header.codec) > 2)
-    throw CorruptionError(
-        fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
+    throw CorruptionError(fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
+  if (header.shuffle_width > 1) {
+    if (header.shuffle_width > 8 || header.raw_bytes % header.shuffle_width != 0 ||
+        (header.constant_planes >> header.shuffle_width) != 0)
+      throw CorruptionError(fmt::format("{}: malformed plane descriptor at offset {}", file, offset));
+    size_t next = kBlockHeaderBytes + 1;
+    for (size_t plane = 0; plane < header.shuffle_width; ++plane)
+      if (header.is_constant(plane)) header.constant_value[plane] = get<uint8_t>(block + next++);
+  }
   return header;
 }
 
-void decompress_block_into(const BlockHeader& header, const char* block, char* out,
-                           const std::string& file, uint64_t offset) {
+void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
+                    const std::string& file, uint64_t offset) {
   const CodecFunctions& codec = codec_functions(header.codec);
-  const char* payload = block + kBlockHeaderBytes;
-  bool ok;
-  if (header.shuffle_width > 1) {
-    thread_local PodVector<char> shuffled;
-    shuffled.resize(header.raw_bytes);
-    ok = codec.decompress(payload, header.payload_bytes, shuffled.data(), header.raw_bytes);
-    if (ok) byte_unshuffle(shuffled.data(), header.raw_bytes, header.shuffle_width, out);
+  const char* payload = block + kBlockHeaderBytes + header.descriptor_bytes;
+  out->resize(header.raw_bytes);
+  bool ok = true;
+  if (header.shuffle_width <= 1) {
+    ok = codec.decompress(payload, header.payload_bytes, out->data(), header.raw_bytes);
   } else {
-    ok = codec.decompress(payload, header.payload_bytes, out, header.raw_bytes);
+    const size_t width = header.shuffle_width;
+    const size_t count = header.raw_bytes / width;
+    const size_t variable = width - static_cast<size_t>(std::popcount(header.constant_planes));
+    // The variable planes decode into the front of the buffer, then move to their places from
+    // the last one backwards (a plane's place is never before its packed position).
+    if (variable > 0)
+      ok = codec.decompress(payload, header.payload_bytes, out->data(), variable * count);
+    else
+      ok = header.payload_bytes == 0;
+    size_t packed = variable;
+    for (size_t plane = width; ok && plane-- > 0;) {
+      char* place = out->data() + plane * count;
+      if (header.is_constant(plane)) {
+        std::memset(place, static_cast<char>(header.constant_value[plane]), count);
+      } else {
+        --packed;
+        if (packed != plane) std::memmove(place, out->data() + packed * count, count);
+      }
+    }
   }
   if (!ok)
     throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
                                       codec.name, offset, header.raw_bytes));
 }
 
-void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
-                    const std::string& file, uint64_t offset) {
-  const CodecFunctions& codec = codec_functions(header.codec);
-  out->resize(header.raw_bytes);
-  if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out->data(), header.raw_bytes))
-    throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
-                                      codec.name, offset, header.raw_bytes));
+void decompress_block_into(const BlockHeader& header, const char* block, char* out,
+                           const std::string& file, uint64_t offset) {
+  if (header.shuffle_width <= 1) {
+    const CodecFunctions& codec = codec_functions(header.codec);
+    if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out, header.raw_bytes))
+      throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
+                                        codec.name, offset, header.raw_bytes));
+    return;
+  }
+  thread_local PodVector<char> planes;
+  decode_payload(header, block, &planes, file, offset);
+  byte_unshuffle(planes.data(), header.raw_bytes, header.shuffle_width, out);
 }
 
 void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,

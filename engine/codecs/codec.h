@@ -1,11 +1,17 @@
 // Block compression codecs behind one small function table, one codec per file.
 //
 // A compressed block on disk is
-//   [u64 checksum][u8 codec][u8 shuffle width][u32 payload bytes][u32 raw bytes][payload]
+//   [u64 checksum][u8 codec][u8 shuffle width][u32 payload bytes][u32 raw bytes]
+//   [plane descriptor, shuffled blocks only][payload]
 // (little endian, 18-byte header). The checksum is XXH3-64 over everything after it, so a
-// flipped bit anywhere in the block is caught before the payload is decoded. A shuffle width
-// w > 1 means the raw bytes were byte-transposed in w-byte elements before compression
-// (byte_shuffle.h): the high bytes of small integers then form long zero runs that LZ4 removes.
+// flipped bit anywhere in the block is caught before the payload is decoded.
+//
+// A shuffle width w > 1 means the raw bytes were byte-transposed in w-byte elements
+// (byte_shuffle.h): plane k holds byte k of every element. The descriptor is a u8 mask of the
+// planes whose bytes are all equal, then that byte for each of them; only the other planes
+// are compressed. The high bytes of small integers are such constant planes, so they cost
+// nothing to store or decode, and a predicate can often be decided for a whole block from
+// the descriptor alone.
 #pragma once
 
 #include <cstddef>
@@ -41,11 +47,16 @@ const CodecFunctions& codec_functions(CodecKind kind);
 constexpr size_t kBlockHeaderBytes = 18;
 
 struct BlockHeader {
-  uint64_t checksum;
-  CodecKind codec;
-  uint8_t shuffle_width;
-  uint32_t payload_bytes;
-  uint32_t raw_bytes;
+  uint64_t checksum = 0;
+  CodecKind codec = CodecKind::kNone;
+  uint8_t shuffle_width = 0;
+  uint32_t payload_bytes = 0;
+  uint32_t raw_bytes = 0;
+  uint8_t constant_planes = 0;    // bit k: plane k is constant
+  uint8_t constant_value[8] = {};  // the byte of each constant plane
+  uint32_t descriptor_bytes = 0;  // between the header and the payload
+  size_t block_bytes() const { return kBlockHeaderBytes + descriptor_bytes + payload_bytes; }
+  bool is_constant(size_t plane) const { return (constant_planes >> plane) & 1; }
 };
 
 // Compresses `raw` into one framed block appended to `out`. Returns the bytes appended.
@@ -60,8 +71,8 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
 // Decodes a verified block into `out` (resized to raw_bytes).
 void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,
                       const std::string& file, uint64_t offset);
-// Decodes a verified block's payload without undoing the byte shuffle, into `out` (resized to
-// raw_bytes): for readers that pick single values out of the shuffled planes.
+// Decodes a verified block without undoing the byte shuffle, into `out` (resized to
+// raw_bytes, constant planes filled in): for readers that work on the planes.
 void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
                     const std::string& file, uint64_t offset);
 // Decodes a verified block into `out`. REQUIRES: `out` has room for header.raw_bytes.

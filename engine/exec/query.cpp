@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <thread>
 
@@ -73,6 +74,32 @@ std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys, const st
   return order;
 }
 
+// `column = constant` with an integer or date column and a constant that fits its type:
+// returns the column and the constant's little-endian bytes in that type.
+std::optional<std::pair<size_t, uint64_t>> equals_on_planes(const ExprNode& node) {
+  if (node.kind != ExprNode::Kind::kCall || node.fn != Fn::kEquals) return std::nullopt;
+  const ExprNode* col = node.args[0].get();
+  const ExprNode* cst = node.args[1].get();
+  if (col->kind == ExprNode::Kind::kConst) std::swap(col, cst);
+  if (col->kind != ExprNode::Kind::kInput || cst->kind != ExprNode::Kind::kConst || cst->interval) return std::nullopt;
+  const DataType type = col->type;
+  if (!(type.is_integer() || type.is_time()) || !(cst->type.is_integer() || cst->type.is_time())) return std::nullopt;
+  __int128 value = 0;
+  visit_fixed(cst->type, [&](auto tag) { value = cst->constant.values<typename decltype(tag)::type>()[0]; });
+  std::optional<std::pair<size_t, uint64_t>> result;
+  visit_fixed(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max()) return;
+      const T narrowed = static_cast<T>(value);
+      uint64_t bytes = 0;
+      std::memcpy(&bytes, &narrowed, sizeof(T));
+      result = std::make_pair(col->input, bytes);
+    }
+  });
+  return result;
+}
+
 }  // namespace
 
 struct Query::Plan {
@@ -81,6 +108,9 @@ struct Query::Plan {
   std::vector<ColumnInfo> table_inputs;
   std::vector<ExprNodePtr> conjuncts;
   std::vector<std::vector<size_t>> conjunct_columns;
+  // Conjuncts of the form `integer column = constant`, evaluated on the stored byte planes:
+  // the column and the constant's bytes in the column's type.
+  std::vector<std::optional<std::pair<size_t, uint64_t>>> equals_on_planes;
   std::vector<size_t> conjunct_order;
   std::unique_ptr<KeyCondition> key_condition;
   bool aggregate = false;
@@ -210,6 +240,7 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
     std::vector<size_t> cols;
     collect_inputs(*node, &cols);
     p.conjunct_columns.push_back(cols);
+    p.equals_on_planes.push_back(equals_on_planes(*node));
   }
   // Cheapest conjuncts first: the ones reading the narrowest columns discard rows before the
   // wide columns are decompressed.
@@ -370,8 +401,13 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
       bool filtered = false, empty = false;
       for (size_t c : p.conjunct_order) {
         if (c < 64 && !((range.conjuncts >> c) & 1)) continue;  // the index decided it
-        for (size_t col : p.conjunct_columns[c]) load(col);
-        evaluate_filter(*p.conjuncts[c], inputs, rows, mask.data());
+        const auto& on_planes = p.equals_on_planes[c];
+        if (on_planes && !is_loaded[on_planes->first]) {
+          reader(on_planes->first).filter_equals(first, count, on_planes->second, mask.data());
+        } else {
+          for (size_t col : p.conjunct_columns[c]) load(col);
+          evaluate_filter(*p.conjuncts[c], inputs, rows, mask.data());
+        }
         filtered = true;
         if (std::find(mask.begin(), mask.end(), 1) == mask.end()) {
           empty = true;

@@ -30,7 +30,7 @@ void ColumnReader::load_block(uint64_t offset) {
   decompress_block(header, bin_->data() + offset, &block_, bin_->path(), offset);
   block_offset_ = offset;
   if (stats_ != nullptr) {
-    stats_->compressed_bytes += kBlockHeaderBytes + header.payload_bytes;
+    stats_->compressed_bytes += header.block_bytes();
     stats_->uncompressed_bytes += header.raw_bytes;
   }
 }
@@ -51,7 +51,7 @@ bool ColumnReader::try_read_whole_block(size_t granule, const uint64_t mark[2], 
   if (header.raw_bytes != rows * width) return false;
   decompress_block_into(header, bin_->data() + mark[0], dst, bin_->path(), mark[0]);
   if (stats_ != nullptr) {
-    stats_->compressed_bytes += kBlockHeaderBytes + header.payload_bytes;
+    stats_->compressed_bytes += header.block_bytes();
     stats_->uncompressed_bytes += header.raw_bytes;
   }
   return true;
@@ -159,6 +159,74 @@ void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
 
 }  // namespace
 
+const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
+  if (offset == planes_offset_) return planes_header_;
+  if (offset >= bin_->size())
+    throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)", bin_->path(), offset,
+                                      bin_->size()));
+  planes_header_ = read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
+  decode_payload(planes_header_, bin_->data() + offset, &planes_, bin_->path(), offset);
+  planes_offset_ = offset;
+  if (stats_ != nullptr) {
+    stats_->compressed_bytes += planes_header_.block_bytes();
+    stats_->uncompressed_bytes += planes_header_.raw_bytes;
+  }
+  return planes_header_;
+}
+
+void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uint64_t value, uint8_t* mask) {
+  SHARDLAB_ASSERT(type_.is_fixed() && type_.id != TypeId::kLowCardinality, "filter_equals on {}", type_.name());
+  const size_t width = type_.width();
+  uint8_t bytes[8];
+  std::memcpy(bytes, &value, 8);
+  size_t mask_at = 0;
+  for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
+    const size_t rows = part_->granule_rows(g);
+    uint8_t* m = mask + mask_at;
+    mask_at += rows;
+    if (count_selected(m, rows) == 0) continue;
+    uint64_t mark[2];
+    std::memcpy(mark, marks_->data() + g * 16, 16);
+    if (mark[0] >= bin_->size())
+      throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)", bin_->path(),
+                                        mark[0], bin_->size()));
+    if (mark[0] != planes_offset_) {
+      // The descriptor alone may rule the block out.
+      const BlockHeader header =
+          read_block_header(bin_->data() + mark[0], bin_->size() - mark[0], bin_->path(), mark[0]);
+      bool possible = true;
+      if (header.shuffle_width == width)
+        for (size_t plane = 0; plane < width; ++plane)
+          if (header.is_constant(plane) && header.constant_value[plane] != bytes[plane]) possible = false;
+      if (!possible) {
+        std::memset(m, 0, rows);
+        continue;
+      }
+    }
+    const BlockHeader& header = load_planes(mark[0]);
+    if (mark[1] % width != 0 || mark[1] + rows * width > planes_.size())
+      throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
+                                        planes_.size(), mark[0]));
+    const size_t first_elem = mark[1] / width;
+    if (header.shuffle_width == width) {
+      const size_t plane_bytes = planes_.size() / width;
+      for (size_t plane = 0; plane < width; ++plane) {
+        if (header.is_constant(plane)) {
+          if (header.constant_value[plane] != bytes[plane]) std::memset(m, 0, rows);
+          continue;
+        }
+        const auto* __restrict p = reinterpret_cast<const uint8_t*>(planes_.data() + plane * plane_bytes + first_elem);
+        uint8_t* __restrict out = m;
+        const uint8_t b = bytes[plane];
+        for (size_t row = 0; row < rows; ++row) out[row] &= static_cast<uint8_t>(p[row] == b);
+      }
+    } else {
+      const char* values = planes_.data() + first_elem * width;
+      for (size_t row = 0; row < rows; ++row) m[row] &= static_cast<uint8_t>(std::memcmp(values + row * width, bytes, width) == 0);
+    }
+  }
+}
+
 Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, const uint8_t* mask) {
   Column out(type_);
   out.dict = dict_;
@@ -179,20 +247,7 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, c
     }
     uint64_t mark[2];
     std::memcpy(mark, marks_->data() + g * 16, 16);
-    if (mark[0] != planes_offset_) {
-      if (mark[0] >= bin_->size())
-        throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)", bin_->path(),
-                                          mark[0], bin_->size()));
-      const BlockHeader header =
-          read_block_header(bin_->data() + mark[0], bin_->size() - mark[0], bin_->path(), mark[0]);
-      decode_payload(header, bin_->data() + mark[0], &planes_, bin_->path(), mark[0]);
-      planes_offset_ = mark[0];
-      planes_width_ = header.shuffle_width;
-      if (stats_ != nullptr) {
-        stats_->compressed_bytes += kBlockHeaderBytes + header.payload_bytes;
-        stats_->uncompressed_bytes += header.raw_bytes;
-      }
-    }
+    load_planes(mark[0]);
     if (mark[1] % disk_width != 0 || mark[1] + rows * disk_width > planes_.size())
       throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
                                         planes_.size(), mark[0]));
@@ -214,7 +269,7 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, c
       if (worst >= dict_->size())
         throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
                                           bin_->path(), worst, g, dict_->size()));
-    } else if (planes_width_ == disk_width && disk_width > 1) {
+    } else if (planes_header_.shuffle_width == disk_width && disk_width > 1) {
       const size_t plane = planes_.size() / disk_width;  // elements in the block
       for_each_selected(m, rows, [&](size_t row) {
         for (size_t byte = 0; byte < disk_width; ++byte) dst[byte] = planes_[byte * plane + first_elem + row];

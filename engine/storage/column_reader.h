@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "engine/codecs/codec.h"
 #include "engine/common/file_io.h"
 #include "engine/storage/part.h"
 
@@ -24,8 +25,16 @@ class ColumnReader {
   // unshuffle and the filter passes.
   Column read_selected(size_t first_granule, size_t granule_count, const uint8_t* mask);
 
+  // ANDs `column == value` into `mask` for granules [first, first + count), where `value` is the
+  // little-endian bytes of a value of the column's (integer or date) type. Works on the byte
+  // planes: a constant plane that differs from the value's byte rules out its whole block
+  // without decoding it, and the other planes are compared byte by byte.
+  // REQUIRES: a fixed-width column other than LowCardinality.
+  void filter_equals(size_t first_granule, size_t granule_count, uint64_t value, uint8_t* mask);
+
  private:
   void load_block(uint64_t offset);
+  const BlockHeader& load_planes(uint64_t offset);
   bool try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width, char* dst);
 
   PartPtr part_;
@@ -40,7 +49,7 @@ class ColumnReader {
   PodVector<char> block_;
   // The last block decoded without unshuffling (read_selected).
   uint64_t planes_offset_ = UINT64_MAX;
-  uint8_t planes_width_ = 0;
+  BlockHeader planes_header_;
   PodVector<char> planes_;
 };
 

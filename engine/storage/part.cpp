@@ -122,7 +122,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   const fs::path checksums_path = dir / "checksums.txt";
   if (!fs::exists(checksums_path)) corrupt(checksums_path, "missing (the part is incomplete)");
   const std::string checksums = io::read_file(checksums_path);
-  constexpr std::string_view kChecksumsHeader = "checksums format version: shardlab-2\n";
+  constexpr std::string_view kChecksumsHeader = "checksums format version: shardlab-3\n";
   if (checksums.rfind(kChecksumsHeader, 0) != 0)
     corrupt(checksums_path, fmt::format("unsupported format: expected the first line '{}', found '{}'",
                                         kChecksumsHeader.substr(0, kChecksumsHeader.size() - 1),
@@ -164,7 +164,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   part->code_width_.assign(schema.columns.size(), 0);
   part->column_stats_.assign(schema.columns.size(), {});
   bool has_rows = false;
-  constexpr std::string_view kFormatLine = "format: shardlab-part-2\n";
+  constexpr std::string_view kFormatLine = "format: shardlab-part-3\n";
   if (meta.rfind(kFormatLine, 0) != 0)
     corrupt(meta_path, fmt::format("unsupported part format: expected a first line '{}', found '{}'",
                                    kFormatLine.substr(0, kFormatLine.size() - 1), meta.substr(0, meta.find('\n'))));

@@ -212,7 +212,7 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     pending_ = Block();
   }
   SHARDLAB_ASSERT(stats_.rows > 0, "finish() of an empty part {}", dir_.string());
-  std::string checksums = "checksums format version: shardlab-2\n";
+  std::string checksums = "checksums format version: shardlab-3\n";
   auto record = [&](const std::string& file, uint64_t size, uint64_t hash) {
     checksums += fmt::format("{}\t{}\t{:016x}\n", file, size, hash);
     stats_.files_bytes += size;
@@ -222,7 +222,7 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     record(file, content.size(), XXH3_64bits(content.data(), content.size()));
   };
 
-  std::string meta = fmt::format("format: shardlab-part-2\nrows: {}\ngranularity: {}\n", stats_.rows,
+  std::string meta = fmt::format("format: shardlab-part-3\nrows: {}\ngranularity: {}\n", stats_.rows,
                                  schema_.settings.index_granularity);
   if (insert_parts > 0) meta += fmt::format("insert: {} {}\n", insert_first_block, insert_parts);
   if (ttl_range_) meta += fmt::format("ttl: {} {}\n", ttl_range_->first, ttl_range_->second);
