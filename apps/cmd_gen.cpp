@@ -16,7 +16,8 @@ void add_gen_command(CLI::App& app) {
     GeneratorOptions gen;
   };
   auto opts = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("gen", "Write generated user_behavior rows as ClickHouse TabSeparated to stdout");
+  CLI::App* cmd = app.add_subcommand(
+      "gen", "Write generated user_behavior rows as ClickHouse TabSeparated to stdout");
   cmd->add_option("--rows", opts->rows, "Rows in the data set")->required();
   cmd->add_option("--first", opts->first, "Write rows from this one on (default 0)");
   cmd->add_option("--count", opts->count, "Write this many rows (default: to the end)");
@@ -25,8 +26,9 @@ void add_gen_command(CLI::App& app) {
     const workloads::RowGenerator generator(make_generator_config(opts->gen, opts->rows));
     const uint64_t end = opts->count > 0 ? opts->first + opts->count : opts->rows;
     if (opts->first > end || end > opts->rows)
-      throw InputError(fmt::format("--first/--count select rows [{}, {}) outside the data set of {} rows",
-                                   opts->first, end, opts->rows));
+      throw InputError(
+          fmt::format("--first/--count select rows [{}, {}) outside the data set of {} rows",
+                      opts->first, end, opts->rows));
     workloads::UserBehaviorBlock block;
     workloads::TsvWriter writer(stdout);
     constexpr uint64_t kBlockRows = 65536;

@@ -24,7 +24,8 @@ using Clock = std::chrono::steady_clock;
 // background pool does, so a long load never reaches the too-many-parts limit.
 class BackgroundMerger {
  public:
-  BackgroundMerger(engine::Table* table, int64_t now_s) : table_(table), now_s_(now_s), thread_([this] { loop(); }) {}
+  BackgroundMerger(engine::Table* table, int64_t now_s)
+      : table_(table), now_s_(now_s), thread_([this] { loop(); }) {}
   ~BackgroundMerger() { stop(); }
   void stop() {
     {
@@ -78,9 +79,11 @@ class Progress {
     const double frac = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(frac * kWidth);
-    std::fprintf(stderr, "\r[%s%s] %5.1f%% %llu/%llu rows  %.2fM rows/s ", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), frac * 100, static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total_), secs > 0 ? static_cast<double>(done) / secs / 1e6 : 0.0);
+    std::fprintf(stderr, "\r[%s%s] %5.1f%% %llu/%llu rows  %.2fM rows/s ",
+                 std::string(filled, '#').c_str(), std::string(kWidth - filled, ' ').c_str(),
+                 frac * 100, static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total_),
+                 secs > 0 ? static_cast<double>(done) / secs / 1e6 : 0.0);
     std::fflush(stderr);
   }
   void done() {
@@ -103,7 +106,9 @@ class TsvReader {
     const size_t ncols = schema_.columns.size();
     std::vector<engine::Column> parsed;
     for (const auto& c : schema_.columns)
-      parsed.emplace_back(c.type.id == engine::TypeId::kLowCardinality ? engine::DataType(engine::TypeId::kString) : c.type);
+      parsed.emplace_back(c.type.id == engine::TypeId::kLowCardinality
+                              ? engine::DataType(engine::TypeId::kString)
+                              : c.type);
     std::string line, value;
     size_t rows = 0;
     while (rows < batch && std::getline(in_, line)) {
@@ -114,12 +119,14 @@ class TsvReader {
         const size_t tab = line.find('\t', start);
         const bool last = col + 1 == ncols;
         if ((tab == std::string::npos) != last)
-          throw InputError(fmt::format("{}:{}: expected {} tab-separated values, found {}", name_, line_no_, ncols,
+          throw InputError(fmt::format("{}:{}: expected {} tab-separated values, found {}", name_,
+                                       line_no_, ncols,
                                        std::count(line.begin(), line.end(), '\t') + 1));
         const std::string_view field(line.data() + start, (last ? line.size() : tab) - start);
         if (!engine::unescape_tsv(field, &value) || !engine::parse_value(value, &parsed[col]))
-          throw InputError(fmt::format("{}:{}: column {} ('{}'): expected a {} value, got '{}'", name_, line_no_,
-                                       col + 1, schema_.columns[col].name, schema_.columns[col].type.name(), field));
+          throw InputError(fmt::format("{}:{}: column {} ('{}'): expected a {} value, got '{}'",
+                                       name_, line_no_, col + 1, schema_.columns[col].name,
+                                       schema_.columns[col].type.name(), field));
         start = tab + 1;
       }
       ++rows;
@@ -157,14 +164,19 @@ void add_load_command(CLI::App& app) {
     GeneratorOptions gen;
   };
   auto opts = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("load", "Create the table if needed and insert generated rows (or a TSV file)");
+  CLI::App* cmd = app.add_subcommand(
+      "load", "Create the table if needed and insert generated rows (or a TSV file)");
   cmd->add_option("--data", opts->data, "Table directory")->required();
-  cmd->add_option("--ddl", opts->ddl, "File with a CREATE TABLE statement (default: the user_behavior table)");
-  cmd->add_option("--tsv", opts->tsv, "Insert this TabSeparated file ('-' for stdin) instead of generated rows");
+  cmd->add_option("--ddl", opts->ddl,
+                  "File with a CREATE TABLE statement (default: the user_behavior table)");
+  cmd->add_option("--tsv", opts->tsv,
+                  "Insert this TabSeparated file ('-' for stdin) instead of generated rows");
   cmd->add_option("--rows", opts->rows, "Rows to generate");
-  cmd->add_option("--batch-rows", opts->batch_rows, "Rows per insert (ClickHouse's max_insert_block_size)")
+  cmd->add_option("--batch-rows", opts->batch_rows,
+                  "Rows per insert (ClickHouse's max_insert_block_size)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 26));
-  cmd->add_flag("--ack-log", opts->ack_log, "Print 'acknowledged N' on stdout after each durable insert");
+  cmd->add_flag("--ack-log", opts->ack_log,
+                "Print 'acknowledged N' on stdout after each durable insert");
   cmd->add_flag("--no-merge", opts->no_merge, "Do not run background merges");
   add_generator_options(cmd, &opts->gen);
   cmd->callback([opts] {
@@ -176,10 +188,12 @@ void add_load_command(CLI::App& app) {
       if (!opts->ddl.empty()) {
         const auto wanted = engine::TableSchema::from_ddl(io::read_file(opts->ddl));
         if (wanted.ddl != table->schema().ddl)
-          throw InputError(fmt::format("--ddl {} differs from the table already in '{}'", opts->ddl, opts->data));
+          throw InputError(fmt::format("--ddl {} differs from the table already in '{}'", opts->ddl,
+                                       opts->data));
       }
     } else {
-      const std::string ddl = opts->ddl.empty() ? std::string(engine::kDefaultUserBehaviorDdl) : io::read_file(opts->ddl);
+      const std::string ddl = opts->ddl.empty() ? std::string(engine::kDefaultUserBehaviorDdl)
+                                                : io::read_file(opts->ddl);
       table = engine::Table::create(opts->data, ddl);
     }
     std::unique_ptr<workloads::EngineBlockSource> generated;
@@ -192,15 +206,19 @@ void add_load_command(CLI::App& app) {
         if (!*file) throw InputError("--tsv: cannot open '" + opts->tsv + "'");
         in = file.get();
       }
-      tsv = std::make_unique<TsvReader>(*in, opts->tsv == "-" ? "<stdin>" : opts->tsv, table->schema());
+      tsv = std::make_unique<TsvReader>(*in, opts->tsv == "-" ? "<stdin>" : opts->tsv,
+                                        table->schema());
     } else {
       if (opts->rows == 0) throw InputError("load: give --rows N (or --tsv FILE)");
-      generated = std::make_unique<workloads::EngineBlockSource>(make_generator_config(opts->gen, opts->rows),
-                                                                  table->schema());
+      generated = std::make_unique<workloads::EngineBlockSource>(
+          make_generator_config(opts->gen, opts->rows), table->schema());
     }
     std::unique_ptr<BackgroundMerger> merger;
-    if (!opts->no_merge) merger = std::make_unique<BackgroundMerger>(
-        table.get(), std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    if (!opts->no_merge)
+      merger = std::make_unique<BackgroundMerger>(
+          table.get(), std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
     Progress progress(generated ? opts->rows : 0, stderr_is_tty() && generated != nullptr);
     const auto start = Clock::now();
     uint64_t done = 0, inserts = 0, bytes = 0;
@@ -213,7 +231,8 @@ void add_load_command(CLI::App& app) {
         break;
       }
       // Too many parts: wait as ClickHouse would, giving merges time to catch up.
-      if (const uint64_t delay = table->insert_delay_ms(table->max_parts_in_partition()); delay > 0) {
+      if (const uint64_t delay = table->insert_delay_ms(table->max_parts_in_partition());
+          delay > 0) {
         if (merger) merger->poke();
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       }
@@ -231,10 +250,13 @@ void add_load_command(CLI::App& app) {
     progress.done();
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
     if (merger) merger->stop();
-    std::fprintf(stderr, "shardlab: inserted %llu rows in %llu inserts, %.2f s (%.0f rows/s), %llu bytes written; %zu active parts, %llu background merges\n",
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(inserts), secs,
-                 secs > 0 ? static_cast<double>(done) / secs : 0.0, static_cast<unsigned long long>(bytes),
-                 table->active_parts().size(), static_cast<unsigned long long>(merger ? merger->merges() : 0));
+    std::fprintf(stderr,
+                 "shardlab: inserted %llu rows in %llu inserts, %.2f s (%.0f rows/s), %llu bytes "
+                 "written; %zu active parts, %llu background merges\n",
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(inserts),
+                 secs, secs > 0 ? static_cast<double>(done) / secs : 0.0,
+                 static_cast<unsigned long long>(bytes), table->active_parts().size(),
+                 static_cast<unsigned long long>(merger ? merger->merges() : 0));
   });
 }
 

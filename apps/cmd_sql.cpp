@@ -26,9 +26,11 @@ void add_sql_command(CLI::App& app) {
   cmd->callback([opts] {
     engine::OpenReport report;
     auto table = engine::Table::open(opts->data, &report, /*writable=*/false);
-    for (const auto& broken : report.broken) std::fprintf(stderr, "shardlab: warning: skipping damaged part: %s\n", broken.c_str());
+    for (const auto& broken : report.broken)
+      std::fprintf(stderr, "shardlab: warning: skipping damaged part: %s\n", broken.c_str());
     auto query = engine::Query::prepare(table->schema(), opts->sql);
-    const unsigned threads = opts->threads > 0 ? opts->threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads =
+        opts->threads > 0 ? opts->threads : std::max(1u, std::thread::hardware_concurrency());
     const engine::QueryResult result = query->run(table->active_parts(), threads);
     std::string out;
     engine::append_tsv(result.columns, &out);

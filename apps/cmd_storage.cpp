@@ -11,17 +11,23 @@ namespace {
 
 int64_t parse_now(const std::string& text) {
   if (text.empty())
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   const auto t = dt::parse_date_time(text);
   if (!t) throw InputError("--now: expected 'YYYY-MM-DD hh:mm:ss' (UTC), got '" + text + "'");
   return *t;
 }
 
 void print_report(const engine::OpenReport& report) {
-  for (const auto& n : report.removed_temporary) std::fprintf(stderr, "shardlab: removed leftover %s\n", n.c_str());
-  for (const auto& n : report.removed_outdated) std::fprintf(stderr, "shardlab: removed outdated part %s\n", n.c_str());
-  for (const auto& n : report.rolled_back) std::fprintf(stderr, "shardlab: rolled back part %s of an unacknowledged insert\n", n.c_str());
-  for (const auto& n : report.broken) std::fprintf(stderr, "shardlab: damaged part moved to detached/: %s\n", n.c_str());
+  for (const auto& n : report.removed_temporary)
+    std::fprintf(stderr, "shardlab: removed leftover %s\n", n.c_str());
+  for (const auto& n : report.removed_outdated)
+    std::fprintf(stderr, "shardlab: removed outdated part %s\n", n.c_str());
+  for (const auto& n : report.rolled_back)
+    std::fprintf(stderr, "shardlab: rolled back part %s of an unacknowledged insert\n", n.c_str());
+  for (const auto& n : report.broken)
+    std::fprintf(stderr, "shardlab: damaged part moved to detached/: %s\n", n.c_str());
 }
 
 }  // namespace
@@ -36,12 +42,18 @@ void add_storage_commands(CLI::App& app) {
   };
   auto opts = std::make_shared<Options>();
 
-  CLI::App* optimize = app.add_subcommand("optimize", "Merge parts: by the merge selector, or every partition into one part with --final");
+  CLI::App* optimize = app.add_subcommand(
+      "optimize",
+      "Merge parts: by the merge selector, or every partition into one part with --final");
   optimize->add_option("--data", opts->data, "Table directory")->required();
-  optimize->add_flag("--final", opts->final, "Merge each partition into a single part (OPTIMIZE ... FINAL)");
+  optimize->add_flag("--final", opts->final,
+                     "Merge each partition into a single part (OPTIMIZE ... FINAL)");
   optimize->add_flag("--dry-run", opts->dry_run, "Print the merge selector's next plan and exit");
-  optimize->add_option("--profile", opts->profile, "Write each merge's work profile as a JSON array to this file ('-' for stderr)");
-  optimize->add_option("--now", opts->now, "Current time for TTL, 'YYYY-MM-DD hh:mm:ss' UTC (default: the clock)");
+  optimize->add_option(
+      "--profile", opts->profile,
+      "Write each merge's work profile as a JSON array to this file ('-' for stderr)");
+  optimize->add_option("--now", opts->now,
+                       "Current time for TTL, 'YYYY-MM-DD hh:mm:ss' UTC (default: the clock)");
   optimize->callback([opts] {
     const int64_t now = parse_now(opts->now);
     engine::OpenReport report;
@@ -53,8 +65,9 @@ void add_storage_commands(CLI::App& app) {
         std::printf("nothing to merge\n");
         return;
       }
-      std::printf("merge %zu parts of partition %s (%llu rows, %llu bytes) into %s:\n", plan->parts.size(),
-                  plan->partition_id.c_str(), static_cast<unsigned long long>(plan->rows),
+      std::printf("merge %zu parts of partition %s (%llu rows, %llu bytes) into %s:\n",
+                  plan->parts.size(), plan->partition_id.c_str(),
+                  static_cast<unsigned long long>(plan->rows),
                   static_cast<unsigned long long>(plan->bytes), plan->result.name().c_str());
       for (const auto& part : plan->parts) std::printf("  %s\n", part->name().c_str());
       return;
@@ -65,19 +78,23 @@ void add_storage_commands(CLI::App& app) {
       rows += m.rows_read;
       expired += m.rows_expired;
     });
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!opts->profile.empty()) {
       nlohmann::json merges = nlohmann::json::array();
       for (const auto& m : profiles) merges.push_back(m.to_json());
       write_report(opts->profile, merges.dump(2) + "\n");
     }
-    std::fprintf(stderr, "shardlab: %zu merges, %llu rows merged, %llu rows expired by TTL, %.2f s; %zu active parts\n",
-                 profiles.size(), static_cast<unsigned long long>(rows), static_cast<unsigned long long>(expired), secs,
-                 table->active_parts().size());
+    std::fprintf(stderr,
+                 "shardlab: %zu merges, %llu rows merged, %llu rows expired by TTL, %.2f s; %zu "
+                 "active parts\n",
+                 profiles.size(), static_cast<unsigned long long>(rows),
+                 static_cast<unsigned long long>(expired), secs, table->active_parts().size());
   });
 
   auto verify_data = std::make_shared<std::string>();
-  CLI::App* verify = app.add_subcommand("verify", "Check every file of every part against its checksum");
+  CLI::App* verify =
+      app.add_subcommand("verify", "Check every file of every part against its checksum");
   verify->add_option("--data", *verify_data, "Table directory")->required();
   verify->callback([verify_data] {
     engine::OpenReport report;
@@ -97,14 +114,17 @@ void add_storage_commands(CLI::App& app) {
   });
 
   auto parts_data = std::make_shared<std::string>();
-  CLI::App* parts = app.add_subcommand("parts", "List active parts: name, partition, level, rows, bytes on disk");
+  CLI::App* parts =
+      app.add_subcommand("parts", "List active parts: name, partition, level, rows, bytes on disk");
   parts->add_option("--data", *parts_data, "Table directory")->required();
   parts->callback([parts_data] {
     engine::OpenReport report;
     auto table = engine::Table::open(*parts_data, &report, /*writable=*/false);
     for (const auto& part : table->active_parts())
-      std::printf("%s\t%s\t%u\t%llu\t%llu\n", part->name().c_str(), part->info().partition_id.c_str(), part->info().level,
-                  static_cast<unsigned long long>(part->rows()), static_cast<unsigned long long>(part->bytes_on_disk()));
+      std::printf("%s\t%s\t%u\t%llu\t%llu\n", part->name().c_str(),
+                  part->info().partition_id.c_str(), part->info().level,
+                  static_cast<unsigned long long>(part->rows()),
+                  static_cast<unsigned long long>(part->bytes_on_disk()));
   });
 }
 

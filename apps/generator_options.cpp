@@ -9,20 +9,34 @@ void add_generator_options(CLI::App* cmd, GeneratorOptions* o) {
   auto& c = o->config;
   cmd->add_option("--seed", c.seed, "Seed of every random draw")->capture_default_str();
   cmd->add_option("--days", c.days, "Days of event time")->capture_default_str();
-  cmd->add_option("--start", o->start, "First second of event time, 'YYYY-MM-DD hh:mm:ss' UTC (default 2024-05-01 00:00:00)");
+  cmd->add_option(
+      "--start", o->start,
+      "First second of event time, 'YYYY-MM-DD hh:mm:ss' UTC (default 2024-05-01 00:00:00)");
   cmd->add_option("--users", c.users, "Distinct users (Zipf ranks 1..N)")->capture_default_str();
-  cmd->add_option("--user-zipf", c.user_zipf_exponent, "Zipf exponent of user activity")->capture_default_str();
+  cmd->add_option("--user-zipf", c.user_zipf_exponent, "Zipf exponent of user activity")
+      ->capture_default_str();
   cmd->add_option("--items", c.items, "Distinct items (Zipf ranks 1..M)")->capture_default_str();
-  cmd->add_option("--item-zipf", c.item_zipf_exponent, "Zipf exponent of item popularity")->capture_default_str();
-  cmd->add_option("--female-ratio", c.female_ratio, "Share of users who are women")->capture_default_str();
-  cmd->add_option("--rows-per-day", c.rows_per_day, "Full-scale daily volume (sets the curve's mean)")->capture_default_str();
-  cmd->add_option("--peak-rows-per-s", c.peak_rows_per_s, "Full-scale peak rate (sets the curve's peak)")->capture_default_str();
-  cmd->add_option("--utc-offset-hours", c.utc_offset_hours, "Local time of the diurnal curve")->capture_default_str();
-  cmd->add_option("--action-mix", [o](const CLI::results_t& r) {
-       if (r.size() != 4) return false;
-       o->config.action_mix = {std::stod(r[0]), std::stod(r[1]), std::stod(r[2]), std::stod(r[3])};
-       return true;
-     }, "Weights of click, fav, cart, buy")
+  cmd->add_option("--item-zipf", c.item_zipf_exponent, "Zipf exponent of item popularity")
+      ->capture_default_str();
+  cmd->add_option("--female-ratio", c.female_ratio, "Share of users who are women")
+      ->capture_default_str();
+  cmd->add_option("--rows-per-day", c.rows_per_day,
+                  "Full-scale daily volume (sets the curve's mean)")
+      ->capture_default_str();
+  cmd->add_option("--peak-rows-per-s", c.peak_rows_per_s,
+                  "Full-scale peak rate (sets the curve's peak)")
+      ->capture_default_str();
+  cmd->add_option("--utc-offset-hours", c.utc_offset_hours, "Local time of the diurnal curve")
+      ->capture_default_str();
+  cmd->add_option(
+         "--action-mix",
+         [o](const CLI::results_t& r) {
+           if (r.size() != 4) return false;
+           o->config.action_mix = {std::stod(r[0]), std::stod(r[1]), std::stod(r[2]),
+                                   std::stod(r[3])};
+           return true;
+         },
+         "Weights of click, fav, cart, buy")
       ->expected(4);
 }
 
@@ -31,7 +45,9 @@ workloads::GeneratorConfig make_generator_config(const GeneratorOptions& options
   config.total_rows = rows;
   if (!options.start.empty()) {
     const auto t = dt::parse_date_time(options.start);
-    if (!t) throw InputError("--start: expected 'YYYY-MM-DD hh:mm:ss' (UTC), got '" + options.start + "'");
+    if (!t)
+      throw InputError("--start: expected 'YYYY-MM-DD hh:mm:ss' (UTC), got '" + options.start +
+                       "'");
     config.start = *t;
   }
   workloads::validate(config);

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   // them on the heap lets the next chunk reuse warm pages.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  CLI::App app{"shardlab: simulate and benchmark ClickHouse-style clusters on an embedded MergeTree engine"};
+  CLI::App app{
+      "shardlab: simulate and benchmark ClickHouse-style clusters on an embedded MergeTree engine"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every sub-command");
   shardlab::apps::add_gen_command(app);

@@ -40,7 +40,12 @@ void BM_Compress(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * raw.size()));
   state.counters["ratio"] = static_cast<double>(raw.size()) / static_cast<double>(out.size());
 }
-BENCHMARK(BM_Compress)->ArgNames({"codec", "shuffle"})->Args({1, 0})->Args({1, 8})->Args({2, 0})->Args({2, 8});
+BENCHMARK(BM_Compress)
+    ->ArgNames({"codec", "shuffle"})
+    ->Args({1, 0})
+    ->Args({1, 8})
+    ->Args({2, 0})
+    ->Args({2, 8});
 
 void BM_Decompress(benchmark::State& state) {
   const auto raw = ids_block(2);
@@ -71,7 +76,8 @@ Column low_cardinality_column(size_t dict_size, uint32_t seed) {
 void BM_FilterLowCardinalityEquals(benchmark::State& state) {
   const Column c = low_cardinality_column(34, 3);
   const std::vector<ColumnInfo> inputs{{"p", TypeId::kLowCardinality}};
-  const ExprNodePtr pred = analyze_expression(*parse_expression("p = 'v1005'"), inputs, "p = 'v1005'");
+  const ExprNodePtr pred =
+      analyze_expression(*parse_expression("p = 'v1005'"), inputs, "p = 'v1005'");
   std::vector<const Column*> cols{&c};
   PodVector<uint8_t> mask(kRows);
   for (auto _ : state) {
@@ -87,7 +93,8 @@ BENCHMARK(BM_FilterLowCardinalityEquals);
 void BM_FilterDateTimeRange(benchmark::State& state) {
   Column t(TypeId::kDateTime);
   t.resize_fixed(kRows);
-  for (size_t idx = 0; idx < kRows; ++idx) t.values<uint32_t>()[idx] = static_cast<uint32_t>(1714521600 + idx);
+  for (size_t idx = 0; idx < kRows; ++idx)
+    t.values<uint32_t>()[idx] = static_cast<uint32_t>(1714521600 + idx);
   const std::vector<ColumnInfo> inputs{{"t", TypeId::kDateTime}};
   const std::string sql = "t >= '2024-05-01 01:00:00' AND t < '2024-05-01 10:00:00'";
   const ExprNodePtr pred = analyze_expression(*parse_expression(sql), inputs, sql);
@@ -107,7 +114,8 @@ void BM_AggregateCountByUInt64(benchmark::State& state) {
   Column key(TypeId::kUInt64);
   key.resize_fixed(kRows);
   std::mt19937_64 rng(4);
-  for (size_t idx = 0; idx < kRows; ++idx) key.values<uint64_t>()[idx] = rng() % static_cast<uint64_t>(state.range(0));
+  for (size_t idx = 0; idx < kRows; ++idx)
+    key.values<uint64_t>()[idx] = rng() % static_cast<uint64_t>(state.range(0));
   AggregateSpec count;
   count.kind = AggregateKind::kCount;
   count.result_type = TypeId::kUInt64;
@@ -147,10 +155,12 @@ void BM_WritePart(benchmark::State& state) {
     item.values<uint64_t>()[idx] = 1 + rng() % 1000000;
     t.values<uint32_t>()[idx] = static_cast<uint32_t>(1714521600 + idx * 86400 / rows);
   }
-  Column action = low_cardinality_column(4, 7), province = low_cardinality_column(34, 8), gender = low_cardinality_column(2, 9);
+  Column action = low_cardinality_column(4, 7), province = low_cardinality_column(34, 8),
+         gender = low_cardinality_column(2, 9);
   for (Column* c : {&action, &province, &gender}) {
     c->resize_fixed(rows);
-    for (size_t idx = 0; idx < rows; ++idx) c->values<uint32_t>()[idx] = static_cast<uint32_t>(rng() % c->dict->size());
+    for (size_t idx = 0; idx < rows; ++idx)
+      c->values<uint32_t>()[idx] = static_cast<uint32_t>(rng() % c->dict->size());
   }
   block.columns = {user, item, action, t, province, gender};
   const auto dir = std::filesystem::temp_directory_path() / "shardlab-bench-write";

@@ -32,24 +32,28 @@ void convert_numbers(const std::vector<S>& src, Column* out) {
 EngineBlockSource::EngineBlockSource(GeneratorConfig config, const engine::TableSchema& schema)
     : generator_(std::move(config)) {
   static const std::pair<const char*, Source> kSources[] = {
-      {"user_id", Source::kUserId},     {"item_id", Source::kItemId},   {"action", Source::kAction},
-      {"event_time", Source::kEventTime}, {"province", Source::kProvince}, {"gender", Source::kGender}};
+      {"user_id", Source::kUserId},    {"item_id", Source::kItemId},
+      {"action", Source::kAction},     {"event_time", Source::kEventTime},
+      {"province", Source::kProvince}, {"gender", Source::kGender}};
   for (const auto& column : schema.columns) {
     const auto* found = std::find_if(std::begin(kSources), std::end(kSources),
                                      [&](const auto& s) { return column.name == s.first; });
     if (found == std::end(kSources))
-      throw InputError(fmt::format("column '{}' of table {} is not a generated column; the generator produces "
-                                   "user_id, item_id, action, event_time, province and gender",
-                                   column.name, schema.name));
+      throw InputError(
+          fmt::format("column '{}' of table {} is not a generated column; the generator produces "
+                      "user_id, item_id, action, event_time, province and gender",
+                      column.name, schema.name));
     Target target{found->second, column.type, nullptr, {}};
     const bool is_text = found->second == Source::kAction || found->second == Source::kProvince ||
                          found->second == Source::kGender;
     const bool ok = is_text ? column.type.is_string_like()
-                    : found->second == Source::kEventTime ? (column.type.is_numeric() && !column.type.is_float())
-                                                          : (column.type.is_numeric() && !column.type.is_time());
+                    : found->second == Source::kEventTime
+                        ? (column.type.is_numeric() && !column.type.is_float())
+                        : (column.type.is_numeric() && !column.type.is_time());
     if (!ok)
-      throw InputError(fmt::format("column '{}' has type {}, which generated {} values cannot take", column.name,
-                                   column.type.name(), is_text ? "string" : "integer"));
+      throw InputError(fmt::format("column '{}' has type {}, which generated {} values cannot take",
+                                   column.name, column.type.name(),
+                                   is_text ? "string" : "integer"));
     if (column.type.id == TypeId::kLowCardinality) {
       const auto names = found->second == Source::kAction   ? names_of(kActionNames)
                          : found->second == Source::kGender ? names_of(kGenderNames)
@@ -71,13 +75,18 @@ void EngineBlockSource::fill(uint64_t first_row, size_t count, engine::Block* bl
   for (const Target& target : targets_) {
     Column column(target.type);
     switch (target.source) {
-      case Source::kUserId: convert_numbers(rows_.user_id, &column); break;
-      case Source::kItemId: convert_numbers(rows_.item_id, &column); break;
+      case Source::kUserId:
+        convert_numbers(rows_.user_id, &column);
+        break;
+      case Source::kItemId:
+        convert_numbers(rows_.item_id, &column);
+        break;
       case Source::kEventTime:
         if (target.type.id == TypeId::kDate) {
           column.resize_fixed(count);
           for (size_t row = 0; row < count; ++row)
-            column.values<uint16_t>()[row] = static_cast<uint16_t>(rows_.event_time[row] / dt::kSecondsPerDay);
+            column.values<uint16_t>()[row] =
+                static_cast<uint16_t>(rows_.event_time[row] / dt::kSecondsPerDay);
         } else {
           convert_numbers(rows_.event_time, &column);
         }

@@ -81,9 +81,15 @@ void unshuffle2(const char* src, size_t count, char* dst) {
   unshuffle_scalar<2>(src, count, elem, dst);
 }
 #else
-void unshuffle8(const char* src, size_t count, char* dst) { unshuffle_scalar<8>(src, count, 0, dst); }
-void unshuffle4(const char* src, size_t count, char* dst) { unshuffle_scalar<4>(src, count, 0, dst); }
-void unshuffle2(const char* src, size_t count, char* dst) { unshuffle_scalar<2>(src, count, 0, dst); }
+void unshuffle8(const char* src, size_t count, char* dst) {
+  unshuffle_scalar<8>(src, count, 0, dst);
+}
+void unshuffle4(const char* src, size_t count, char* dst) {
+  unshuffle_scalar<4>(src, count, 0, dst);
+}
+void unshuffle2(const char* src, size_t count, char* dst) {
+  unshuffle_scalar<2>(src, count, 0, dst);
+}
 #endif
 
 }  // namespace
@@ -91,20 +97,28 @@ void unshuffle2(const char* src, size_t count, char* dst) { unshuffle_scalar<2>(
 void byte_shuffle(const char* src, size_t bytes, size_t width, char* dst) {
   const size_t count = bytes / width;
   switch (width) {
-    case 2: return shuffle_fixed<2>(src, count, dst);
-    case 4: return shuffle_fixed<4>(src, count, dst);
-    case 8: return shuffle_fixed<8>(src, count, dst);
-    default: std::memcpy(dst, src, bytes);
+    case 2:
+      return shuffle_fixed<2>(src, count, dst);
+    case 4:
+      return shuffle_fixed<4>(src, count, dst);
+    case 8:
+      return shuffle_fixed<8>(src, count, dst);
+    default:
+      std::memcpy(dst, src, bytes);
   }
 }
 
 void byte_unshuffle(const char* src, size_t bytes, size_t width, char* dst) {
   const size_t count = bytes / width;
   switch (width) {
-    case 2: return unshuffle2(src, count, dst);
-    case 4: return unshuffle4(src, count, dst);
-    case 8: return unshuffle8(src, count, dst);
-    default: std::memcpy(dst, src, bytes);
+    case 2:
+      return unshuffle2(src, count, dst);
+    case 4:
+      return unshuffle4(src, count, dst);
+    case 8:
+      return unshuffle8(src, count, dst);
+    default:
+      std::memcpy(dst, src, bytes);
   }
 }
 

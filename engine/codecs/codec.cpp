@@ -38,9 +38,12 @@ T get(const char* at) {
 
 std::string CodecSpec::name() const {
   switch (kind) {
-    case CodecKind::kNone: return "NONE";
-    case CodecKind::kLZ4: return "LZ4";
-    case CodecKind::kZSTD: return "ZSTD(" + std::to_string(level) + ")";
+    case CodecKind::kNone:
+      return "NONE";
+    case CodecKind::kLZ4:
+      return "LZ4";
+    case CodecKind::kZSTD:
+      return "ZSTD(" + std::to_string(level) + ")";
   }
   return "?";
 }
@@ -48,9 +51,12 @@ std::string CodecSpec::name() const {
 const CodecFunctions& codec_functions(CodecKind kind) {
   static const CodecFunctions kNone{"NONE", none_bound, none_compress, none_decompress};
   switch (kind) {
-    case CodecKind::kLZ4: return lz4_codec();
-    case CodecKind::kZSTD: return zstd_codec();
-    case CodecKind::kNone: break;
+    case CodecKind::kLZ4:
+      return lz4_codec();
+    case CodecKind::kZSTD:
+      return zstd_codec();
+    case CodecKind::kNone:
+      break;
   }
   return kNone;
 }
@@ -76,7 +82,8 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
     size_t packed_bytes = 0;
     for (size_t plane = 0; plane < shuffle_width; ++plane) {
       const char* p = planes.data() + plane * count;
-      const bool constant = count > 0 && std::all_of(p, p + count, [&](char c) { return c == p[0]; });
+      const bool constant =
+          count > 0 && std::all_of(p, p + count, [&](char c) { return c == p[0]; });
       if (constant) {
         mask = static_cast<uint8_t>(mask | (1u << plane));
         values += p[0];
@@ -93,9 +100,11 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
   const size_t head = kBlockHeaderBytes + descriptor.size();
   out->resize(start + head + codec.bound(input_bytes));
   char* block = out->data() + start;
-  const size_t payload =
-      input_bytes == 0 ? 0 : codec.compress(input, input_bytes, block + head, codec.bound(input_bytes), spec.level);
-  SHARDLAB_ASSERT(payload > 0 || input_bytes == 0, "{} failed on {} bytes", codec.name, input_bytes);
+  const size_t payload = input_bytes == 0 ? 0
+                                          : codec.compress(input, input_bytes, block + head,
+                                                           codec.bound(input_bytes), spec.level);
+  SHARDLAB_ASSERT(payload > 0 || input_bytes == 0, "{} failed on {} bytes", codec.name,
+                  input_bytes);
   put<uint8_t>(block + 8, static_cast<uint8_t>(spec.kind));
   put<uint8_t>(block + 9, static_cast<uint8_t>(shuffled ? shuffle_width : 0));
   put<uint32_t>(block + 10, static_cast<uint32_t>(payload));
@@ -109,8 +118,9 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
 BlockHeader read_block_header(const char* block, size_t available, const std::string& file,
                               uint64_t offset) {
   auto truncated = [&](size_t expected) {
-    return CorruptionError(fmt::format("{}: truncated compressed block at offset {}: expected {} bytes, {} remain",
-                                       file, offset, expected, available));
+    return CorruptionError(
+        fmt::format("{}: truncated compressed block at offset {}: expected {} bytes, {} remain",
+                    file, offset, expected, available));
   };
   if (available < kBlockHeaderBytes) throw truncated(kBlockHeaderBytes);
   BlockHeader header;
@@ -128,15 +138,18 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   if (header.block_bytes() > available) throw truncated(header.block_bytes());
   const uint64_t actual = XXH3_64bits(block + 8, header.block_bytes() - 8);
   if (actual != header.checksum)
-    throw CorruptionError(fmt::format("{}: checksum mismatch in compressed block at offset {}: "
-                                      "expected {:016x}, actual {:016x}",
-                                      file, offset, header.checksum, actual));
+    throw CorruptionError(
+        fmt::format("{}: checksum mismatch in compressed block at offset {}: "
+                    "expected {:016x}, actual {:016x}",
+                    file, offset, header.checksum, actual));
   if (static_cast<uint8_t>(header.codec) > 2)
-    throw CorruptionError(fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
+    throw CorruptionError(
+        fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
   if (header.shuffle_width > 1) {
     if (header.shuffle_width > 8 || header.raw_bytes % header.shuffle_width != 0 ||
         (header.constant_planes >> header.shuffle_width) != 0)
-      throw CorruptionError(fmt::format("{}: malformed plane descriptor at offset {}", file, offset));
+      throw CorruptionError(
+          fmt::format("{}: malformed plane descriptor at offset {}", file, offset));
     size_t next = kBlockHeaderBytes + 1;
     for (size_t plane = 0; plane < header.shuffle_width; ++plane)
       if (header.is_constant(plane)) header.constant_value[plane] = get<uint8_t>(block + next++);
@@ -183,8 +196,8 @@ void decompress_block_into(const BlockHeader& header, const char* block, char* o
   if (header.shuffle_width <= 1) {
     const CodecFunctions& codec = codec_functions(header.codec);
     if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out, header.raw_bytes))
-      throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes", file,
-                                        codec.name, offset, header.raw_bytes));
+      throw CorruptionError(fmt::format("{}: {} block at offset {} does not decode to {} bytes",
+                                        file, codec.name, offset, header.raw_bytes));
     return;
   }
   thread_local PodVector<char> planes;

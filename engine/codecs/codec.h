@@ -52,9 +52,9 @@ struct BlockHeader {
   uint8_t shuffle_width = 0;
   uint32_t payload_bytes = 0;
   uint32_t raw_bytes = 0;
-  uint8_t constant_planes = 0;    // bit k: plane k is constant
+  uint8_t constant_planes = 0;     // bit k: plane k is constant
   uint8_t constant_value[8] = {};  // the byte of each constant plane
-  uint32_t descriptor_bytes = 0;  // between the header and the payload
+  uint32_t descriptor_bytes = 0;   // between the header and the payload
   size_t block_bytes() const { return kBlockHeaderBytes + descriptor_bytes + payload_bytes; }
   bool is_constant(size_t plane) const { return (constant_planes >> plane) & 1; }
 };

@@ -41,7 +41,9 @@ constexpr Civil civil_from_days(int64_t z) {
   return Civil{static_cast<int>(y + (m <= 2)), m, d};
 }
 
-inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+inline int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 inline int64_t day_of(int64_t seconds) { return floor_div(seconds, kSecondsPerDay); }
 

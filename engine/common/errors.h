@@ -38,7 +38,7 @@ class RuntimeError : public std::runtime_error {
 
 }  // namespace shardlab
 
-#define SHARDLAB_ASSERT(cond, ...)                                                    \
-  do {                                                                                \
+#define SHARDLAB_ASSERT(cond, ...)                                                             \
+  do {                                                                                         \
     if (!(cond)) ::shardlab::assert_fail(#cond, __FILE__, __LINE__, fmt::format(__VA_ARGS__)); \
   } while (0)

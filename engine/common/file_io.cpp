@@ -131,7 +131,8 @@ void sync_directory(const fs::path& dir) {
 }
 
 void rename_durable(const fs::path& from, const fs::path& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename to " + to.string() + " from", from);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    fail("cannot rename to " + to.string() + " from", from);
   sync_directory(to.parent_path());
 }
 

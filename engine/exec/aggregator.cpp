@@ -52,7 +52,8 @@ uint64_t value_bits(const Column& c, size_t row) {
     if constexpr (std::is_floating_point_v<T>) {
       std::memcpy(&out, &v, 8);
     } else {
-      out = static_cast<uint64_t>(static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(v));
+      out = static_cast<uint64_t>(
+          static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(v));
     }
   });
   return out;
@@ -63,8 +64,10 @@ uint64_t value_bits(const Column& c, size_t row) {
 DataType aggregate_result_type(AggregateKind kind, DataType arg) {
   switch (kind) {
     case AggregateKind::kCount:
-    case AggregateKind::kUniqExact: return TypeId::kUInt64;
-    case AggregateKind::kAvg: return TypeId::kFloat64;
+    case AggregateKind::kUniqExact:
+      return TypeId::kUInt64;
+    case AggregateKind::kAvg:
+      return TypeId::kFloat64;
     case AggregateKind::kSum:
       return arg.is_float() ? TypeId::kFloat64 : arg.is_signed() ? TypeId::kInt64 : TypeId::kUInt64;
     case AggregateKind::kMin:
@@ -79,7 +82,7 @@ struct Aggregator::State {
   std::vector<size_t> key_offsets;
   size_t key_width = 0;
   std::vector<StringPool> pools;
-  PodVector<uint8_t> keys;  // groups x key_width
+  PodVector<uint8_t> keys;      // groups x key_width
   std::vector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
   size_t groups = 0;
   std::vector<AggregateSpec> specs;
@@ -120,7 +123,8 @@ struct Aggregator::State {
     for (;;) {
       const uint32_t slot = slots[at];
       if (slot == 0) break;
-      if (key_width == 0 || std::memcmp(keys.data() + (slot - 1) * key_width, key, key_width) == 0) return slot - 1;
+      if (key_width == 0 || std::memcmp(keys.data() + (slot - 1) * key_width, key, key_width) == 0)
+        return slot - 1;
       at = (at + 1) & mask;
     }
     const auto g = static_cast<uint32_t>(groups++);
@@ -186,7 +190,9 @@ struct Aggregator::State {
     for (size_t a = 0; a < specs.size(); ++a) {
       AggState& s = aggs[a];
       switch (specs[a].kind) {
-        case AggregateKind::kCount: s.count.push_back(0); break;
+        case AggregateKind::kCount:
+          s.count.push_back(0);
+          break;
         case AggregateKind::kSum:
         case AggregateKind::kAvg:
           s.count.push_back(0);
@@ -202,7 +208,9 @@ struct Aggregator::State {
             s.bits.push_back(0);
           }
           break;
-        case AggregateKind::kUniqExact: s.sets.emplace_back(); break;
+        case AggregateKind::kUniqExact:
+          s.sets.emplace_back();
+          break;
       }
     }
   }
@@ -237,13 +245,15 @@ struct Aggregator::State {
               s.sum_f[0] += total;
             } else {
               uint64_t total = 0;
-              for (size_t row = 0; row < rows; ++row) total += static_cast<uint64_t>(static_cast<W>(v[row]));
+              for (size_t row = 0; row < rows; ++row)
+                total += static_cast<uint64_t>(static_cast<W>(v[row]));
               s.bits[0] += total;
             }
           } else if constexpr (std::is_floating_point_v<T>) {
             for (size_t row = 0; row < rows; ++row) s.sum_f[gid[row]] += v[row];
           } else {
-            for (size_t row = 0; row < rows; ++row) s.bits[gid[row]] += static_cast<uint64_t>(static_cast<W>(v[row]));
+            for (size_t row = 0; row < rows; ++row)
+              s.bits[gid[row]] += static_cast<uint64_t>(static_cast<W>(v[row]));
           }
         });
         return;
@@ -299,7 +309,9 @@ struct Aggregator::State {
   void merge_group(size_t a, uint32_t g, const AggState& o, size_t og) {
     AggState& s = aggs[a];
     switch (specs[a].kind) {
-      case AggregateKind::kCount: s.count[g] += o.count[og]; return;
+      case AggregateKind::kCount:
+        s.count[g] += o.count[og];
+        return;
       case AggregateKind::kSum:
       case AggregateKind::kAvg:
         s.count[g] += o.count[og];
@@ -311,14 +323,17 @@ struct Aggregator::State {
         if (!o.has[og]) return;
         const bool is_min = specs[a].kind == AggregateKind::kMin;
         if (specs[a].arg->type.is_string_like()) {
-          if (!s.has[g] || (is_min ? o.strings[og] < s.strings[g] : o.strings[og] > s.strings[g])) s.strings[g] = o.strings[og];
+          if (!s.has[g] || (is_min ? o.strings[og] < s.strings[g] : o.strings[og] > s.strings[g]))
+            s.strings[g] = o.strings[og];
         } else if (!s.has[g] || (is_min ? o.bits[og] < s.bits[g] : o.bits[og] > s.bits[g])) {
           s.bits[g] = o.bits[og];
         }
         s.has[g] = 1;
         return;
       }
-      case AggregateKind::kUniqExact: s.sets[g].insert(o.sets[og].begin(), o.sets[og].end()); return;
+      case AggregateKind::kUniqExact:
+        s.sets[g].insert(o.sets[og].begin(), o.sets[og].end());
+        return;
     }
   }
 };
@@ -345,13 +360,16 @@ Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
 size_t Aggregator::groups() const { return state_->groups; }
 
-void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args, size_t rows) {
+void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args,
+                     size_t rows) {
   State& st = *state_;
   st.group_ids.resize(rows);
   if (st.key_types.empty()) {
-    const bool needs_ids = std::any_of(st.specs.begin(), st.specs.end(), [](const AggregateSpec& a) {
-      return a.kind != AggregateKind::kCount && a.kind != AggregateKind::kSum && a.kind != AggregateKind::kAvg;
-    });
+    const bool needs_ids =
+        std::any_of(st.specs.begin(), st.specs.end(), [](const AggregateSpec& a) {
+          return a.kind != AggregateKind::kCount && a.kind != AggregateKind::kSum &&
+                 a.kind != AggregateKind::kAvg;
+        });
     if (needs_ids) std::fill(st.group_ids.begin(), st.group_ids.end(), 0);
   } else {
     const size_t width = st.key_width;
@@ -364,11 +382,13 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
         if (st.cached_dict[k] != c.dict) {
           st.cached_dict[k] = c.dict;
           st.cached_ids[k].resize(c.dict->size());
-          for (uint32_t code = 0; code < c.dict->size(); ++code) st.cached_ids[k][code] = st.pools[k].id(c.dict->value(code));
+          for (uint32_t code = 0; code < c.dict->size(); ++code)
+            st.cached_ids[k][code] = st.pools[k].id(c.dict->value(code));
         }
         const uint32_t* codes = c.values<uint32_t>();
         const uint32_t* ids = st.cached_ids[k].data();
-        for (size_t row = 0; row < rows; ++row) std::memcpy(scratch + row * width + off, &ids[codes[row]], 4);
+        for (size_t row = 0; row < rows; ++row)
+          std::memcpy(scratch + row * width + off, &ids[codes[row]], 4);
       } else if (c.type.id == TypeId::kString) {
         for (size_t row = 0; row < rows; ++row) {
           const uint32_t id = st.pools[k].id(c.string_at(row));
@@ -380,7 +400,8 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
         if (w == width) {
           std::memcpy(scratch, src, rows * w);
         } else {
-          for (size_t row = 0; row < rows; ++row) std::memcpy(scratch + row * width + off, src + row * w, w);
+          for (size_t row = 0; row < rows; ++row)
+            std::memcpy(scratch + row * width + off, src + row * w, w);
         }
       }
     }
@@ -391,7 +412,8 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
       for (size_t row = 0; row < rows; ++row) {
         uint32_t id = 0;
         std::memcpy(&id, scratch + row * width, width);
-        if (id >= st.direct.size()) st.direct.resize(std::max<size_t>(id + 1, st.direct.size() * 2), 0);
+        if (id >= st.direct.size())
+          st.direct.resize(std::max<size_t>(id + 1, st.direct.size() * 2), 0);
         uint32_t g = st.direct[id];
         if (g == 0) g = st.direct[id] = st.find_or_insert(scratch + row * width) + 1;
         gid[row] = g - 1;
@@ -414,7 +436,8 @@ void Aggregator::merge(const Aggregator& other) {
   if (st.key_types.empty()) {
     std::fill(target.begin(), target.end(), 0);
   } else if (st.key_width == 8 && !has_strings) {
-    st.find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups, target.data());
+    st.find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups,
+                                target.data());
   } else {
     PodVector<uint8_t> key(st.key_width);
     for (size_t og = 0; og < os.groups; ++og) {
@@ -458,7 +481,8 @@ std::vector<Column> Aggregator::finish() const {
       c.resize_fixed(st.groups);
       const size_t w = t.width();
       for (size_t g = 0; g < st.groups; ++g)
-        std::memcpy(c.data.data() + g * w, st.keys.data() + g * st.key_width + st.key_offsets[k], w);
+        std::memcpy(c.data.data() + g * w, st.keys.data() + g * st.key_width + st.key_offsets[k],
+                    w);
       out.push_back(std::move(c));
     }
   }
@@ -478,14 +502,17 @@ std::vector<Column> Aggregator::finish() const {
         break;
       case AggregateKind::kSum:
         c.resize_fixed(n);
-        if (n > 0) std::memcpy(c.data.data(), spec.result_type.is_float() ? static_cast<const void*>(s.sum_f.data())
-                                                                          : static_cast<const void*>(s.bits.data()), n * 8);
+        if (n > 0)
+          std::memcpy(c.data.data(),
+                      spec.result_type.is_float() ? static_cast<const void*>(s.sum_f.data())
+                                                  : static_cast<const void*>(s.bits.data()),
+                      n * 8);
         break;
       case AggregateKind::kAvg: {
         c.resize_fixed(n);
         const DataType at = spec.arg->type;
         for (size_t g = 0; g < n; ++g) {
-          double sum = at.is_float() ? s.sum_f[g]
+          double sum = at.is_float()    ? s.sum_f[g]
                        : at.is_signed() ? static_cast<double>(static_cast<int64_t>(s.bits[g]))
                                         : static_cast<double>(s.bits[g]);
           c.values<double>()[g] = sum / static_cast<double>(s.count[g]);
@@ -500,7 +527,8 @@ std::vector<Column> Aggregator::finish() const {
           c.resize_fixed(n);
           visit_fixed(spec.result_type, [&](auto tag) {
             using T = typename decltype(tag)::type;
-            for (size_t g = 0; g < n; ++g) c.values<T>()[g] = s.has[g] ? from_order_bits<T>(s.bits[g]) : T{};
+            for (size_t g = 0; g < n; ++g)
+              c.values<T>()[g] = s.has[g] ? from_order_bits<T>(s.bits[g]) : T{};
           });
         }
         break;

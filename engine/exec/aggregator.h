@@ -40,7 +40,8 @@ class Aggregator {
 
   // Adds `rows` rows: keys[k] and args[a] are the evaluated key and argument columns (args[a]
   // is unused for count()).
-  void add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args, size_t rows);
+  void add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args,
+           size_t rows);
   void merge(const Aggregator& other);
   size_t groups() const;
   // Key columns then aggregate columns, one row per group, in first-seen order. A query with

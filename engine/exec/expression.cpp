@@ -52,8 +52,7 @@ constexpr FunctionName kFunctions[] = {
 constexpr const char* kAggregates[] = {"count", "sum", "avg", "min", "max", "uniqExact"};
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -61,11 +60,16 @@ bool iequals(std::string_view a, std::string_view b) {
 
 Fn flip(Fn fn) {
   switch (fn) {
-    case Fn::kLess: return Fn::kGreater;
-    case Fn::kLessOrEquals: return Fn::kGreaterOrEquals;
-    case Fn::kGreater: return Fn::kLess;
-    case Fn::kGreaterOrEquals: return Fn::kLessOrEquals;
-    default: return fn;
+    case Fn::kLess:
+      return Fn::kGreater;
+    case Fn::kLessOrEquals:
+      return Fn::kGreaterOrEquals;
+    case Fn::kGreater:
+      return Fn::kLess;
+    case Fn::kGreaterOrEquals:
+      return Fn::kLessOrEquals;
+    default:
+      return fn;
   }
 }
 
@@ -161,24 +165,36 @@ Domain compare_domain(DataType a, DataType b) {
 template <typename T>
 bool compare_values(Fn fn, T x, T y) {
   switch (fn) {
-    case Fn::kEquals: return x == y;
-    case Fn::kNotEquals: return x != y;
-    case Fn::kLess: return x < y;
-    case Fn::kLessOrEquals: return x <= y;
-    case Fn::kGreater: return x > y;
-    default: return x >= y;
+    case Fn::kEquals:
+      return x == y;
+    case Fn::kNotEquals:
+      return x != y;
+    case Fn::kLess:
+      return x < y;
+    case Fn::kLessOrEquals:
+      return x <= y;
+    case Fn::kGreater:
+      return x > y;
+    default:
+      return x >= y;
   }
 }
 
 template <typename T>
 void compare_loop(Fn fn, const NumArg<T>& a, const NumArg<T>& b, size_t rows, uint8_t* out) {
   switch (fn) {
-    case Fn::kEquals: return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x == y; });
-    case Fn::kNotEquals: return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x != y; });
-    case Fn::kLess: return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x < y; });
-    case Fn::kLessOrEquals: return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x <= y; });
-    case Fn::kGreater: return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x > y; });
-    default: return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x >= y; });
+    case Fn::kEquals:
+      return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x == y; });
+    case Fn::kNotEquals:
+      return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x != y; });
+    case Fn::kLess:
+      return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x < y; });
+    case Fn::kLessOrEquals:
+      return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x <= y; });
+    case Fn::kGreater:
+      return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x > y; });
+    default:
+      return apply_binary(a, b, rows, out, [](T x, T y) -> uint8_t { return x >= y; });
   }
 }
 
@@ -239,7 +255,7 @@ class Analyzer {
 
 void Analyzer::check_arity(const Expr& e, size_t min, size_t max, size_t got) const {
   if (got < min || got > max) {
-    std::string expected = min == max ? std::to_string(min)
+    std::string expected = min == max        ? std::to_string(min)
                            : max == SIZE_MAX ? "at least " + std::to_string(min)
                                              : fmt::format("{} to {}", min, max);
     fail(e.pos, fmt::format("function {} expects {} argument(s), got {}", e.name, expected, got));
@@ -266,23 +282,26 @@ ExprNodePtr Analyzer::convert_constant(const ExprNodePtr& constant, DataType tar
   if (c.type.id == TypeId::kString && target.is_time()) {
     const std::string_view text = c.string_at(0);
     if (target.id == TypeId::kDate) {
-      if (auto days = dt::parse_date(text)) return make_const(one_row(target, *days), constant->pos, constant->text);
+      if (auto days = dt::parse_date(text))
+        return make_const(one_row(target, *days), constant->pos, constant->text);
     } else if (auto secs = dt::parse_date_time(text)) {
       return make_const(one_row(target, *secs), constant->pos, constant->text);
     }
-    fail(constant->pos, fmt::format("cannot parse '{}' as {}: expected {}", text, target.name(),
-                                    target.id == TypeId::kDate ? "'YYYY-MM-DD'"
-                                                               : "'YYYY-MM-DD hh:mm:ss'"));
+    fail(constant->pos,
+         fmt::format("cannot parse '{}' as {}: expected {}", text, target.name(),
+                     target.id == TypeId::kDate ? "'YYYY-MM-DD'" : "'YYYY-MM-DD hh:mm:ss'"));
   }
   if (c.type.id == TypeId::kString && target.is_numeric()) {
     const std::string text(c.string_at(0));
     char* end = nullptr;
     if (target.is_float()) {
       const double v = std::strtod(text.c_str(), &end);
-      if (!text.empty() && *end == '\0') return make_const(one_row(TypeId::kFloat64, v), constant->pos, constant->text);
+      if (!text.empty() && *end == '\0')
+        return make_const(one_row(TypeId::kFloat64, v), constant->pos, constant->text);
     } else if (target.is_signed()) {
       const long long v = std::strtoll(text.c_str(), &end, 10);
-      if (!text.empty() && *end == '\0') return make_const(one_row(TypeId::kInt64, v), constant->pos, constant->text);
+      if (!text.empty() && *end == '\0')
+        return make_const(one_row(TypeId::kInt64, v), constant->pos, constant->text);
     } else {
       const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
       if (!text.empty() && *end == '\0' && text[0] != '-')
@@ -306,8 +325,10 @@ void Analyzer::coerce_for_comparison(const Expr& e, ExprNodePtr& a, ExprNodePtr&
   }
   if (a->type.is_string_like() || b->type.is_string_like())
     fail(e.pos, fmt::format("cannot compare {} with {}", a->type.name(), b->type.name()));
-  if (a->type.id == TypeId::kDate && b->type.id == TypeId::kDateTime) a = wrap(Fn::kToDateTime, TypeId::kDateTime, a);
-  if (b->type.id == TypeId::kDate && a->type.id == TypeId::kDateTime) b = wrap(Fn::kToDateTime, TypeId::kDateTime, b);
+  if (a->type.id == TypeId::kDate && b->type.id == TypeId::kDateTime)
+    a = wrap(Fn::kToDateTime, TypeId::kDateTime, a);
+  if (b->type.id == TypeId::kDate && a->type.id == TypeId::kDateTime)
+    b = wrap(Fn::kToDateTime, TypeId::kDateTime, b);
 }
 
 DataType Analyzer::check_call(const Expr& e, Fn fn, std::vector<ExprNodePtr>& args) {
@@ -333,7 +354,8 @@ DataType Analyzer::check_call(const Expr& e, Fn fn, std::vector<ExprNodePtr>& ar
           args[0] = wrap(Fn::kToDateTime, TypeId::kDateTime, args[0]);
         return args[0]->type;
       }
-      if (args[0]->interval) fail(e.pos, "an INTERVAL can only be added to or subtracted from a date");
+      if (args[0]->interval)
+        fail(e.pos, "an INTERVAL can only be added to or subtracted from a date");
       numeric(args[0]);
       numeric(args[1]);
       const DataType a = args[0]->type, b = args[1]->type;
@@ -385,7 +407,8 @@ DataType Analyzer::check_call(const Expr& e, Fn fn, std::vector<ExprNodePtr>& ar
           fail(args[idx]->pos, "expected a constant in the IN list");
         ExprNodePtr lhs = args[0];
         coerce_for_comparison(e, lhs, args[idx]);
-        if (lhs != args[0]) fail(args[idx]->pos, "the IN list must have the type of the tested value");
+        if (lhs != args[0])
+          fail(args[idx]->pos, "the IN list must have the type of the tested value");
       }
       return TypeId::kUInt8;
     case Fn::kToDate:
@@ -396,7 +419,8 @@ DataType Analyzer::check_call(const Expr& e, Fn fn, std::vector<ExprNodePtr>& ar
         args[0] = convert_constant(args[0], target, e);
       } else if (!args[0]->type.is_time() && !args[0]->type.is_integer()) {
         fail(args[0]->pos, fmt::format("function {} expects a Date, DateTime, integer or string "
-                                       "literal, got {}", e.name, args[0]->type.name()));
+                                       "literal, got {}",
+                                       e.name, args[0]->type.name()));
       }
       return target;
     }
@@ -417,8 +441,8 @@ DataType Analyzer::check_call(const Expr& e, Fn fn, std::vector<ExprNodePtr>& ar
     case Fn::kIntHash64:
       check_arity(e, 1, 1, args.size());
       if (!args[0]->type.is_integer() && !args[0]->type.is_time())
-        fail(args[0]->pos, fmt::format("function intHash64 expects an integer, got {}",
-                                       args[0]->type.name()));
+        fail(args[0]->pos,
+             fmt::format("function intHash64 expects an integer, got {}", args[0]->type.name()));
       return TypeId::kUInt64;
   }
   return TypeId::kUInt64;
@@ -457,10 +481,14 @@ ExprNodePtr Analyzer::analyze(const Expr& e) {
     case ExprKind::kLiteral: {
       const Literal& lit = e.literal;
       switch (lit.kind) {
-        case Literal::Kind::kUInt: return make_const(one_row(TypeId::kUInt64, lit.u), e.pos, e.to_string());
-        case Literal::Kind::kInt: return make_const(one_row(TypeId::kInt64, lit.i), e.pos, e.to_string());
-        case Literal::Kind::kFloat: return make_const(one_row(TypeId::kFloat64, lit.f), e.pos, e.to_string());
-        case Literal::Kind::kString: return make_const(one_row_string(lit.s), e.pos, e.to_string());
+        case Literal::Kind::kUInt:
+          return make_const(one_row(TypeId::kUInt64, lit.u), e.pos, e.to_string());
+        case Literal::Kind::kInt:
+          return make_const(one_row(TypeId::kInt64, lit.i), e.pos, e.to_string());
+        case Literal::Kind::kFloat:
+          return make_const(one_row(TypeId::kFloat64, lit.f), e.pos, e.to_string());
+        case Literal::Kind::kString:
+          return make_const(one_row_string(lit.s), e.pos, e.to_string());
       }
       break;
     }
@@ -595,12 +623,24 @@ Value compare_low_cardinality(Fn fn, const Value& lc, std::string_view constant)
   uint32_t lo = 0, hi = size;
   bool negate = false;
   switch (fn) {
-    case Fn::kEquals: lo = at, hi = past; break;
-    case Fn::kNotEquals: lo = at, hi = past, negate = true; break;
-    case Fn::kLess: hi = at; break;
-    case Fn::kLessOrEquals: hi = past; break;
-    case Fn::kGreater: lo = past; break;
-    default: lo = at; break;
+    case Fn::kEquals:
+      lo = at, hi = past;
+      break;
+    case Fn::kNotEquals:
+      lo = at, hi = past, negate = true;
+      break;
+    case Fn::kLess:
+      hi = at;
+      break;
+    case Fn::kLessOrEquals:
+      hi = past;
+      break;
+    case Fn::kGreater:
+      lo = past;
+      break;
+    default:
+      lo = at;
+      break;
   }
   // Locals only in the loop: a store through uint8_t* may alias anything, and a loop bound
   // read from memory would have to be reloaded each iteration, defeating vectorization.
@@ -611,7 +651,8 @@ Value compare_low_cardinality(Fn fn, const Value& lc, std::string_view constant)
   uint8_t* dst = out.values<uint8_t>();
   const uint32_t span = hi - lo;
   const uint8_t flip = negate ? 1 : 0;
-  for (size_t row = 0; row < rows; ++row) dst[row] = static_cast<uint8_t>(codes[row] - lo < span) ^ flip;
+  for (size_t row = 0; row < rows; ++row)
+    dst[row] = static_cast<uint8_t>(codes[row] - lo < span) ^ flip;
   return owned(std::move(out), lc.is_const);
 }
 
@@ -630,8 +671,8 @@ Value eval_comparison(const ExprNode& node, const std::vector<const Column*>& in
     Column out(TypeId::kUInt8);
     out.resize_fixed(n);
     for (size_t row = 0; row < n; ++row)
-      out.values<uint8_t>()[row] =
-          compare_values(fn, ca.string_at(a.is_const ? 0 : row), cb.string_at(b.is_const ? 0 : row));
+      out.values<uint8_t>()[row] = compare_values(fn, ca.string_at(a.is_const ? 0 : row),
+                                                  cb.string_at(b.is_const ? 0 : row));
     return owned(std::move(out), a.is_const && b.is_const);
   }
   const size_t n = result_rows(a, b, rows);
@@ -643,9 +684,15 @@ Value eval_comparison(const ExprNode& node, const std::vector<const Column*>& in
   if (a.is_const && !b.is_const && compare_native(flip(fn), b, a, rows, dst))
     return owned(std::move(out), false);
   switch (compare_domain(ca.type, cb.type)) {
-    case Domain::kF64: compare_loop<double>(fn, num_arg<double>(a), num_arg<double>(b), n, dst); break;
-    case Domain::kI64: compare_loop<int64_t>(fn, num_arg<int64_t>(a), num_arg<int64_t>(b), n, dst); break;
-    case Domain::kU64: compare_loop<uint64_t>(fn, num_arg<uint64_t>(a), num_arg<uint64_t>(b), n, dst); break;
+    case Domain::kF64:
+      compare_loop<double>(fn, num_arg<double>(a), num_arg<double>(b), n, dst);
+      break;
+    case Domain::kI64:
+      compare_loop<int64_t>(fn, num_arg<int64_t>(a), num_arg<int64_t>(b), n, dst);
+      break;
+    case Domain::kU64:
+      compare_loop<uint64_t>(fn, num_arg<uint64_t>(a), num_arg<uint64_t>(b), n, dst);
+      break;
     case Domain::kI128: {
       // Mixed signedness: widen so that e.g. -1 < 18446744073709551615 holds.
       auto widen = [](const Value& v) {
@@ -655,7 +702,8 @@ Value eval_comparison(const ExprNode& node, const std::vector<const Column*>& in
         arg.storage.resize(c.rows);
         visit_fixed(c.type, [&](auto tag) {
           using S = typename decltype(tag)::type;
-          for (size_t row = 0; row < c.rows; ++row) arg.storage[row] = static_cast<__int128>(c.values<S>()[row]);
+          for (size_t row = 0; row < c.rows; ++row)
+            arg.storage[row] = static_cast<__int128>(c.values<S>()[row]);
         });
         arg.ptr = arg.storage.data();
         return arg;
@@ -676,7 +724,8 @@ Value eval_in(const ExprNode& node, const std::vector<const Column*>& inputs, si
   uint8_t* dst = out.values<uint8_t>();
   if (col.type.is_string_like()) {
     std::unordered_set<std::string_view> set;
-    for (size_t idx = 1; idx < node.args.size(); ++idx) set.insert(node.args[idx]->constant.string_at(0));
+    for (size_t idx = 1; idx < node.args.size(); ++idx)
+      set.insert(node.args[idx]->constant.string_at(0));
     if (col.type.id == TypeId::kLowCardinality) {
       std::vector<uint8_t> table(col.dict->size());
       for (uint32_t code = 0; code < table.size(); ++code)
@@ -684,7 +733,8 @@ Value eval_in(const ExprNode& node, const std::vector<const Column*>& inputs, si
       const uint32_t* codes = col.values<uint32_t>();
       for (size_t row = 0; row < col.rows; ++row) dst[row] = table[codes[row]];
     } else {
-      for (size_t row = 0; row < col.rows; ++row) dst[row] = (set.count(col.string_at(row)) != 0) != negate;
+      for (size_t row = 0; row < col.rows; ++row)
+        dst[row] = (set.count(col.string_at(row)) != 0) != negate;
     }
     return owned(std::move(out), a.is_const);
   }
@@ -694,9 +744,18 @@ Value eval_in(const ExprNode& node, const std::vector<const Column*>& inputs, si
     Column eq(TypeId::kUInt8);
     eq.resize_fixed(col.rows);
     switch (compare_domain(col.type, b.column().type)) {
-      case Domain::kF64: compare_loop<double>(Fn::kEquals, num_arg<double>(a), num_arg<double>(b), col.rows, eq.values<uint8_t>()); break;
-      case Domain::kU64: compare_loop<uint64_t>(Fn::kEquals, num_arg<uint64_t>(a), num_arg<uint64_t>(b), col.rows, eq.values<uint8_t>()); break;
-      default: compare_loop<int64_t>(Fn::kEquals, num_arg<int64_t>(a), num_arg<int64_t>(b), col.rows, eq.values<uint8_t>()); break;
+      case Domain::kF64:
+        compare_loop<double>(Fn::kEquals, num_arg<double>(a), num_arg<double>(b), col.rows,
+                             eq.values<uint8_t>());
+        break;
+      case Domain::kU64:
+        compare_loop<uint64_t>(Fn::kEquals, num_arg<uint64_t>(a), num_arg<uint64_t>(b), col.rows,
+                               eq.values<uint8_t>());
+        break;
+      default:
+        compare_loop<int64_t>(Fn::kEquals, num_arg<int64_t>(a), num_arg<int64_t>(b), col.rows,
+                              eq.values<uint8_t>());
+        break;
     }
     for (size_t row = 0; row < col.rows; ++row) dst[row] |= eq.values<uint8_t>()[row];
   }
@@ -709,7 +768,8 @@ int64_t time_as_seconds(DataType type, int64_t v) {
   return type.id == TypeId::kDate ? v * dt::kSecondsPerDay : v;
 }
 
-Value eval_interval_arith(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+Value eval_interval_arith(const ExprNode& node, const std::vector<const Column*>& inputs,
+                          size_t rows) {
   Value a = evaluate(*node.args[0], inputs, rows);
   const Interval iv = *node.args[1]->interval;
   const int64_t sign = node.fn == Fn::kMinus ? -1 : 1;
@@ -756,7 +816,8 @@ T checked_modulo(T x, T y) {
 }
 
 Value eval_arithmetic(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  if (node.args.size() == 2 && node.args[1]->interval) return eval_interval_arith(node, inputs, rows);
+  if (node.args.size() == 2 && node.args[1]->interval)
+    return eval_interval_arith(node, inputs, rows);
   if (node.fn == Fn::kNegate) {
     Value a = evaluate(*node.args[0], inputs, rows);
     const size_t n = a.column().rows;
@@ -786,15 +847,29 @@ Value eval_arithmetic(const ExprNode& node, const std::vector<const Column*>& in
       R* dst = out.values<R>();
       switch (fn) {
         // Integers wrap on overflow as in ClickHouse: compute on the unsigned representation.
-        case Fn::kPlus: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(wrap<T>(p) + wrap<T>(q)); }); break;
-        case Fn::kMinus: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(wrap<T>(p) - wrap<T>(q)); }); break;
-        case Fn::kMultiply: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(wrap<T>(p) * wrap<T>(q)); }); break;
-        case Fn::kDivide: apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(static_cast<double>(p) / static_cast<double>(q)); }); break;
+        case Fn::kPlus:
+          apply_binary(x, y, n, dst,
+                       [](T p, T q) { return static_cast<R>(wrap<T>(p) + wrap<T>(q)); });
+          break;
+        case Fn::kMinus:
+          apply_binary(x, y, n, dst,
+                       [](T p, T q) { return static_cast<R>(wrap<T>(p) - wrap<T>(q)); });
+          break;
+        case Fn::kMultiply:
+          apply_binary(x, y, n, dst,
+                       [](T p, T q) { return static_cast<R>(wrap<T>(p) * wrap<T>(q)); });
+          break;
+        case Fn::kDivide:
+          apply_binary(x, y, n, dst, [](T p, T q) {
+            return static_cast<R>(static_cast<double>(p) / static_cast<double>(q));
+          });
+          break;
         default:
           if constexpr (std::is_floating_point_v<T>) {
             apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(std::fmod(p, q)); });
           } else {
-            apply_binary(x, y, n, dst, [](T p, T q) { return static_cast<R>(checked_modulo(p, q)); });
+            apply_binary(x, y, n, dst,
+                         [](T p, T q) { return static_cast<R>(checked_modulo(p, q)); });
           }
       }
     });
@@ -814,7 +889,8 @@ Value eval_arithmetic(const ExprNode& node, const std::vector<const Column*>& in
 // Per-row calendar functions; consecutive rows usually share a day, so the last day's answer
 // is cached.
 template <typename F>
-Value eval_calendar(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows, F by_seconds) {
+Value eval_calendar(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows,
+                    F by_seconds) {
   Value a = evaluate(*node.args[0], inputs, rows);
   const Column& col = a.column();
   const DataType in_type = col.type;
@@ -827,7 +903,8 @@ Value eval_calendar(const ExprNode& node, const std::vector<const Column*>& inpu
       using S = typename decltype(tag)::type;
       const S* src = col.values<S>();
       for (size_t row = 0; row < col.rows; ++row)
-        dst[row] = static_cast<R>(by_seconds(time_as_seconds(in_type, static_cast<int64_t>(src[row]))));
+        dst[row] =
+            static_cast<R>(by_seconds(time_as_seconds(in_type, static_cast<int64_t>(src[row]))));
     });
   });
   return owned(std::move(out), a.is_const);
@@ -845,7 +922,8 @@ struct DayCache {
   }
 };
 
-Value eval_time_function(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+Value eval_time_function(const ExprNode& node, const std::vector<const Column*>& inputs,
+                         size_t rows) {
   const DataType arg_type = node.args[0]->type;
   switch (node.fn) {
     case Fn::kToDate:
@@ -855,9 +933,11 @@ Value eval_time_function(const ExprNode& node, const std::vector<const Column*>&
     case Fn::kToDateTime:
       return eval_calendar(node, inputs, rows, [](int64_t s) { return s; });
     case Fn::kToStartOfHour:
-      return eval_calendar(node, inputs, rows, [](int64_t s) { return s - (s - dt::floor_div(s, 3600) * 3600); });
+      return eval_calendar(node, inputs, rows,
+                           [](int64_t s) { return s - (s - dt::floor_div(s, 3600) * 3600); });
     case Fn::kToStartOfDay:
-      return eval_calendar(node, inputs, rows, [](int64_t s) { return dt::day_of(s) * dt::kSecondsPerDay; });
+      return eval_calendar(node, inputs, rows,
+                           [](int64_t s) { return dt::day_of(s) * dt::kSecondsPerDay; });
     case Fn::kToYYYYMMDD: {
       DayCache cache;
       return eval_calendar(node, inputs, rows, [&](int64_t s) {
@@ -878,7 +958,8 @@ Value eval_time_function(const ExprNode& node, const std::vector<const Column*>&
 void hash_column(const Column& col, uint64_t* out) {
   if (col.type.id == TypeId::kLowCardinality) {
     std::vector<uint64_t> table(col.dict->size());
-    for (uint32_t code = 0; code < table.size(); ++code) table[code] = city_hash64(col.dict->value(code));
+    for (uint32_t code = 0; code < table.size(); ++code)
+      table[code] = city_hash64(col.dict->value(code));
     const uint32_t* codes = col.values<uint32_t>();
     for (size_t row = 0; row < col.rows; ++row) out[row] = table[codes[row]];
   } else if (col.type.id == TypeId::kString) {
@@ -910,7 +991,8 @@ Value eval_hash(const ExprNode& node, const std::vector<const Column*>& inputs, 
         using Wide = std::conditional_t<std::is_signed_v<S>, int64_t, uint64_t>;
         const S* src = col.values<S>();
         for (size_t row = 0; row < col.rows; ++row)
-          out.values<uint64_t>()[row] = int_hash64(static_cast<uint64_t>(static_cast<Wide>(src[row])));
+          out.values<uint64_t>()[row] =
+              int_hash64(static_cast<uint64_t>(static_cast<Wide>(src[row])));
       }
     });
     return owned(std::move(out), a.is_const);
@@ -951,20 +1033,23 @@ ExprNodePtr analyze_expression(const Expr& expr, const std::vector<ColumnInfo>& 
   Analyzer analyzer(inputs, sql, resolver);
   ExprNodePtr node = analyzer.analyze(expr);
   if (node->interval)
-    throw InputError(format_sql_error(sql, expr.pos, "an INTERVAL is only allowed as an operand of + or -"));
+    throw InputError(
+        format_sql_error(sql, expr.pos, "an INTERVAL is only allowed as an operand of + or -"));
   return node;
 }
 
 Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
   switch (node.kind) {
-    case Kind::kInput: return borrowed(inputs[node.input]);
+    case Kind::kInput:
+      return borrowed(inputs[node.input]);
     case Kind::kConst: {
       Value v;
       v.borrowed = &node.constant;
       v.is_const = true;
       return v;
     }
-    case Kind::kCall: break;
+    case Kind::kCall:
+      break;
   }
   switch (node.fn) {
     case Fn::kPlus:
@@ -972,21 +1057,27 @@ Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, s
     case Fn::kMultiply:
     case Fn::kDivide:
     case Fn::kModulo:
-    case Fn::kNegate: return eval_arithmetic(node, inputs, rows);
+    case Fn::kNegate:
+      return eval_arithmetic(node, inputs, rows);
     case Fn::kEquals:
     case Fn::kNotEquals:
     case Fn::kLess:
     case Fn::kLessOrEquals:
     case Fn::kGreater:
-    case Fn::kGreaterOrEquals: return eval_comparison(node, inputs, rows);
+    case Fn::kGreaterOrEquals:
+      return eval_comparison(node, inputs, rows);
     case Fn::kAnd:
     case Fn::kOr:
-    case Fn::kNot: return eval_logical(node, inputs, rows);
+    case Fn::kNot:
+      return eval_logical(node, inputs, rows);
     case Fn::kIn:
-    case Fn::kNotIn: return eval_in(node, inputs, rows);
+    case Fn::kNotIn:
+      return eval_in(node, inputs, rows);
     case Fn::kCityHash64:
-    case Fn::kIntHash64: return eval_hash(node, inputs, rows);
-    default: return eval_time_function(node, inputs, rows);
+    case Fn::kIntHash64:
+      return eval_hash(node, inputs, rows);
+    default:
+      return eval_time_function(node, inputs, rows);
   }
 }
 
@@ -996,7 +1087,8 @@ Column broadcast(const Column& one_row, size_t rows) {
     out.dict = one_row.dict;
     const size_t w = one_row.type.width();
     out.resize_fixed(rows);
-    for (size_t row = 0; row < rows; ++row) std::memcpy(out.data.data() + row * w, one_row.data.data(), w);
+    for (size_t row = 0; row < rows; ++row)
+      std::memcpy(out.data.data() + row * w, one_row.data.data(), w);
     return out;
   }
   Column out(one_row.type);
@@ -1004,7 +1096,8 @@ Column broadcast(const Column& one_row, size_t rows) {
   return out;
 }
 
-Column evaluate_column(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+Column evaluate_column(const ExprNode& node, const std::vector<const Column*>& inputs,
+                       size_t rows) {
   Value v = evaluate(node, inputs, rows);
   if (v.is_const) return broadcast(v.column(), rows);
   if (v.borrowed != nullptr) return *v.borrowed;
@@ -1017,7 +1110,8 @@ void evaluate_filter(const ExprNode& node, const std::vector<const Column*>& inp
   const Column& col = v.column();
   if (v.is_const) {
     bool truth = false;
-    visit_fixed(col.type, [&](auto tag) { truth = col.values<typename decltype(tag)::type>()[0] != 0; });
+    visit_fixed(col.type,
+                [&](auto tag) { truth = col.values<typename decltype(tag)::type>()[0] != 0; });
     if (!truth) std::fill(mask, mask + rows, 0);
     return;
   }

@@ -24,11 +24,31 @@ struct ColumnInfo {
 };
 
 enum class Fn : uint8_t {
-  kPlus, kMinus, kMultiply, kDivide, kModulo, kNegate,
-  kEquals, kNotEquals, kLess, kLessOrEquals, kGreater, kGreaterOrEquals,
-  kAnd, kOr, kNot, kIn, kNotIn,
-  kToDate, kToDateTime, kToYYYYMMDD, kToYYYYMM, kToStartOfHour, kToStartOfDay,
-  kCityHash64, kIntHash64,
+  kPlus,
+  kMinus,
+  kMultiply,
+  kDivide,
+  kModulo,
+  kNegate,
+  kEquals,
+  kNotEquals,
+  kLess,
+  kLessOrEquals,
+  kGreater,
+  kGreaterOrEquals,
+  kAnd,
+  kOr,
+  kNot,
+  kIn,
+  kNotIn,
+  kToDate,
+  kToDateTime,
+  kToYYYYMMDD,
+  kToYYYYMM,
+  kToStartOfHour,
+  kToStartOfDay,
+  kCityHash64,
+  kIntHash64,
 };
 
 struct ExprNode;

@@ -22,7 +22,8 @@ Field Field::of(const Column& column, size_t row) {
 }
 
 int compare(const Field& a, const Field& b) {
-  if (a.kind == Field::Kind::kString || b.kind == Field::Kind::kString) return a.s.compare(b.s) < 0 ? -1 : (a.s == b.s ? 0 : 1);
+  if (a.kind == Field::Kind::kString || b.kind == Field::Kind::kString)
+    return a.s.compare(b.s) < 0 ? -1 : (a.s == b.s ? 0 : 1);
   if (a.kind == Field::Kind::kFloat || b.kind == Field::Kind::kFloat) {
     const double x = a.kind == Field::Kind::kFloat ? a.f : static_cast<double>(a.i);
     const double y = b.kind == Field::Kind::kFloat ? b.f : static_cast<double>(b.i);
@@ -34,8 +35,10 @@ int compare(const Field& a, const Field& b) {
 KeyCondition::KeyCondition(const TableSchema& schema, const std::vector<ExprNodePtr>& conjuncts)
     : schema_(schema), conjunct_count_(std::min<size_t>(conjuncts.size(), 64)) {
   auto indexed = [&](size_t column) {
-    return std::find(schema.key_columns.begin(), schema.key_columns.end(), column) != schema.key_columns.end() ||
-           std::find(schema.minmax_columns.begin(), schema.minmax_columns.end(), column) != schema.minmax_columns.end();
+    return std::find(schema.key_columns.begin(), schema.key_columns.end(), column) !=
+               schema.key_columns.end() ||
+           std::find(schema.minmax_columns.begin(), schema.minmax_columns.end(), column) !=
+               schema.minmax_columns.end();
   };
   for (size_t c = 0; c < conjunct_count_; ++c) {
     const ExprNode& node = *conjuncts[c];
@@ -43,8 +46,11 @@ KeyCondition::KeyCondition(const TableSchema& schema, const std::vector<ExprNode
     if (node.fn == Fn::kIn || node.fn == Fn::kNotIn) {
       const ExprNode& col = *node.args[0];
       if (col.kind != ExprNode::Kind::kInput || !indexed(col.input)) continue;
-      Atom atom{c, col.input, node.fn == Fn::kIn ? Atom::Op::kIn : Atom::Op::kNotIn, {}, {}, true, true, {}};
-      for (size_t idx = 1; idx < node.args.size(); ++idx) atom.values.push_back(Field::of(node.args[idx]->constant, 0));
+      Atom atom{c,    col.input, node.fn == Fn::kIn ? Atom::Op::kIn : Atom::Op::kNotIn,
+                {},   {},        true,
+                true, {}};
+      for (size_t idx = 1; idx < node.args.size(); ++idx)
+        atom.values.push_back(Field::of(node.args[idx]->constant, 0));
       atoms_.push_back(std::move(atom));
       continue;
     }
@@ -54,21 +60,41 @@ KeyCondition::KeyCondition(const TableSchema& schema, const std::vector<ExprNode
     Fn fn = node.fn;
     if (col->kind == ExprNode::Kind::kConst) {
       std::swap(col, cst);
-      fn = fn == Fn::kLess ? Fn::kGreater : fn == Fn::kGreater ? Fn::kLess
-           : fn == Fn::kLessOrEquals ? Fn::kGreaterOrEquals : fn == Fn::kGreaterOrEquals ? Fn::kLessOrEquals : fn;
+      fn = fn == Fn::kLess              ? Fn::kGreater
+           : fn == Fn::kGreater         ? Fn::kLess
+           : fn == Fn::kLessOrEquals    ? Fn::kGreaterOrEquals
+           : fn == Fn::kGreaterOrEquals ? Fn::kLessOrEquals
+                                        : fn;
     }
-    if (col->kind != ExprNode::Kind::kInput || cst->kind != ExprNode::Kind::kConst || !indexed(col->input)) continue;
+    if (col->kind != ExprNode::Kind::kInput || cst->kind != ExprNode::Kind::kConst ||
+        !indexed(col->input))
+      continue;
     // Constants compared with a string column must be strings; with a number, numbers.
     if (col->type.is_string_like() != cst->type.is_string_like()) continue;
     Atom atom{c, col->input, Atom::Op::kRange, {}, {}, true, true, {}};
     const Field value = Field::of(cst->constant, 0);
     switch (fn) {
-      case Fn::kEquals: atom.lo = atom.hi = value; break;
-      case Fn::kNotEquals: atom.op = Atom::Op::kNotIn; atom.values.push_back(value); break;
-      case Fn::kLess: atom.hi = value; atom.hi_inclusive = false; break;
-      case Fn::kLessOrEquals: atom.hi = value; break;
-      case Fn::kGreater: atom.lo = value; atom.lo_inclusive = false; break;
-      default: atom.lo = value; break;
+      case Fn::kEquals:
+        atom.lo = atom.hi = value;
+        break;
+      case Fn::kNotEquals:
+        atom.op = Atom::Op::kNotIn;
+        atom.values.push_back(value);
+        break;
+      case Fn::kLess:
+        atom.hi = value;
+        atom.hi_inclusive = false;
+        break;
+      case Fn::kLessOrEquals:
+        atom.hi = value;
+        break;
+      case Fn::kGreater:
+        atom.lo = value;
+        atom.lo_inclusive = false;
+        break;
+      default:
+        atom.lo = value;
+        break;
     }
     atoms_.push_back(std::move(atom));
   }
@@ -116,7 +142,8 @@ Verdict KeyCondition::check(const Atom& atom, const Field& low, const Field& hig
 }
 
 std::vector<GranuleRange> KeyCondition::select(const Part& part) const {
-  const uint64_t all_conjuncts = conjunct_count_ == 64 ? ~uint64_t{0} : ((uint64_t{1} << conjunct_count_) - 1);
+  const uint64_t all_conjuncts =
+      conjunct_count_ == 64 ? ~uint64_t{0} : ((uint64_t{1} << conjunct_count_) - 1);
   const size_t granules = part.granules();
   // Part level: min/max and the key's first and last values.
   uint64_t part_mask = all_conjuncts;
@@ -124,11 +151,14 @@ std::vector<GranuleRange> KeyCondition::select(const Part& part) const {
     std::vector<Verdict> verdicts;
     for (size_t k = 0; k < schema_.minmax_columns.size(); ++k)
       if (schema_.minmax_columns[k] == atom.column)
-        verdicts.push_back(check(atom, Field::of(part.minmax()[k], 0), Field::of(part.minmax()[k], 1)));
+        verdicts.push_back(
+            check(atom, Field::of(part.minmax()[k], 0), Field::of(part.minmax()[k], 1)));
     if (!schema_.key_columns.empty() && schema_.key_columns[0] == atom.column)
-      verdicts.push_back(check(atom, Field::of(part.index()[0], 0), Field::of(part.index()[0], granules)));
+      verdicts.push_back(
+          check(atom, Field::of(part.index()[0], 0), Field::of(part.index()[0], granules)));
     if (std::count(verdicts.begin(), verdicts.end(), Verdict::kNone) > 0) return {};
-    if (std::count(verdicts.begin(), verdicts.end(), Verdict::kAll) > 0) part_mask &= ~(uint64_t{1} << atom.conjunct);
+    if (std::count(verdicts.begin(), verdicts.end(), Verdict::kAll) > 0)
+      part_mask &= ~(uint64_t{1} << atom.conjunct);
   }
   // Granule level: atoms on key columns that remain.
   std::vector<const Atom*> key_atoms;

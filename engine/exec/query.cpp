@@ -42,8 +42,8 @@ ExprPtr clone_without_alias(const ExprPtr& e) {
 }
 
 // Sorts rows by the ORDER BY columns; returns the first `keep` row numbers in order.
-std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys, const std::vector<bool>& desc,
-                                size_t rows, size_t keep) {
+std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys,
+                                const std::vector<bool>& desc, size_t rows, size_t keep) {
   std::vector<uint32_t> order(rows);
   std::iota(order.begin(), order.end(), 0);
   auto less = [&](uint32_t a, uint32_t b) {
@@ -66,7 +66,8 @@ std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys, const st
   };
   keep = std::min(keep, rows);
   if (keep < rows) {
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), less);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                      less);
     order.resize(keep);
   } else {
     std::sort(order.begin(), order.end(), less);
@@ -81,11 +82,14 @@ std::optional<std::pair<size_t, uint64_t>> equals_on_planes(const ExprNode& node
   const ExprNode* col = node.args[0].get();
   const ExprNode* cst = node.args[1].get();
   if (col->kind == ExprNode::Kind::kConst) std::swap(col, cst);
-  if (col->kind != ExprNode::Kind::kInput || cst->kind != ExprNode::Kind::kConst || cst->interval) return std::nullopt;
+  if (col->kind != ExprNode::Kind::kInput || cst->kind != ExprNode::Kind::kConst || cst->interval)
+    return std::nullopt;
   const DataType type = col->type;
-  if (!(type.is_integer() || type.is_time()) || !(cst->type.is_integer() || cst->type.is_time())) return std::nullopt;
+  if (!(type.is_integer() || type.is_time()) || !(cst->type.is_integer() || cst->type.is_time()))
+    return std::nullopt;
   __int128 value = 0;
-  visit_fixed(cst->type, [&](auto tag) { value = cst->constant.values<typename decltype(tag)::type>()[0]; });
+  visit_fixed(cst->type,
+              [&](auto tag) { value = cst->constant.values<typename decltype(tag)::type>()[0]; });
   std::optional<std::pair<size_t, uint64_t>> result;
   visit_fixed(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -145,7 +149,8 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
   p.sql = std::string(sql);
   SelectQuery ast = parse_select(p.sql);
   if (ast.table != schema.name)
-    p.fail(ast.table_pos, fmt::format("unknown table '{}'; this data directory holds table '{}'", ast.table, schema.name));
+    p.fail(ast.table_pos, fmt::format("unknown table '{}'; this data directory holds table '{}'",
+                                      ast.table, schema.name));
   for (const auto& c : schema.columns) p.table_inputs.push_back({c.name, c.type});
 
   // SELECT * expands to every column.
@@ -168,11 +173,13 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
   std::map<std::string, ExprPtr> aliases;
   for (const ExprPtr& item : select)
     if (!item->alias.empty()) aliases[item->alias] = item;
-  std::function<ExprPtr(const ExprPtr&, int)> substitute = [&](const ExprPtr& e, int depth) -> ExprPtr {
+  std::function<ExprPtr(const ExprPtr&, int)> substitute = [&](const ExprPtr& e,
+                                                               int depth) -> ExprPtr {
     if (depth > 32) p.fail(e->pos, "aliases refer to each other in a cycle");
     if (e->kind == ExprKind::kColumn) {
       auto it = aliases.find(e->name);
-      if (it != aliases.end() && !(it->second->kind == ExprKind::kColumn && it->second->name == e->name))
+      if (it != aliases.end() &&
+          !(it->second->kind == ExprKind::kColumn && it->second->name == e->name))
         return substitute(clone_without_alias(it->second), depth + 1);
       return e;
     }
@@ -203,9 +210,12 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
   std::vector<ExprPtr> aggregate_calls;
   std::function<void(const ExprPtr&, bool)> find_aggregates = [&](const ExprPtr& e, bool inside) {
     if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name)) {
-      if (inside) p.fail(e->pos, fmt::format("aggregate function {} is inside another aggregate function", e->to_string()));
+      if (inside)
+        p.fail(e->pos, fmt::format("aggregate function {} is inside another aggregate function",
+                                   e->to_string()));
       const std::string text = e->to_string();
-      if (std::none_of(aggregate_calls.begin(), aggregate_calls.end(), [&](const ExprPtr& a) { return a->to_string() == text; }))
+      if (std::none_of(aggregate_calls.begin(), aggregate_calls.end(),
+                       [&](const ExprPtr& a) { return a->to_string() == text; }))
         aggregate_calls.push_back(e);
       for (const auto& arg : e->args) find_aggregates(arg, true);
       return;
@@ -215,9 +225,11 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
   for (const auto& e : select_exprs) find_aggregates(e, false);
   if (having) find_aggregates(having, false);
   for (const auto& e : order_exprs) find_aggregates(e, false);
-  std::function<void(const ExprPtr&, const char*)> forbid = [&](const ExprPtr& e, const char* where_text) {
+  std::function<void(const ExprPtr&, const char*)> forbid = [&](const ExprPtr& e,
+                                                                const char* where_text) {
     if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name))
-      p.fail(e->pos, fmt::format("aggregate function {} is not allowed in {}", e->to_string(), where_text));
+      p.fail(e->pos,
+             fmt::format("aggregate function {} is not allowed in {}", e->to_string(), where_text));
     for (const auto& arg : e->args) forbid(arg, where_text);
   };
   if (where) forbid(where, "WHERE");
@@ -234,8 +246,9 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
   for (const ExprPtr& e : conjunct_exprs) {
     ExprNodePtr node = analyze_expression(*e, p.table_inputs, p.sql);
     if (!node->type.is_numeric() || node->type.is_float())
-      p.fail(e->pos, fmt::format("expected a condition (a number treated as true/false), got {} '{}'",
-                                 node->type.name(), e->to_string()));
+      p.fail(e->pos,
+             fmt::format("expected a condition (a number treated as true/false), got {} '{}'",
+                         node->type.name(), e->to_string()));
     p.conjuncts.push_back(node);
     std::vector<size_t> cols;
     collect_inputs(*node, &cols);
@@ -254,7 +267,8 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
   };
   p.conjunct_order.resize(p.conjuncts.size());
   std::iota(p.conjunct_order.begin(), p.conjunct_order.end(), 0);
-  std::stable_sort(p.conjunct_order.begin(), p.conjunct_order.end(), [&](size_t a, size_t b) { return cost(a) < cost(b); });
+  std::stable_sort(p.conjunct_order.begin(), p.conjunct_order.end(),
+                   [&](size_t a, size_t b) { return cost(a) < cost(b); });
   p.key_condition = std::make_unique<KeyCondition>(schema, p.conjuncts);
 
   std::string fp = "table:" + schema.name;
@@ -263,7 +277,8 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
     for (const ExprPtr& g : group_by) {
       p.group_keys.push_back(analyze_expression(*g, p.table_inputs, p.sql));
       const DataType t = p.group_keys.back()->type;
-      p.post_inputs.push_back({g->to_string(), t.id == TypeId::kLowCardinality ? DataType(TypeId::kString) : t});
+      p.post_inputs.push_back(
+          {g->to_string(), t.id == TypeId::kLowCardinality ? DataType(TypeId::kString) : t});
       collect_inputs(*p.group_keys.back(), &p.output_columns);
       fp += "|key:" + p.group_keys.back()->text;
     }
@@ -276,20 +291,26 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
       if (name == "count") {
         spec.kind = call->distinct ? AggregateKind::kUniqExact : AggregateKind::kCount;
         if (nargs > 1) p.fail(call->pos, "count expects at most one argument");
-        if (call->distinct && nargs != 1) p.fail(call->pos, "count(DISTINCT x) expects one argument");
+        if (call->distinct && nargs != 1)
+          p.fail(call->pos, "count(DISTINCT x) expects one argument");
       } else {
         if (call->distinct) p.fail(call->pos, "DISTINCT is only supported in count(DISTINCT x)");
-        if (nargs != 1) p.fail(call->pos, fmt::format("{} expects one argument, got {}", call->name, nargs));
-        spec.kind = name == "sum" ? AggregateKind::kSum : name == "avg" ? AggregateKind::kAvg
-                    : name == "min" ? AggregateKind::kMin : name == "max" ? AggregateKind::kMax
-                                                          : AggregateKind::kUniqExact;
+        if (nargs != 1)
+          p.fail(call->pos, fmt::format("{} expects one argument, got {}", call->name, nargs));
+        spec.kind = name == "sum"   ? AggregateKind::kSum
+                    : name == "avg" ? AggregateKind::kAvg
+                    : name == "min" ? AggregateKind::kMin
+                    : name == "max" ? AggregateKind::kMax
+                                    : AggregateKind::kUniqExact;
       }
       DataType arg_type = TypeId::kUInt64;
       if (nargs == 1 && (spec.kind != AggregateKind::kCount)) {
         spec.arg = analyze_expression(*call->args[0], p.table_inputs, p.sql);
         arg_type = spec.arg->type;
-        if ((spec.kind == AggregateKind::kSum || spec.kind == AggregateKind::kAvg) && !arg_type.is_numeric())
-          p.fail(call->args[0]->pos, fmt::format("{} expects a number, got {}", call->name, arg_type.name()));
+        if ((spec.kind == AggregateKind::kSum || spec.kind == AggregateKind::kAvg) &&
+            !arg_type.is_numeric())
+          p.fail(call->args[0]->pos,
+                 fmt::format("{} expects a number, got {}", call->name, arg_type.name()));
         collect_inputs(*spec.arg, &p.output_columns);
       } else if (nargs == 1) {
         // count(x) counts rows: columns are never NULL. Still check x is valid.
@@ -310,11 +331,15 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
         for (size_t a = 0; a < p.aggregates.size(); ++a)
           if (p.aggregates[a].text == text) return nkeys + a;
       if (e.kind == ExprKind::kColumn)
-        p.fail(e.pos, fmt::format("column '{}' is not under an aggregate function and not in GROUP BY", e.name));
+        p.fail(e.pos,
+               fmt::format("column '{}' is not under an aggregate function and not in GROUP BY",
+                           e.name));
       return std::nullopt;
     };
-    for (const auto& e : select_exprs) p.select.push_back(analyze_expression(*e, p.post_inputs, p.sql, resolver));
-    for (const auto& e : order_exprs) p.order.push_back(analyze_expression(*e, p.post_inputs, p.sql, resolver));
+    for (const auto& e : select_exprs)
+      p.select.push_back(analyze_expression(*e, p.post_inputs, p.sql, resolver));
+    for (const auto& e : order_exprs)
+      p.order.push_back(analyze_expression(*e, p.post_inputs, p.sql, resolver));
     if (having) p.having = analyze_expression(*having, p.post_inputs, p.sql, resolver);
   } else {
     for (const auto& e : select_exprs) {
@@ -327,7 +352,8 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
     }
   }
   for (const auto& s : p.select) fp += "|select:" + s->text;
-  for (size_t k = 0; k < p.order.size(); ++k) fp += "|order:" + p.order[k]->text + (p.desc[k] ? " DESC" : "");
+  for (size_t k = 0; k < p.order.size(); ++k)
+    fp += "|order:" + p.order[k]->text + (p.desc[k] ? " DESC" : "");
   if (p.having) fp += "|having:" + p.having->text;
   if (p.limit) fp += fmt::format("|limit:{},{}", p.offset, *p.limit);
   p.fingerprint = fp;
@@ -439,7 +465,8 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
         std::vector<Column> key_values, arg_values(p.aggregates.size());
         std::vector<const Column*> keys, args(p.aggregates.size(), nullptr);
         key_values.reserve(p.group_keys.size());
-        for (const auto& k : p.group_keys) key_values.push_back(evaluate_column(*k, out_inputs, passed));
+        for (const auto& k : p.group_keys)
+          key_values.push_back(evaluate_column(*k, out_inputs, passed));
         for (const auto& k : key_values) keys.push_back(&k);
         for (size_t a = 0; a < p.aggregates.size(); ++a) {
           if (!p.aggregates[a].arg) continue;
@@ -451,14 +478,17 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
         continue;
       }
       for (size_t idx = 0; idx < width; ++idx) {
-        const ExprNode& node = idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
+        const ExprNode& node =
+            idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
         append_column(&result.rows[idx], evaluate_column(node, out_inputs, passed));
       }
       rows_collected += passed;
       // Keep memory bounded under ORDER BY ... LIMIT: cut back to the best `budget` rows.
-      if (!p.order.empty() && budget != UINT64_MAX && rows_collected > std::max<uint64_t>(2 * budget, 65536)) {
+      if (!p.order.empty() && budget != UINT64_MAX &&
+          rows_collected > std::max<uint64_t>(2 * budget, 65536)) {
         std::vector<const Column*> keys;
-        for (size_t k = 0; k < p.order.size(); ++k) keys.push_back(&result.rows[p.select.size() + k]);
+        for (size_t k = 0; k < p.order.size(); ++k)
+          keys.push_back(&result.rows[p.select.size() + k]);
         const auto keep = sort_rows(keys, p.desc, rows_collected, budget);
         for (auto& c : result.rows) c = gather_column(c, keep.data(), keep.size());
         rows_collected = keep.size();
@@ -505,11 +535,13 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
   } else {
     final_columns.resize(p.select.size() + p.order.size());
     for (size_t idx = 0; idx < final_columns.size(); ++idx) {
-      const ExprNode& node = idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
+      const ExprNode& node =
+          idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
       final_columns[idx] = Column(node.type);
     }
     for (auto& partial : partials)
-      for (size_t idx = 0; idx < final_columns.size(); ++idx) append_column(&final_columns[idx], partial.rows[idx]);
+      for (size_t idx = 0; idx < final_columns.size(); ++idx)
+        append_column(&final_columns[idx], partial.rows[idx]);
     rows = final_columns.empty() ? 0 : final_columns[0].rows;
   }
   // ORDER BY, then OFFSET and LIMIT.
@@ -570,7 +602,8 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
   // per-unit partials would cost as much as aggregating again when groups are many. The static
   // assignment keeps float sums reproducible for a given thread count. Row queries keep one
   // partial per unit so LIMIT without ORDER BY sees units in order.
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(units.size(), 1))));
+  threads = std::max(
+      1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(units.size(), 1))));
   const bool per_thread = plan_->aggregate;
   std::vector<PartResult> partials(per_thread ? threads : units.size());
   for (auto& partial : partials) partial = empty_result();

@@ -49,7 +49,8 @@ class Query {
   // the profile (parts_total, granules_total) are left to the caller.
   PartResult run_ranges(const PartPtr& part, const std::vector<GranuleRange>& ranges) const;
   // Like run_ranges(), adding into an existing partial result.
-  void run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>& ranges, PartResult* into) const;
+  void run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>& ranges,
+                       PartResult* into) const;
   // A partial result with nothing in it yet.
   PartResult empty_result() const;
   // Merges partial results (in the given order) into the final answer.

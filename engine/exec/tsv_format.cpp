@@ -34,7 +34,8 @@ std::string format_float(double value) {
     } else if (point >= n) {
       out += digits + std::string(static_cast<size_t>(point - n), '0');
     } else {
-      out += digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
+      out += digits.substr(0, static_cast<size_t>(point)) + "." +
+             digits.substr(static_cast<size_t>(point));
     }
     return out;
   }
@@ -47,15 +48,32 @@ std::string format_float(double value) {
 void append_escaped(std::string_view text, std::string* out) {
   for (char c : text) {
     switch (c) {
-      case '\t': *out += "\\t"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      case '\0': *out += "\\0"; break;
-      case '\\': *out += "\\\\"; break;
-      case '\'': *out += "\\'"; break;
-      default: *out += c;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\0':
+        *out += "\\0";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\'':
+        *out += "\\'";
+        break;
+      default:
+        *out += c;
     }
   }
 }
@@ -70,13 +88,26 @@ bool unescape_tsv(std::string_view field, std::string* out) {
     }
     if (++idx >= field.size()) return false;
     switch (field[idx]) {
-      case 't': *out += '\t'; break;
-      case 'n': *out += '\n'; break;
-      case 'r': *out += '\r'; break;
-      case 'b': *out += '\b'; break;
-      case 'f': *out += '\f'; break;
-      case '0': *out += '\0'; break;
-      default: *out += field[idx];
+      case 't':
+        *out += '\t';
+        break;
+      case 'n':
+        *out += '\n';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      case 'b':
+        *out += '\b';
+        break;
+      case 'f':
+        *out += '\f';
+        break;
+      case '0':
+        *out += '\0';
+        break;
+      default:
+        *out += field[idx];
     }
   }
   return true;
@@ -91,7 +122,9 @@ void append_tsv(const std::vector<Column>& columns, std::string* out) {
       const Column& c = columns[col];
       switch (c.type.id) {
         case TypeId::kString:
-        case TypeId::kLowCardinality: append_escaped(c.string_at(row), out); break;
+        case TypeId::kLowCardinality:
+          append_escaped(c.string_at(row), out);
+          break;
         // ClickHouse 18.16 prints the zero Date and DateTime as all zeros, not as 1970-01-01.
         case TypeId::kDate:
           if (c.values<uint16_t>()[row] == 0) {
@@ -109,7 +142,9 @@ void append_tsv(const std::vector<Column>& columns, std::string* out) {
           dt::format_date_time(c.values<uint32_t>()[row], buf);
           out->append(buf, 19);
           break;
-        case TypeId::kFloat64: *out += format_float(c.values<double>()[row]); break;
+        case TypeId::kFloat64:
+          *out += format_float(c.values<double>()[row]);
+          break;
         default:
           visit_fixed(c.type, [&](auto tag) {
             using T = typename decltype(tag)::type;
@@ -127,8 +162,11 @@ void append_tsv(const std::vector<Column>& columns, std::string* out) {
 
 bool parse_value(std::string_view text, Column* column) {
   switch (column->type.id) {
-    case TypeId::kString: column->push_string(text); return true;
-    case TypeId::kLowCardinality: return false;
+    case TypeId::kString:
+      column->push_string(text);
+      return true;
+    case TypeId::kLowCardinality:
+      return false;
     case TypeId::kDate: {
       const auto days = dt::parse_date(text);
       if (!days || *days < 0 || *days > 65535) return false;
@@ -143,9 +181,12 @@ bool parse_value(std::string_view text, Column* column) {
     }
     case TypeId::kFloat64: {
       double v = 0;
-      if (text == "inf" || text == "+inf") v = INFINITY;
-      else if (text == "-inf") v = -INFINITY;
-      else if (text == "nan" || text == "-nan") v = NAN;
+      if (text == "inf" || text == "+inf")
+        v = INFINITY;
+      else if (text == "-inf")
+        v = -INFINITY;
+      else if (text == "nan" || text == "-nan")
+        v = NAN;
       else {
         const auto res = std::from_chars(text.data(), text.data() + text.size(), v);
         if (res.ec != std::errc() || res.ptr != text.data() + text.size()) return false;

@@ -6,9 +6,12 @@ namespace shardlab::engine {
 
 std::string Literal::to_string() const {
   switch (kind) {
-    case Kind::kUInt: return std::to_string(u);
-    case Kind::kInt: return std::to_string(i);
-    case Kind::kFloat: return fmt::format("{}", f);
+    case Kind::kUInt:
+      return std::to_string(u);
+    case Kind::kInt:
+      return std::to_string(i);
+    case Kind::kFloat:
+      return fmt::format("{}", f);
     case Kind::kString: {
       std::string out = "'";
       for (char c : s) {
@@ -23,12 +26,18 @@ std::string Literal::to_string() const {
 
 int64_t Interval::seconds() const {
   switch (unit) {
-    case IntervalUnit::kSecond: return count;
-    case IntervalUnit::kMinute: return count * 60;
-    case IntervalUnit::kHour: return count * 3600;
-    case IntervalUnit::kDay: return count * 86400;
-    case IntervalUnit::kWeek: return count * 7 * 86400;
-    default: return 0;
+    case IntervalUnit::kSecond:
+      return count;
+    case IntervalUnit::kMinute:
+      return count * 60;
+    case IntervalUnit::kHour:
+      return count * 3600;
+    case IntervalUnit::kDay:
+      return count * 86400;
+    case IntervalUnit::kWeek:
+      return count * 7 * 86400;
+    default:
+      return 0;
   }
 }
 
@@ -41,10 +50,14 @@ std::string Interval::to_string() const {
 
 std::string Expr::to_string() const {
   switch (kind) {
-    case ExprKind::kLiteral: return literal.to_string();
-    case ExprKind::kColumn: return name;
-    case ExprKind::kStar: return "*";
-    case ExprKind::kInterval: return interval.to_string();
+    case ExprKind::kLiteral:
+      return literal.to_string();
+    case ExprKind::kColumn:
+      return name;
+    case ExprKind::kStar:
+      return "*";
+    case ExprKind::kInterval:
+      return interval.to_string();
     case ExprKind::kFunction: {
       std::string out = name + "(";
       if (distinct) out += "DISTINCT ";

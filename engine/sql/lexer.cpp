@@ -17,13 +17,20 @@ bool is_ident_char(char c) {
 
 char unescape(char c) {
   switch (c) {
-    case 'n': return '\n';
-    case 't': return '\t';
-    case 'r': return '\r';
-    case '0': return '\0';
-    case 'b': return '\b';
-    case 'f': return '\f';
-    default: return c;
+    case 'n':
+      return '\n';
+    case 't':
+      return '\t';
+    case 'r':
+      return '\r';
+    case '0':
+      return '\0';
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    default:
+      return c;
   }
 }
 
@@ -31,9 +38,12 @@ char unescape(char c) {
 
 std::string describe(const Token& token) {
   switch (token.kind) {
-    case TokenKind::kEnd: return "end of query";
-    case TokenKind::kString: return "string '" + token.text + "'";
-    default: return "'" + token.text + "'";
+    case TokenKind::kEnd:
+      return "end of query";
+    case TokenKind::kString:
+      return "string '" + token.text + "'";
+    default:
+      return "'" + token.text + "'";
   }
 }
 
@@ -57,10 +67,12 @@ std::vector<Token> tokenize(std::string_view sql) {
       continue;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) ||
-        (c == '.' && pos + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[pos + 1])))) {
-      while (pos < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[pos])) || sql[pos] == '.' ||
-                                  ((sql[pos] == '+' || sql[pos] == '-') &&
-                                   (sql[pos - 1] == 'e' || sql[pos - 1] == 'E'))))
+        (c == '.' && pos + 1 < sql.size() &&
+         std::isdigit(static_cast<unsigned char>(sql[pos + 1])))) {
+      while (
+          pos < sql.size() &&
+          (std::isalnum(static_cast<unsigned char>(sql[pos])) || sql[pos] == '.' ||
+           ((sql[pos] == '+' || sql[pos] == '-') && (sql[pos - 1] == 'e' || sql[pos - 1] == 'E'))))
         ++pos;
       tokens.push_back({TokenKind::kNumber, std::string(sql.substr(start, pos - start)), start});
       continue;
@@ -88,8 +100,7 @@ std::vector<Token> tokenize(std::string_view sql) {
           ++pos;
         }
       }
-      if (!closed)
-        throw InputError(format_sql_error(sql, start, "unterminated quoted text"));
+      if (!closed) throw InputError(format_sql_error(sql, start, "unterminated quoted text"));
       tokens.push_back({c == '\'' ? TokenKind::kString : TokenKind::kQuotedIdent, value, start});
       continue;
     }

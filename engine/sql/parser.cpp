@@ -19,10 +19,10 @@ std::string lower(std::string_view s) {
 
 // Words that end an expression or a select item, so they are never taken as an alias.
 bool is_reserved(const std::string& word) {
-  static const char* kReserved[] = {"from",  "where", "prewhere", "group", "having", "order",
-                                    "limit", "and",   "or",       "not",   "in",     "between",
-                                    "as",    "asc",   "desc",     "by",    "settings", "ttl",
-                                    "partition", "engine", "primary", "is",  "like", "interval"};
+  static const char* kReserved[] = {
+      "from",     "where", "prewhere",  "group",   "having",  "order", "limit", "and",
+      "or",       "not",   "in",        "between", "as",      "asc",   "desc",  "by",
+      "settings", "ttl",   "partition", "engine",  "primary", "is",    "like",  "interval"};
   const std::string w = lower(word);
   return std::find(std::begin(kReserved), std::end(kReserved), w) != std::end(kReserved);
 }
@@ -66,7 +66,8 @@ class Parser {
         sql_, peek().pos, fmt::format("expected {}, got {}", expected, describe(peek()))));
   }
   void expect_keyword(std::string_view word) {
-    if (!accept_keyword(word)) fail(fmt::format("keyword {}", [&] {
+    if (!accept_keyword(word))
+      fail(fmt::format("keyword {}", [&] {
         std::string up(word);
         for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         return up;
@@ -81,7 +82,8 @@ class Parser {
   }
   std::string identifier(const char* what) {
     const Token& t = peek();
-    if (t.kind == TokenKind::kQuotedIdent || (t.kind == TokenKind::kIdent && !is_reserved(t.text))) {
+    if (t.kind == TokenKind::kQuotedIdent ||
+        (t.kind == TokenKind::kIdent && !is_reserved(t.text))) {
       ++index_;
       return t.text;
     }
@@ -158,8 +160,8 @@ ExprPtr Parser::not_expr() {
 ExprPtr Parser::comparison() {
   ExprPtr left = additive();
   static const std::pair<std::string_view, const char*> kOps[] = {
-      {"=", "equals"},     {"==", "equals"},   {"!=", "notEquals"},   {"<>", "notEquals"},
-      {"<", "less"},       {"<=", "lessOrEquals"}, {">", "greater"}, {">=", "greaterOrEquals"}};
+      {"=", "equals"}, {"==", "equals"},       {"!=", "notEquals"}, {"<>", "notEquals"},
+      {"<", "less"},   {"<=", "lessOrEquals"}, {">", "greater"},    {">=", "greaterOrEquals"}};
   for (const auto& [sym, name] : kOps) {
     if (is_symbol(sym)) {
       const size_t pos = next().pos;
@@ -182,9 +184,9 @@ ExprPtr Parser::comparison() {
     ExprPtr low = additive();
     expect_keyword("and");
     ExprPtr high = additive();
-    ExprPtr range = call("and", op_pos,
-                         {call("greaterOrEquals", op_pos, {left, low}),
-                          call("lessOrEquals", op_pos, {left, high})});
+    ExprPtr range = call(
+        "and", op_pos,
+        {call("greaterOrEquals", op_pos, {left, low}), call("lessOrEquals", op_pos, {left, high})});
     return negated ? call("not", op_pos, {range}) : range;
   }
   if (negated) fail("IN or BETWEEN after NOT");

@@ -35,8 +35,8 @@ void ColumnReader::load_block(uint64_t offset) {
   }
 }
 
-bool ColumnReader::try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width,
-                                        char* dst) {
+bool ColumnReader::try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows,
+                                        size_t width, char* dst) {
   // A plain fixed-width granule that fills its block alone (the usual case for 8-byte columns:
   // one granule is 64 KiB) decompresses straight into the column, skipping the block cache.
   if (!type_.is_fixed() || type_.id == TypeId::kLowCardinality || mark[1] != 0) return false;
@@ -61,7 +61,8 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   Column out(type_);
   out.dict = dict_;
   size_t total_rows = 0;
-  for (size_t g = first_granule; g < first_granule + granule_count; ++g) total_rows += part_->granule_rows(g);
+  for (size_t g = first_granule; g < first_granule + granule_count; ++g)
+    total_rows += part_->granule_rows(g);
   const size_t width = type_.id == TypeId::kLowCardinality ? code_width_ : type_.width();
   if (type_.is_fixed()) out.resize_fixed(total_rows);
   size_t row_at = 0;
@@ -69,7 +70,8 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
     uint64_t mark[2];
     std::memcpy(mark, marks_->data() + g * 16, 16);
     const size_t rows = part_->granule_rows(g);
-    if (try_read_whole_block(g, mark, rows, width, reinterpret_cast<char*>(out.data.data()) + row_at * width)) {
+    if (try_read_whole_block(g, mark, rows, width,
+                             reinterpret_cast<char*>(out.data.data()) + row_at * width)) {
       row_at += rows;
       continue;
     }
@@ -77,9 +79,10 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
     const uint64_t in_block = mark[1];
     auto need = [&](uint64_t bytes) {
       if (in_block > block_.size() || block_.size() - in_block < bytes)
-        throw CorruptionError(fmt::format("{}: granule {} needs {} bytes at offset {} of a {}-byte "
-                                          "block at file offset {}",
-                                          bin_->path(), g, bytes, in_block, block_.size(), mark[0]));
+        throw CorruptionError(
+            fmt::format("{}: granule {} needs {} bytes at offset {} of a {}-byte "
+                        "block at file offset {}",
+                        bin_->path(), g, bytes, in_block, block_.size(), mark[0]));
     };
     const char* src = block_.data() + in_block;
     if (type_.id == TypeId::kString) {
@@ -129,8 +132,9 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
       }
       const auto limit = static_cast<uint32_t>(dict_->size());
       if (rows > 0 && worst >= limit)
-        throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
-                                          bin_->path(), worst, g, limit));
+        throw CorruptionError(
+            fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
+                        bin_->path(), worst, g, limit));
     } else {
       std::memcpy(out.data.data() + row_at * width, src, rows * width);
     }
@@ -162,9 +166,10 @@ void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
 const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
   if (offset == planes_offset_) return planes_header_;
   if (offset >= bin_->size())
-    throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)", bin_->path(), offset,
-                                      bin_->size()));
-  planes_header_ = read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
+    throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)",
+                                      bin_->path(), offset, bin_->size()));
+  planes_header_ =
+      read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
   decode_payload(planes_header_, bin_->data() + offset, &planes_, bin_->path(), offset);
   planes_offset_ = offset;
   if (stats_ != nullptr) {
@@ -174,8 +179,10 @@ const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
   return planes_header_;
 }
 
-void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uint64_t value, uint8_t* mask) {
-  SHARDLAB_ASSERT(type_.is_fixed() && type_.id != TypeId::kLowCardinality, "filter_equals on {}", type_.name());
+void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uint64_t value,
+                                 uint8_t* mask) {
+  SHARDLAB_ASSERT(type_.is_fixed() && type_.id != TypeId::kLowCardinality, "filter_equals on {}",
+                  type_.name());
   const size_t width = type_.width();
   uint8_t bytes[8];
   std::memcpy(bytes, &value, 8);
@@ -188,8 +195,8 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
     uint64_t mark[2];
     std::memcpy(mark, marks_->data() + g * 16, 16);
     if (mark[0] >= bin_->size())
-      throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)", bin_->path(),
-                                        mark[0], bin_->size()));
+      throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)",
+                                        bin_->path(), mark[0], bin_->size()));
     if (mark[0] != planes_offset_) {
       // The descriptor alone may rule the block out.
       const BlockHeader header =
@@ -197,7 +204,8 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
       bool possible = true;
       if (header.shuffle_width == width)
         for (size_t plane = 0; plane < width; ++plane)
-          if (header.is_constant(plane) && header.constant_value[plane] != bytes[plane]) possible = false;
+          if (header.is_constant(plane) && header.constant_value[plane] != bytes[plane])
+            possible = false;
       if (!possible) {
         std::memset(m, 0, rows);
         continue;
@@ -205,8 +213,9 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
     }
     const BlockHeader& header = load_planes(mark[0]);
     if (mark[1] % width != 0 || mark[1] + rows * width > planes_.size())
-      throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
-                                        planes_.size(), mark[0]));
+      throw CorruptionError(
+          fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
+                      planes_.size(), mark[0]));
     const size_t first_elem = mark[1] / width;
     if (header.shuffle_width == width) {
       const size_t plane_bytes = planes_.size() / width;
@@ -215,19 +224,22 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
           if (header.constant_value[plane] != bytes[plane]) std::memset(m, 0, rows);
           continue;
         }
-        const auto* __restrict p = reinterpret_cast<const uint8_t*>(planes_.data() + plane * plane_bytes + first_elem);
+        const auto* __restrict p =
+            reinterpret_cast<const uint8_t*>(planes_.data() + plane * plane_bytes + first_elem);
         uint8_t* __restrict out = m;
         const uint8_t b = bytes[plane];
         for (size_t row = 0; row < rows; ++row) out[row] &= static_cast<uint8_t>(p[row] == b);
       }
     } else {
       const char* values = planes_.data() + first_elem * width;
-      for (size_t row = 0; row < rows; ++row) m[row] &= static_cast<uint8_t>(std::memcmp(values + row * width, bytes, width) == 0);
+      for (size_t row = 0; row < rows; ++row)
+        m[row] &= static_cast<uint8_t>(std::memcmp(values + row * width, bytes, width) == 0);
     }
   }
 }
 
-Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, const uint8_t* mask) {
+Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
+                                   const uint8_t* mask) {
   Column out(type_);
   out.dict = dict_;
   const bool is_codes = type_.id == TypeId::kLowCardinality;
@@ -249,8 +261,9 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, c
     std::memcpy(mark, marks_->data() + g * 16, 16);
     load_planes(mark[0]);
     if (mark[1] % disk_width != 0 || mark[1] + rows * disk_width > planes_.size())
-      throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
-                                        planes_.size(), mark[0]));
+      throw CorruptionError(
+          fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
+                      planes_.size(), mark[0]));
     const size_t at = out.data.size();
     out.data.resize(at + selected * mem_width);
     out.rows += selected;
@@ -267,12 +280,14 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count, c
         worst = std::max(worst, code);
       });
       if (worst >= dict_->size())
-        throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
-                                          bin_->path(), worst, g, dict_->size()));
+        throw CorruptionError(
+            fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
+                        bin_->path(), worst, g, dict_->size()));
     } else if (planes_header_.shuffle_width == disk_width && disk_width > 1) {
       const size_t plane = planes_.size() / disk_width;  // elements in the block
       for_each_selected(m, rows, [&](size_t row) {
-        for (size_t byte = 0; byte < disk_width; ++byte) dst[byte] = planes_[byte * plane + first_elem + row];
+        for (size_t byte = 0; byte < disk_width; ++byte)
+          dst[byte] = planes_[byte * plane + first_elem + row];
         dst += disk_width;
       });
     } else {

@@ -35,7 +35,8 @@ class ColumnReader {
  private:
   void load_block(uint64_t offset);
   const BlockHeader& load_planes(uint64_t offset);
-  bool try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width, char* dst);
+  bool try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width,
+                            char* dst);
 
   PartPtr part_;
   size_t column_;

@@ -40,8 +40,8 @@ std::optional<MergePlan> select_merge(const std::vector<PartPtr>& active,
   size_t begin_partition = 0;
   while (begin_partition < active.size()) {
     size_t end_partition = begin_partition;
-    while (end_partition < active.size() &&
-           active[end_partition]->info().partition_id == active[begin_partition]->info().partition_id)
+    while (end_partition < active.size() && active[end_partition]->info().partition_id ==
+                                                active[begin_partition]->info().partition_id)
       ++end_partition;
     const size_t count = end_partition - begin_partition;
     const double base = effective_base(settings.merge_base, count);
@@ -67,7 +67,8 @@ std::optional<MergePlan> select_merge(const std::vector<PartPtr>& active,
     begin_partition = end_partition;
   }
   if (!best) return std::nullopt;
-  return plan_for_parts(std::vector<PartPtr>(active.begin() + best->first, active.begin() + best->second));
+  return plan_for_parts(
+      std::vector<PartPtr>(active.begin() + best->first, active.begin() + best->second));
 }
 
 }  // namespace shardlab::engine

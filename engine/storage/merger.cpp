@@ -23,7 +23,9 @@ std::optional<size_t> key_bits(DataType type) {
 
 uint64_t order_bits_at(const Column& column, size_t row) {
   uint64_t out = 0;
-  visit_fixed(column.type, [&](auto tag) { out = order_bits(column.values<typename decltype(tag)::type>()[row]); });
+  visit_fixed(column.type, [&](auto tag) {
+    out = order_bits(column.values<typename decltype(tag)::type>()[row]);
+  });
   return out;
 }
 
@@ -59,7 +61,8 @@ struct Cursor {
       for (size_t col : schema.key_columns) {
         const Column& column = block.columns[col];
         const size_t bits = column.type.width() * 8;
-        for (size_t row = 0; row < rows; ++row) keys[row] = (keys[row] << bits) | order_bits_at(column, row);
+        for (size_t row = 0; row < rows; ++row)
+          keys[row] = (keys[row] << bits) | order_bits_at(column, row);
       }
     }
     return true;
@@ -146,8 +149,10 @@ MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
   }
 
   auto less = [&](const Cursor* a, const Cursor* b) {  // true if a comes after b (min-heap)
-    int c = composite ? (a->keys[a->pos] < b->keys[b->pos] ? -1 : (b->keys[b->pos] < a->keys[a->pos] ? 1 : 0))
-                      : compare_key_rows(schema, a->block, a->pos, b->block, b->pos);
+    int c =
+        composite
+            ? (a->keys[a->pos] < b->keys[b->pos] ? -1 : (b->keys[b->pos] < a->keys[a->pos] ? 1 : 0))
+            : compare_key_rows(schema, a->block, a->pos, b->block, b->pos);
     return c != 0 ? c > 0 : a->order > b->order;
   };
   std::priority_queue<Cursor*, std::vector<Cursor*>, decltype(less)> heap(less);
@@ -183,7 +188,8 @@ MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
       profile.rows_expired += out.rows() - selected;
       if (selected < out.rows()) {
         kept.names = out.names;
-        for (const Column& c : out.columns) kept.columns.push_back(filter_column(c, mask.data(), selected));
+        for (const Column& c : out.columns)
+          kept.columns.push_back(filter_column(c, mask.data(), selected));
         to_write = &kept;
       }
     }
@@ -206,13 +212,16 @@ MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
       end = rows;
     } else {
       while (end < rows) {
-        int cmp = composite ? (c->keys[end] < rival->keys[rival->pos] ? -1 : (rival->keys[rival->pos] < c->keys[end] ? 1 : 0))
+        int cmp = composite ? (c->keys[end] < rival->keys[rival->pos]
+                                   ? -1
+                                   : (rival->keys[rival->pos] < c->keys[end] ? 1 : 0))
                             : compare_key_rows(schema, c->block, end, rival->block, rival->pos);
         if (cmp > 0 || (cmp == 0 && c->order > rival->order)) break;
         ++end;
       }
     }
-    for (size_t col = 0; col < ncols; ++col) append_range(&out.columns[col], c->block.columns[col], c->pos, end);
+    for (size_t col = 0; col < ncols; ++col)
+      append_range(&out.columns[col], c->block.columns[col], c->pos, end);
     c->pos = end;
     if (c->pos < rows || c->load(schema, dicts, composite)) heap.push(c);
     if (out.rows() >= kOutputRows) flush();

@@ -124,9 +124,10 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   const std::string checksums = io::read_file(checksums_path);
   constexpr std::string_view kChecksumsHeader = "checksums format version: shardlab-3\n";
   if (checksums.rfind(kChecksumsHeader, 0) != 0)
-    corrupt(checksums_path, fmt::format("unsupported format: expected the first line '{}', found '{}'",
-                                        kChecksumsHeader.substr(0, kChecksumsHeader.size() - 1),
-                                        checksums.substr(0, checksums.find('\n'))));
+    corrupt(checksums_path,
+            fmt::format("unsupported format: expected the first line '{}', found '{}'",
+                        kChecksumsHeader.substr(0, kChecksumsHeader.size() - 1),
+                        checksums.substr(0, checksums.find('\n'))));
   const size_t self_at = checksums.rfind("self\t");
   if (self_at == std::string::npos || checksums.empty() || checksums.back() != '\n')
     corrupt(checksums_path, "truncated: no closing self-checksum line");
@@ -142,7 +143,8 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
     if (line.empty() || line.rfind("checksums format", 0) == 0) continue;
     const auto fields = split(line, '\t');
     FileChecksum sum;
-    if (fields.size() != 3 || !parse_u64(fields[1], &sum.size) || !parse_u64(fields[2], &sum.hash, 16))
+    if (fields.size() != 3 || !parse_u64(fields[1], &sum.size) ||
+        !parse_u64(fields[2], &sum.hash, 16))
       corrupt(checksums_path, fmt::format("malformed line '{}'", line));
     part->checksums_.emplace(std::string(fields[0]), sum);
   }
@@ -152,7 +154,8 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
     const uint64_t size = fs::file_size(path, ec);
     if (ec) corrupt(path, "missing file listed in checksums.txt");
     if (size != sum.size)
-      corrupt(path, fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
+      corrupt(path,
+              fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
     part->bytes_on_disk_ += size;
   }
   part->bytes_on_disk_ += checksums.size();
@@ -166,12 +169,15 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   bool has_rows = false;
   constexpr std::string_view kFormatLine = "format: shardlab-part-3\n";
   if (meta.rfind(kFormatLine, 0) != 0)
-    corrupt(meta_path, fmt::format("unsupported part format: expected a first line '{}', found '{}'",
-                                   kFormatLine.substr(0, kFormatLine.size() - 1), meta.substr(0, meta.find('\n'))));
+    corrupt(meta_path,
+            fmt::format("unsupported part format: expected a first line '{}', found '{}'",
+                        kFormatLine.substr(0, kFormatLine.size() - 1),
+                        meta.substr(0, meta.find('\n'))));
   for (std::string_view line : split(meta, '\n')) {
     if (line.empty()) continue;
     const size_t colon = line.find(": ");
-    if (colon == std::string_view::npos) corrupt(meta_path, fmt::format("malformed line '{}'", line));
+    if (colon == std::string_view::npos)
+      corrupt(meta_path, fmt::format("malformed line '{}'", line));
     const std::string_view key = line.substr(0, colon);
     const auto values = split(line.substr(colon + 2), ' ');
     auto need = [&](size_t n) {
@@ -221,7 +227,8 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
     for (size_t row = 0; row < count; ++row)
       for (size_t k = 0; k < columns.size(); ++k)
         if (!deserialize_value(&in, &(*out)[k]))
-          corrupt(path, fmt::format("truncated: expected {} entries, file has {} bytes", count, bytes.size()));
+          corrupt(path, fmt::format("truncated: expected {} entries, file has {} bytes", count,
+                                    bytes.size()));
     if (!in.empty()) corrupt(path, fmt::format("{} unexpected trailing bytes", in.size()));
   };
   if (!schema.key_columns.empty())
@@ -235,7 +242,8 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   for (size_t col = 0; col < schema.columns.size(); ++col) {
     const std::string base = column_file_base(schema.columns[col].name);
     for (const std::string& file : {base + ".bin", base + ".mrk"})
-      if (!part->checksums_.count(file)) corrupt(dir / file, "column file missing from checksums.txt");
+      if (!part->checksums_.count(file))
+        corrupt(dir / file, "column file missing from checksums.txt");
     if (schema.columns[col].type.id == TypeId::kLowCardinality && part->code_width_[col] == 0)
       corrupt(meta_path, fmt::format("no code width for column '{}'", schema.columns[col].name));
   }
@@ -257,7 +265,8 @@ std::shared_ptr<const Dictionary> Part::dictionary(size_t column) const {
   in.remove_prefix(4);
   Column strings(TypeId::kString);
   for (uint32_t idx = 0; idx < count; ++idx)
-    if (!deserialize_value(&in, &strings)) corrupt(path, fmt::format("truncated dictionary: expected {} values", count));
+    if (!deserialize_value(&in, &strings))
+      corrupt(path, fmt::format("truncated dictionary: expected {} values", count));
   std::vector<std::string> values;
   values.reserve(count);
   for (uint32_t idx = 0; idx < count; ++idx) values.emplace_back(strings.string_at(idx));
@@ -270,9 +279,11 @@ void Part::verify_contents() const {
     uint64_t size = 0;
     const uint64_t hash = io::file_checksum(dir_ / file, &size);
     if (size != sum.size)
-      corrupt(dir_ / file, fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
+      corrupt(dir_ / file,
+              fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
     if (hash != sum.hash)
-      corrupt(dir_ / file, fmt::format("checksum mismatch: expected {:016x}, actual {:016x}", sum.hash, hash));
+      corrupt(dir_ / file,
+              fmt::format("checksum mismatch: expected {:016x}, actual {:016x}", sum.hash, hash));
   }
 }
 

@@ -75,7 +75,8 @@ PartWriter::PartWriter(const TableSchema& schema, std::filesystem::path dir,
     stream->mrk = std::make_unique<io::WritableFile>(dir_ / (base + ".mrk"));
     const DataType type = schema_.columns[col].type;
     if (type.id == TypeId::kLowCardinality) {
-      SHARDLAB_ASSERT(dicts_.size() > col && dicts_[col], "no dictionary for {}", schema_.columns[col].name);
+      SHARDLAB_ASSERT(dicts_.size() > col && dicts_[col], "no dictionary for {}",
+                      schema_.columns[col].name);
       stream->disk_width = code_width_for(dicts_[col]->size());
     } else {
       stream->disk_width = type.width();
@@ -84,7 +85,8 @@ PartWriter::PartWriter(const TableSchema& schema, std::filesystem::path dir,
     stream->min_block_bytes = schema_.settings.min_compress_block_size;
     streams_.push_back(std::move(stream));
   }
-  for (size_t col : schema_.minmax_columns) minmax_.emplace_back(index_type(schema_.columns[col].type));
+  for (size_t col : schema_.minmax_columns)
+    minmax_.emplace_back(index_type(schema_.columns[col].type));
 }
 
 PartWriter::~PartWriter() = default;
@@ -144,9 +146,17 @@ void PartWriter::emit_granule(const Block& block, size_t begin, size_t count) {
       s.raw.resize(at + count * s.disk_width);
       char* dst = s.raw.data() + at;
       switch (s.disk_width) {
-        case 1: for (size_t row = 0; row < count; ++row) dst[row] = static_cast<char>(codes[row]); break;
-        case 2: for (size_t row = 0; row < count; ++row) { const auto c = static_cast<uint16_t>(codes[row]); std::memcpy(dst + row * 2, &c, 2); } break;
-        default: std::memcpy(dst, codes, count * 4);
+        case 1:
+          for (size_t row = 0; row < count; ++row) dst[row] = static_cast<char>(codes[row]);
+          break;
+        case 2:
+          for (size_t row = 0; row < count; ++row) {
+            const auto c = static_cast<uint16_t>(codes[row]);
+            std::memcpy(dst + row * 2, &c, 2);
+          }
+          break;
+        default:
+          std::memcpy(dst, codes, count * 4);
       }
     } else {
       const size_t w = column.type.width();
@@ -189,7 +199,8 @@ void PartWriter::emit_granule(const Block& block, size_t begin, size_t count) {
     for (size_t idx = 0; idx < count; ++idx) rows[idx] = static_cast<uint32_t>(begin + idx);
     std::vector<const Column*> inputs;
     slice.reserve(block.columns.size());
-    for (const Column& column : block.columns) slice.push_back(gather_column(column, rows.data(), count));
+    for (const Column& column : block.columns)
+      slice.push_back(gather_column(column, rows.data(), count));
     for (const Column& column : slice) inputs.push_back(&column);
     const Column ttl = evaluate_column(*ttl_, inputs, count);
     visit_fixed(ttl.type, [&](auto tag) {
@@ -222,8 +233,8 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     record(file, content.size(), XXH3_64bits(content.data(), content.size()));
   };
 
-  std::string meta = fmt::format("format: shardlab-part-3\nrows: {}\ngranularity: {}\n", stats_.rows,
-                                 schema_.settings.index_granularity);
+  std::string meta = fmt::format("format: shardlab-part-3\nrows: {}\ngranularity: {}\n",
+                                 stats_.rows, schema_.settings.index_granularity);
   if (insert_parts > 0) meta += fmt::format("insert: {} {}\n", insert_first_block, insert_parts);
   if (ttl_range_) meta += fmt::format("ttl: {} {}\n", ttl_range_->first, ttl_range_->second);
   for (size_t col = 0; col < streams_.size(); ++col) {
@@ -236,9 +247,9 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     record(base + ".mrk", s.mrk->size(), s.mrk->checksum());
     stats_.uncompressed_bytes += s.uncompressed_total;
     stats_.compressed_bytes += s.bin->size();
-    const uint64_t width = schema_.columns[col].type.id == TypeId::kLowCardinality ? s.disk_width : 0;
-    meta += fmt::format("column: {} {} {} {}\n", base, width, s.bin->size(),
-                        s.uncompressed_total);
+    const uint64_t width =
+        schema_.columns[col].type.id == TypeId::kLowCardinality ? s.disk_width : 0;
+    meta += fmt::format("column: {} {} {} {}\n", base, width, s.bin->size(), s.uncompressed_total);
     if (dicts_.size() > col && dicts_[col]) {
       std::string raw;
       const auto count = static_cast<uint32_t>(dicts_[col]->size());
@@ -257,11 +268,14 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     std::string bytes;
     serialize_value(minmax_[k], 0, &bytes);
     serialize_value(minmax_[k], 1, &bytes);
-    write_small("minmax_" + column_file_base(schema_.columns[schema_.minmax_columns[k]].name) + ".idx",
-                bytes);
+    write_small(
+        "minmax_" + column_file_base(schema_.columns[schema_.minmax_columns[k]].name) + ".idx",
+        bytes);
   }
-  std::string columns_txt = fmt::format("columns format version: 1\n{} columns:\n", schema_.columns.size());
-  for (const auto& c : schema_.columns) columns_txt += fmt::format("`{}` {}\n", c.name, c.type.name());
+  std::string columns_txt =
+      fmt::format("columns format version: 1\n{} columns:\n", schema_.columns.size());
+  for (const auto& c : schema_.columns)
+    columns_txt += fmt::format("`{}` {}\n", c.name, c.type.name());
   write_small("columns.txt", columns_txt);
   write_small("count.txt", std::to_string(stats_.rows));
   write_small("part.txt", meta);

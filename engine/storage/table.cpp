@@ -54,7 +54,9 @@ void sort_by_key(const TableSchema& schema, const Block& block, std::vector<uint
   size_t bits = 0;
   bool composite = true;
   for (size_t col : schema.key_columns) {
-    if (block.columns[col].type.id == TypeId::kString || block.columns[col].type.id == TypeId::kLowCardinality) composite = false;
+    if (block.columns[col].type.id == TypeId::kString ||
+        block.columns[col].type.id == TypeId::kLowCardinality)
+      composite = false;
     bits += block.columns[col].type.width() * 8;
   }
   if (composite && bits <= 96) {
@@ -107,7 +109,8 @@ void sort_by_key(const TableSchema& schema, const Block& block, std::vector<uint
 Table::Table(std::filesystem::path dir, TableSchema schema)
     : dir_(std::move(dir)), schema_(std::move(schema)) {
   const auto infos = column_infos(schema_);
-  if (schema_.partition_by) partition_node_ = analyze_expression(*schema_.partition_by, infos, schema_.ddl);
+  if (schema_.partition_by)
+    partition_node_ = analyze_expression(*schema_.partition_by, infos, schema_.ddl);
   if (schema_.ttl) ttl_node_ = analyze_expression(*schema_.ttl, infos, schema_.ddl);
 }
 
@@ -122,7 +125,8 @@ bool Table::exists(const std::filesystem::path& dir) {
 std::unique_ptr<Table> Table::create(const std::filesystem::path& dir, std::string_view ddl) {
   TableSchema schema = TableSchema::from_ddl(ddl);
   if (exists(dir))
-    throw RuntimeError(fmt::format("a table already exists in '{}' ({} is present)", dir.string(), kMetadataFile));
+    throw RuntimeError(
+        fmt::format("a table already exists in '{}' ({} is present)", dir.string(), kMetadataFile));
   std::filesystem::create_directories(dir);
   io::write_file_durable(dir / "metadata.sql.tmp", ddl);
   io::rename_durable(dir / "metadata.sql.tmp", dir / kMetadataFile);
@@ -130,7 +134,8 @@ std::unique_ptr<Table> Table::create(const std::filesystem::path& dir, std::stri
   return open(dir, &report, true);
 }
 
-std::unique_ptr<Table> Table::open(const std::filesystem::path& dir, OpenReport* report, bool writable) {
+std::unique_ptr<Table> Table::open(const std::filesystem::path& dir, OpenReport* report,
+                                   bool writable) {
   if (!exists(dir))
     throw InputError(fmt::format("no table in '{}': {} is missing (create one with shardlab load)",
                                  dir.string(), (dir / kMetadataFile).string()));
@@ -146,7 +151,8 @@ std::unique_ptr<Table> Table::open(const std::filesystem::path& dir, OpenReport*
   if (writable) {
     table->lock_fd_ = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (table->lock_fd_ < 0 || ::flock(table->lock_fd_, LOCK_EX | LOCK_NB) != 0)
-      throw RuntimeError(fmt::format("table '{}' is being written by another process", dir.string()));
+      throw RuntimeError(
+          fmt::format("table '{}' is being written by another process", dir.string()));
   }
   table->load_parts(report, writable);
   return table;
@@ -154,7 +160,8 @@ std::unique_ptr<Table> Table::open(const std::filesystem::path& dir, OpenReport*
 
 void Table::load_parts(OpenReport* report, bool writable) {
   std::vector<std::filesystem::path> entries;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_)) entries.push_back(entry.path());
+  for (const auto& entry : std::filesystem::directory_iterator(dir_))
+    entries.push_back(entry.path());
   std::sort(entries.begin(), entries.end());
   // Widest block ranges first: a part covered by a part already accepted is a leftover of a
   // merge whose clean-up was interrupted and is removed without being read (its files may be
@@ -171,7 +178,8 @@ void Table::load_parts(OpenReport* report, bool writable) {
     if (const auto info = PartInfo::parse(name)) candidates.emplace_back(*info, path);
   }
   std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
-    const uint64_t wa = a.first.max_block - a.first.min_block, wb = b.first.max_block - b.first.min_block;
+    const uint64_t wa = a.first.max_block - a.first.min_block,
+                   wb = b.first.max_block - b.first.min_block;
     return wa != wb ? wa > wb : a.first.level > b.first.level;
   });
   std::vector<std::shared_ptr<Part>> active;
@@ -203,7 +211,8 @@ void Table::load_parts(OpenReport* report, bool writable) {
   for (const auto& part : active) {
     bool whole = true;
     if (part->info().level == 0 && part->insert_parts() > 1) {
-      for (uint64_t b = part->insert_first_block(); b < part->insert_first_block() + part->insert_parts(); ++b)
+      for (uint64_t b = part->insert_first_block();
+           b < part->insert_first_block() + part->insert_parts(); ++b)
         if (!present(b)) whole = false;
     }
     if (whole) {
@@ -220,7 +229,8 @@ void Table::load_parts(OpenReport* report, bool writable) {
   }
   // New block numbers start above every part name seen, removed ones included, so a name is
   // never reused.
-  for (const auto& [info, path] : candidates) next_block_ = std::max(next_block_, info.max_block + 1);
+  for (const auto& [info, path] : candidates)
+    next_block_ = std::max(next_block_, info.max_block + 1);
   std::sort(parts_.begin(), parts_.end(), part_order);
 }
 
@@ -243,7 +253,8 @@ uint64_t Table::insert_delay_ms(size_t parts) const {
   const double max_k = static_cast<double>(st.parts_to_throw_insert - st.parts_to_delay_insert);
   const double k = static_cast<double>(1 + parts - st.parts_to_delay_insert);
   if (max_k <= 0) return st.max_delay_to_insert_s * 1000;
-  return static_cast<uint64_t>(std::pow(static_cast<double>(st.max_delay_to_insert_s * 1000), std::min(1.0, k / max_k)));
+  return static_cast<uint64_t>(
+      std::pow(static_cast<double>(st.max_delay_to_insert_s * 1000), std::min(1.0, k / max_k)));
 }
 
 InsertResult Table::insert(const Block& block) {
@@ -254,9 +265,10 @@ InsertResult Table::insert(const Block& block) {
                                  schema_.columns.size(), block.columns.size()));
   for (size_t col = 0; col < schema_.columns.size(); ++col) {
     if (block.columns[col].type != schema_.columns[col].type || block.columns[col].rows != rows)
-      throw InputError(fmt::format("insert column {} ('{}') expects {} with {} rows, got {} with {} rows",
-                                   col + 1, schema_.columns[col].name, schema_.columns[col].type.name(),
-                                   rows, block.columns[col].type.name(), block.columns[col].rows));
+      throw InputError(
+          fmt::format("insert column {} ('{}') expects {} with {} rows, got {} with {} rows",
+                      col + 1, schema_.columns[col].name, schema_.columns[col].type.name(), rows,
+                      block.columns[col].type.name(), block.columns[col].rows));
   }
   if (rows == 0) return result;
 
@@ -289,13 +301,15 @@ InsertResult Table::insert(const Block& block) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& [id, list] : by_partition) {
-      const size_t count = static_cast<size_t>(std::count_if(parts_.begin(), parts_.end(), [&](const PartPtr& p) {
-        return p->info().partition_id == id;
-      }));
+      const size_t count =
+          static_cast<size_t>(std::count_if(parts_.begin(), parts_.end(), [&](const PartPtr& p) {
+            return p->info().partition_id == id;
+          }));
       if (count > schema_.settings.parts_to_throw_insert)
-        throw RuntimeError(fmt::format("Too many parts ({}). Merges are processing significantly slower "
-                                       "than inserts (partition {}, parts_to_throw_insert = {})",
-                                       count, id, schema_.settings.parts_to_throw_insert));
+        throw RuntimeError(
+            fmt::format("Too many parts ({}). Merges are processing significantly slower "
+                        "than inserts (partition {}, parts_to_throw_insert = {})",
+                        count, id, schema_.settings.parts_to_throw_insert));
     }
   }
   uint64_t first_block;
@@ -314,7 +328,8 @@ InsertResult Table::insert(const Block& block) {
       sort_by_key(schema_, block, &list);
       Block sorted;
       sorted.names = block.names;
-      for (const Column& c : block.columns) sorted.columns.push_back(gather_column(c, list.data(), list.size()));
+      for (const Column& c : block.columns)
+        sorted.columns.push_back(gather_column(c, list.data(), list.size()));
       PartInfo info{id, block_number, block_number, 0};
       const std::filesystem::path tmp = dir_ / fmt::format("tmp_insert_{}", info.name());
       PartWriter writer(schema_, tmp, dicts, ttl_node_);
@@ -335,7 +350,8 @@ InsertResult Table::insert(const Block& block) {
   for (const auto& [tmp, info] : written) {
     const std::filesystem::path final_dir = dir_ / info.name();
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0)
-      throw RuntimeError(fmt::format("cannot rename '{}' to '{}'", tmp.string(), final_dir.string()));
+      throw RuntimeError(
+          fmt::format("cannot rename '{}' to '{}'", tmp.string(), final_dir.string()));
     parts.push_back(Part::load(schema_, final_dir, info));
     result.parts.push_back(info.name());
   }
@@ -393,8 +409,8 @@ MergeProfile Table::merge(const MergePlan& plan, int64_t now_s) {
   return profile;
 }
 
-std::vector<MergeProfile> Table::optimize(bool final, int64_t now_s,
-                                          const std::function<void(const MergeProfile&)>& on_merge) {
+std::vector<MergeProfile> Table::optimize(
+    bool final, int64_t now_s, const std::function<void(const MergeProfile&)>& on_merge) {
   std::vector<MergeProfile> profiles;
   auto run = [&](const MergePlan& plan) {
     profiles.push_back(merge(plan, now_s));
@@ -405,9 +421,10 @@ std::vector<MergeProfile> Table::optimize(bool final, int64_t now_s,
   std::map<std::string, std::vector<PartPtr>> by_partition;
   for (const auto& part : active_parts()) by_partition[part->info().partition_id].push_back(part);
   for (auto& [id, parts] : by_partition) {
-    const bool expired = ttl_node_ && std::any_of(parts.begin(), parts.end(), [&](const PartPtr& p) {
-      return p->ttl_range() && p->ttl_range()->first <= now_s;
-    });
+    const bool expired =
+        ttl_node_ && std::any_of(parts.begin(), parts.end(), [&](const PartPtr& p) {
+          return p->ttl_range() && p->ttl_range()->first <= now_s;
+        });
     if (parts.size() > 1 || expired) run(plan_for_parts(parts));
   }
   return profiles;

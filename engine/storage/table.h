@@ -23,10 +23,10 @@
 namespace shardlab::engine {
 
 struct OpenReport {
-  std::vector<std::string> removed_temporary;   // tmp_* leftovers of interrupted writes
-  std::vector<std::string> removed_outdated;    // parts covered by a merged part
-  std::vector<std::string> rolled_back;         // parts of inserts that never completed
-  std::vector<std::string> broken;              // damaged parts, moved to detached/
+  std::vector<std::string> removed_temporary;  // tmp_* leftovers of interrupted writes
+  std::vector<std::string> removed_outdated;   // parts covered by a merged part
+  std::vector<std::string> rolled_back;        // parts of inserts that never completed
+  std::vector<std::string> broken;             // damaged parts, moved to detached/
 };
 
 struct InsertResult {

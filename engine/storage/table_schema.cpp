@@ -30,8 +30,8 @@ void collect_columns(const Expr& e, std::vector<std::string>* out) {
 
 uint64_t setting_uint(std::string_view ddl, const Setting& s) {
   if (s.value.kind != Literal::Kind::kUInt)
-    throw InputError(format_sql_error(ddl, s.pos,
-                                      fmt::format("setting {} expects a non-negative integer", s.name)));
+    throw InputError(format_sql_error(
+        ddl, s.pos, fmt::format("setting {} expects a non-negative integer", s.name)));
   return s.value.u;
 }
 
@@ -52,8 +52,9 @@ TableSchema TableSchema::from_ddl(std::string_view ddl) {
   for (size_t idx = 0; idx < schema.columns.size(); ++idx)
     for (size_t other = 0; other < idx; ++other)
       if (schema.columns[idx].name == schema.columns[other].name)
-        throw InputError(format_sql_error(ddl, schema.columns[idx].pos,
-                                          fmt::format("duplicate column '{}'", schema.columns[idx].name)));
+        throw InputError(
+            format_sql_error(ddl, schema.columns[idx].pos,
+                             fmt::format("duplicate column '{}'", schema.columns[idx].name)));
 
   for (const ExprPtr& key : create.order_by) {
     if (key->kind != ExprKind::kColumn)
@@ -73,9 +74,9 @@ TableSchema TableSchema::from_ddl(std::string_view ddl) {
     // Analysing the expression checks its columns, functions and argument types.
     ExprNodePtr node = analyze_expression(*create.partition_by, inputs, ddl);
     if (node->type.is_float() || node->type.is_string_like())
-      throw InputError(format_sql_error(ddl, create.partition_by->pos,
-                                        "expected an integer or date partition expression, got " +
-                                            node->type.name()));
+      throw InputError(format_sql_error(
+          ddl, create.partition_by->pos,
+          "expected an integer or date partition expression, got " + node->type.name()));
     schema.partition_by = create.partition_by;
     std::vector<std::string> names;
     collect_columns(*create.partition_by, &names);
@@ -91,7 +92,8 @@ TableSchema TableSchema::from_ddl(std::string_view ddl) {
     if (!node->type.is_time())
       throw InputError(format_sql_error(ddl, create.ttl->pos,
                                         "expected a Date or DateTime TTL expression such as "
-                                        "event_time + INTERVAL 1 YEAR, got " + node->type.name()));
+                                        "event_time + INTERVAL 1 YEAR, got " +
+                                            node->type.name()));
     schema.ttl = create.ttl;
   }
 
@@ -127,7 +129,8 @@ TableSchema TableSchema::from_ddl(std::string_view ddl) {
     throw InputError("index_granularity must be between 1 and 1048576");
   if (st.parts_to_delay_insert > st.parts_to_throw_insert)
     throw InputError("parts_to_delay_insert must not exceed parts_to_throw_insert");
-  if (st.max_parts_to_merge_at_once < 2) throw InputError("max_parts_to_merge_at_once must be >= 2");
+  if (st.max_parts_to_merge_at_once < 2)
+    throw InputError("max_parts_to_merge_at_once must be >= 2");
   return schema;
 }
 

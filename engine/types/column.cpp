@@ -7,7 +7,8 @@
 
 namespace shardlab::engine {
 
-Dictionary::Dictionary(std::vector<std::string> sorted_values) : values_(std::move(sorted_values)) {}
+Dictionary::Dictionary(std::vector<std::string> sorted_values)
+    : values_(std::move(sorted_values)) {}
 
 std::optional<uint32_t> Dictionary::find(std::string_view value) const {
   const uint32_t code = lower_bound(value);
@@ -27,7 +28,8 @@ size_t count_selected(const uint8_t* mask, size_t rows) {
   for (size_t start = 0; start < rows; start += 255) {
     const size_t end = std::min(rows, start + 255);
     uint8_t partial = 0;
-    for (size_t row = start; row < end; ++row) partial = static_cast<uint8_t>(partial + (mask[row] != 0));
+    for (size_t row = start; row < end; ++row)
+      partial = static_cast<uint8_t>(partial + (mask[row] != 0));
     n += partial;
   }
   return n;
@@ -117,7 +119,8 @@ Column string_to_low_cardinality(const Column& strings) {
   Column out(TypeId::kLowCardinality);
   out.dict = std::make_shared<Dictionary>(std::move(values));
   out.resize_fixed(strings.rows);
-  for (size_t row = 0; row < strings.rows; ++row) out.values<uint32_t>()[row] = distinct.at(strings.string_at(row));
+  for (size_t row = 0; row < strings.rows; ++row)
+    out.values<uint32_t>()[row] = distinct.at(strings.string_at(row));
   return out;
 }
 

@@ -57,19 +57,32 @@ bool parse_type_name(std::string_view text, DataType* out);
 template <typename F>
 decltype(auto) visit_fixed(DataType type, F&& f) {
   switch (type.id) {
-    case TypeId::kUInt8: return f(std::type_identity<uint8_t>{});
-    case TypeId::kUInt16: return f(std::type_identity<uint16_t>{});
-    case TypeId::kDate: return f(std::type_identity<uint16_t>{});
-    case TypeId::kUInt32: return f(std::type_identity<uint32_t>{});
-    case TypeId::kDateTime: return f(std::type_identity<uint32_t>{});
-    case TypeId::kLowCardinality: return f(std::type_identity<uint32_t>{});
-    case TypeId::kUInt64: return f(std::type_identity<uint64_t>{});
-    case TypeId::kInt8: return f(std::type_identity<int8_t>{});
-    case TypeId::kInt16: return f(std::type_identity<int16_t>{});
-    case TypeId::kInt32: return f(std::type_identity<int32_t>{});
-    case TypeId::kInt64: return f(std::type_identity<int64_t>{});
-    case TypeId::kFloat64: return f(std::type_identity<double>{});
-    case TypeId::kString: break;
+    case TypeId::kUInt8:
+      return f(std::type_identity<uint8_t>{});
+    case TypeId::kUInt16:
+      return f(std::type_identity<uint16_t>{});
+    case TypeId::kDate:
+      return f(std::type_identity<uint16_t>{});
+    case TypeId::kUInt32:
+      return f(std::type_identity<uint32_t>{});
+    case TypeId::kDateTime:
+      return f(std::type_identity<uint32_t>{});
+    case TypeId::kLowCardinality:
+      return f(std::type_identity<uint32_t>{});
+    case TypeId::kUInt64:
+      return f(std::type_identity<uint64_t>{});
+    case TypeId::kInt8:
+      return f(std::type_identity<int8_t>{});
+    case TypeId::kInt16:
+      return f(std::type_identity<int16_t>{});
+    case TypeId::kInt32:
+      return f(std::type_identity<int32_t>{});
+    case TypeId::kInt64:
+      return f(std::type_identity<int64_t>{});
+    case TypeId::kFloat64:
+      return f(std::type_identity<double>{});
+    case TypeId::kString:
+      break;
   }
   __builtin_unreachable();
 }

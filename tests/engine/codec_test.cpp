@@ -1,8 +1,9 @@
+#include "engine/codecs/codec.h"
+
 #include <catch2/catch.hpp>
 #include <random>
 
 #include "engine/codecs/byte_shuffle.h"
-#include "engine/codecs/codec.h"
 #include "engine/common/errors.h"
 
 using namespace shardlab;
@@ -25,21 +26,21 @@ std::vector<char> sample_bytes(size_t n, uint32_t seed) {
 
 TEST_CASE("byte shuffle round-trips for every width", "[codec]") {
   for (size_t elements : {size_t{8192}, size_t{8191}, size_t{17}, size_t{3}})
-  for (size_t width : {1, 2, 4, 8}) {
-    std::mt19937 rng(static_cast<uint32_t>(elements * width));
-    std::vector<char> raw(elements * width);
-    for (char& c : raw) c = static_cast<char>(rng());
-    std::vector<char> shuffled(raw.size()), back(raw.size());
-    byte_shuffle(raw.data(), raw.size(), width, shuffled.data());
-    byte_unshuffle(shuffled.data(), raw.size(), width, back.data());
-    REQUIRE(back == raw);
-  }
+    for (size_t width : {1, 2, 4, 8}) {
+      std::mt19937 rng(static_cast<uint32_t>(elements * width));
+      std::vector<char> raw(elements * width);
+      for (char& c : raw) c = static_cast<char>(rng());
+      std::vector<char> shuffled(raw.size()), back(raw.size());
+      byte_shuffle(raw.data(), raw.size(), width, shuffled.data());
+      byte_unshuffle(shuffled.data(), raw.size(), width, back.data());
+      REQUIRE(back == raw);
+    }
 }
 
 TEST_CASE("compressed blocks round-trip with every codec and shuffle", "[codec]") {
   const auto raw = sample_bytes(65536, 2);
-  for (CodecSpec spec : {CodecSpec{CodecKind::kLZ4, 1}, CodecSpec{CodecKind::kZSTD, 1}, CodecSpec{CodecKind::kZSTD, 9},
-                         CodecSpec{CodecKind::kNone, 1}}) {
+  for (CodecSpec spec : {CodecSpec{CodecKind::kLZ4, 1}, CodecSpec{CodecKind::kZSTD, 1},
+                         CodecSpec{CodecKind::kZSTD, 9}, CodecSpec{CodecKind::kNone, 1}}) {
     for (size_t shuffle : {0, 8}) {
       PodVector<char> block;
       const size_t size = compress_block(spec, raw.data(), raw.size(), shuffle, &block);
@@ -61,7 +62,8 @@ TEST_CASE("shuffling makes small 64-bit integers much smaller under LZ4", "[code
   CHECK(shuffled.size() < plain.size() * 3 / 4);
 }
 
-TEST_CASE("a flipped bit or a truncated block is reported with file, offset and checksums", "[codec]") {
+TEST_CASE("a flipped bit or a truncated block is reported with file, offset and checksums",
+          "[codec]") {
   const auto raw = sample_bytes(4096, 4);
   PodVector<char> block;
   compress_block({CodecKind::kLZ4, 1}, raw.data(), raw.size(), 8, &block);

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "engine/common/errors.h"
-#include "engine/sql/parser.h"
-#include "engine/exec/tsv_format.h"
 #include "engine/common/date_time.h"
+#include "engine/common/errors.h"
+#include "engine/exec/tsv_format.h"
+#include "engine/sql/parser.h"
 
 using namespace shardlab;
 using namespace shardlab::engine;
@@ -55,8 +55,10 @@ TEST_CASE("SQL errors name the position and what was expected", "[sql]") {
 
 TEST_CASE("CREATE TABLE parses columns, codecs, keys and settings", "[sql]") {
   auto t = parse_create_table(
-      "CREATE TABLE t (a UInt32 CODEC(ZSTD(3)), s LowCardinality(String), d DateTime) ENGINE = MergeTree() "
-      "PARTITION BY toYYYYMM(d) ORDER BY (d, a) TTL d + INTERVAL 1 MONTH SETTINGS index_granularity = 1024");
+      "CREATE TABLE t (a UInt32 CODEC(ZSTD(3)), s LowCardinality(String), d DateTime) ENGINE = "
+      "MergeTree() "
+      "PARTITION BY toYYYYMM(d) ORDER BY (d, a) TTL d + INTERVAL 1 MONTH SETTINGS "
+      "index_granularity = 1024");
   REQUIRE(t.columns.size() == 3);
   CHECK(t.columns[0].codec->kind == CodecKind::kZSTD);
   CHECK(t.columns[0].codec->level == 3);
@@ -64,9 +66,11 @@ TEST_CASE("CREATE TABLE parses columns, codecs, keys and settings", "[sql]") {
   CHECK(t.order_by.size() == 2);
   CHECK(t.ttl->to_string() == "plus(d, INTERVAL 1 MONTH)");
   CHECK(t.settings[0].value.u == 1024);
-  REQUIRE_THROWS_AS(parse_create_table("CREATE TABLE t (a Blob) ENGINE = MergeTree() ORDER BY a"), InputError);
+  REQUIRE_THROWS_AS(parse_create_table("CREATE TABLE t (a Blob) ENGINE = MergeTree() ORDER BY a"),
+                    InputError);
   REQUIRE_THROWS_AS(parse_create_table("CREATE TABLE t (a UInt8) ENGINE = Log"), InputError);
-  REQUIRE_THROWS_AS(parse_create_table("CREATE TABLE t (a UInt8) ENGINE = MergeTree()"), InputError);
+  REQUIRE_THROWS_AS(parse_create_table("CREATE TABLE t (a UInt8) ENGINE = MergeTree()"),
+                    InputError);
 }
 
 TEST_CASE("floats print the way ClickHouse prints them", "[format]") {
@@ -98,6 +102,8 @@ TEST_CASE("calendar conversions", "[date]") {
   CHECK(dt::parse_date_time("2024-05-01 00:00:00") == 1714521600);
   CHECK(dt::parse_date("2024-02-30") == std::nullopt);
   CHECK(dt::parse_date_time("2024-05-01 24:00:00") == std::nullopt);
-  CHECK(dt::date_to_string(dt::add_months_to_days(*dt::parse_date("2024-01-31"), 1)) == "2024-02-29");
-  CHECK(dt::date_to_string(dt::add_months_to_days(*dt::parse_date("2024-03-15"), -15)) == "2022-12-15");
+  CHECK(dt::date_to_string(dt::add_months_to_days(*dt::parse_date("2024-01-31"), 1)) ==
+        "2024-02-29");
+  CHECK(dt::date_to_string(dt::add_months_to_days(*dt::parse_date("2024-03-15"), -15)) ==
+        "2022-12-15");
 }

@@ -1,5 +1,6 @@
-#include <catch2/catch.hpp>
+#include "engine/storage/table.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <random>
@@ -8,7 +9,6 @@
 #include "engine/common/errors.h"
 #include "engine/exec/query.h"
 #include "engine/exec/tsv_format.h"
-#include "engine/storage/table.h"
 #include "tests/engine/test_util.h"
 
 using namespace shardlab;
@@ -17,8 +17,10 @@ using namespace shardlab::engine;
 namespace {
 
 constexpr const char* kDdl =
-    "CREATE TABLE ev (t DateTime, k UInt32, g LowCardinality(String), s String, v Int64, f Float64) "
-    "ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) ORDER BY (t, k) SETTINGS index_granularity = 64";
+    "CREATE TABLE ev (t DateTime, k UInt32, g LowCardinality(String), s String, v Int64, f "
+    "Float64) "
+    "ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) ORDER BY (t, k) SETTINGS index_granularity = "
+    "64";
 constexpr int64_t kStart = 1714521600;  // 2024-05-01 00:00:00
 
 struct Row {
@@ -48,8 +50,8 @@ std::vector<Row> random_rows(size_t n, uint32_t seed) {
 Block to_block(const std::vector<Row>& rows) {
   Block b;
   b.names = {"t", "k", "g", "s", "v", "f"};
-  Column t(TypeId::kDateTime), k(TypeId::kUInt32), g(TypeId::kString), s(TypeId::kString), v(TypeId::kInt64),
-      f(TypeId::kFloat64);
+  Column t(TypeId::kDateTime), k(TypeId::kUInt32), g(TypeId::kString), s(TypeId::kString),
+      v(TypeId::kInt64), f(TypeId::kFloat64);
   for (const Row& r : rows) {
     t.push(r.t);
     k.push(r.k);
@@ -86,7 +88,8 @@ struct Reference {
       agg[r.g].second++;
     }
     std::string out;
-    for (const auto& [g, p] : agg) out += g + "\t" + std::to_string(p.first) + "\t" + std::to_string(p.second) + "\n";
+    for (const auto& [g, p] : agg)
+      out += g + "\t" + std::to_string(p.first) + "\t" + std::to_string(p.second) + "\n";
     return out;
   }
   std::string distinct_strings() const {
@@ -111,9 +114,11 @@ TEST_CASE("inserted rows come back exactly, before and after merges", "[table]")
   const uint32_t day2 = kStart + 86400, day3 = kStart + 2 * 86400;
   auto check_all = [&] {
     CHECK(run_sql(*table, "SELECT count() FROM ev") == std::to_string(all.size()) + "\n");
-    CHECK(run_sql(*table, "SELECT count() FROM ev WHERE t >= '2024-05-02 00:00:00' AND t < '2024-05-03 00:00:00' AND g = 'click'") ==
-          ref.count_where(day2, day3, "click"));
-    CHECK(run_sql(*table, "SELECT g, sum(v), count() FROM ev GROUP BY g ORDER BY g") == ref.sum_by_group());
+    CHECK(run_sql(*table,
+                  "SELECT count() FROM ev WHERE t >= '2024-05-02 00:00:00' AND t < '2024-05-03 "
+                  "00:00:00' AND g = 'click'") == ref.count_where(day2, day3, "click"));
+    CHECK(run_sql(*table, "SELECT g, sum(v), count() FROM ev GROUP BY g ORDER BY g") ==
+          ref.sum_by_group());
     CHECK(run_sql(*table, "SELECT uniqExact(s) FROM ev") == ref.distinct_strings());
     CHECK(run_sql(*table, "SELECT count(DISTINCT s) FROM ev WHERE g IN ('fav', '北京')") ==
           run_sql(*table, "SELECT uniqExact(s) FROM ev PREWHERE g = 'fav' OR g = '北京'"));
@@ -139,8 +144,14 @@ TEST_CASE("primary key and partition pruning skip granules without changing answ
   table->insert(to_block(rows));
   table->optimize(true, kStart);
   WorkProfile narrow, wide;
-  const std::string a = run_sql(*table, "SELECT count(), sum(v) FROM ev WHERE t >= '2024-05-01 10:00:00' AND t < '2024-05-01 11:00:00'", &narrow);
-  const std::string b = run_sql(*table, "SELECT count(), sum(v) FROM ev WHERE toStartOfHour(t) = toDateTime('2024-05-01 10:00:00')", &wide);
+  const std::string a = run_sql(*table,
+                                "SELECT count(), sum(v) FROM ev WHERE t >= '2024-05-01 10:00:00' "
+                                "AND t < '2024-05-01 11:00:00'",
+                                &narrow);
+  const std::string b = run_sql(
+      *table,
+      "SELECT count(), sum(v) FROM ev WHERE toStartOfHour(t) = toDateTime('2024-05-01 10:00:00')",
+      &wide);
   CHECK(a == b);
   CHECK(narrow.parts_selected == 1);
   CHECK(narrow.granules_selected * 10 < narrow.granules_total);
@@ -153,9 +164,10 @@ TEST_CASE("primary key and partition pruning skip granules without changing answ
 
 TEST_CASE("too many parts in a partition refuses inserts with ClickHouse's message", "[table]") {
   testing::TempDir dir;
-  auto table = Table::create(dir.path() / "t",
-                             "CREATE TABLE ev (t DateTime, k UInt32) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) "
-                             "ORDER BY t SETTINGS parts_to_delay_insert = 2, parts_to_throw_insert = 3");
+  auto table = Table::create(
+      dir.path() / "t",
+      "CREATE TABLE ev (t DateTime, k UInt32) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) "
+      "ORDER BY t SETTINGS parts_to_delay_insert = 2, parts_to_throw_insert = 3");
   auto one = [&](uint32_t k) {
     Block b;
     b.names = {"t", "k"};
@@ -178,9 +190,10 @@ TEST_CASE("too many parts in a partition refuses inserts with ClickHouse's messa
 
 TEST_CASE("TTL drops expired rows during merges", "[table]") {
   testing::TempDir dir;
-  auto table = Table::create(dir.path() / "t",
-                             "CREATE TABLE ev (t DateTime, k UInt32) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) "
-                             "ORDER BY t TTL t + INTERVAL 1 DAY");
+  auto table = Table::create(
+      dir.path() / "t",
+      "CREATE TABLE ev (t DateTime, k UInt32) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) "
+      "ORDER BY t TTL t + INTERVAL 1 DAY");
   Block b;
   b.names = {"t", "k"};
   Column t(TypeId::kDateTime), k(TypeId::kUInt32);
@@ -240,7 +253,8 @@ TEST_CASE("open() cleans leftovers and rolls back incomplete inserts", "[table][
   std::filesystem::create_directories(path / "tmp_insert_20240509_99_99_0");
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(path))
-    if (PartInfo::parse(e.path().filename().string())) names.push_back(e.path().filename().string());
+    if (PartInfo::parse(e.path().filename().string()))
+      names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   REQUIRE(names.size() == 3);
   std::filesystem::remove_all(path / names[1]);
@@ -260,7 +274,8 @@ TEST_CASE("a part left behind by an interrupted merge is retired on open", "[tab
     for (uint32_t idx = 0; idx < 3; ++idx) table->insert(to_block(random_rows(500, idx)));
     // Copy one source part aside, merge, then put the copy back as if its removal never ran.
     const PartPtr victim = table->active_parts().front();
-    std::filesystem::copy(victim->dir(), dir.path() / "saved", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(victim->dir(), dir.path() / "saved",
+                          std::filesystem::copy_options::recursive);
     table->optimize(true, kStart);
     std::filesystem::rename(dir.path() / "saved", victim->dir());
   }
@@ -284,35 +299,44 @@ TEST_CASE("bad SQL and schema mistakes are input errors with positions", "[table
   CHECK(error_of("SELECT nope FROM ev").find("unknown column 'nope'") != std::string::npos);
   CHECK(error_of("SELECT frob(k) FROM ev").find("unknown function 'frob'") != std::string::npos);
   CHECK(error_of("SELECT k FROM other").find("unknown table 'other'") != std::string::npos);
-  CHECK(error_of("SELECT k, count() FROM ev").find("not under an aggregate function") != std::string::npos);
-  CHECK(error_of("SELECT k FROM ev WHERE count() > 1").find("not allowed in WHERE") != std::string::npos);
-  CHECK(error_of("SELECT k FROM ev WHERE t > 'yesterday'").find("cannot parse 'yesterday' as DateTime") != std::string::npos);
+  CHECK(error_of("SELECT k, count() FROM ev").find("not under an aggregate function") !=
+        std::string::npos);
+  CHECK(error_of("SELECT k FROM ev WHERE count() > 1").find("not allowed in WHERE") !=
+        std::string::npos);
+  CHECK(error_of("SELECT k FROM ev WHERE t > 'yesterday'")
+            .find("cannot parse 'yesterday' as DateTime") != std::string::npos);
   CHECK(error_of("SELECT g + 1 FROM ev").find("expects a number") != std::string::npos);
-  REQUIRE_THROWS_AS(Table::create(dir.path() / "u", "CREATE TABLE x (a UInt8) ENGINE = MergeTree() ORDER BY b"), InputError);
+  REQUIRE_THROWS_AS(
+      Table::create(dir.path() / "u", "CREATE TABLE x (a UInt8) ENGINE = MergeTree() ORDER BY b"),
+      InputError);
 }
 
 TEST_CASE("equality on byte planes agrees with row-by-row evaluation", "[table][planes]") {
   testing::TempDir dir;
-  auto table = Table::create(dir.path() / "t",
-                             "CREATE TABLE p (k UInt32, a Int16, b Int64, c UInt64, d Date) ENGINE = MergeTree() "
-                             "ORDER BY k SETTINGS index_granularity = 128");
+  auto table = Table::create(
+      dir.path() / "t",
+      "CREATE TABLE p (k UInt32, a Int16, b Int64, c UInt64, d Date) ENGINE = MergeTree() "
+      "ORDER BY k SETTINGS index_granularity = 128");
   Block block;
   block.names = {"k", "a", "b", "c", "d"};
-  Column k(TypeId::kUInt32), a(TypeId::kInt16), b(TypeId::kInt64), c(TypeId::kUInt64), d(TypeId::kDate);
+  Column k(TypeId::kUInt32), a(TypeId::kInt16), b(TypeId::kInt64), c(TypeId::kUInt64),
+      d(TypeId::kDate);
   std::mt19937_64 rng(11);
   for (uint32_t row = 0; row < 20000; ++row) {
     k.push(row);
     a.push(static_cast<int16_t>(static_cast<int>(rng() % 21) - 10));
     // Long runs of one value make constant planes; a few large values vary the high planes.
-    b.push(row < 10000 ? int64_t{-3} : static_cast<int64_t>(rng() % 5) - (row % 997 == 0 ? int64_t{1} << 40 : 0));
+    b.push(row < 10000 ? int64_t{-3}
+                       : static_cast<int64_t>(rng() % 5) - (row % 997 == 0 ? int64_t{1} << 40 : 0));
     c.push(row % 3000 == 0 ? uint64_t{1} << 60 : rng() % 300);
     d.push(static_cast<uint16_t>(19844 + row / 5000));
   }
   block.columns = {k, a, b, c, d};
   table->insert(block);
   // The second form hides the equality from the plane path, so both paths are compared.
-  for (const std::string cond : {"a = -5", "b = -3", "b = -1099511627776", "b = 2", "c = 1152921504606846976", "c = 7",
-                                 "c = 100000", "d = '2024-05-02'", "a = 40000"}) {
+  for (const std::string cond :
+       {"a = -5", "b = -3", "b = -1099511627776", "b = 2", "c = 1152921504606846976", "c = 7",
+        "c = 100000", "d = '2024-05-02'", "a = 40000"}) {
     const std::string via_rows = "NOT (" + std::string(cond).replace(cond.find('='), 1, "!=") + ")";
     INFO(cond);
     CHECK(run_sql(*table, "SELECT count(), sum(k) FROM p WHERE " + cond) ==
