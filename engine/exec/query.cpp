@@ -1,10 +1,10 @@
 #include "engine/exec/query.h"
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <mutex>
 #include <thread>
 
 #include "engine/common/errors.h"
