@@ -115,6 +115,9 @@ struct Query::Plan {
   // Conjuncts of the form `integer column = constant`, evaluated on the stored byte planes:
   // the column and the constant's bytes in the column's type.
   std::vector<std::optional<std::pair<size_t, uint64_t>>> equals_on_planes;
+  // Conjuncts that read one LowCardinality column and nothing else: per part they become a
+  // table of accepted dictionary codes, applied to the stored codes.
+  std::vector<std::optional<size_t>> on_codes;
   std::vector<size_t> conjunct_order;
   std::unique_ptr<KeyCondition> key_condition;
   bool aggregate = false;
@@ -254,6 +257,9 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
     collect_inputs(*node, &cols);
     p.conjunct_columns.push_back(cols);
     p.equals_on_planes.push_back(equals_on_planes(*node));
+    p.on_codes.push_back(cols.size() == 1 && schema.columns[cols[0]].type.id == TypeId::kLowCardinality
+                             ? std::optional<size_t>(cols[0])
+                             : std::nullopt);
   }
   // Cheapest conjuncts first: the ones reading the narrowest columns discard rows before the
   // wide columns are decompressed.
@@ -406,6 +412,24 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
   const uint64_t budget = p.row_budget();
   uint64_t rows_collected = 0;
 
+  // Accepted codes of this part's dictionaries, for the conjuncts on one LowCardinality
+  // column: the conjunct evaluated once on every dictionary entry.
+  std::vector<std::vector<uint8_t>> accept(p.conjuncts.size());
+  for (size_t c = 0; c < p.conjuncts.size(); ++c) {
+    if (!p.on_codes[c]) continue;
+    const size_t col = *p.on_codes[c];
+    Column entries(TypeId::kLowCardinality);
+    entries.dict = part->dictionary(col);
+    const size_t n = entries.dict->size();
+    if (n > 256) continue;
+    entries.resize_fixed(n);
+    for (uint32_t code = 0; code < n; ++code) entries.values<uint32_t>()[code] = code;
+    std::vector<const Column*> entry_inputs(ncols, nullptr);
+    entry_inputs[col] = &entries;
+    accept[c].assign(256, 1);
+    evaluate_filter(*p.conjuncts[c], entry_inputs, n, accept[c].data());
+    std::fill(accept[c].begin() + static_cast<std::ptrdiff_t>(n), accept[c].end(), 0);
+  }
   std::vector<Column> loaded(ncols);
   std::vector<uint8_t> is_loaded(ncols);
   std::vector<const Column*> inputs(ncols, nullptr);
@@ -430,6 +454,9 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
         const auto& on_planes = p.equals_on_planes[c];
         if (on_planes && !is_loaded[on_planes->first]) {
           reader(on_planes->first).filter_equals(first, count, on_planes->second, mask.data());
+        } else if (!accept[c].empty() && !is_loaded[*p.on_codes[c]] &&
+                   reader(*p.on_codes[c]).filter_codes(first, count, accept[c].data(), mask.data())) {
+          // Decided on the stored codes.
         } else {
           for (size_t col : p.conjunct_columns[c]) load(col);
           evaluate_filter(*p.conjuncts[c], inputs, rows, mask.data());

@@ -5,6 +5,82 @@
 
 namespace shardlab::engine {
 
+namespace {
+
+// Calls f(row) for every row whose mask byte is set, skipping eight clear bytes at a time:
+// selections here are often sparse.
+template <typename F>
+void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
+  size_t row = 0;
+  for (; row + 8 <= rows; row += 8) {
+    uint64_t word;
+    std::memcpy(&word, mask + row, 8);
+    if (word == 0) continue;
+    for (size_t bit = 0; bit < 8; ++bit)
+      if (mask[row + bit]) f(row + bit);
+  }
+  for (; row < rows; ++row)
+    if (mask[row]) f(row);
+}
+
+bool any_selected(const uint8_t* mask, size_t rows) {
+  size_t row = 0;
+  for (; row + 8 <= rows; row += 8) {
+    uint64_t word;
+    std::memcpy(&word, mask + row, 8);
+    if (word != 0) return true;
+  }
+  for (; row < rows; ++row)
+    if (mask[row]) return true;
+  return false;
+}
+
+}  // namespace
+
+bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept,
+                                uint8_t* mask) {
+  if (type_.id != TypeId::kLowCardinality || code_width_ != 1) return false;
+  const auto limit = static_cast<uint32_t>(dict_->size());
+  // Comparisons on a sorted dictionary accept one run of codes [lo, hi), or everything but
+  // one run: then a vectorizable range test replaces the table lookup.
+  size_t lo = 0;
+  while (lo < 256 && !accept[lo]) ++lo;
+  size_t hi = lo;
+  while (hi < 256 && accept[hi]) ++hi;
+  size_t rest = hi;
+  while (rest < 256 && !accept[rest]) ++rest;
+  const bool one_run = rest == 256;
+  const auto run_lo = static_cast<uint8_t>(lo), run_span = static_cast<uint8_t>(hi - lo);
+  const bool all = hi - lo == 256;
+  size_t mask_at = 0;
+  for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
+    const size_t rows = part_->granule_rows(g);
+    uint8_t* __restrict m = mask + mask_at;
+    mask_at += rows;
+    if (!any_selected(m, rows)) continue;
+    uint64_t mark[2];
+    std::memcpy(mark, marks_->data() + g * 16, 16);
+    load_planes(mark[0]);
+    if (mark[1] + rows > planes_.size())
+      throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}",
+                                        bin_->path(), g, planes_.size(), mark[0]));
+    const auto* __restrict codes = reinterpret_cast<const uint8_t*>(planes_.data() + mark[1]);
+    uint8_t worst = 0;
+    for (size_t row = 0; row < rows; ++row) worst = std::max(worst, codes[row]);
+    if (worst >= limit)
+      throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
+                                        bin_->path(), worst, g, limit));
+    if (all) continue;
+    if (one_run) {
+      for (size_t row = 0; row < rows; ++row)
+        m[row] &= static_cast<uint8_t>(static_cast<uint8_t>(codes[row] - run_lo) < run_span);
+    } else {
+      for (size_t row = 0; row < rows; ++row) m[row] &= accept[codes[row]];
+    }
+  }
+  return true;
+}
+
 ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats)
     : part_(part), column_(column), type_(part->schema().columns[column].type), stats_(stats) {
   const std::string base = column_file_base(part->schema().columns[column].name);
@@ -143,25 +219,6 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   return out;
 }
 
-namespace {
-
-// Calls f(row) for every row whose mask byte is set, skipping eight clear bytes at a time:
-// selections here are often sparse.
-template <typename F>
-void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
-  size_t row = 0;
-  for (; row + 8 <= rows; row += 8) {
-    uint64_t word;
-    std::memcpy(&word, mask + row, 8);
-    if (word == 0) continue;
-    for (size_t bit = 0; bit < 8; ++bit)
-      if (mask[row + bit]) f(row + bit);
-  }
-  for (; row < rows; ++row)
-    if (mask[row]) f(row);
-}
-
-}  // namespace
 
 const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
   if (offset == planes_offset_) return planes_header_;
@@ -191,7 +248,7 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
     const size_t rows = part_->granule_rows(g);
     uint8_t* m = mask + mask_at;
     mask_at += rows;
-    if (count_selected(m, rows) == 0) continue;
+    if (!any_selected(m, rows)) continue;
     uint64_t mark[2];
     std::memcpy(mark, marks_->data() + g * 16, 16);
     if (mark[0] >= bin_->size())

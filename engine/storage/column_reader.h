@@ -32,6 +32,11 @@ class ColumnReader {
   // REQUIRES: a fixed-width column other than LowCardinality.
   void filter_equals(size_t first_granule, size_t granule_count, uint64_t value, uint8_t* mask);
 
+  // ANDs accept[code] into `mask` for a LowCardinality column, reading the stored one-byte codes
+  // without widening them. `accept` has 256 entries. Returns false, doing nothing, when this
+  // part's codes are wider than a byte.
+  bool filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept, uint8_t* mask);
+
  private:
   void load_block(uint64_t offset);
   const BlockHeader& load_planes(uint64_t offset);
