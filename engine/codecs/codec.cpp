@@ -98,14 +98,22 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
   }
   const size_t start = out->size();
   const size_t head = kBlockHeaderBytes + descriptor.size();
-  out->resize(start + head + codec.bound(input_bytes));
+  const size_t capacity = std::max(codec.bound(input_bytes), input_bytes);
+  out->resize(start + head + capacity);
   char* block = out->data() + start;
-  const size_t payload = input_bytes == 0 ? 0
-                                          : codec.compress(input, input_bytes, block + head,
-                                                           codec.bound(input_bytes), spec.level);
+  size_t payload = input_bytes == 0 ? 0
+                                    : codec.compress(input, input_bytes, block + head,
+                                                     codec.bound(input_bytes), spec.level);
   SHARDLAB_ASSERT(payload > 0 || input_bytes == 0, "{} failed on {} bytes", codec.name,
                   input_bytes);
-  put<uint8_t>(block + 8, static_cast<uint8_t>(spec.kind));
+  CodecKind kind = spec.kind;
+  if (kind != CodecKind::kNone && payload * 8 > input_bytes * 7) {
+    // Saving under an eighth is not worth decoding on every read: keep such blocks raw.
+    kind = CodecKind::kNone;
+    payload = input_bytes;
+    std::memcpy(block + head, input, input_bytes);
+  }
+  put<uint8_t>(block + 8, static_cast<uint8_t>(kind));
   put<uint8_t>(block + 9, static_cast<uint8_t>(shuffled ? shuffle_width : 0));
   put<uint32_t>(block + 10, static_cast<uint32_t>(payload));
   put<uint32_t>(block + 14, static_cast<uint32_t>(raw_bytes));

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
-#include <numeric>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "engine/common/errors.h"
@@ -257,7 +257,8 @@ std::unique_ptr<Query> Query::prepare(const TableSchema& schema, std::string_vie
     collect_inputs(*node, &cols);
     p.conjunct_columns.push_back(cols);
     p.equals_on_planes.push_back(equals_on_planes(*node));
-    p.on_codes.push_back(cols.size() == 1 && schema.columns[cols[0]].type.id == TypeId::kLowCardinality
+    p.on_codes.push_back(cols.size() == 1 &&
+                                 schema.columns[cols[0]].type.id == TypeId::kLowCardinality
                              ? std::optional<size_t>(cols[0])
                              : std::nullopt);
   }
@@ -455,7 +456,8 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
         if (on_planes && !is_loaded[on_planes->first]) {
           reader(on_planes->first).filter_equals(first, count, on_planes->second, mask.data());
         } else if (!accept[c].empty() && !is_loaded[*p.on_codes[c]] &&
-                   reader(*p.on_codes[c]).filter_codes(first, count, accept[c].data(), mask.data())) {
+                   reader(*p.on_codes[c])
+                       .filter_codes(first, count, accept[c].data(), mask.data())) {
           // Decided on the stored codes.
         } else {
           for (size_t col : p.conjunct_columns[c]) load(col);

@@ -62,14 +62,16 @@ bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, cons
     std::memcpy(mark, marks_->data() + g * 16, 16);
     load_planes(mark[0]);
     if (mark[1] + rows > planes_.size())
-      throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}",
-                                        bin_->path(), g, planes_.size(), mark[0]));
+      throw CorruptionError(
+          fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
+                      planes_.size(), mark[0]));
     const auto* __restrict codes = reinterpret_cast<const uint8_t*>(planes_.data() + mark[1]);
     uint8_t worst = 0;
     for (size_t row = 0; row < rows; ++row) worst = std::max(worst, codes[row]);
     if (worst >= limit)
-      throw CorruptionError(fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
-                                        bin_->path(), worst, g, limit));
+      throw CorruptionError(
+          fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary", bin_->path(),
+                      worst, g, limit));
     if (all) continue;
     if (one_run) {
       for (size_t row = 0; row < rows; ++row)
@@ -218,7 +220,6 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   }
   return out;
 }
-
 
 const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
   if (offset == planes_offset_) return planes_header_;

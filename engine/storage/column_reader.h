@@ -35,7 +35,8 @@ class ColumnReader {
   // ANDs accept[code] into `mask` for a LowCardinality column, reading the stored one-byte codes
   // without widening them. `accept` has 256 entries. Returns false, doing nothing, when this
   // part's codes are wider than a byte.
-  bool filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept, uint8_t* mask);
+  bool filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept,
+                    uint8_t* mask);
 
  private:
   void load_block(uint64_t offset);
