@@ -596,8 +596,8 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
 
 QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) const {
   // Work units are slices of a part's selected granules, cut the same way whatever the thread
-  // count, and partial results merge in unit order: answers and profiles do not depend on the
-  // number of threads.
+  // count, and partial results merge in a fixed order: answers and profiles do not depend on
+  // the number of threads (save the last bits of float sums, see below).
   struct Unit {
     size_t part;
     std::vector<GranuleRange> ranges;
@@ -642,8 +642,14 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     run_ranges_into(parts[units[idx].part], units[idx].ranges, &into);
     into.profile.parts_selected = selected_before;  // counted once per part below
   };
-  if (threads <= 1) {
-    for (size_t idx = 0; idx < units.size(); ++idx) run_unit(idx, 0);
+  const bool first_rows_only = !plan_->aggregate && plan_->order.empty() && plan_->limit;
+  if (threads <= 1 || first_rows_only) {
+    // LIMIT without ORDER BY wants the first rows in unit order: stop once it has them.
+    uint64_t collected = 0;
+    for (size_t idx = 0; idx < units.size() && collected < plan_->row_budget(); ++idx) {
+      run_unit(idx, 0);
+      if (first_rows_only && !partials[idx].rows.empty()) collected += partials[idx].rows[0].rows;
+    }
   } else {
     std::exception_ptr failure;
     std::mutex failure_mutex;
