@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build, test and benchmark dependency from Debian 12 packages.
 set -euo pipefail
+# python3 (standard library only) runs the tests that drive whole processes: the kill -9
+# crash test, the CLI error test and the differential test against ClickHouse. ccache makes
+# rebuilds cheap.
 packages=(
   build-essential cmake pkg-config ccache git python3
   libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
