@@ -924,11 +924,8 @@ struct DayCache {
 
 Value eval_time_function(const ExprNode& node, const std::vector<const Column*>& inputs,
                          size_t rows) {
-  const DataType arg_type = node.args[0]->type;
   switch (node.fn) {
     case Fn::kToDate:
-      if (arg_type.is_integer() && !arg_type.is_time())
-        return eval_calendar(node, inputs, rows, [](int64_t v) { return dt::day_of(v); });
       return eval_calendar(node, inputs, rows, [](int64_t s) { return dt::day_of(s); });
     case Fn::kToDateTime:
       return eval_calendar(node, inputs, rows, [](int64_t s) { return s; });

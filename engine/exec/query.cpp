@@ -541,10 +541,11 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
   size_t rows = 0;
   std::vector<Column> final_columns;
   if (p.aggregate) {
-    std::vector<DataType> key_types;
-    for (const auto& k : p.group_keys) key_types.push_back(k->type);
-    Aggregator total(key_types, p.aggregates);
-    for (const auto& partial : partials) total.merge(*partial.aggregate);
+    // The first partial is the base: merging it into an empty aggregator would copy it, and
+    // groups keep the same first-seen order either way.
+    Aggregator total = partials.empty() ? std::move(*empty_result().aggregate)
+                                        : std::move(*partials.front().aggregate);
+    for (size_t idx = 1; idx < partials.size(); ++idx) total.merge(*partials[idx].aggregate);
     out.profile.groups = total.groups();
     table = total.finish();
     rows = table.empty() ? 0 : table[0].rows;

@@ -40,7 +40,6 @@ bool any_selected(const uint8_t* mask, size_t rows) {
 bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept,
                                 uint8_t* mask) {
   if (type_.id != TypeId::kLowCardinality || code_width_ != 1) return false;
-  const auto limit = static_cast<uint32_t>(dict_->size());
   // Comparisons on a sorted dictionary accept one run of codes [lo, hi), or everything but
   // one run: then a vectorizable range test replaces the table lookup.
   size_t lo = 0;
@@ -58,20 +57,11 @@ bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, cons
     uint8_t* __restrict m = mask + mask_at;
     mask_at += rows;
     if (!any_selected(m, rows)) continue;
-    uint64_t mark[2];
-    std::memcpy(mark, marks_->data() + g * 16, 16);
-    load_planes(mark[0]);
-    if (mark[1] + rows > planes_.size())
-      throw CorruptionError(
-          fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
-                      planes_.size(), mark[0]));
-    const auto* __restrict codes = reinterpret_cast<const uint8_t*>(planes_.data() + mark[1]);
+    const size_t first = granule_in_planes(g, mark_of(g), rows, 1);
+    const auto* __restrict codes = reinterpret_cast<const uint8_t*>(planes_.data() + first);
     uint8_t worst = 0;
     for (size_t row = 0; row < rows; ++row) worst = std::max(worst, codes[row]);
-    if (worst >= limit)
-      throw CorruptionError(
-          fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary", bin_->path(),
-                      worst, g, limit));
+    check_code(worst, g);
     if (all) continue;
     if (one_run) {
       for (size_t row = 0; row < rows; ++row)
@@ -98,40 +88,56 @@ ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stat
   }
 }
 
-void ColumnReader::load_block(uint64_t offset) {
-  if (offset == block_offset_) return;
-  if (offset >= bin_->size())
-    throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)",
-                                      bin_->path(), offset, bin_->size()));
-  const BlockHeader header =
-      read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
-  decompress_block(header, bin_->data() + offset, &block_, bin_->path(), offset);
-  block_offset_ = offset;
-  if (stats_ != nullptr) {
-    stats_->compressed_bytes += header.block_bytes();
-    stats_->uncompressed_bytes += header.raw_bytes;
-  }
+ColumnReader::Mark ColumnReader::mark_of(size_t granule) const {
+  Mark mark;
+  std::memcpy(&mark, marks_->data() + granule * 16, 16);
+  if (mark.block >= bin_->size())
+    throw CorruptionError(
+        fmt::format("{}: mark of granule {} points at offset {} past the end ({} bytes)",
+                    bin_->path(), granule, mark.block, bin_->size()));
+  return mark;
 }
 
-bool ColumnReader::try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows,
-                                        size_t width, char* dst) {
+BlockHeader ColumnReader::header_at(uint64_t offset) const {
+  return read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
+}
+
+void ColumnReader::count_block(const BlockHeader& header) {
+  if (stats_ == nullptr) return;
+  stats_->compressed_bytes += header.block_bytes();
+  stats_->uncompressed_bytes += header.raw_bytes;
+}
+
+void ColumnReader::check_code(uint32_t largest, size_t granule) const {
+  // A code outside the dictionary means a damaged file that still passed its checksum.
+  if (largest >= dict_->size())
+    throw CorruptionError(
+        fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary", bin_->path(),
+                    largest, granule, dict_->size()));
+}
+
+void ColumnReader::load_block(uint64_t offset) {
+  if (offset == block_offset_) return;
+  const BlockHeader header = header_at(offset);
+  decompress_block(header, bin_->data() + offset, &block_, bin_->path(), offset);
+  block_offset_ = offset;
+  count_block(header);
+}
+
+bool ColumnReader::try_read_whole_block(size_t granule, const Mark& mark, size_t rows, size_t width,
+                                        char* dst) {
   // A plain fixed-width granule that fills its block alone (the usual case for 8-byte columns:
   // one granule is 64 KiB) decompresses straight into the column, skipping the block cache.
-  if (!type_.is_fixed() || type_.id == TypeId::kLowCardinality || mark[1] != 0) return false;
+  if (!type_.is_fixed() || type_.id == TypeId::kLowCardinality || mark.in_block != 0) return false;
   if (granule + 1 < part_->granules()) {
     uint64_t next;
     std::memcpy(&next, marks_->data() + (granule + 1) * 16, 8);
-    if (next == mark[0]) return false;
+    if (next == mark.block) return false;
   }
-  if (mark[0] >= bin_->size()) return false;
-  const BlockHeader header =
-      read_block_header(bin_->data() + mark[0], bin_->size() - mark[0], bin_->path(), mark[0]);
+  const BlockHeader header = header_at(mark.block);
   if (header.raw_bytes != rows * width) return false;
-  decompress_block_into(header, bin_->data() + mark[0], dst, bin_->path(), mark[0]);
-  if (stats_ != nullptr) {
-    stats_->compressed_bytes += header.block_bytes();
-    stats_->uncompressed_bytes += header.raw_bytes;
-  }
+  decompress_block_into(header, bin_->data() + mark.block, dst, bin_->path(), mark.block);
+  count_block(header);
   return true;
 }
 
@@ -145,22 +151,21 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   if (type_.is_fixed()) out.resize_fixed(total_rows);
   size_t row_at = 0;
   for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
-    uint64_t mark[2];
-    std::memcpy(mark, marks_->data() + g * 16, 16);
+    const Mark mark = mark_of(g);
     const size_t rows = part_->granule_rows(g);
     if (try_read_whole_block(g, mark, rows, width,
                              reinterpret_cast<char*>(out.data.data()) + row_at * width)) {
       row_at += rows;
       continue;
     }
-    load_block(mark[0]);
-    const uint64_t in_block = mark[1];
+    load_block(mark.block);
+    const uint64_t in_block = mark.in_block;
     auto need = [&](uint64_t bytes) {
       if (in_block > block_.size() || block_.size() - in_block < bytes)
         throw CorruptionError(
             fmt::format("{}: granule {} needs {} bytes at offset {} of a {}-byte "
                         "block at file offset {}",
-                        bin_->path(), g, bytes, in_block, block_.size(), mark[0]));
+                        bin_->path(), g, bytes, in_block, block_.size(), mark.block));
     };
     const char* src = block_.data() + in_block;
     if (type_.id == TypeId::kString) {
@@ -184,8 +189,7 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
     need(rows * width);
     if (type_.id == TypeId::kLowCardinality) {
       uint32_t* dst = out.values<uint32_t>() + row_at;
-      // Widen the codes and track the largest in one pass: a code outside the dictionary
-      // means a damaged file that still passed its checksum.
+      // Widen the codes and track the largest in one pass.
       uint32_t worst = 0;
       switch (code_width_) {
         case 1: {
@@ -208,11 +212,7 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
           std::memcpy(dst, src, rows * 4);
           for (size_t row = 0; row < rows; ++row) worst = std::max(worst, dst[row]);
       }
-      const auto limit = static_cast<uint32_t>(dict_->size());
-      if (rows > 0 && worst >= limit)
-        throw CorruptionError(
-            fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
-                        bin_->path(), worst, g, limit));
+      check_code(worst, g);
     } else {
       std::memcpy(out.data.data() + row_at * width, src, rows * width);
     }
@@ -223,18 +223,20 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
 
 const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
   if (offset == planes_offset_) return planes_header_;
-  if (offset >= bin_->size())
-    throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)",
-                                      bin_->path(), offset, bin_->size()));
-  planes_header_ =
-      read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
+  planes_header_ = header_at(offset);
   decode_payload(planes_header_, bin_->data() + offset, &planes_, bin_->path(), offset);
   planes_offset_ = offset;
-  if (stats_ != nullptr) {
-    stats_->compressed_bytes += planes_header_.block_bytes();
-    stats_->uncompressed_bytes += planes_header_.raw_bytes;
-  }
+  count_block(planes_header_);
   return planes_header_;
+}
+
+size_t ColumnReader::granule_in_planes(size_t granule, const Mark& mark, size_t rows,
+                                       size_t width) {
+  load_planes(mark.block);
+  if (mark.in_block % width != 0 || mark.in_block + rows * width > planes_.size())
+    throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}",
+                                      bin_->path(), granule, planes_.size(), mark.block));
+  return mark.in_block / width;
 }
 
 void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uint64_t value,
@@ -250,15 +252,10 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
     uint8_t* m = mask + mask_at;
     mask_at += rows;
     if (!any_selected(m, rows)) continue;
-    uint64_t mark[2];
-    std::memcpy(mark, marks_->data() + g * 16, 16);
-    if (mark[0] >= bin_->size())
-      throw CorruptionError(fmt::format("{}: mark points at offset {} past the end ({} bytes)",
-                                        bin_->path(), mark[0], bin_->size()));
-    if (mark[0] != planes_offset_) {
+    const Mark mark = mark_of(g);
+    if (mark.block != planes_offset_) {
       // The descriptor alone may rule the block out.
-      const BlockHeader header =
-          read_block_header(bin_->data() + mark[0], bin_->size() - mark[0], bin_->path(), mark[0]);
+      const BlockHeader header = header_at(mark.block);
       bool possible = true;
       if (header.shuffle_width == width)
         for (size_t plane = 0; plane < width; ++plane)
@@ -269,12 +266,8 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
         continue;
       }
     }
-    const BlockHeader& header = load_planes(mark[0]);
-    if (mark[1] % width != 0 || mark[1] + rows * width > planes_.size())
-      throw CorruptionError(
-          fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
-                      planes_.size(), mark[0]));
-    const size_t first_elem = mark[1] / width;
+    const size_t first_elem = granule_in_planes(g, mark, rows, width);
+    const BlockHeader& header = planes_header_;
     if (header.shuffle_width == width) {
       const size_t plane_bytes = planes_.size() / width;
       for (size_t plane = 0; plane < width; ++plane) {
@@ -315,18 +308,11 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
       append_column(&out, filter_column(read(g, 1), m, selected));
       continue;
     }
-    uint64_t mark[2];
-    std::memcpy(mark, marks_->data() + g * 16, 16);
-    load_planes(mark[0]);
-    if (mark[1] % disk_width != 0 || mark[1] + rows * disk_width > planes_.size())
-      throw CorruptionError(
-          fmt::format("{}: granule {} does not fit its {}-byte block at offset {}", bin_->path(), g,
-                      planes_.size(), mark[0]));
+    const size_t first_elem = granule_in_planes(g, mark_of(g), rows, disk_width);
     const size_t at = out.data.size();
     out.data.resize(at + selected * mem_width);
     out.rows += selected;
     char* dst = reinterpret_cast<char*>(out.data.data()) + at;
-    const size_t first_elem = mark[1] / disk_width;
     if (is_codes) {
       // Codes narrower on disk than in memory: widen each selected one and check it.
       uint32_t* codes = reinterpret_cast<uint32_t*>(dst);
@@ -337,10 +323,7 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
         *codes++ = code;
         worst = std::max(worst, code);
       });
-      if (worst >= dict_->size())
-        throw CorruptionError(
-            fmt::format("{}: code {} in granule {} is outside the {}-entry dictionary",
-                        bin_->path(), worst, g, dict_->size()));
+      check_code(worst, g);
     } else if (planes_header_.shuffle_width == disk_width && disk_width > 1) {
       const size_t plane = planes_.size() / disk_width;  // elements in the block
       for_each_selected(m, rows, [&](size_t row) {

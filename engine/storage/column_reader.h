@@ -39,10 +39,22 @@ class ColumnReader {
                     uint8_t* mask);
 
  private:
+  struct Mark {
+    uint64_t block;     // offset of the compressed block in the .bin file
+    uint64_t in_block;  // offset of the granule inside the decompressed block
+  };
+  // The granule's mark. Throws CorruptionError if it points past the end of the file.
+  Mark mark_of(size_t granule) const;
+  // Parses and verifies the block header at `offset`. REQUIRES: offset < file size.
+  BlockHeader header_at(uint64_t offset) const;
+  void count_block(const BlockHeader& header);
+  void check_code(uint32_t largest, size_t granule) const;
   void load_block(uint64_t offset);
   const BlockHeader& load_planes(uint64_t offset);
-  bool try_read_whole_block(size_t granule, const uint64_t mark[2], size_t rows, size_t width,
-                            char* dst);
+  // Loads the granule's block as planes and returns the granule's first element index in
+  // them, after checking that `rows` values of `width` bytes fit.
+  size_t granule_in_planes(size_t granule, const Mark& mark, size_t rows, size_t width);
+  bool try_read_whole_block(size_t granule, const Mark& mark, size_t rows, size_t width, char* dst);
 
   PartPtr part_;
   size_t column_;

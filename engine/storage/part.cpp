@@ -39,6 +39,15 @@ bool parse_i64(std::string_view text, int64_t* out) {
   throw CorruptionError(fmt::format("{}: {}", file.string(), what));
 }
 
+// Files start with their format's version line; another version is reported, not misread.
+void expect_first_line(const fs::path& file, std::string_view content, std::string_view line) {
+  const size_t end = content.find('\n');
+  const std::string_view first = content.substr(0, end);
+  if (first != line || end == std::string_view::npos)
+    corrupt(file, fmt::format("unsupported format: expected the first line '{}', found '{}'", line,
+                              first));
+}
+
 }  // namespace
 
 std::string PartInfo::name() const {
@@ -122,12 +131,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   const fs::path checksums_path = dir / "checksums.txt";
   if (!fs::exists(checksums_path)) corrupt(checksums_path, "missing (the part is incomplete)");
   const std::string checksums = io::read_file(checksums_path);
-  constexpr std::string_view kChecksumsHeader = "checksums format version: shardlab-3\n";
-  if (checksums.rfind(kChecksumsHeader, 0) != 0)
-    corrupt(checksums_path,
-            fmt::format("unsupported format: expected the first line '{}', found '{}'",
-                        kChecksumsHeader.substr(0, kChecksumsHeader.size() - 1),
-                        checksums.substr(0, checksums.find('\n'))));
+  expect_first_line(checksums_path, checksums, "checksums format version: shardlab-3");
   const size_t self_at = checksums.rfind("self\t");
   if (self_at == std::string::npos || checksums.empty() || checksums.back() != '\n')
     corrupt(checksums_path, "truncated: no closing self-checksum line");
@@ -167,12 +171,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   part->code_width_.assign(schema.columns.size(), 0);
   part->column_stats_.assign(schema.columns.size(), {});
   bool has_rows = false;
-  constexpr std::string_view kFormatLine = "format: shardlab-part-3\n";
-  if (meta.rfind(kFormatLine, 0) != 0)
-    corrupt(meta_path,
-            fmt::format("unsupported part format: expected a first line '{}', found '{}'",
-                        kFormatLine.substr(0, kFormatLine.size() - 1),
-                        meta.substr(0, meta.find('\n'))));
+  expect_first_line(meta_path, meta, "format: shardlab-part-3");
   for (std::string_view line : split(meta, '\n')) {
     if (line.empty()) continue;
     const size_t colon = line.find(": ");
