@@ -1,0 +1,165 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sim/core/simulation.h"
+
+using namespace shardlab::sim;
+using namespace shardlab::sim::time_literals;
+
+TEST_CASE("events run in time order, ties in scheduling order", "[sim][kernel]") {
+  Simulation sim;
+  std::vector<int> order;
+  sim.schedule_at(Time::from_ns(30), [&order] { order.push_back(3); });
+  sim.schedule_at(Time::from_ns(10), [&order] { order.push_back(1); });
+  sim.schedule_at(Time::from_ns(20), [&order] { order.push_back(20); });
+  sim.schedule_at(Time::from_ns(20), [&order] { order.push_back(21); });
+  sim.schedule_at(Time::from_ns(20), [&order] { order.push_back(22); });
+  sim.run();
+  CHECK(order == std::vector<int>{1, 20, 21, 22, 3});
+  CHECK(sim.now() == Time::from_ns(30));
+  CHECK(sim.stats().events_processed == 5);
+}
+
+TEST_CASE("cancel removes exactly the named event", "[sim][kernel]") {
+  Simulation sim;
+  int fired = 0;
+  const EventId a = sim.schedule_after(5_ms, [&fired] { fired += 1; });
+  sim.schedule_after(6_ms, [&fired] { fired += 10; });
+  CHECK(sim.cancel(a));
+  CHECK_FALSE(sim.cancel(a));  // stale ids are recognised
+  sim.run();
+  CHECK(fired == 10);
+}
+
+TEST_CASE("the event queue survives many cancellations", "[sim][kernel]") {
+  Simulation sim;
+  std::vector<EventId> ids;
+  struct Observed {
+    Simulation* sim;
+    int64_t last = -1;
+    bool ordered = true;
+    int fired = 0;
+  } seen{&sim};
+  for (int i = 0; i < 10000; ++i) {
+    ids.push_back(sim.schedule_at(Time::from_ns((i * 7919) % 10007), [&seen] {
+      seen.ordered = seen.ordered && seen.sim->now().ns() >= seen.last;
+      seen.last = seen.sim->now().ns();
+      ++seen.fired;
+    }));
+  }
+  for (size_t i = 0; i < ids.size(); i += 3) sim.cancel(ids[i]);
+  CHECK(sim.pending_events() == 10000 - 3334);
+  sim.run();
+  CHECK(seen.ordered);
+  CHECK(seen.fired == 10000 - 3334);
+}
+
+TEST_CASE("run_until stops at the limit and advances the clock to it", "[sim][kernel]") {
+  Simulation sim;
+  int fired = 0;
+  sim.schedule_at(Time::from_ns(100), [&fired] { ++fired; });
+  sim.schedule_at(Time::from_ns(300), [&fired] { ++fired; });
+  sim.run_until(Time::from_ns(200));
+  CHECK(fired == 1);
+  CHECK(sim.now() == Time::from_ns(200));
+  sim.run();
+  CHECK(fired == 2);
+}
+
+namespace {
+Process sleeper(Simulation& sim, std::vector<std::string>& log, std::string name, Duration d) {
+  log.push_back(name + " start " + std::to_string(sim.now().ns()));
+  co_await sim.sleep(d);
+  log.push_back(name + " end " + std::to_string(sim.now().ns()));
+}
+
+Process waiter(Simulation& sim, std::vector<std::string>& log) {
+  Future a = sim.spawn(sleeper(sim, log, "a", 20_ns));
+  Future b = sim.spawn(sleeper(sim, log, "b", 10_ns));
+  co_await sim.all_of(a, b);
+  log.push_back("all " + std::to_string(sim.now().ns()));
+  const uint64_t first = co_await sim.any_of(sim.sleep(50_ns), sim.sleep(5_ns));
+  log.push_back("any " + std::to_string(first) + " " + std::to_string(sim.now().ns()));
+  try {
+    co_await sim.with_timeout(sim.sleep(100_ns), 30_ns);
+  } catch (const SimFault& fault) {
+    CHECK(fault.kind() == FaultKind::kTimeout);
+    log.push_back("timeout " + std::to_string(sim.now().ns()));
+  }
+  co_await sim.with_timeout(sim.sleep(10_ns), 30_ns);
+  log.push_back("in time " + std::to_string(sim.now().ns()));
+}
+}  // namespace
+
+TEST_CASE("processes sleep, join and combine futures", "[sim][kernel]") {
+  Simulation sim;
+  std::vector<std::string> log;
+  Future done = sim.spawn(waiter(sim, log));
+  sim.run();
+  CHECK(done.done());
+  CHECK(log == std::vector<std::string>{"a start 0", "b start 0", "b end 10", "a end 20", "all 20",
+                                        "any 1 25", "timeout 55", "in time 65"});
+  // Cancelled timers left nothing behind.
+  CHECK(sim.pending_events() == 0);
+}
+
+namespace {
+Process long_sleeper(Simulation& sim, bool& caught) {
+  try {
+    co_await sim.sleep(1_s);
+  } catch (const SimFault& fault) {
+    caught = fault.kind() == FaultKind::kNodeDown;
+    throw;
+  }
+}
+Process failing(Simulation& sim) {
+  co_await sim.sleep(1_ns);
+  throw std::logic_error("a bug in a model");
+}
+}  // namespace
+
+TEST_CASE("interrupt wakes a waiting process with a fault", "[sim][kernel]") {
+  Simulation sim;
+  bool caught = false;
+  Future done = sim.spawn(long_sleeper(sim, caught));
+  sim.schedule_after(5_ms, [&sim, done_state = done.state()] {
+    sim.interrupt(Future(done_state), FaultKind::kNodeDown);
+  });
+  sim.run();
+  CHECK(caught);
+  CHECK(done.failed());
+  CHECK(done.fault() == FaultKind::kNodeDown);
+  CHECK(sim.now() == Time::zero() + 5_ms);
+  CHECK(sim.stats().processes_failed == 1);
+}
+
+TEST_CASE("a non-simulation exception stops the run and is rethrown", "[sim][kernel]") {
+  Simulation sim;
+  sim.spawn(failing(sim));
+  CHECK_THROWS_WITH(sim.run(), "a bug in a model");
+}
+
+TEST_CASE("processes still waiting at the end are freed", "[sim][kernel]") {
+  bool caught = false;
+  {
+    Simulation sim;
+    sim.spawn(long_sleeper(sim, caught));
+    sim.run_until(Time::zero() + 1_ms);
+  }
+  CHECK_FALSE(caught);  // destroyed, not resumed
+}
+
+TEST_CASE("named random streams are independent of each other", "[sim][random]") {
+  RandomStream a(42, "disk"), b(42, "net"), a2(42, "disk"), c(43, "disk");
+  const uint64_t first = a.next_u64();
+  CHECK(first == a2.next_u64());
+  CHECK(first != b.next_u64());
+  CHECK(first != c.next_u64());
+  RandomStream e(7, "arrivals");
+  double sum = 0;
+  constexpr int kDraws = 200000;
+  for (int i = 0; i < kDraws; ++i) sum += e.exponential(2.0);
+  CHECK(sum / kDraws == Approx(2.0).epsilon(0.01));
+}
