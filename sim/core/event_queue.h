@@ -82,12 +82,14 @@ class EventQueue {
   void reserve(size_t events);
 
  private:
+  // The whole order in one unsigned 128-bit key, time (never negative) in the high half and
+  // seq << kSlotBits | slot in the low half: one branch-free comparison instead of two branches.
+  __extension__ using Key = unsigned __int128;
   struct Entry {
-    int64_t time_ns;
-    uint64_t seq_slot;  // seq << kSlotBits | slot
-    bool operator<(const Entry& o) const {
-      return time_ns < o.time_ns || (time_ns == o.time_ns && seq_slot < o.seq_slot);
-    }
+    Key key;
+    int64_t time_ns() const { return static_cast<int64_t>(key >> 64); }
+    uint64_t seq_slot() const { return static_cast<uint64_t>(key); }
+    bool operator<(const Entry& o) const { return key < o.key; }
   };
   struct Slot {
     uint64_t seq = 0;  // the sequence number of the event that owns the slot; 0 when free
@@ -96,15 +98,37 @@ class EventQueue {
 
   void sift_up(size_t hole, Entry entry);
   void sift_down(size_t hole, Entry entry);
-  void pop_top();
+  // Removes the root: walks the hole down to a leaf along the smallest children, then sifts the
+  // last entry up from there (it usually belongs near the bottom, so this saves a comparison
+  // per level against a plain sift-down).
+  void pop_root();
   bool top_is_live() const {
-    const uint64_t packed = heap_.front().seq_slot;
+    const uint64_t packed = heap_[kRoot].seq_slot();
     return slots_[packed & kMaxPending].seq == packed >> kSlotBits;
   }
   void drop_dead_top();
   void compact();
 
-  std::vector<Entry> heap_;
+  // 64-byte aligned, with the root at index kRoot = 3, so that the four children of a node
+  // (4i - 8 .. 4i - 5) fill exactly one cache line. Indices 0..2 are padding.
+  template <typename T>
+  struct CacheLineAllocator {
+    using value_type = T;
+    CacheLineAllocator() = default;
+    template <typename U>
+    CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT: rebinding
+    T* allocate(size_t n) {
+      return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+    }
+    void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
+    bool operator==(const CacheLineAllocator&) const { return true; }
+  };
+  static constexpr size_t kRoot = 3;
+  static size_t first_child(size_t i) { return 4 * i - 8; }
+  static size_t parent_of(size_t i) { return i / 4 + 2; }
+  bool heap_empty() const { return heap_.size() == kRoot; }
+
+  std::vector<Entry, CacheLineAllocator<Entry>> heap_ = std::vector<Entry, CacheLineAllocator<Entry>>(kRoot);
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   uint64_t next_seq_ = 1;

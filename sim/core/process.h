@@ -48,6 +48,10 @@ struct ProcessPromise {
     FramePool::deallocate(frame, bytes);
   }
 
+  // Makes the process throw SimFault(kind) from its current co_await (cancelling what it waits
+  // on) or, if it is runnable, from its next one.
+  void interrupt(FaultKind kind);
+
   std::suspend_always initial_suspend() noexcept { return {}; }
   struct FinalAwaiter {
     ProcessPromise* promise;

@@ -233,6 +233,15 @@ void ProcessPromise::FinalAwaiter::await_suspend(std::coroutine_handle<> handle)
   handle.destroy();
 }
 
+void ProcessPromise::interrupt(FaultKind kind) {
+  if (waiting_on) {
+    Future(waiting_on).cancel(kind);
+  } else {
+    interrupt_pending = true;
+    interrupt_kind = kind;
+  }
+}
+
 void ProcessPromise::return_void() noexcept {
   done->process = nullptr;
   detail::resolve_state(done, 0);
@@ -265,6 +274,7 @@ Simulation::~Simulation() {
       promise->waiting_on->waiting_process = nullptr;
     }
     promise->done->process = nullptr;
+    promise->done->on_cancel = nullptr;
     detail::release(promise->done);
     promise->handle.destroy();
   }
@@ -324,6 +334,17 @@ void Simulation::run_until(Time limit) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   stats_.simulated_seconds = now_.seconds();
   if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+}
+
+bool Simulation::step() {
+  drain_ready();
+  Time at;
+  EventFn fn;
+  if (!events_.pop_until(Time::max(), &at, &fn)) return false;
+  now_ = at;
+  ++stats_.events_processed;
+  fn();
+  return true;
 }
 
 FutureState* Simulation::allocate_state() {
@@ -404,14 +425,7 @@ Future Simulation::with_timeout(Future operation, Duration limit) {
 }
 
 void Simulation::interrupt(const Future& process_done, FaultKind kind) {
-  ProcessPromise* process = process_done.state()->process;
-  if (!process) return;
-  if (process->waiting_on) {
-    Future(process->waiting_on).cancel(kind);
-  } else {
-    process->interrupt_pending = true;
-    process->interrupt_kind = kind;
-  }
+  if (ProcessPromise* process = process_done.state()->process) process->interrupt(kind);
 }
 
 Future Simulation::spawn(Process process) {
@@ -420,6 +434,13 @@ Future Simulation::spawn(Process process) {
   promise.done = allocate_state();
   promise.done->refs = 1;  // held by the running process until it ends
   promise.done->process = &promise;
+  // Cancelling the completion future (a timeout, an any_of loser) stops the process: it throws
+  // the cancellation's fault from the co_await it is suspended in.
+  promise.done->on_cancel = [](void* context, uint64_t) {
+    auto* running = static_cast<ProcessPromise*>(context);
+    running->interrupt(running->done->fault);
+  };
+  promise.done->cancel_context = &promise;
   process_started(&promise);
   ++stats_.processes_spawned;
   make_ready(process.release());

@@ -63,6 +63,8 @@ class Simulation {
   // Runs every event with time <= limit, then sets now() to limit (unless stopped earlier or
   // limit is Time::max()). Rethrows an exception that escaped a process or callback.
   void run_until(Time limit);
+  // Resumes the ready processes, then runs the earliest event. False when none is left.
+  bool step();
   // Ends run()/run_until() after the current event.
   void stop() { stopped_ = true; }
 

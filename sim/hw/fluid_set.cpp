@@ -84,8 +84,9 @@ void FluidSet::update() {
   advance();
   sim_.cancel(timer_);
   timer_ = EventId{};
+  if (!activities_.empty()) rates_(activities_);
+  if (on_change_) on_change_();
   if (activities_.empty()) return;
-  rates_(activities_);
   Time earliest = Time::max();
   for (FluidActivity& activity : activities_) {
     if (activity.rate > 0) {

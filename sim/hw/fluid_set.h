@@ -48,6 +48,8 @@ class FluidSet {
   FluidSet& operator=(const FluidSet&) = delete;
 
   void on_completion(CompletionFunction fn) { on_completion_ = std::move(fn); }
+  // Called after every recomputation, when the set or the rates changed (utilisation tracking).
+  void on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
 
   // Adds `amount` of work. The future resolves when it is done; cancelling it withdraws the
   // activity. An amount of zero (or less) is done at once.
@@ -74,6 +76,7 @@ class FluidSet {
   Simulation& sim_;
   RateFunction rates_;
   CompletionFunction on_completion_;
+  std::function<void()> on_change_;
   std::vector<FluidActivity> activities_;
   Time last_update_;
   EventId timer_;
