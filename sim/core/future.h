@@ -102,7 +102,7 @@ class Future {
 
   // Consumer side: withdraws the request (running the producer's hook) and fails the future with
   // `kind`, which also wakes its waiter. No-op when already settled.
-  void cancel(FaultKind kind = FaultKind::kCancelled) const;
+  void cancel(FaultKind kind = FaultKind::kCancelled, std::string message = {}) const;
 
   FutureState* state() const { return state_; }
 

@@ -19,6 +19,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <string>
 #include <utility>
 
 #include "sim/core/future.h"
@@ -39,6 +40,7 @@ struct ProcessPromise {
   FutureState* waiting_on = nullptr;  // what the process is suspended on, for interrupt()
   bool interrupt_pending = false;     // interrupt() arrived while the process was runnable
   FaultKind interrupt_kind = FaultKind::kInterrupted;
+  std::string interrupt_message;
   ProcessPromise* prev = nullptr;     // the kernel's list of live processes
   ProcessPromise* next = nullptr;
   std::coroutine_handle<> handle;
@@ -50,7 +52,7 @@ struct ProcessPromise {
 
   // Makes the process throw SimFault(kind) from its current co_await (cancelling what it waits
   // on) or, if it is runnable, from its next one.
-  void interrupt(FaultKind kind);
+  void interrupt(FaultKind kind, const std::string& message);
 
   std::suspend_always initial_suspend() noexcept { return {}; }
   struct FinalAwaiter {

@@ -189,12 +189,13 @@ void Future::set_cancel_hook(FutureState::CancelHook hook, void* context, uint64
   state_->cancel_token = token;
 }
 
-void Future::cancel(FaultKind kind) const {
+void Future::cancel(FaultKind kind, std::string message) const {
   FutureState* state = state_;
   if (state->status != FutureState::Status::kPending) return;
   // Failed first, so that children and hooks see a settled parent and do not notify it.
   state->status = FutureState::Status::kFailed;
   state->fault = kind;
+  state->message = std::move(message);
   const FutureState::CancelHook hook = std::exchange(state->on_cancel, nullptr);
   if (hook) hook(state->cancel_context, state->cancel_token);
   detail::cancel_pending_children(state);
@@ -218,7 +219,7 @@ bool Future::Awaiter::suspend(std::coroutine_handle<> handle, ProcessPromise* pr
 uint64_t Future::Awaiter::await_resume() {
   if (promise && promise->interrupt_pending) {
     promise->interrupt_pending = false;
-    throw SimFault(promise->interrupt_kind, {});
+    throw SimFault(promise->interrupt_kind, std::exchange(promise->interrupt_message, {}));
   }
   if (state->status == FutureState::Status::kFailed) throw SimFault(state->fault, state->message);
   return state->value;
@@ -233,12 +234,13 @@ void ProcessPromise::FinalAwaiter::await_suspend(std::coroutine_handle<> handle)
   handle.destroy();
 }
 
-void ProcessPromise::interrupt(FaultKind kind) {
+void ProcessPromise::interrupt(FaultKind kind, const std::string& message) {
   if (waiting_on) {
-    Future(waiting_on).cancel(kind);
+    Future(waiting_on).cancel(kind, message);
   } else {
     interrupt_pending = true;
     interrupt_kind = kind;
+    interrupt_message = message;
   }
 }
 
@@ -424,8 +426,9 @@ Future Simulation::with_timeout(Future operation, Duration limit) {
                          {std::move(operation), sleep(limit)});
 }
 
-void Simulation::interrupt(const Future& process_done, FaultKind kind) {
-  if (ProcessPromise* process = process_done.state()->process) process->interrupt(kind);
+void Simulation::interrupt(const Future& process_done, FaultKind kind,
+                           const std::string& message) {
+  if (ProcessPromise* process = process_done.state()->process) process->interrupt(kind, message);
 }
 
 Future Simulation::spawn(Process process) {
@@ -438,7 +441,7 @@ Future Simulation::spawn(Process process) {
   // the cancellation's fault from the co_await it is suspended in.
   promise.done->on_cancel = [](void* context, uint64_t) {
     auto* running = static_cast<ProcessPromise*>(context);
-    running->interrupt(running->done->fault);
+    running->interrupt(running->done->fault, running->done->message);
   };
   promise.done->cancel_context = &promise;
   process_started(&promise);

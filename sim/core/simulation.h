@@ -86,7 +86,8 @@ class Simulation {
   Future with_timeout(Future operation, Duration limit);
   // Makes the process behind `process_done` (a spawn() result) throw SimFault(kind) from its
   // current or next co_await, cancelling what it waits on. No-op if it has ended.
-  void interrupt(const Future& process_done, FaultKind kind = FaultKind::kInterrupted);
+  void interrupt(const Future& process_done, FaultKind kind = FaultKind::kInterrupted,
+                 const std::string& message = {});
 
   // The random stream of the component called `name` (see random.h).
   RandomStream stream(std::string_view name) const { return RandomStream(seed_, name); }

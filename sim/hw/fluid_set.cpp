@@ -90,8 +90,13 @@ void FluidSet::update() {
   Time earliest = Time::max();
   for (FluidActivity& activity : activities_) {
     if (activity.rate > 0) {
-      const double seconds = activity.remaining / activity.rate;
-      activity.finish = seconds < 9e9 ? sim_.now() + Duration::ceil_seconds(seconds) : Time::max();
+      // Whole nanoseconds, rounded up, except that a value within 1e-3 ns above an integer is
+      // taken as that integer: it is floating-point residue of earlier advances, and rounding
+      // it up would move analytic finish times by a spurious nanosecond.
+      const double ns = activity.remaining / activity.rate * 1e9;
+      activity.finish = ns < 9e18 ? sim_.now() + Duration::nanoseconds(static_cast<int64_t>(
+                                                     std::ceil(std::max(0.0, ns - 1e-3))))
+                                  : Time::max();
     } else {
       activity.finish = Time::max();  // starved (e.g. its path is down): waits for a change
     }

@@ -1,0 +1,187 @@
+#include <catch2/catch.hpp>
+
+#include "sim/core/simulation.h"
+#include "sim/hw/faults.h"
+#include "sim/hw/node.h"
+
+using namespace shardlab::sim;
+using namespace shardlab::sim::time_literals;
+
+namespace {
+Process timed(Simulation& sim, Future f, int64_t& finish_ns, FaultKind* fault = nullptr) {
+  try {
+    co_await f;
+    finish_ns = sim.now().ns();
+  } catch (const SimFault& e) {
+    finish_ns = sim.now().ns();
+    if (fault) *fault = e.kind();
+  }
+}
+DiskSpec test_disk() {
+  DiskSpec spec;
+  spec.read_bytes_per_s = 100e6;
+  spec.write_bytes_per_s = 50e6;
+  spec.latency = 1_ms;
+  spec.iops = 1000;  // one admission per ms
+  return spec;
+}
+}  // namespace
+
+TEST_CASE("disk: latency, fair time sharing, IOPS admission", "[sim][disk]") {
+  Simulation sim;
+  Disk disk(sim, "n0", test_disk());
+  int64_t a = 0, b = 0, c = 0;
+  // A: read 10 MB, admitted at 0, transfers from 1 ms. B: write 5 MB, admitted at 1 ms (IOPS),
+  // transfers from 2 ms. Both need 0.1 s of the device; from 2 ms they share it: A has 0.099 s
+  // left, B 0.1 s; each progresses at 1/2: A ends at 2 ms + 0.198 s = 200 ms, then B alone with
+  // 0.001 s left ends at 201 ms.
+  sim.spawn(timed(sim, disk.read(10'000'000), a));
+  sim.spawn(timed(sim, disk.write(5'000'000), b));
+  sim.run();
+  CHECK(a == 200'000'000);
+  CHECK(b == 201'000'000);
+  // C alone, after the others: latency then 1 MB at 100 MB/s.
+  const Time start = sim.now();
+  sim.spawn(timed(sim, disk.read(1'000'000), c));
+  sim.run();
+  CHECK(c - start.ns() == 11'000'000);
+  CHECK(disk.bytes_read() == 11'000'000);
+  CHECK(disk.bytes_written() == 5'000'000);
+}
+
+TEST_CASE("disk: a slow-disk factor stretches transfers", "[sim][disk]") {
+  Simulation sim;
+  Disk disk(sim, "n0", test_disk());
+  int64_t done = 0;
+  sim.spawn(timed(sim, disk.read(10'000'000), done));  // 1 ms + 100 ms at full speed
+  sim.schedule_at(Time::zero() + 51_ms, [&disk] { disk.set_bandwidth_factor(0.25); });
+  sim.run();
+  // 50 ms of transfer done (half), the other half at a quarter speed: 200 ms more.
+  CHECK(done == 251'000'000);
+}
+
+TEST_CASE("page cache: LRU over blocks, sized by free memory", "[sim][cache]") {
+  PageCache cache(4 * 65536);
+  auto r = cache.read(1, 0, 3 * 65536);
+  CHECK(r.miss_bytes == 3 * 65536);
+  r = cache.read(1, 65536, 100);  // inside a cached block
+  CHECK(r.hit_bytes == 100);
+  CHECK(r.miss_bytes == 0);
+  cache.read(2, 0, 2 * 65536);  // 5 blocks > 4: the LRU block (file 1, block 0) goes
+  r = cache.read(1, 0, 65536);
+  CHECK(r.miss_bytes == 65536);
+  CHECK(cache.evicted_blocks() >= 1);
+  cache.set_capacity(65536);
+  CHECK(cache.used_bytes() == 65536);
+  cache.drop_file(1);
+  CHECK(cache.used_bytes() == 0);
+
+  Memory memory(10 * 65536);
+  PageCache linked(memory.capacity());
+  memory.on_available_changed([&linked](uint64_t free) { linked.set_capacity(free); });
+  linked.read(7, 0, 8 * 65536);
+  MemoryClaim claim = memory.try_claim(6 * 65536);
+  REQUIRE(claim);
+  CHECK(linked.used_bytes() == 4 * 65536);  // the cache yielded
+  CHECK_FALSE(memory.try_claim(5 * 65536));  // refused: does not fit next to the claim
+  CHECK(memory.refusals() == 1);
+  claim.release();
+  CHECK(memory.available() == 10 * 65536);
+}
+
+TEST_CASE("node: cached reads cost memory bandwidth, misses cost disk", "[sim][node]") {
+  Simulation sim;
+  NodeSpec spec;
+  spec.name = "n0";
+  spec.disk = test_disk();
+  spec.memory_bytes_per_s = 1e9;
+  Node node(sim, spec);
+  int64_t cold = 0, warm = 0;
+  sim.spawn(timed(sim, node.read_file(3, 0, 1'000'000), cold));
+  sim.run();
+  CHECK(cold == 11'000'000);  // 1 ms latency + 10 ms at 100 MB/s
+  const Time start = sim.now();
+  sim.spawn(timed(sim, node.read_file(3, 0, 1'000'000), warm));
+  sim.run();
+  CHECK(warm - start.ns() == 1'000'000);  // 1 MB at 1 GB/s
+}
+
+namespace {
+Process worker(Node& node, FaultKind& fault) {
+  try {
+    co_await node.compute(100.0);
+  } catch (const SimFault& e) {
+    fault = e.kind();
+  }
+}
+}  // namespace
+
+TEST_CASE("node crash: work fails, volatile state is lost, restart recovers", "[sim][node][faults]") {
+  Simulation sim(3);
+  NodeSpec spec;
+  spec.name = "n0";
+  Node node(sim, spec);
+  node.page_cache().read(1, 0, 1 << 20);
+  MemoryClaim claim = node.memory().try_claim(1 << 30);
+  FaultKind fault = FaultKind::kCancelled;
+  node.spawn(worker(node, fault));
+  int64_t disk_done = 0;
+  FaultKind disk_fault = FaultKind::kCancelled;
+  sim.spawn(timed(sim, node.disk().read(1'000'000'000), disk_done, &disk_fault));
+
+  FaultInjector faults(sim);
+  bool network_up = true;
+  faults.outage(node_crash(node, [&network_up](bool up) { network_up = up; }),
+                Time::zero() + 2_s, 3_s);
+  struct Probe {
+    Node* node;
+    bool* network_up;
+    bool down_during = false;
+    FaultKind refused = FaultKind::kCancelled;
+  } probe{&node, &network_up};
+  sim.schedule_at(Time::zero() + 3_s, [&probe] {
+    probe.down_during = !probe.node->up() && !*probe.network_up;
+    probe.refused = probe.node->compute(1.0).fault();
+  });
+  sim.run();
+  const bool down_during = probe.down_during;
+  const FaultKind refused = probe.refused;
+  CHECK(fault == FaultKind::kNodeDown);
+  CHECK(disk_fault == FaultKind::kNodeDown);
+  CHECK(disk_done == 2'000'000'000);
+  CHECK(down_during);
+  CHECK(refused == FaultKind::kNodeDown);
+  CHECK(node.up());
+  CHECK(network_up);
+  CHECK(node.page_cache().used_bytes() == 0);
+  CHECK(node.memory().claimed() == 0);
+  claim.release();  // claimed before the crash: releases nothing
+  CHECK(node.memory().claimed() == 0);
+  REQUIRE(faults.log().size() == 2);
+  CHECK(faults.log()[0].at == Time::zero() + 2_s);
+  CHECK(faults.log()[1].at == Time::zero() + 5_s);
+}
+
+TEST_CASE("random outages are reproducible per component and seed", "[sim][faults]") {
+  auto outages = [](uint64_t seed, bool extra_component) {
+    Simulation sim(seed);
+    Cpu cpu(sim, "n0", 1);
+    Cpu other(sim, "n1", 1);
+    FaultInjector faults(sim);
+    if (extra_component) {
+      faults.random_outages(slow_node(other, "n1", 0.5), 10_s, 1_s, Time::zero() + 1000_s);
+    }
+    faults.random_outages(slow_node(cpu, "n0", 0.5), 10_s, 1_s, Time::zero() + 1000_s);
+    sim.run();
+    std::vector<int64_t> times;
+    for (const auto& r : faults.log()) {
+      if (r.target == "n0 cpu") times.push_back(r.at.ns());
+    }
+    return times;
+  };
+  const auto base = outages(5, false);
+  CHECK(base.size() > 100);  // about 1000 s / 11 s * 2 transitions
+  CHECK(base == outages(5, false));
+  CHECK(base == outages(5, true));  // another component does not perturb this one
+  CHECK(base != outages(6, false));
+}
