@@ -2,8 +2,8 @@
 // signed count of nanoseconds, so arithmetic is exact and a run is reproducible bit for bit:
 // no floating-point clock drifts with the order of additions. 2^63 ns is 292 years.
 //
-// Conversions from seconds round to the nearest nanosecond; model code that computes a finish
-// time from a fluid rate rounds *up* (ceil_seconds) so that the work is complete at that instant.
+// Conversions from seconds round to the nearest nanosecond; fluid models round finish times up
+// (sim/hw/fluid_set.h) so that the work is complete at that instant.
 #pragma once
 
 #include <cmath>
@@ -22,8 +22,6 @@ class Duration {
   static constexpr Duration seconds(int64_t s) { return Duration(s * 1000000000); }
   // Nearest nanosecond. REQUIRES: |s| < 9.2e9 (checked by callers that take user input).
   static Duration from_seconds(double s) { return Duration(std::llround(s * 1e9)); }
-  // The smallest whole number of nanoseconds not shorter than s (s >= 0).
-  static Duration ceil_seconds(double s) { return Duration(static_cast<int64_t>(std::ceil(s * 1e9))); }
   static constexpr Duration max() { return Duration(std::numeric_limits<int64_t>::max()); }
 
   constexpr int64_t ns() const { return ns_; }

@@ -111,7 +111,9 @@ void FluidSet::on_timer() {
   timer_ = EventId{};
   advance();
   const Time now = sim_.now();
+  // The scratch vector keeps its capacity between timers: no allocation per completion.
   std::vector<FluidActivity> finished;
+  finished.swap(finished_scratch_);
   std::erase_if(activities_, [&](FluidActivity& activity) {
     if (activity.finish > now) return false;
     activity.remaining = 0;
@@ -124,6 +126,8 @@ void FluidSet::on_timer() {
     if (on_completion_) on_completion_(activity);
     activity.done.resolve();
   }
+  finished.clear();
+  finished.swap(finished_scratch_);
 }
 
 }  // namespace shardlab::sim

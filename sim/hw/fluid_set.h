@@ -78,6 +78,7 @@ class FluidSet {
   CompletionFunction on_completion_;
   std::function<void()> on_change_;
   std::vector<FluidActivity> activities_;
+  std::vector<FluidActivity> finished_scratch_;
   Time last_update_;
   EventId timer_;
   uint64_t next_id_ = 1;

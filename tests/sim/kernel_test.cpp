@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -162,4 +163,47 @@ TEST_CASE("named random streams are independent of each other", "[sim][random]")
   constexpr int kDraws = 200000;
   for (int i = 0; i < kDraws; ++i) sum += e.exponential(2.0);
   CHECK(sum / kDraws == Approx(2.0).epsilon(0.01));
+}
+
+TEST_CASE("distributions have their textbook moments", "[sim][random]") {
+  RandomStream rng(11, "moments");
+  constexpr int kDraws = 400000;
+  // Lognormal(mu, sigma): mean exp(mu + sigma^2 / 2). Standard error of the sample mean is
+  // sqrt((e^{s^2} - 1) e^{2 mu + s^2} / n), about 0.1% here; allow 5 of them.
+  double sum = 0;
+  for (int i = 0; i < kDraws; ++i) sum += rng.lognormal(0.5, 0.5);
+  CHECK(sum / kDraws == Approx(std::exp(0.5 + 0.125)).epsilon(0.005));
+  // Uniform(2, 4): mean 3.
+  sum = 0;
+  for (int i = 0; i < kDraws; ++i) sum += rng.uniform(2.0, 4.0);
+  CHECK(sum / kDraws == Approx(3.0).epsilon(0.002));
+  // Zipf(1000, 1): P(rank 1) = 1 / H(1000) = 0.13360.
+  ZipfDistribution zipf(1000, 1.0);
+  int ones = 0;
+  for (int i = 0; i < kDraws; ++i) ones += zipf(rng) == 1;
+  CHECK(static_cast<double>(ones) / kDraws == Approx(0.13360).epsilon(0.01));
+  // Discrete empirical: values 10, 20, 30 with weights 1, 2, 1 -> mean 20, P(30) = 1/4.
+  const std::vector<double> weights{1, 2, 1};
+  EmpiricalDistribution discrete({10, 20, 30}, weights);
+  int thirties = 0;
+  sum = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const double v = discrete(rng);
+    sum += v;
+    thirties += v == 30;
+  }
+  CHECK(sum / kDraws == Approx(20.0).epsilon(0.003));
+  CHECK(static_cast<double>(thirties) / kDraws == Approx(0.25).epsilon(0.01));
+  // Interpolated through 0, 1, 3: the CDF is linear on [0, 1] and [1, 3], each with mass 1/2,
+  // so the mean is 0.5 * 0.5 + 0.5 * 2 = 1.25 and P(X <= 1) = 0.5.
+  const auto interpolated = EmpiricalDistribution::interpolated({3.0, 0.0, 1.0});
+  int below_one = 0;
+  sum = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const double v = interpolated(rng);
+    sum += v;
+    below_one += v <= 1.0;
+  }
+  CHECK(sum / kDraws == Approx(1.25).epsilon(0.005));
+  CHECK(static_cast<double>(below_one) / kDraws == Approx(0.5).epsilon(0.01));
 }
