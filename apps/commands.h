@@ -10,6 +10,7 @@ void add_gen_command(CLI::App& app);
 void add_load_command(CLI::App& app);
 void add_sql_command(CLI::App& app);
 void add_storage_commands(CLI::App& app);  // optimize, verify, parts
+void add_flows_command(CLI::App& app);  // network transfers on a platform (cmd_flows.cpp)
 
 // True when stderr is a terminal: progress bars only then.
 bool stderr_is_tty();

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   shardlab::apps::add_load_command(app);
   shardlab::apps::add_sql_command(app);
   shardlab::apps::add_storage_commands(app);
+  shardlab::apps::add_flows_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,8 @@
 #include "sim/hw/faults.h"
 
+#include <memory>
+#include <optional>
+
 #include "sim/hw/node.h"
 
 namespace shardlab::sim {
@@ -25,6 +28,31 @@ FaultTarget slow_disk(Disk& disk, std::string node, double factor) {
 FaultTarget slow_node(Cpu& cpu, std::string node, double factor) {
   return FaultTarget{node + " cpu", [&cpu, factor] { cpu.set_speed_factor(factor); },
                      [&cpu] { cpu.set_speed_factor(1.0); }};
+}
+
+FaultTarget link_failure(Network& network, LinkId link) {
+  const std::string name =
+      "link " + network.name(network.link_a(link)) + "-" + network.name(network.link_b(link));
+  return FaultTarget{name, [&network, link] { network.set_link_up(link, false); },
+                     [&network, link] { network.set_link_up(link, true); }};
+}
+
+FaultTarget network_partition(Network& network, std::vector<HostId> a, std::vector<HostId> b,
+                              std::string name) {
+  // The partition's id lives between fail and repair; shared by the two closures.
+  auto id = std::make_shared<std::optional<PartitionId>>();
+  return FaultTarget{"partition " + name,
+                     [&network, a = std::move(a), b = std::move(b), id] {
+                       *id = network.partition(a, b);
+                     },
+                     [&network, id] {
+                       if (*id) network.heal(**id);
+                       id->reset();
+                     }};
+}
+
+std::function<void(bool up)> network_endpoint(Network& network, HostId host) {
+  return [&network, host](bool up) { network.set_node_up(host, up); };
 }
 
 void FaultInjector::apply(const FaultTarget& target, bool up) {

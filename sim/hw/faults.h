@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/core/simulation.h"
+#include "sim/hw/network.h"
 
 namespace shardlab::sim {
 
@@ -34,6 +35,13 @@ FaultTarget node_crash(Node& node, std::function<void(bool up)> network_state = 
 FaultTarget slow_disk(Disk& disk, std::string node, double factor);
 // The CPU speed scaled by `factor` while the fault lasts.
 FaultTarget slow_node(Cpu& cpu, std::string node, double factor);
+// A link down and up again: the flows crossing it fail, routes avoid it meanwhile.
+FaultTarget link_failure(Network& network, LinkId link);
+// Traffic between two groups of hosts is cut, then healed.
+FaultTarget network_partition(Network& network, std::vector<HostId> a, std::vector<HostId> b,
+                              std::string name);
+// The `network_state` callback of node_crash() for a node whose endpoint is `host`.
+std::function<void(bool up)> network_endpoint(Network& network, HostId host);
 
 class FaultInjector {
  public:

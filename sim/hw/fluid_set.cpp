@@ -122,6 +122,8 @@ void FluidSet::on_timer() {
   });
   update();
   for (FluidActivity& activity : finished) {
+    // An earlier completion in this batch may have cancelled this one (an any_of sibling).
+    if (!activity.done.pending()) continue;
     activity.done.set_cancel_hook(nullptr, nullptr, 0);
     if (on_completion_) on_completion_(activity);
     activity.done.resolve();

@@ -185,3 +185,38 @@ TEST_CASE("random outages are reproducible per component and seed", "[sim][fault
   CHECK(base == outages(5, true));  // another component does not perturb this one
   CHECK(base != outages(6, false));
 }
+
+TEST_CASE("network faults: a link outage breaks flows and reroutes, a partition heals",
+          "[sim][faults][network]") {
+  Simulation sim;
+  Network net(sim);
+  const HostId a = net.add_host("a");
+  const HostId b = net.add_host("b");
+  const NodeId s1 = net.add_switch("s1");
+  const NodeId s2 = net.add_switch("s2");
+  const LinkId a1 = net.add_link(a, s1, 1e9, 1_us);
+  net.add_link(s1, b, 1e9, 1_us);
+  net.add_link(a, s2, 1e9, 5_us);
+  net.add_link(s2, b, 1e9, 5_us);
+  net.seal();
+  FaultInjector faults(sim);
+  faults.outage(link_failure(net, a1), Time::zero() + 1_ms, 10_ms);
+  faults.outage(network_partition(net, {a}, {b}, "a|b"), Time::zero() + 20_ms, 5_ms);
+  int64_t first = 0, second = 0, third = 0, fourth = 0;
+  FaultKind first_fault = FaultKind::kCancelled, third_fault = FaultKind::kCancelled;
+  sim.spawn(timed(sim, net.transfer(a, b, 10e6), first, &first_fault));  // 10 ms on the short path
+  // Rerouted over s2 while the link is down: 10 us + 1 ms.
+  sim.run_until(Time::zero() + 2_ms);
+  sim.spawn(timed(sim, net.transfer(a, b, 1e6), second));
+  sim.run_until(Time::zero() + 21_ms);
+  sim.spawn(timed(sim, net.transfer(a, b, 1e6), third, &third_fault));  // partitioned
+  sim.run_until(Time::zero() + 30_ms);
+  sim.spawn(timed(sim, net.transfer(a, b, 1e6), fourth));  // healed, link back: 2 us + 1 ms
+  sim.run();
+  CHECK(first_fault == FaultKind::kLinkDown);
+  CHECK(first == 1'000'000);
+  CHECK(second == 2'000'000 + 10'000 + 1'000'000);
+  CHECK(third_fault == FaultKind::kUnreachable);
+  CHECK(fourth == 30'000'000 + 2'000 + 1'000'000);
+  CHECK(faults.log().size() == 4);
+}
