@@ -1,134 +1,201 @@
 #include "sim/core/event_queue.h"
 
-#include <algorithm>
+#include <bit>
+#include <utility>
 
 namespace shardlab::sim {
 
 void EventQueue::reserve(size_t events) {
-  heap_.reserve(events + kRoot);
-  slots_.reserve(events);
+  live_bits_.reserve(events / 64 + 1);
+  slot_seq_.reserve(events);
   free_slots_.reserve(events);
 }
 
-EventId EventQueue::push(Time at, EventFn fn) {
+int EventQueue::bucket_of(Key key) const {
+  const Key diff = key ^ last_;
+  const auto high = static_cast<uint64_t>(diff >> 64);
+  const auto low = static_cast<uint64_t>(diff);
+  if (high != 0) return 128 - std::countl_zero(high);
+  return low != 0 ? 64 - std::countl_zero(low) : 0;
+}
+
+void EventQueue::append_to_new_chunk(int bucket, const Entry& entry) {
+  Chunk* head = buckets_[bucket];
+  {
+    Chunk* fresh = free_chunks_;
+    if (fresh != nullptr) {
+      free_chunks_ = fresh->next;
+    } else {
+      chunk_storage_.push_back(std::make_unique<Chunk>());
+      fresh = chunk_storage_.back().get();
+    }
+    fresh->count = 0;
+    fresh->next = head;
+    buckets_[bucket] = head = fresh;
+    nonempty_[bucket >> 6] |= uint64_t{1} << (bucket & 63);
+  }
+  head->entries[head->count++] = entry;
+}
+
+EventQueue::Chunk* EventQueue::take(int bucket) {
+  nonempty_[bucket >> 6] &= ~(uint64_t{1} << (bucket & 63));
+  return std::exchange(buckets_[bucket], nullptr);
+}
+
+void EventQueue::recycle(Chunk* chunks) {
+  while (chunks != nullptr) {
+    Chunk* next = chunks->next;
+    chunks->next = free_chunks_;
+    free_chunks_ = chunks;
+    chunks = next;
+  }
+}
+
+int EventQueue::lowest_bucket() const {
+  for (int word = 0; word < 3; ++word) {
+    if (nonempty_[word] != 0) return word * 64 + std::countr_zero(nonempty_[word]);
+  }
+  return -1;
+}
+
+EventId EventQueue::push(Time at, const EventFn& fn) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   } else {
-    SHARDLAB_ASSERT(slots_.size() < kMaxPending, "more than {} pending events", kMaxPending);
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
+    SHARDLAB_ASSERT(slot_count_ < kMaxPending, "more than {} pending events", kMaxPending);
+    slot = slot_count_++;
+    slot_seq_.push_back(0);
+    if (live_bits_.size() * 64 < slot_count_) live_bits_.push_back(0);
   }
   SHARDLAB_ASSERT(next_seq_ <= kMaxSequence, "event sequence numbers exhausted");
-  SHARDLAB_ASSERT(at.ns() >= 0, "event at negative time {} ns", at.ns());
   const uint64_t seq = next_seq_++;
-  slots_[slot].seq = seq;
-  slots_[slot].fn = fn;
+  Entry entry;
+  entry.key = Key{static_cast<uint64_t>(at.ns())} << 64 | Key{seq << kSlotBits | slot};
+  // The queue is monotone: nothing may be scheduled before the event last taken out.
+  SHARDLAB_ASSERT(entry.key > last_, "event at {} ns is before the current event", at.ns());
+  slot_seq_[slot] = seq;
+  set_live(slot);
   ++live_;
-  heap_.emplace_back();
-  sift_up(heap_.size() - 1,
-          Entry{Key{static_cast<uint64_t>(at.ns())} << 64 | seq << kSlotBits | slot});
+  if (fn.size_ <= EventFn::kInlineCapacity) {
+    entry.invoke = fn.invoke_;
+    std::memcpy(entry.capture, fn.storage_, EventFn::kInlineCapacity);
+  } else {
+    entry.invoke = nullptr;
+    if (large_fns_.size() <= slot) large_fns_.resize(slot_count_);
+    large_fns_[slot] = fn;
+  }
+  append(bucket_of(entry.key), entry);
+  ++entries_;
   return EventId{seq, slot};
 }
 
-bool EventQueue::cancel(EventId id) {
-  if (!id || id.slot >= slots_.size() || slots_[id.slot].seq != id.seq) return false;
-  slots_[id.slot].seq = 0;
-  free_slots_.push_back(id.slot);
+void EventQueue::free_slot(uint32_t slot) {
+  live_bits_[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
+  free_slots_.push_back(slot);
   --live_;
-  // Dead entries stay in the heap until they surface; rebuild once they are the majority.
-  const size_t entries = heap_.size() - kRoot;
-  if (entries > 64 && entries > 2 * live_ + 32) compact();
+}
+
+bool EventQueue::cancel(EventId id) {
+  if (!id || id.slot >= slot_count_ || slot_seq_[id.slot] != id.seq ||
+      ((live_bits_[id.slot >> 6] >> (id.slot & 63)) & 1) == 0) {
+    return false;
+  }
+  free_slot(id.slot);
+  // Dead entries wait in their buckets; filter them out once they are the majority.
+  if (entries_ > 64 && entries_ > 2 * live_ + 32) compact();
   return true;
 }
 
-void EventQueue::sift_up(size_t hole, Entry entry) {
-  while (hole > kRoot) {
-    const size_t parent = parent_of(hole);
-    if (!(entry < heap_[parent])) break;
-    heap_[hole] = heap_[parent];
-    hole = parent;
-  }
-  heap_[hole] = entry;
-}
-
-void EventQueue::sift_down(size_t hole, Entry entry) {
-  const size_t size = heap_.size();
+bool EventQueue::surface(Time limit) {
   for (;;) {
-    const size_t first = first_child(hole);
-    if (first >= size) break;
-    size_t best = first;
-    const size_t last = std::min(first + 4, size);
-    for (size_t child = first + 1; child < last; ++child) {
-      if (heap_[child] < heap_[best]) best = child;
-    }
-    if (!(heap_[best] < entry)) break;
-    heap_[hole] = heap_[best];
-    hole = best;
-  }
-  heap_[hole] = entry;
-}
-
-void EventQueue::pop_root() {
-  const Entry last = heap_.back();
-  heap_.pop_back();
-  const size_t size = heap_.size();
-  if (size == kRoot) return;
-  size_t hole = kRoot;
-  for (;;) {
-    const size_t first = first_child(hole);
-    if (first + 4 <= size) {
-      // A full cache line of children: a branch-free tournament.
-      const size_t a = heap_[first + 1] < heap_[first] ? first + 1 : first;
-      const size_t b = heap_[first + 3] < heap_[first + 2] ? first + 3 : first + 2;
-      const size_t best = heap_[b] < heap_[a] ? b : a;
-      heap_[hole] = heap_[best];
-      hole = best;
+    const int bucket = lowest_bucket();
+    if (bucket < 0) return false;
+    Chunk* chunks = buckets_[bucket];
+    if (bucket == 0) {
+      // Holds only the last key: keys are unique.
+      const Entry& top = chunks->entries[0];
+      if (is_live(top)) return top.time_ns() <= limit.ns();
+      recycle(take(0));
+      --entries_;
       continue;
     }
-    if (first < size) {
-      size_t best = first;
-      for (size_t child = first + 1; child < size; ++child) {
-        if (heap_[child] < heap_[best]) best = child;
+    // The minimum live entry. A dead minimum must not become the last key, or an event could no
+    // longer be scheduled between now and it (run_until() stops short of it).
+    // Liveness is only looked up when some event was cancelled and is still in a bucket.
+    const bool any_dead = entries_ != live_;
+    const Entry* min = nullptr;
+    for (const Chunk* c = chunks; c != nullptr; c = c->next) {
+      for (uint32_t i = 0; i < c->count; ++i) {
+        const Entry& e = c->entries[i];
+        if ((min == nullptr || e.key < min->key) && (!any_dead || is_live(e))) min = &e;
       }
-      heap_[hole] = heap_[best];
-      hole = best;
     }
-    break;
+    if (min != nullptr && min->time_ns() > limit.ns()) return false;
+    // The minimum becomes the last key; every other live entry first differs from it at a
+    // lower bit and moves to a lower bucket (the minimum itself to bucket 0). Dead entries go.
+    if (min != nullptr) last_ = min->key;
+    take(bucket);
+    for (const Chunk* c = chunks; c != nullptr; c = c->next) {
+      for (uint32_t i = 0; i < c->count; ++i) {
+        const Entry& e = c->entries[i];
+        if (!any_dead || is_live(e)) {
+          append(bucket_of(e.key), e);
+        } else {
+          --entries_;
+        }
+      }
+    }
+    recycle(chunks);
   }
-  sift_up(hole, last);
-}
-
-void EventQueue::drop_dead_top() {
-  while (!heap_empty() && !top_is_live()) pop_root();
-}
-
-Time EventQueue::next_time() {
-  drop_dead_top();
-  return heap_empty() ? Time::max() : Time::from_ns(heap_[kRoot].time_ns());
 }
 
 bool EventQueue::pop_until(Time limit, Time* at, EventFn* fn) {
-  drop_dead_top();
-  if (heap_empty() || heap_[kRoot].time_ns() > limit.ns()) return false;
-  const Entry top = heap_[kRoot];
-  const auto slot = static_cast<uint32_t>(top.seq_slot() & kMaxPending);
+  if (!surface(limit)) return false;
+  Chunk* zero = take(0);
+  const Entry top = zero->entries[0];
+  recycle(zero);
+  --entries_;
   *at = Time::from_ns(top.time_ns());
-  *fn = slots_[slot].fn;
-  slots_[slot].seq = 0;
-  free_slots_.push_back(slot);
-  --live_;
-  pop_root();
+  if (top.invoke) {
+    fn->invoke_ = top.invoke;
+    std::memcpy(fn->storage_, top.capture, EventFn::kInlineCapacity);
+    fn->size_ = EventFn::kInlineCapacity;
+  } else {
+    *fn = large_fns_[top.slot()];
+  }
+  free_slot(top.slot());
   return true;
 }
 
+Time EventQueue::next_time() {
+  // Without moving anything: the first bucket holding a live entry holds the minimum.
+  for (int bucket = 0; bucket < kBuckets; ++bucket) {
+    int64_t best = -1;
+    for (const Chunk* c = buckets_[bucket]; c != nullptr; c = c->next) {
+      for (uint32_t i = 0; i < c->count; ++i) {
+        const Entry& e = c->entries[i];
+        if (is_live(e) && (best < 0 || e.time_ns() < best)) best = e.time_ns();
+      }
+    }
+    if (best >= 0) return Time::from_ns(best);
+  }
+  return Time::max();
+}
+
 void EventQueue::compact() {
-  std::erase_if(heap_, [this](const Entry& e) {
-    return e.key != 0 && slots_[e.seq_slot() & kMaxPending].seq != e.seq_slot() >> kSlotBits;
-  });
-  // Floyd's heap construction, bottom-up. The padding entries are zero keys, never dead.
-  for (size_t i = heap_.size(); i-- > kRoot;) sift_down(i, heap_[i]);
+  // Relative to an unchanged last key every live entry stays in its bucket.
+  for (int bucket = 0; bucket < kBuckets; ++bucket) {
+    Chunk* chunks = take(bucket);
+    for (const Chunk* c = chunks; c != nullptr; c = c->next) {
+      for (uint32_t i = 0; i < c->count; ++i) {
+        if (is_live(c->entries[i])) append(bucket, c->entries[i]);
+      }
+    }
+    recycle(chunks);
+  }
+  entries_ = live_;
 }
 
 }  // namespace shardlab::sim
