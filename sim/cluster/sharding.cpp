@@ -72,6 +72,11 @@ std::string text_at(const Column& column, size_t row) {
 }
 
 bool is_unsigned_key(DataType type) { return type.is_unsigned_like(); }
+
+void mark_inputs(const engine::ExprNode& node, std::vector<bool>* reads) {
+  if (node.kind == engine::ExprNode::Kind::kInput) (*reads)[node.input] = true;
+  for (const auto& arg : node.args) mark_inputs(*arg, reads);
+}
 bool is_integer_key(DataType type) { return type.is_unsigned_like() || type.is_signed(); }
 
 // A range boundary in the key's own terms: dates and datetimes as text, numbers as integers.
@@ -114,8 +119,11 @@ ShardingScheme::ShardingScheme(const engine::TableSchema& schema, ShardingSpec s
     }
     std::vector<engine::ColumnInfo> inputs;
     for (const auto& column : schema.columns) inputs.push_back({column.name, column.type});
-    key_ = engine::analyze_expression(*engine::parse_expression(spec_.key), inputs, spec_.key);
+    const engine::ExprPtr parsed = engine::parse_expression(spec_.key);
+    key_ = engine::analyze_expression(*parsed, inputs, spec_.key);
     for (const auto& column : schema.columns) input_names_.push_back(column.name);
+    key_reads_.assign(input_names_.size(), false);
+    mark_inputs(*key_, &key_reads_);
   }
   const DataType key_type = key_ ? key_->type : DataType(TypeId::kUInt64);
   switch (spec_.kind) {
@@ -182,7 +190,12 @@ std::vector<uint32_t> ShardingScheme::assign(const Block& block, uint64_t seed,
   std::vector<const Column*> inputs(input_names_.size(), nullptr);
   for (size_t i = 0; i < input_names_.size(); ++i) {
     const int at = block.index_of(input_names_[i]);
-    if (at >= 0) inputs[i] = &block.columns[static_cast<size_t>(at)];
+    if (at >= 0) {
+      inputs[i] = &block.columns[static_cast<size_t>(at)];
+    } else if (key_reads_[i]) {
+      throw InputError(fmt::format("the inserted block has no column '{}', which the sharding key {} reads",
+                                   input_names_[i], spec_.key));
+    }
   }
   const Column key = engine::evaluate_column(*key_, inputs, rows);
   switch (spec_.kind) {

@@ -46,15 +46,17 @@ struct ShardingSpec {
 
 class ShardingScheme {
  public:
-  // Validates the spec against the table. Throws InputError (what is wrong, with the key's SQL
-  // position) for unknown columns, a key of the wrong type, weights or bounds that do not fit.
+  // Validates the spec against the table. Throws InputError saying what is wrong: unknown
+  // columns or functions in the key (with the position in the key's SQL), a key of the wrong
+  // type, weights, bounds or lists that do not fit the number of shards.
   ShardingScheme(const engine::TableSchema& schema, ShardingSpec spec);
 
   size_t shards() const { return spec_.shards; }
   const ShardingSpec& spec() const { return spec_; }
 
   // The shard of each row of `block` (which holds the table's columns by name). `batch` makes
-  // rand() draws differ between batches. Throws InputError for a list value with no shard.
+  // rand() draws differ between batches. Throws InputError for a list value with no shard or a
+  // block without a column the key reads.
   std::vector<uint32_t> assign(const engine::Block& block, uint64_t seed, uint64_t batch) const;
 
   // Splits `block` into one block per shard (empty blocks for shards that get no rows).
@@ -65,7 +67,8 @@ class ShardingScheme {
   uint32_t shard_of_hash(uint64_t key) const { return slot_to_shard_[key % slot_to_shard_.size()]; }
 
   ShardingSpec spec_;
-  std::vector<std::string> input_names_;  // the columns the key reads
+  std::vector<std::string> input_names_;  // the table's columns, the key's inputs
+  std::vector<bool> key_reads_;           // which of them the key reads
   engine::ExprNodePtr key_;               // null for random
   std::vector<uint32_t> slot_to_shard_;   // hash, random
   __extension__ std::vector<__int128> range_bounds_;  // range, in the key's integer terms

@@ -23,6 +23,10 @@
 //
 // States come from a per-simulation pool and are reference counted by Future handles: a
 // sleep or a CPU task allocates nothing once the pool has warmed up.
+//
+// Dropping handles: a plain future whose handles are all dropped still runs to completion (the
+// producer holds its own reference); dropping the last handle of a pending combinator cancels
+// its children, since nothing could observe them any more.
 #pragma once
 
 #include <coroutine>
@@ -107,25 +111,28 @@ class Future {
   FutureState* state() const { return state_; }
 
   // co_await inside a Process: the value when done, a SimFault when failed.
-  struct Awaiter {
-    FutureState* state;
-    ProcessPromise* promise = nullptr;
-    bool await_ready() const noexcept;
-    template <typename Promise>
-    bool await_suspend(std::coroutine_handle<Promise> handle) {
-      return suspend(handle, &handle.promise());
-    }
-    uint64_t await_resume();
-    bool suspend(std::coroutine_handle<> handle, ProcessPromise* promise);
-  };
-  Awaiter operator co_await() const& { return Awaiter{state_}; }
-  // Awaiting a temporary keeps the state alive through the awaiter's lifetime via the handle
-  // stored in the coroutine frame's temporary, which C++ keeps until the full expression ends.
-  Awaiter operator co_await() const&& { return Awaiter{state_}; }
+  struct Awaiter;
+  Awaiter operator co_await() const;
 
  private:
   FutureState* state_ = nullptr;
 };
+
+// The awaiter holds a reference, so the state stays this future's while the process waits on
+// it, even if every other handle is dropped or reassigned meanwhile.
+struct Future::Awaiter {
+  Future future;
+  ProcessPromise* promise = nullptr;
+  bool await_ready() const noexcept;
+  template <typename Promise>
+  bool await_suspend(std::coroutine_handle<Promise> handle) {
+    return suspend(handle, &handle.promise());
+  }
+  uint64_t await_resume();
+  bool suspend(std::coroutine_handle<> handle, ProcessPromise* promise);
+};
+
+inline Future::Awaiter Future::operator co_await() const { return Awaiter{*this}; }
 
 namespace detail {
 void settle(FutureState* state);  // wakes the consumer of a just-settled state

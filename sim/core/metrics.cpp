@@ -39,6 +39,7 @@ void UtilizationSeries::set_capacity(Time now, double capacity) {
 }
 
 std::vector<double> UtilizationSeries::buckets(Time end) const {
+  SHARDLAB_ASSERT(end >= last_, "utilisation asked up to {} ns, before its last change", end.ns());
   UtilizationSeries copy = *this;
   copy.accumulate(end);
   const auto count = static_cast<size_t>((end.ns() + bucket_.ns() - 1) / bucket_.ns());
@@ -53,6 +54,7 @@ std::vector<double> UtilizationSeries::buckets(Time end) const {
 
 double UtilizationSeries::mean(Time end) const {
   if (end.ns() <= 0) return 0;
+  SHARDLAB_ASSERT(end >= last_, "utilisation asked up to {} ns, before its last change", end.ns());
   UtilizationSeries copy = *this;
   copy.accumulate(end);
   double busy = 0;

@@ -25,8 +25,9 @@ class UtilizationSeries {
   Duration bucket() const { return bucket_; }
   double level() const { return level_; }
   // Mean utilisation of each bucket from time 0 up to `end` (the last one may be partial).
+  // REQUIRES: end is not before the last change.
   std::vector<double> buckets(Time end) const;
-  // Mean utilisation over [0, end].
+  // Mean utilisation over [0, end]. REQUIRES: as for buckets().
   double mean(Time end) const;
 
  private:

@@ -203,12 +203,17 @@ void Future::cancel(FaultKind kind, std::string message) const {
 }
 
 bool Future::Awaiter::await_ready() const noexcept {
-  return state->status != FutureState::Status::kPending;
+  return future.state()->status != FutureState::Status::kPending;
 }
 
 bool Future::Awaiter::suspend(std::coroutine_handle<> handle, ProcessPromise* process) {
   promise = process;
-  if (process->interrupt_pending) return false;  // resume at once and throw
+  FutureState* state = future.state();
+  if (process->interrupt_pending) {
+    // Interrupted while runnable: throw at once, and withdraw what it was about to wait on.
+    future.cancel();
+    return false;
+  }
   SHARDLAB_ASSERT(!state->waiter && !state->parent, "a future has at most one consumer");
   state->waiter = handle;
   state->waiting_process = process;
@@ -221,6 +226,7 @@ uint64_t Future::Awaiter::await_resume() {
     promise->interrupt_pending = false;
     throw SimFault(promise->interrupt_kind, std::exchange(promise->interrupt_message, {}));
   }
+  const FutureState* state = future.state();
   if (state->status == FutureState::Status::kFailed) throw SimFault(state->fault, state->message);
   return state->value;
 }
@@ -235,13 +241,13 @@ void ProcessPromise::FinalAwaiter::await_suspend(std::coroutine_handle<> handle)
 }
 
 void ProcessPromise::interrupt(FaultKind kind, const std::string& message) {
-  if (waiting_on) {
-    Future(waiting_on).cancel(kind, message);
-  } else {
-    interrupt_pending = true;
-    interrupt_kind = kind;
-    interrupt_message = message;
-  }
+  // The fault is the process's own; what it waits on is merely withdrawn (kCancelled). A remote
+  // subquery cancelled because the coordinator's node crashed must not look like a crash of
+  // its own node.
+  interrupt_pending = true;
+  interrupt_kind = kind;
+  interrupt_message = message;
+  if (waiting_on) Future(waiting_on).cancel(FaultKind::kCancelled);
 }
 
 void ProcessPromise::return_void() noexcept {
@@ -265,21 +271,29 @@ void ProcessPromise::unhandled_exception() {
 
 Simulation::Simulation(uint64_t seed) : seed_(seed) {}
 
-Simulation::~Simulation() {
-  // Free the frames of processes still waiting. Their futures may outlive them in a model's
-  // hands, so first detach every waiter.
+Simulation::~Simulation() { shutdown(); }
+
+void Simulation::shutdown() {
+  // Two passes. First disarm every live process: no waiter left in a future a model may still
+  // hold, no cancel hook that could interrupt a process being destroyed. Only then free the
+  // frames, whose locals release futures and other handles as they go.
+  for (ProcessPromise* p = processes_; p != nullptr; p = p->next) {
+    if (p->waiting_on) {
+      p->waiting_on->waiter = nullptr;
+      p->waiting_on->waiting_process = nullptr;
+      p->waiting_on = nullptr;
+    }
+    p->done->process = nullptr;
+    p->done->on_cancel = nullptr;
+  }
   while (processes_) {
     ProcessPromise* promise = processes_;
     processes_ = promise->next;
-    if (promise->waiting_on) {
-      promise->waiting_on->waiter = nullptr;
-      promise->waiting_on->waiting_process = nullptr;
-    }
-    promise->done->process = nullptr;
-    promise->done->on_cancel = nullptr;
     detail::release(promise->done);
     promise->handle.destroy();
   }
+  ready_.clear();
+  ready_head_ = 0;
 }
 
 void Simulation::process_started(ProcessPromise* promise) {
@@ -342,11 +356,15 @@ bool Simulation::step() {
   drain_ready();
   Time at;
   EventFn fn;
-  if (!events_.pop_until(Time::max(), &at, &fn)) return false;
-  now_ = at;
-  ++stats_.events_processed;
-  fn();
-  return true;
+  bool ran = false;
+  if (!failure_ && events_.pop_until(Time::max(), &at, &fn)) {
+    now_ = at;
+    ++stats_.events_processed;
+    fn();
+    ran = true;
+  }
+  if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+  return ran;
 }
 
 FutureState* Simulation::allocate_state() {

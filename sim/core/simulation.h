@@ -2,8 +2,9 @@
 // the random streams of one simulation run.
 //
 // One step of run(): resume every process in the ready queue (FIFO), then take the earliest event
-// (ties in scheduling order), set now() to its time and call it. Nothing reads the wall clock or
-// iterates an unordered container, so the same seed replays the same run bit for bit.
+// (ties in scheduling order), set now() to its time and call it. Nothing that affects results
+// reads the wall clock (it is read only for the speed counters in KernelStats) or iterates an
+// unordered container, so the same seed replays the same run bit for bit.
 //
 // Two ways to write model code:
 //  * processes (process.h), for logic that reads top to bottom: co_await sleep(), resources,
@@ -65,6 +66,10 @@ class Simulation {
   void run_until(Time limit);
   // Resumes the ready processes, then runs the earliest event. False when none is left.
   bool step();
+  // Frees every process still waiting, running the destructors of their locals. Models that
+  // processes reference must still exist, so owners call this before destroying their models
+  // when processes may be left (the destructor calls it too, for the rest).
+  void shutdown();
   // Ends run()/run_until() after the current event.
   void stop() { stopped_ = true; }
 

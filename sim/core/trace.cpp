@@ -47,7 +47,7 @@ void Tracer::counter(uint32_t track, std::string_view name, Time at, double valu
   mix(name_id);
   mix(static_cast<uint64_t>(at.ns()));
   mix(std::bit_cast<uint64_t>(value));
-  counters_.push_back(Counter{track, name_id, at.ns(), value});
+  if (counters_.size() < max_slices_) counters_.push_back(Counter{track, name_id, at.ns(), value});
 }
 
 namespace {

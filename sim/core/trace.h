@@ -23,7 +23,8 @@ namespace shardlab::sim {
 
 class Tracer {
  public:
-  // REQUIRES: max_slices > 0. Past it, slices are counted (and hashed) but not kept.
+  // REQUIRES: max_slices > 0. Past it, slices (and, separately, counter samples) are counted and
+  // hashed but not kept.
   explicit Tracer(size_t max_slices = 4'000'000) : max_slices_(max_slices) {}
 
   // The track of `resource` on `node`, created on first use ("node3", "disk").

@@ -29,7 +29,14 @@ double Cpu::busy_cores() const {
   return std::min(static_cast<double>(cores_), static_cast<double>(tasks_.size()));
 }
 
-void Cpu::level_changed() { utilization_.set_level(sim_.now(), busy_cores()); }
+void Cpu::level_changed() {
+  const double busy = busy_cores();
+  if (busy == utilization_.level()) return;
+  utilization_.set_level(sim_.now(), busy);
+  if (Tracer* tracer = sim_.tracer()) {
+    tracer->counter(tracer->track(node_, "cpu"), "busy cores", sim_.now(), busy);
+  }
+}
 
 Future Cpu::compute(double work, std::string_view label) {
   uint64_t tag = 0;

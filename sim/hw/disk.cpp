@@ -19,8 +19,15 @@ Disk::Disk(Simulation& sim, std::string node, DiskSpec spec)
   SHARDLAB_ASSERT(spec.read_bytes_per_s > 0 && spec.write_bytes_per_s > 0 &&
                       spec.latency >= Duration() && spec.iops >= 0,
                   "invalid disk spec for {}", node_);
+  // Utilisation is the fraction of time the device is busy, whatever its speed (as for the CPU,
+  // whose level is busy cores).
   transfers_.on_change([this] {
-    utilization_.set_level(sim_.now(), transfers_.size() > 0 ? factor_ : 0.0);
+    const double busy = transfers_.size() > 0 ? 1.0 : 0.0;
+    if (busy == utilization_.level()) return;
+    utilization_.set_level(sim_.now(), busy);
+    if (Tracer* tracer = sim_.tracer()) {
+      tracer->counter(tracer->track(node_, "disk"), "busy", sim_.now(), busy);
+    }
   });
 }
 
@@ -35,32 +42,39 @@ Future Disk::request(Direction direction, uint64_t bytes) {
     refused.fail(FaultKind::kNodeDown, node_ + ": disk unavailable");
     return refused;
   }
-  Time admitted = std::max(sim_.now(), next_admission_);
+  const Time admitted = std::max(sim_.now(), next_admission_);
   if (spec_.iops > 0) next_admission_ = admitted + Duration::from_seconds(1.0 / spec_.iops);
   const uint64_t id = next_id_++;
   ++requests_;
-  Future done = sim_.spawn(run_request(direction, bytes, id, (admitted - sim_.now()) + spec_.latency));
-  if (done.pending()) in_flight_.emplace(id, done);
+  Future done = sim_.spawn(
+      run_request(self_, sim_, direction, bytes, id, (admitted - sim_.now()) + spec_.latency));
+  in_flight_.emplace(id, done);
   return done;
 }
 
-Process Disk::run_request(Direction direction, uint64_t bytes, uint64_t id, Duration wait) {
-  const Time start = sim_.now();
+// Static, and reaching the disk only through its cell: the frame may run (or be destroyed)
+// after the disk is gone, so the disk is looked up again after every suspension.
+Process Disk::run_request(std::shared_ptr<Disk*> cell, Simulation& sim, Direction direction,
+                          uint64_t bytes, uint64_t id, Duration wait) {
+  const Time start = sim.now();
   struct Forget {  // leaves in_flight_ however the request ends
-    std::shared_ptr<Disk*> disk;
+    const std::shared_ptr<Disk*>& cell;
     uint64_t id;
     ~Forget() {
-      if (*disk) (*disk)->in_flight_.erase(id);
+      if (*cell) (*cell)->in_flight_.erase(id);
     }
-  } forget{self_, id};
-  co_await sim_.sleep(wait);
-  const double bandwidth =
-      direction == Direction::kRead ? spec_.read_bytes_per_s : spec_.write_bytes_per_s;
-  co_await transfers_.add(static_cast<double>(bytes) / bandwidth);
-  (direction == Direction::kRead ? bytes_read_ : bytes_written_) += bytes;
-  if (Tracer* tracer = sim_.tracer()) {
-    tracer->slice(tracer->track(node_, "disk"), direction == Direction::kRead ? "read" : "write",
-                  start, sim_.now());
+  } forget{cell, id};
+  co_await sim.sleep(wait);
+  if (!*cell) throw SimFault(FaultKind::kCancelled, "disk removed");
+  Disk& disk = **cell;
+  const double bandwidth = direction == Direction::kRead ? disk.spec_.read_bytes_per_s
+                                                         : disk.spec_.write_bytes_per_s;
+  co_await disk.transfers_.add(static_cast<double>(bytes) / bandwidth);
+  if (!*cell) throw SimFault(FaultKind::kCancelled, "disk removed");
+  (direction == Direction::kRead ? disk.bytes_read_ : disk.bytes_written_) += bytes;
+  if (Tracer* tracer = sim.tracer()) {
+    tracer->slice(tracer->track(disk.node_, "disk"),
+                  direction == Direction::kRead ? "read" : "write", start, sim.now());
   }
 }
 
@@ -71,6 +85,8 @@ void Disk::set_bandwidth_factor(double factor) {
 }
 
 void Disk::fail_all(FaultKind kind, const std::string& message) {
+  // The queue of requests waiting for admission is gone with them.
+  next_admission_ = sim_.now();
   std::vector<Future> victims;
   for (auto& [id, done] : in_flight_) victims.push_back(done);
   for (const Future& done : victims) done.cancel(kind, message);

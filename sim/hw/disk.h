@@ -4,7 +4,9 @@
 // rate), waits the access latency, then transfers. Concurrent transfers share the device fairly
 // in time: a transfer needs bytes / bandwidth seconds of the whole device (read or write
 // bandwidth by direction) and n concurrent transfers each get 1/n of it, so a read and a write
-// slow each other down as on a real disk. A slow-disk fault scales the bandwidth.
+// slow each other down as on a real disk. A slow-disk fault scales the bandwidth. A cancelled
+// request keeps the admission slot it was given (the command was issued); a crash clears the
+// admission queue.
 #pragma once
 
 #include <cstdint>
@@ -39,8 +41,9 @@ class Disk {
   Future request(Direction direction, uint64_t bytes);
 
   void set_bandwidth_factor(double factor);
-  // Fails every request in flight and refuses new ones until set_available(true).
+  // Fails every request in flight, including those still waiting for admission.
   void fail_all(FaultKind kind, const std::string& message);
+  // While unavailable (a crashed node), new requests fail at once with kNodeDown.
   void set_available(bool available) { available_ = available; }
 
   const DiskSpec& spec() const { return spec_; }
@@ -51,7 +54,8 @@ class Disk {
   const UtilizationSeries& utilization() const { return utilization_; }
 
  private:
-  Process run_request(Direction direction, uint64_t bytes, uint64_t id, Duration wait);
+  static Process run_request(std::shared_ptr<Disk*> cell, Simulation& sim, Direction direction,
+                             uint64_t bytes, uint64_t id, Duration wait);
 
   Simulation& sim_;
   // Request processes may outlive the disk (their frames are freed with the simulation); they

@@ -56,6 +56,14 @@ std::function<void(bool up)> network_endpoint(Network& network, HostId host) {
 }
 
 void FaultInjector::apply(const FaultTarget& target, bool up) {
+  // Outages of one target may overlap (a scheduled one during a random one): the target fails
+  // with the first and is repaired with the last.
+  int& active = active_outages_[target.name];
+  if (up) {
+    if (--active > 0) return;
+  } else if (active++ > 0) {
+    return;
+  }
   log_.push_back(Record{sim_.now(), target.name, up});
   (up ? target.repair : target.fail)();
 }

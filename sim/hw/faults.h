@@ -7,9 +7,12 @@
 //    drawn from the stream "faults/<target name>", so each component's failures are
 //    reproducible and independent of every other component's.
 // Every transition is logged with its time, for results and for checking runs against each other.
+// Outages of one target (by name) may overlap: it fails with the first and is repaired with the
+// last, and only those two transitions are logged.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,7 @@ class FaultInjector {
 
   Simulation& sim_;
   std::vector<Record> log_;
+  std::map<std::string, int> active_outages_;  // by target name
 };
 
 }  // namespace shardlab::sim

@@ -6,14 +6,14 @@
 namespace shardlab::sim {
 
 MemoryClaim::MemoryClaim(MemoryClaim&& other) noexcept
-    : memory_(std::exchange(other.memory_, nullptr)),
+    : memory_(std::move(other.memory_)),
       bytes_(std::exchange(other.bytes_, 0)),
       epoch_(other.epoch_) {}
 
 MemoryClaim& MemoryClaim::operator=(MemoryClaim&& other) noexcept {
   if (this != &other) {
     release();
-    memory_ = std::exchange(other.memory_, nullptr);
+    memory_ = std::move(other.memory_);
     bytes_ = std::exchange(other.bytes_, 0);
     epoch_ = other.epoch_;
   }
@@ -21,7 +21,8 @@ MemoryClaim& MemoryClaim::operator=(MemoryClaim&& other) noexcept {
 }
 
 void MemoryClaim::release() {
-  if (memory_) std::exchange(memory_, nullptr)->give_back(bytes_, epoch_);
+  const std::shared_ptr<Memory*> cell = std::move(memory_);
+  if (cell && *cell) (*cell)->give_back(bytes_, epoch_);
   bytes_ = 0;
 }
 
@@ -33,7 +34,7 @@ MemoryClaim Memory::try_claim(uint64_t bytes) {
   claimed_ += bytes;
   peak_ = std::max(peak_, claimed_);
   changed();
-  return MemoryClaim(this, bytes, epoch_);
+  return MemoryClaim(self_, bytes, epoch_);
 }
 
 void Memory::give_back(uint64_t bytes, uint64_t epoch) {

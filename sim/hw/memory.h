@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace shardlab::sim {
@@ -27,16 +28,22 @@ class MemoryClaim {
 
  private:
   friend class Memory;
-  MemoryClaim(Memory* memory, uint64_t bytes, uint64_t epoch)
-      : memory_(memory), bytes_(bytes), epoch_(epoch) {}
-  Memory* memory_ = nullptr;
+  MemoryClaim(std::shared_ptr<Memory*> memory, uint64_t bytes, uint64_t epoch)
+      : memory_(std::move(memory)), bytes_(bytes), epoch_(epoch) {}
+  // The memory's cell: a claim held by a process frame can outlive the Memory (frames are freed
+  // with the simulation), and then releases nothing.
+  std::shared_ptr<Memory*> memory_;
   uint64_t bytes_ = 0;
   uint64_t epoch_ = 0;
 };
 
 class Memory {
  public:
-  explicit Memory(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
+  explicit Memory(uint64_t capacity_bytes)
+      : self_(std::make_shared<Memory*>(this)), capacity_(capacity_bytes) {}
+  ~Memory() { *self_ = nullptr; }
+  Memory(const Memory&) = delete;
+  Memory& operator=(const Memory&) = delete;
 
   // Claims `bytes` if they fit next to the other claims (the page cache yields); otherwise
   // returns an empty claim. Refusals are counted.
@@ -60,6 +67,7 @@ class Memory {
     if (on_change_) on_change_(available());
   }
 
+  std::shared_ptr<Memory*> self_;
   uint64_t capacity_;
   uint64_t claimed_ = 0;
   uint64_t peak_ = 0;

@@ -1,8 +1,10 @@
 // One machine: CPU, disk, memory, the OS page cache over that disk, and the processes that run
 // on it. A crash loses all volatile state: running CPU tasks and disk requests fail with
 // kNodeDown, processes on the node are interrupted with kNodeDown, the page cache empties and
-// memory claims are void. Until restart() new work on the node fails at once. (The node's
-// network endpoint is the network model's business; faults.h ties the two together.)
+// memory claims are void. Until restart(), compute(), read_file(), write_file() and disk
+// requests fail at once with kNodeDown, and a process spawn()ed on the node throws kNodeDown
+// from its first co_await. (The node's network endpoint is the network model's business;
+// faults.h ties the two together.)
 //
 // File reads go through the page cache: cached bytes cost memory bandwidth (shared like any
 // fluid resource), missing bytes cost a disk read, and both proceed in parallel. A block is

@@ -75,7 +75,11 @@ PageCache::Access PageCache::read(FileId file, uint64_t offset, uint64_t length)
   for (uint64_t block = offset >> block_shift_; (block << block_shift_) < end; ++block) {
     const uint64_t start = std::max(offset, block << block_shift_);
     const uint64_t stop = std::min(end, (block + 1) << block_shift_);
-    (touch(key_of(file, block)) ? access.hit_bytes : access.miss_bytes) += stop - start;
+    if (touch(key_of(file, block))) {
+      access.hit_bytes += stop - start;
+    } else {
+      access.miss_bytes += block_bytes_;  // the disk reads the whole block (readahead)
+    }
   }
   hit_bytes_ += access.hit_bytes;
   miss_bytes_ += access.miss_bytes;

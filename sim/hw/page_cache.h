@@ -4,8 +4,10 @@
 // cached (and dirty data still costs disk bandwidth, charged by the caller).
 //
 // Blocks are the unit of caching and eviction (64 KiB by default, the order of a ClickHouse
-// compressed block), so a 1 GiB scan touches 16K entries, not 256K pages. A partial block counts
-// as the whole block: the kernel's readahead does the same.
+// compressed block), so a 1 GiB scan touches 16K entries, not 256K pages. A miss reads the whole
+// block from disk, as the kernel's readahead does, even where the request covers part of it (the
+// file's size is not known here, so a file's last block counts whole too); a hit costs only the
+// bytes requested.
 //
 // Capacity follows the node's free memory (Memory::available()): when working sets claim memory
 // the cache shrinks and evicts, when they release it the cache may grow again. A crash empties it.
@@ -30,8 +32,9 @@ class PageCache {
     uint64_t hit_bytes = 0;
     uint64_t miss_bytes = 0;
   };
-  // Reads [offset, offset + length) of `file`: returns the cached and missing bytes (rounded to
-  // whole blocks, clipped to the range), then makes every touched block most recently used.
+  // Reads [offset, offset + length) of `file`: returns the bytes served from the cache (within
+  // the range) and the bytes the disk must read (whole missing blocks), then makes every touched
+  // block most recently used.
   Access read(FileId file, uint64_t offset, uint64_t length);
   // Writes through: the touched blocks become cached and most recently used.
   void write(FileId file, uint64_t offset, uint64_t length);

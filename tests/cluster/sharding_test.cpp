@@ -133,3 +133,15 @@ TEST_CASE("bad sharding specs are input errors that say what is wrong", "[cluste
   range.range_bounds = {"2024-05-03", "x"};
   CHECK_THROWS_WITH(ShardingScheme(schema(), range), Catch::Contains("is not a DateTime value"));
 }
+
+TEST_CASE("a block without the key's column is an input error", "[cluster][sharding]") {
+  engine::Block block = generated_rows(10);
+  const int user_col = block.index_of("user_id");
+  block.names.erase(block.names.begin() + user_col);
+  block.columns.erase(block.columns.begin() + user_col);
+  ShardingSpec spec;
+  spec.key = "intHash64(user_id)";
+  spec.shards = 2;
+  CHECK_THROWS_WITH(ShardingScheme(schema(), spec).assign(block, 1, 0),
+                    Catch::Contains("no column 'user_id'"));
+}
