@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "engine/common/date_time.h"
 #include "engine/common/errors.h"
@@ -257,7 +258,23 @@ uint64_t Table::insert_delay_ms(size_t parts) const {
       std::pow(static_cast<double>(st.max_delay_to_insert_s * 1000), std::min(1.0, k / max_k)));
 }
 
-InsertResult Table::insert(const Block& block) {
+InsertResult Table::insert(const Block& block) { return insert_numbered(block, std::nullopt); }
+
+InsertResult Table::insert(const Block& block, uint64_t first_block) {
+  return insert_numbered(block, first_block);
+}
+
+size_t Table::partitions_of(const Block& block) const {
+  if (!partition_node_ || block.rows() == 0) return block.rows() == 0 ? 0 : 1;
+  std::vector<const Column*> inputs;
+  for (const Column& c : block.columns) inputs.push_back(&c);
+  const Column values = evaluate_column(*partition_node_, inputs, block.rows());
+  std::set<std::string> ids;
+  for (size_t row = 0; row < block.rows(); ++row) ids.insert(partition_id_of(values, row));
+  return ids.size();
+}
+
+InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> given_first) {
   InsertResult result;
   const size_t rows = block.rows();
   if (block.columns.size() != schema_.columns.size())
@@ -315,8 +332,8 @@ InsertResult Table::insert(const Block& block) {
   uint64_t first_block;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    first_block = next_block_;
-    next_block_ += by_partition.size();
+    first_block = given_first.value_or(next_block_);
+    next_block_ = std::max(next_block_, first_block + by_partition.size());
   }
   std::vector<std::shared_ptr<const Dictionary>> dicts;
   for (const Column& c : block.columns) dicts.push_back(c.dict);
@@ -363,6 +380,69 @@ InsertResult Table::insert(const Block& block) {
   }
   result.rows = rows;
   return result;
+}
+
+PartPtr Table::find_active(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const PartPtr& part : parts_) {
+    if (part->name() == name) return part;
+  }
+  return nullptr;
+}
+
+bool Table::drop_part(const std::string& name) {
+  PartPtr doomed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = std::find_if(parts_.begin(), parts_.end(),
+                                 [&](const PartPtr& p) { return p->name() == name; });
+    if (it == parts_.end()) return false;
+    doomed = *it;
+    parts_.erase(it);
+  }
+  retire({doomed});
+  io::sync_directory(dir_);
+  return true;
+}
+
+bool Table::attach_linked(const Part& source) {
+  const PartInfo& info = source.info();
+  std::vector<PartPtr> covered;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const PartPtr& part : parts_) {
+      if (part->info().contains(info)) return false;
+      if (info.contains(part->info())) covered.push_back(part);
+    }
+  }
+  const std::filesystem::path tmp = dir_ / ("tmp_fetch_" + info.name());
+  std::filesystem::remove_all(tmp);
+  std::error_code ec;
+  std::filesystem::create_directory(tmp, ec);
+  if (ec) throw RuntimeError(fmt::format("cannot create '{}': {}", tmp.string(), ec.message()));
+  for (const auto& entry : std::filesystem::directory_iterator(source.dir())) {
+    std::filesystem::create_hard_link(entry.path(), tmp / entry.path().filename(), ec);
+    if (ec) {
+      std::filesystem::remove_all(tmp);
+      throw RuntimeError(fmt::format("cannot link '{}' into '{}': {}", entry.path().string(),
+                                     tmp.string(), ec.message()));
+    }
+  }
+  io::sync_directory(tmp);
+  io::rename_durable(tmp, dir_ / info.name());
+  PartPtr attached = Part::load(schema_, dir_ / info.name(), info);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::erase_if(parts_, [&](const PartPtr& p) {
+      return std::find(covered.begin(), covered.end(), p) != covered.end();
+    });
+    parts_.push_back(attached);
+    std::sort(parts_.begin(), parts_.end(), part_order);
+    next_block_ = std::max(next_block_, info.max_block + 1);
+  }
+  retire(covered);
+  io::sync_directory(dir_);
+  return true;
 }
 
 std::optional<MergePlan> Table::select_merge() const {

@@ -56,6 +56,24 @@ class Table {
   // type. Throws RuntimeError "Too many parts" when a target partition already holds more than
   // parts_to_throw_insert active parts.
   InsertResult insert(const Block& block);
+  // The same, with block numbers given by the caller (the replication log's allocator) rather
+  // than this table's counter: the insert's parts are numbered first_block, first_block + 1, ...
+  // in partition-id order, so every replica of a shard agrees on part names. REQUIRES: the
+  // numbers are unused in this table.
+  InsertResult insert(const Block& block, uint64_t first_block);
+  // How many parts (partitions) insert() would write for `block`: the block numbers to reserve.
+  size_t partitions_of(const Block& block) const;
+
+  // Makes a part of another table with the same schema active here, by hard-linking its files
+  // (one copy on disk, as replicas sharing immutable part files). Active parts the new part
+  // covers (a merged part fetched in place of its sources) are retired. Returns false, and does
+  // nothing, if an active part already covers it. Throws RuntimeError on I/O failure.
+  bool attach_linked(const Part& source);
+  // The active part called `name`, or null.
+  PartPtr find_active(const std::string& name) const;
+  // Removes an active part from the table and from disk (an insert that was never completed,
+  // rolled back). Returns false if no active part has that name.
+  bool drop_part(const std::string& name);
 
   // ClickHouse's insert delay for a partition with `parts` active parts, in milliseconds
   // (0 below parts_to_delay_insert).
@@ -78,6 +96,7 @@ class Table {
  private:
   Table(std::filesystem::path dir, TableSchema schema);
   void load_parts(OpenReport* report, bool writable);
+  InsertResult insert_numbered(const Block& block, std::optional<uint64_t> first_block);
   void retire(const std::vector<PartPtr>& parts);
   ExprNodePtr ttl_node() const { return ttl_node_; }
 

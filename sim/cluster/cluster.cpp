@@ -1,0 +1,830 @@
+#include "sim/cluster/cluster.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "engine/common/errors.h"
+
+namespace shardlab::sim::cluster {
+
+namespace {
+
+uint64_t block_bytes(const engine::Block& block) {
+  uint64_t bytes = 0;
+  for (const engine::Column& column : block.columns) bytes += column.byte_size();
+  return bytes;
+}
+
+// The in-memory size of a partial result on the wire, before the wire ratio: an aggregate's
+// groups at a typical key-plus-state width, or the candidate rows' bytes.
+uint64_t partial_bytes(const engine::PartResult& partial) {
+  constexpr uint64_t kBytesPerGroup = 32;
+  if (partial.aggregate) return 64 + kBytesPerGroup * partial.aggregate->groups();
+  uint64_t bytes = 64;
+  for (const engine::Column& column : partial.rows) bytes += column.byte_size();
+  return bytes;
+}
+
+}  // namespace
+
+// ---- Construction ----------------------------------------------------------------------------
+
+Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel cost)
+    : sim_(sim),
+      network_(network),
+      spec_(std::move(spec)),
+      cost_(cost),
+      schema_(engine::TableSchema::from_ddl(spec_.ddl)),
+      scheme_(schema_, [this] {
+        ShardingSpec s = spec_.sharding;
+        s.shards = spec_.shards;
+        return s;
+      }()),
+      memo_(spec_.memo_capacity_entries) {
+  if (spec_.nodes.empty()) throw InputError("a cluster needs at least one node");
+  if (spec_.shards == 0 || spec_.replicas == 0) {
+    throw InputError("a cluster needs at least one shard and one replica per shard");
+  }
+  for (const NodeSpec& node_spec : spec_.nodes) {
+    const std::optional<HostId> host = network_.find_host(node_spec.name);
+    if (!host) {
+      throw InputError(fmt::format("node '{}' is not a host of the network", node_spec.name));
+    }
+    hosts_.push_back(*host);
+    nodes_.push_back(std::make_unique<Node>(sim_, node_spec));
+  }
+  process_down_.assign(nodes_.size(), false);
+  const std::optional<HostId> coordinator_host = network_.find_host(spec_.coordinator_host);
+  if (!coordinator_host) {
+    throw InputError(
+        fmt::format("coordinator host '{}' is not a host of the network", spec_.coordinator_host));
+  }
+  coordinator_ = std::make_unique<Coordinator>(sim_, network_, *coordinator_host,
+                                               spec_.coordinator_op_latency, spec_.shards);
+
+  if (spec_.placement.empty()) {
+    // Round-robin: replica r of shard s on node (s * replicas + r) mod nodes, so the replicas of
+    // a shard land on different nodes whenever there are enough.
+    spec_.placement.assign(spec_.shards, std::vector<size_t>(spec_.replicas));
+    for (size_t s = 0; s < spec_.shards; ++s) {
+      for (size_t r = 0; r < spec_.replicas; ++r) {
+        spec_.placement[s][r] = (s * spec_.replicas + r) % nodes_.size();
+      }
+    }
+  }
+  if (spec_.placement.size() != spec_.shards) {
+    throw InputError(fmt::format("placement lists {} shards, the cluster has {}",
+                                 spec_.placement.size(), spec_.shards));
+  }
+  std::filesystem::create_directories(spec_.data_dir);
+  const RandomStream balancing = sim_.stream("load_balancing");
+  replicas_.resize(spec_.shards);
+  for (size_t s = 0; s < spec_.shards; ++s) {
+    if (spec_.placement[s].size() != spec_.replicas) {
+      throw InputError(fmt::format("shard {} is placed on {} nodes, expected {} replicas", s + 1,
+                                   spec_.placement[s].size(), spec_.replicas));
+    }
+    std::vector<std::string> replica_hosts;
+    std::set<size_t> used;
+    for (size_t r = 0; r < spec_.replicas; ++r) {
+      const size_t node_index = spec_.placement[s][r];
+      if (node_index >= nodes_.size()) {
+        throw InputError(fmt::format("shard {} replica {}: no node {}", s + 1, r + 1, node_index));
+      }
+      if (!used.insert(node_index).second) {
+        throw InputError(fmt::format("shard {} has two replicas on node '{}'", s + 1,
+                                     spec_.nodes[node_index].name));
+      }
+      auto replica = std::make_unique<Replica>();
+      replica->shard = s;
+      replica->index = r;
+      replica->node = node_index;
+      replica->table = engine::Table::create(
+          spec_.data_dir / fmt::format("shard{}_replica{}", s + 1, r + 1), spec_.ddl);
+      replicas_[s].push_back(std::move(replica));
+      replica_hosts.push_back(spec_.nodes[node_index].name);
+    }
+    balancers_.emplace_back(std::move(replica_hosts), spec_.settings.load_balancing,
+                            spec_.settings.error_half_life, balancing.child(s));
+  }
+  queues_.assign(nodes_.size(), std::vector<ShardQueue>(spec_.shards));
+  senders_started_.assign(nodes_.size(), false);
+  waiters_.resize(spec_.shards);
+}
+
+Cluster::~Cluster() { sim_.shutdown(); }
+
+size_t Cluster::node_index(const std::string& name) const {
+  for (size_t i = 0; i < spec_.nodes.size(); ++i) {
+    if (spec_.nodes[i].name == name) return i;
+  }
+  throw InputError(fmt::format("unknown node '{}'", name));
+}
+
+bool Cluster::replicated() const { return spec_.settings.internal_replication; }
+
+bool Cluster::replica_up(const Replica& replica) const {
+  return nodes_[replica.node]->up() && !process_down_[replica.node] &&
+         network_.node_up(hosts_[replica.node]);
+}
+
+void Cluster::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& shard : replicas_) {
+    for (auto& replica : shard) {
+      if (replicated()) sim_.spawn(run_applier(replica.get()));
+    }
+  }
+  for (size_t s = 0; s < spec_.shards; ++s) {
+    if (replicated()) {
+      sim_.spawn(run_merge_scheduler(s, nullptr));
+    } else {
+      for (auto& replica : replicas_[s]) sim_.spawn(run_merge_scheduler(s, replica.get()));
+    }
+  }
+  sim_.spawn(run_lag_sampler());
+}
+
+FileId Cluster::file_id(size_t shard, const std::string& part, const std::string& column) {
+  const std::string key = fmt::format("{}/{}/{}", shard, part, column);
+  const auto it = file_ids_.find(key);
+  if (it != file_ids_.end()) return it->second;
+  const auto id = static_cast<FileId>(file_ids_.size() + 1);
+  file_ids_.emplace(key, id);
+  return id;
+}
+
+// ---- Shard signals ---------------------------------------------------------------------------
+
+Future Cluster::wait_for_change(size_t shard) {
+  Future change = sim_.make_future();
+  waiters_[shard].push_back(change);
+  return change;
+}
+
+void Cluster::signal_shard(size_t shard) {
+  std::vector<Future> waiting;
+  waiting.swap(waiters_[shard]);
+  for (const Future& waiter : waiting) waiter.resolve();
+}
+
+// ---- Insert path -----------------------------------------------------------------------------
+
+Future Cluster::insert(size_t initiator, engine::Block block) {
+  SHARDLAB_ASSERT(initiator < nodes_.size(), "no node {}", initiator);
+  return sim_.spawn(run_insert(initiator, std::move(block), next_batch_++));
+}
+
+Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batch) {
+  const uint64_t rows = block.rows();
+  ++counters_.inserts;
+  counters_.rows_sent += rows;
+  Node& init = *nodes_[initiator];
+  try {
+    if (!init.up() || process_down_[initiator]) {
+      throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
+    }
+    co_await init.compute(cost_.split_cpu(rows), "split");
+    std::vector<engine::Block> parts = scheme_.split(block, spec_.seed, batch);
+    if (spec_.settings.insert_mode == InsertMode::kAsync) {
+      // Written to the initiator's queue files (through the page cache, not fsynced: 18.16 does
+      // not sync them), then acknowledged.
+      for (size_t s = 0; s < parts.size(); ++s) {
+        if (parts[s].rows() == 0) continue;
+        const uint64_t bytes = block_bytes(parts[s]);
+        const uint64_t shard_rows = parts[s].rows();
+        ShardQueue& queue = queues_[initiator][s];
+        co_await init.write_file(file_id(s, fmt::format("queue@{}", initiator), "bin"),
+                                 queue.written_bytes, bytes);
+        queue.written_bytes += bytes;
+        queue.rows += shard_rows;
+        queue.blocks.push_back(PendingBlock{std::move(parts[s]), shard_rows});
+      }
+      if (!senders_started_[initiator]) {
+        senders_started_[initiator] = true;
+        for (size_t s = 0; s < spec_.shards; ++s) sim_.spawn(run_sender(initiator, s));
+      }
+    } else {
+      std::vector<Future> writes;
+      for (size_t s = 0; s < parts.size(); ++s) {
+        if (parts[s].rows() > 0) writes.push_back(write_shard(initiator, s, std::move(parts[s])));
+      }
+      co_await sim_.all_of(std::move(writes));
+    }
+    counters_.rows_acknowledged += rows;
+  } catch (const SimFault&) {
+    counters_.rows_rejected += rows;
+    throw;
+  }
+}
+
+Process Cluster::run_sender(size_t initiator, size_t shard) {
+  ShardQueue& queue = queues_[initiator][shard];
+  for (;;) {
+    co_await sim_.sleep(spec_.settings.async_send_interval);
+    // One block at a time, in order; a failure leaves it at the head for the next round.
+    while (!queue.blocks.empty() && nodes_[initiator]->up() && !process_down_[initiator]) {
+      PendingBlock& head = queue.blocks.front();
+      head.sending = true;
+      bool sent = false;
+      try {
+        co_await write_shard(initiator, shard, head.block);
+        sent = true;
+      } catch (const SimFault&) {
+      }
+      head.sending = false;
+      // A node loss during the send left only this block in the queue, orphaned: it counts as
+      // lost unless the shard got it after all.
+      if (sent || head.orphaned) {
+        if (!sent) counters_.rows_lost += head.rows;
+        queue.rows -= head.rows;
+        queue.blocks.pop_front();
+      }
+      if (!sent) break;
+    }
+  }
+}
+
+Future Cluster::write_shard(size_t initiator, size_t shard, engine::Block block) {
+  return sim_.spawn(run_write_shard(initiator, shard, std::move(block)));
+}
+
+Process Cluster::run_write_shard(size_t initiator, size_t shard, engine::Block block) {
+  const uint64_t rows = block.rows();
+  if (replicated()) {
+    // One healthy replica, in load-balancing order; replication copies it to the others.
+    LoadBalancer& balancer = balancers_[shard];
+    const std::vector<size_t> order =
+        balancer.order(sim_.now(), spec_.nodes[initiator].name, spec_.settings.prefer_localhost_replica);
+    for (size_t r : order) {
+      Replica* replica = replicas_[shard][r].get();
+      try {
+        co_await sim_.spawn(run_replica_write(initiator, replica, &block));
+        counters_.rows_written += rows;
+        co_return;
+      } catch (const SimFault& fault) {
+        if (fault.kind() == FaultKind::kRefused || fault.kind() == FaultKind::kTimeout) throw;
+        balancer.record_error(r, sim_.now());
+        ++counters_.failovers;
+      }
+    }
+    throw SimFault(FaultKind::kUnreachable,
+                   fmt::format("no replica of shard {} accepted the insert", shard + 1));
+  }
+  // Without internal replication the Distributed table writes every replica itself.
+  std::vector<Future> writes;
+  for (auto& replica : replicas_[shard]) {
+    writes.push_back(sim_.spawn(run_replica_write(initiator, replica.get(), &block)));
+  }
+  co_await sim_.all_of(std::move(writes));
+  counters_.rows_written += rows;
+}
+
+Process Cluster::run_replica_write(size_t initiator, Replica* replica, const engine::Block* block) {
+  Node& node = *nodes_[replica->node];
+  const HostId target = hosts_[replica->node];
+  if (!replica_up(*replica)) {
+    throw SimFault(FaultKind::kNodeDown, spec_.nodes[replica->node].name + " is down");
+  }
+  co_await network_.transfer(hosts_[initiator], target, cost_.wire_bytes(block_bytes(*block)));
+  std::optional<uint64_t> first_block;
+  if (replicated()) {
+    co_await coordinator_->round_trip(target, spec_.coordinator_ops_per_insert);
+    first_block = coordinator_->allocate_blocks(replica->shard,
+                                                replica->table->partitions_of(*block));
+  }
+  if (!replica_up(*replica)) {
+    throw SimFault(FaultKind::kNodeDown, spec_.nodes[replica->node].name + " is down");
+  }
+  // Backpressure, as MergeTree applies it: a delay above parts_to_delay_insert, a refusal above
+  // parts_to_throw_insert (from the engine, below).
+  const uint64_t delay_ms =
+      replica->table->insert_delay_ms(replica->table->max_parts_in_partition());
+  if (delay_ms > 0) co_await sim_.sleep(Duration::milliseconds(static_cast<int64_t>(delay_ms)));
+  engine::InsertResult result;
+  try {
+    result = first_block ? replica->table->insert(*block, *first_block)
+                         : replica->table->insert(*block);
+  } catch (const RuntimeError& e) {
+    throw SimFault(FaultKind::kRefused, e.what());
+  }
+  // The parts exist in the engine from now, but queries see them only once the simulated write
+  // completes; a failure rolls them back as the server would discard a half-written part.
+  replica->hidden.insert(replica->hidden.end(), result.parts.begin(), result.parts.end());
+  auto unhide = [replica, &result] {
+    std::erase_if(replica->hidden, [&](const std::string& p) {
+      return std::find(result.parts.begin(), result.parts.end(), p) != result.parts.end();
+    });
+  };
+  try {
+    co_await node.compute(cost_.insert_cpu(result), "insert");
+    std::vector<Future> writes;
+    for (const std::string& name : result.parts) {
+      const engine::PartPtr part = replica->table->find_active(name);
+      if (part) writes.push_back(write_columns(replica->node, replica->shard, part));
+    }
+    co_await sim_.all_of(std::move(writes));
+  } catch (const SimFault&) {
+    unhide();
+    for (const std::string& name : result.parts) replica->table->drop_part(name);
+    throw;
+  }
+  unhide();
+  if (replicated()) {
+    for (const std::string& name : result.parts) {
+      const engine::PartPtr part = replica->table->find_active(name);
+      LogEntry entry;
+      entry.kind = LogEntry::Kind::kNewPart;
+      entry.part = name;
+      entry.source_replica = replica->index;
+      entry.rows = part ? part->rows() : 0;
+      entry.bytes = part ? part->bytes_on_disk() : 0;
+      coordinator_->append(replica->shard, std::move(entry));
+    }
+    signal_shard(replica->shard);
+    if (spec_.settings.insert_quorum > 1) {
+      co_await sim_.with_timeout(sim_.spawn(run_quorum_wait(replica->shard, result.parts)),
+                                 spec_.settings.insert_quorum_timeout);
+    }
+  }
+}
+
+Process Cluster::run_quorum_wait(size_t shard, std::vector<std::string> parts) {
+  for (;;) {
+    uint32_t holding = 0;
+    for (const auto& replica : replicas_[shard]) {
+      bool all = true;
+      for (const std::string& name : parts) {
+        all = all && replica->table->find_active(name) != nullptr &&
+              std::find(replica->hidden.begin(), replica->hidden.end(), name) ==
+                  replica->hidden.end();
+      }
+      holding += all;
+    }
+    if (holding >= spec_.settings.insert_quorum) co_return;
+    co_await wait_for_change(shard);
+  }
+}
+
+Future Cluster::write_columns(size_t node, size_t shard, const engine::PartPtr& part) {
+  std::vector<Future> writes;
+  for (size_t c = 0; c < schema_.columns.size(); ++c) {
+    const uint64_t bytes = part->column_stats(c).compressed_bytes;
+    if (bytes == 0) continue;
+    writes.push_back(
+        nodes_[node]->write_file(file_id(shard, part->name(), schema_.columns[c].name), 0, bytes));
+  }
+  return sim_.all_of(std::move(writes));
+}
+
+// ---- Replication -----------------------------------------------------------------------------
+
+const Cluster::Replica* Cluster::replica_with_part(size_t shard, const std::string& part,
+                                                   const Replica* except) const {
+  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(part);
+  for (const auto& replica : replicas_[shard]) {
+    if (replica.get() == except || !replica_up(*replica)) continue;
+    for (const engine::PartPtr& p : visible_parts(*replica)) {
+      if (p->name() == part || (info && p->info().contains(*info))) return replica.get();
+    }
+  }
+  return nullptr;
+}
+
+bool Cluster::has_covering(const Replica& replica, const std::string& part) const {
+  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(part);
+  for (const engine::PartPtr& p : replica.table->active_parts()) {
+    if (p->name() == part || (info && p->info().contains(*info))) return true;
+  }
+  return false;
+}
+
+Process Cluster::run_applier(Replica* replica) {
+  const size_t shard = replica->shard;
+  for (;;) {
+    const std::vector<LogEntry>& log = coordinator_->log(shard);
+    if (replica->applied >= log.size()) {
+      co_await wait_for_change(shard);
+      continue;
+    }
+    if (!replica_up(*replica)) {
+      co_await wait_for_change(shard);
+      continue;
+    }
+    const LogEntry entry = log[replica->applied];  // a copy: the log may grow meanwhile
+    if (has_covering(*replica, entry.part)) {
+      ++replica->applied;
+      signal_shard(shard);
+      continue;
+    }
+    bool applied = false;
+    try {
+      if (entry.kind == LogEntry::Kind::kMerge) {
+        co_await sim_.spawn(run_apply_merge(replica, entry));
+      } else {
+        co_await sim_.spawn(run_fetch(replica, entry));
+      }
+      applied = true;
+    } catch (const SimFault&) {
+    }
+    if (applied) {
+      ++replica->applied;
+      signal_shard(shard);
+    } else {
+      co_await sim_.sleep(spec_.fetch_retry_interval);  // no co_await inside a handler
+    }
+  }
+}
+
+Process Cluster::run_fetch(Replica* replica, LogEntry entry) {
+  // The part itself, or a part that has since covered it (merged at the source).
+  const Replica* source = replica_with_part(replica->shard, entry.part, replica);
+  if (!source) throw SimFault(FaultKind::kUnreachable, "no replica has " + entry.part);
+  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(entry.part);
+  engine::PartPtr part;
+  for (const engine::PartPtr& p : visible_parts(*source)) {
+    if (p->name() == entry.part || (info && p->info().contains(*info))) part = p;
+  }
+  const HostId target = hosts_[replica->node];
+  co_await coordinator_->round_trip(target, 2);
+  co_await network_.transfer(hosts_[source->node], target, static_cast<double>(part->bytes_on_disk()));
+  co_await write_columns(replica->node, replica->shard, part);
+  if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "fetching replica went down");
+  replica->table->attach_linked(*part);
+  ++counters_.parts_fetched;
+  counters_.bytes_fetched += part->bytes_on_disk();
+}
+
+Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
+  // Every source must be here to merge locally; otherwise fetch the result like a new part.
+  bool all_sources = true;
+  for (const std::string& name : entry.merged) {
+    all_sources = all_sources && replica->table->find_active(name) != nullptr;
+  }
+  if (!all_sources) {
+    co_await sim_.spawn(run_fetch(replica, entry));
+    co_return;
+  }
+  Node& node = *nodes_[replica->node];
+  engine::MergeProfile profile;
+  profile.rows_read = entry.rows;
+  profile.uncompressed_bytes_read = entry.uncompressed_bytes;
+  std::vector<Future> reads;
+  for (const std::string& name : entry.merged) {
+    const engine::PartPtr part = replica->table->find_active(name);
+    for (size_t c = 0; c < schema_.columns.size(); ++c) {
+      const uint64_t bytes = part->column_stats(c).compressed_bytes;
+      if (bytes > 0) {
+        reads.push_back(node.read_file(file_id(replica->shard, name, schema_.columns[c].name), 0,
+                                       bytes));
+      }
+    }
+  }
+  reads.push_back(node.compute(cost_.merge_cpu(profile), "merge"));
+  co_await sim_.all_of(std::move(reads));
+  // The merged part is identical on every replica (merges are deterministic); link the one the
+  // merging replica wrote rather than redo the work in wall time.
+  const Replica* source = replica_with_part(replica->shard, entry.part, replica);
+  if (!source) throw SimFault(FaultKind::kUnreachable, "no replica has " + entry.part);
+  engine::PartPtr merged;
+  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(entry.part);
+  for (const engine::PartPtr& p : visible_parts(*source)) {
+    if (p->name() == entry.part || (info && p->info().contains(*info))) merged = p;
+  }
+  co_await write_columns(replica->node, replica->shard, merged);
+  if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "merging replica went down");
+  replica->table->attach_linked(*merged);
+  ++counters_.merges;
+}
+
+Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
+  for (;;) {
+    co_await sim_.sleep(spec_.merge_interval);
+    // Replicated: the first replica that is up and current chooses (the leader). Otherwise each
+    // replica merges for itself.
+    Replica* leader = own;
+    if (!leader) {
+      for (auto& replica : replicas_[shard]) {
+        if (replica_up(*replica) && replica->applied == coordinator_->log(shard).size()) {
+          leader = replica.get();
+          break;
+        }
+      }
+    }
+    if (!leader || !replica_up(*leader) || !leader->hidden.empty()) continue;
+    std::optional<engine::MergePlan> plan = leader->table->select_merge();
+    if (!plan) continue;
+    Node& node = *nodes_[leader->node];
+    engine::MergeProfile estimate;
+    estimate.rows_read = plan->rows;
+    std::vector<Future> reads;
+    for (const engine::PartPtr& part : plan->parts) {
+      for (size_t c = 0; c < schema_.columns.size(); ++c) {
+        const engine::ColumnStats stats = part->column_stats(c);
+        estimate.uncompressed_bytes_read += stats.uncompressed_bytes;
+        if (stats.compressed_bytes > 0) {
+          reads.push_back(node.read_file(file_id(shard, part->name(), schema_.columns[c].name), 0,
+                                         stats.compressed_bytes));
+        }
+      }
+    }
+    reads.push_back(node.compute(cost_.merge_cpu(estimate), "merge"));
+    try {
+      co_await sim_.all_of(std::move(reads));
+    } catch (const SimFault&) {
+      continue;
+    }
+    // The sources may have changed while the merge was simulated (a fetch of a covering part).
+    bool still_active = replica_up(*leader);
+    for (const engine::PartPtr& part : plan->parts) {
+      still_active = still_active && leader->table->find_active(part->name()) == part;
+    }
+    if (!still_active) continue;
+    const int64_t now_s = spec_.epoch_s + sim_.now().ns() / 1'000'000'000;
+    const engine::MergeProfile profile = leader->table->merge(*plan, now_s);
+    ++counters_.merges;
+    if (profile.result_part.empty()) continue;  // every row expired
+    const engine::PartPtr merged = leader->table->find_active(profile.result_part);
+    if (merged) {
+      try {
+        co_await write_columns(leader->node, shard, merged);
+      } catch (const SimFault&) {
+      }
+    }
+    if (replicated()) {
+      LogEntry entry;
+      entry.kind = LogEntry::Kind::kMerge;
+      entry.part = profile.result_part;
+      for (const engine::PartPtr& part : plan->parts) entry.merged.push_back(part->name());
+      entry.rows = profile.rows_read;
+      entry.uncompressed_bytes = profile.uncompressed_bytes_read;
+      entry.bytes = merged ? merged->bytes_on_disk() : 0;
+      entry.source_replica = leader->index;
+      coordinator_->append(shard, std::move(entry));
+      // The leader made it; its own applier finds it covered.
+      signal_shard(shard);
+    }
+  }
+}
+
+Duration Cluster::current_replica_lag() const {
+  Duration lag;
+  for (size_t s = 0; s < replicas_.size(); ++s) {
+    const std::vector<LogEntry>& log = coordinator_->log(s);
+    for (const auto& replica : replicas_[s]) {
+      if (replica->applied < log.size()) lag = std::max(lag, sim_.now() - log[replica->applied].created);
+    }
+  }
+  return lag;
+}
+
+Process Cluster::run_lag_sampler() {
+  for (;;) {
+    co_await sim_.sleep(Duration::seconds(1));
+    max_lag_ = std::max(max_lag_, current_replica_lag());
+  }
+}
+
+// ---- Query path ------------------------------------------------------------------------------
+
+std::vector<engine::PartPtr> Cluster::visible_parts(const Replica& replica) const {
+  std::vector<engine::PartPtr> parts = replica.table->active_parts();
+  if (!replica.hidden.empty()) {
+    std::erase_if(parts, [&](const engine::PartPtr& p) {
+      return std::find(replica.hidden.begin(), replica.hidden.end(), p->name()) !=
+             replica.hidden.end();
+    });
+  }
+  return parts;
+}
+
+engine::PartResult Cluster::execute_on_replica(const Replica& replica, const engine::Query& query,
+                                               std::vector<PartRead>* reads) {
+  engine::PartResult partial = query.empty_result();
+  for (const engine::PartPtr& part : visible_parts(replica)) {
+    const engine::PartResult* memo = memo_.find(replica.shard, query.fingerprint(), part->name());
+    if (memo) {
+      ++counters_.memo_hits;
+    } else {
+      ++counters_.memo_misses;
+      memo = &memo_.insert(replica.shard, query.fingerprint(), part->name(), query.run_part(part));
+    }
+    PartResultCache::accumulate(*memo, &partial);
+    if (reads) reads->push_back(PartRead{part, memo->profile});
+  }
+  partial.profile.groups = partial.aggregate ? partial.aggregate->groups() : 0;
+  partial.profile.result_bytes = partial_bytes(partial);
+  return partial;
+}
+
+Future Cluster::read_columns(size_t node, size_t shard, const engine::PartPtr& part,
+                             const engine::WorkProfile& profile) {
+  std::vector<Future> reads;
+  for (const auto& [column, stats] : profile.columns) {
+    if (stats.compressed_bytes == 0) continue;
+    reads.push_back(
+        nodes_[node]->read_file(file_id(shard, part->name(), column), 0, stats.compressed_bytes));
+  }
+  return sim_.all_of(std::move(reads));
+}
+
+Future Cluster::query(size_t initiator, const engine::Query& query, QueryAnswer* answer) {
+  SHARDLAB_ASSERT(initiator < nodes_.size(), "no node {}", initiator);
+  return sim_.spawn(run_query(initiator, &query, answer));
+}
+
+Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer) {
+  const Time start = sim_.now();
+  ++counters_.queries;
+  try {
+    if (!nodes_[initiator]->up() || process_down_[initiator]) {
+      throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
+    }
+    std::vector<engine::PartResult> partials(spec_.shards);
+    std::vector<Future> subqueries;
+    for (size_t s = 0; s < spec_.shards; ++s) {
+      subqueries.push_back(sim_.spawn(run_subquery(initiator, s, query, &partials[s])));
+    }
+    co_await sim_.all_of(std::move(subqueries));
+    uint64_t groups = 0;
+    for (const engine::PartResult& p : partials) groups += p.aggregate ? p.aggregate->groups() : 0;
+    engine::QueryResult result;
+    if (spec_.settings.group_by_no_merge) {
+      // Each shard finishes its own part; the initiator only concatenates.
+      for (engine::PartResult& partial : partials) {
+        std::vector<engine::PartResult> one;
+        one.push_back(std::move(partial));
+        engine::QueryResult shard_result = query->finish(std::move(one));
+        if (result.columns.empty()) {
+          result = std::move(shard_result);
+        } else {
+          for (size_t c = 0; c < result.columns.size(); ++c) {
+            engine::append_column(&result.columns[c], shard_result.columns[c]);
+          }
+        }
+      }
+      groups = 0;
+    } else {
+      result = query->finish(std::move(partials));
+    }
+    co_await nodes_[initiator]->compute(
+        cost_.initiator_merge_cpu(groups, result.profile.result_bytes), "merge results");
+    answer->result = std::move(result);
+    answer->latency = sim_.now() - start;
+  } catch (const SimFault&) {
+    ++counters_.query_errors;
+    throw;
+  }
+}
+
+std::vector<size_t> Cluster::replica_order(size_t initiator, size_t shard) {
+  std::vector<size_t> order = balancers_[shard].order(sim_.now(), spec_.nodes[initiator].name,
+                                                      spec_.settings.prefer_localhost_replica);
+  if (!replicated()) return order;
+  // Replicas lagging more than max_replica_delay go last, or are skipped without the fallback.
+  const std::vector<LogEntry>& log = coordinator_->log(shard);
+  auto stale = [&](size_t r) {
+    const Replica& replica = *replicas_[shard][r];
+    return replica.applied < log.size() &&
+           sim_.now() - log[replica.applied].created > spec_.settings.max_replica_delay;
+  };
+  std::stable_partition(order.begin(), order.end(), [&](size_t r) { return !stale(r); });
+  if (!spec_.settings.fallback_to_stale_replicas) std::erase_if(order, stale);
+  return order;
+}
+
+Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Query* query,
+                              engine::PartResult* out) {
+  LoadBalancer& balancer = balancers_[shard];
+  for (size_t r : replica_order(initiator, shard)) {
+    Replica* replica = replicas_[shard][r].get();
+    for (uint32_t attempt = 0; attempt < spec_.settings.connect_tries; ++attempt) {
+      if (!replica_up(*replica) || !network_.route_latency(hosts_[initiator], hosts_[replica->node])) {
+        // A connection to a dead or unreachable server costs the connect timeout.
+        co_await sim_.sleep(spec_.settings.connect_timeout);
+        balancer.record_error(r, sim_.now());
+        ++counters_.failovers;
+        continue;
+      }
+      try {
+        co_await sim_.spawn(run_on_replica(initiator, replica, query, out));
+        co_return;
+      } catch (const SimFault& fault) {
+        if (fault.kind() == FaultKind::kCancelled) throw;
+        balancer.record_error(r, sim_.now());
+        ++counters_.failovers;
+        break;  // the replica failed mid-query: on to the next one
+      }
+    }
+  }
+  if (spec_.settings.skip_unavailable_shards) {
+    *out = query->empty_result();
+    co_return;
+  }
+  throw SimFault(FaultKind::kUnreachable, fmt::format("no replica of shard {} answered", shard + 1));
+}
+
+Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
+                                engine::PartResult* out) {
+  const HostId from = hosts_[initiator];
+  const HostId to = hosts_[replica->node];
+  co_await network_.transfer(from, to, Coordinator::kRequestBytes);
+  if (!replica_up(*replica)) {
+    throw SimFault(FaultKind::kNodeDown, spec_.nodes[replica->node].name + " is down");
+  }
+  std::vector<PartRead> reads;
+  engine::PartResult partial = execute_on_replica(*replica, *query, &reads);
+  const SubqueryDemand demand = cost_.subquery(partial.profile);
+  Node& node = *nodes_[replica->node];
+  std::vector<Future> work;
+  work.push_back(node.compute(demand.cpu_s, "query"));
+  for (const PartRead& read : reads) {
+    work.push_back(read_columns(replica->node, replica->shard, read.part, read.profile));
+  }
+  co_await sim_.all_of(std::move(work));
+  co_await network_.transfer(to, from, static_cast<double>(demand.result_bytes));
+  *out = std::move(partial);
+}
+
+// ---- Faults and final state ------------------------------------------------------------------
+
+void Cluster::crash_node(size_t node, CrashKind kind) {
+  Node& n = *nodes_[node];
+  if (!n.up() || process_down_[node]) return;
+  network_.set_node_up(hosts_[node], false);
+  if (kind == CrashKind::kNodeLoss) {
+    n.crash();
+    // The async queue was in the page cache, never fsynced: gone, and counted. A block being
+    // sent right now may still reach its shard; its sender settles its fate.
+    for (ShardQueue& queue : queues_[node]) {
+      const bool in_flight = !queue.blocks.empty() && queue.blocks.front().sending;
+      while (queue.blocks.size() > (in_flight ? 1u : 0u)) {
+        counters_.rows_lost += queue.blocks.back().rows;
+        queue.rows -= queue.blocks.back().rows;
+        queue.blocks.pop_back();
+      }
+      if (in_flight) queue.blocks.front().orphaned = true;
+    }
+  } else {
+    // The server process died: its work in flight fails, the machine keeps disk and cache.
+    process_down_[node] = true;
+    n.cpu().fail_all(FaultKind::kNodeDown, spec_.nodes[node].name + " restarted");
+    n.disk().fail_all(FaultKind::kNodeDown, spec_.nodes[node].name + " restarted");
+  }
+}
+
+void Cluster::restart_node(size_t node) {
+  nodes_[node]->restart();
+  process_down_[node] = false;
+  network_.set_node_up(hosts_[node], true);
+  for (size_t s = 0; s < spec_.shards; ++s) signal_shard(s);
+}
+
+uint64_t Cluster::queued_rows() const {
+  uint64_t rows = 0;
+  for (const auto& per_node : queues_) {
+    for (const ShardQueue& queue : per_node) rows += queue.rows;
+  }
+  return rows;
+}
+
+const Cluster::Replica& Cluster::most_current(size_t shard) const {
+  const Replica* best = replicas_[shard].front().get();
+  uint64_t best_rows = 0;
+  for (const auto& replica : replicas_[shard]) {
+    uint64_t rows = 0;
+    for (const engine::PartPtr& part : visible_parts(*replica)) rows += part->rows();
+    if (rows > best_rows) {
+      best = replica.get();
+      best_rows = rows;
+    }
+  }
+  return *best;
+}
+
+std::vector<Cluster::ShardState> Cluster::shard_states() const {
+  std::vector<ShardState> states;
+  for (size_t s = 0; s < spec_.shards; ++s) {
+    ShardState state;
+    for (const engine::PartPtr& part : visible_parts(most_current(s))) {
+      state.rows += part->rows();
+      state.bytes += part->bytes_on_disk();
+      ++state.parts;
+    }
+    states.push_back(state);
+  }
+  return states;
+}
+
+engine::QueryResult Cluster::query_now(const engine::Query& query) {
+  std::vector<engine::PartResult> partials;
+  for (size_t s = 0; s < spec_.shards; ++s) {
+    partials.push_back(execute_on_replica(most_current(s), query, nullptr));
+  }
+  return query.finish(std::move(partials));
+}
+
+}  // namespace shardlab::sim::cluster

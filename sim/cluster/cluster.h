@@ -1,0 +1,253 @@
+// A ClickHouse-style cluster on simulated hardware: nodes, shards × replicas placed on them, a
+// Distributed table in front, a coordination service, and the background work that keeps
+// replicas in step. Every replica is a real engine table holding real rows; every duration is
+// simulated. The cluster's logic runs as processes on the kernel, so it reads top to bottom.
+//
+// Insert path (insert()):
+//   1. The initiator splits the block by the sharding scheme (real), charging the split's CPU.
+//   2. async (the default): each shard's rows are written to the initiator's local queue (disk,
+//      through the page cache, not fsynced, as in 18.16) and the insert is acknowledged. A sender
+//      per (initiator, shard) ships the queue every async_send_interval, retrying failures.
+//      sync: the insert is acknowledged once every shard has written its rows.
+//   3. Writing to a shard: with internal_replication, to one replica (load-balancer order, failing
+//      over), and replication copies it; without, to every replica. A replica write transfers the
+//      block over the network, takes block numbers from the coordinator (a round trip), inserts
+//      into the engine (real) and charges the insert's CPU and disk. The new parts stay invisible
+//      to queries until that simulated write completes, and are rolled back if it fails. With
+//      insert_quorum = N the write waits until N replicas hold every new part.
+//
+// Replication: each new part and each merge goes into the shard's log at the coordinator. Every
+// replica runs a process that applies the log in order: it fetches parts it lacks from a replica
+// that has them (network, disk, coordinator costs charged; the files are hard-linked, so the disk
+// holds one copy) and applies merges (CPU and disk charged; the merged part is linked from the
+// replica that made it). A replica that was down catches up when it returns. Replica lag is the
+// age of the oldest log entry a replica has not applied. Merges are chosen by one replica per
+// shard (the first one that is up and current), as ReplicatedMergeTree's leader does.
+//
+// Query path (query()):
+//   1. For each shard the initiator orders the replicas by the load-balancing policy and tries
+//      them in turn: a connection costs a request on the network; a replica that is down or
+//      unreachable costs connect_timeout and an error on its counter (connect_tries times).
+//      A shard with no replica left fails the query, unless skip_unavailable_shards.
+//   2. The chosen replica runs the query on its visible active parts with the real engine. Each
+//      (shard, query fingerprint, part) result is memoised: parts are immutable, so a long run does
+//      not re-scan unchanged parts. The work profile becomes CPU (cost model), disk reads of each
+//      column file through the node's page cache, and the result's bytes back to the initiator.
+//   3. The initiator merges the shards' partial results (two-stage aggregation), charging the
+//      merge's CPU; with group_by_no_merge each shard finishes its own and the initiator
+//      concatenates.
+//
+// Crashes (crash_node()): a node loss fails everything running on the node; its replicas stop
+// serving and applying the log until restart; an initiator's async queue is lost unless the crash
+// is a process restart (disk and page cache survive), and the lost rows are counted exactly.
+//
+// Lifetime: the cluster's processes reference it. Destroying a Cluster first shuts the
+// simulation down (Simulation::shutdown()), freeing every process.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/exec/query.h"
+#include "engine/storage/table.h"
+#include "sim/cluster/coordinator.h"
+#include "sim/cluster/cost_model.h"
+#include "sim/cluster/load_balancer.h"
+#include "sim/cluster/part_result_cache.h"
+#include "sim/cluster/settings.h"
+#include "sim/cluster/sharding.h"
+#include "sim/core/simulation.h"
+#include "sim/hw/network.h"
+#include "sim/hw/node.h"
+
+namespace shardlab::sim::cluster {
+
+struct ClusterSpec {
+  std::vector<NodeSpec> nodes;  // node i is the network host called nodes[i].name
+  size_t shards = 1;
+  size_t replicas = 1;
+  std::vector<std::vector<size_t>> placement;  // [shard][replica] -> node index; empty: round-robin
+  ShardingSpec sharding;
+  std::string ddl;  // the table every replica holds
+  DistributedSettings settings;
+  std::string coordinator_host;  // a host of the network
+  Duration coordinator_op_latency = Duration::milliseconds(1);
+  uint32_t coordinator_ops_per_insert = 10;
+  std::filesystem::path data_dir;  // replicas' tables live in data_dir/shardS_replicaR
+  uint64_t seed = 1;
+  int64_t epoch_s = 0;  // the wall-clock second simulated time 0 stands for (TTL, merges)
+  uint64_t memo_capacity_entries = 100'000'000;  // groups plus rows memoised, across parts
+  Duration merge_interval = Duration::seconds(1);
+  Duration fetch_retry_interval = Duration::seconds(1);
+};
+
+struct ClusterCounters {
+  uint64_t inserts = 0;
+  uint64_t rows_sent = 0;          // rows of INSERTs that reached an initiator
+  uint64_t rows_acknowledged = 0;  // rows of INSERTs acknowledged to the client
+  uint64_t rows_rejected = 0;      // rows of INSERTs that failed
+  uint64_t rows_lost = 0;          // acknowledged async rows lost with an initiator's queue
+  uint64_t rows_written = 0;       // rows written into a first replica (per shard)
+  uint64_t queries = 0;
+  uint64_t query_errors = 0;
+  uint64_t failovers = 0;  // replicas tried in vain before one answered
+  uint64_t parts_fetched = 0;
+  uint64_t bytes_fetched = 0;
+  uint64_t merges = 0;
+  uint64_t memo_hits = 0;
+  uint64_t memo_misses = 0;
+};
+
+struct QueryAnswer {
+  engine::QueryResult result;
+  Duration latency;
+};
+
+class Cluster {
+ public:
+  enum class CrashKind : uint8_t {
+    kNodeLoss,        // power failure or machine loss: volatile state and unsynced writes lost
+    kProcessRestart,  // the server process dies: disk and page cache survive
+  };
+
+  // Creates every replica's table under spec.data_dir. Throws InputError for a bad spec (DDL,
+  // sharding, placement, unknown hosts).
+  Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel cost);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // Starts the background processes: replication appliers, merge scheduling, lag sampling.
+  void start();
+
+  // An INSERT of `block` (the table's columns) arriving at node `initiator`. Resolves when
+  // acknowledged; fails (SimFault) when rejected.
+  Future insert(size_t initiator, engine::Block block);
+  // A SELECT arriving at node `initiator`. On success *answer holds the result and latency.
+  // REQUIRES: `query` and `answer` outlive the future.
+  Future query(size_t initiator, const engine::Query& query, QueryAnswer* answer);
+
+  void crash_node(size_t node, CrashKind kind);
+  void restart_node(size_t node);
+
+  size_t node_count() const { return nodes_.size(); }
+  Node& node(size_t index) { return *nodes_[index]; }
+  size_t node_index(const std::string& name) const;  // throws InputError if unknown
+  HostId host(size_t node) const { return hosts_[node]; }
+  const engine::TableSchema& schema() const { return schema_; }
+  const ClusterSpec& spec() const { return spec_; }
+  const ClusterCounters& counters() const { return counters_; }
+
+  // The final state, for reports: every shard's rows on its most up-to-date replica, and the
+  // bytes on disk.
+  struct ShardState {
+    uint64_t rows = 0;
+    uint64_t bytes = 0;
+    size_t parts = 0;
+  };
+  std::vector<ShardState> shard_states() const;
+  // Rows pending in async queues right now.
+  uint64_t queued_rows() const;
+  // The largest replica lag seen by the sampler, and the current one.
+  Duration max_replica_lag() const { return max_lag_; }
+  Duration current_replica_lag() const;
+  // Runs `query` over every shard's most up-to-date replica without simulated time: the final
+  // answer a report prints.
+  engine::QueryResult query_now(const engine::Query& query);
+
+ private:
+  struct Replica {
+    size_t shard = 0;
+    size_t index = 0;
+    size_t node = 0;
+    std::unique_ptr<engine::Table> table;
+    std::vector<std::string> hidden;  // parts written but not yet visible (write in progress)
+    size_t applied = 0;               // replication log entries applied
+  };
+  struct PendingBlock {
+    engine::Block block;
+    uint64_t rows = 0;
+    bool sending = false;   // the sender is shipping it now
+    bool orphaned = false;  // its queue was lost while it was being sent
+  };
+  struct ShardQueue {
+    std::deque<PendingBlock> blocks;
+    uint64_t rows = 0;
+    uint64_t written_bytes = 0;  // the queue file's length so far
+  };
+  struct PartRead {
+    engine::PartPtr part;
+    engine::WorkProfile profile;
+  };
+
+  bool replicated() const;
+  bool replica_up(const Replica& replica) const;
+  FileId file_id(size_t shard, const std::string& part, const std::string& column);
+  // A future resolved at the next change of the shard's log or of a replica's progress; each
+  // waiter gets its own.
+  Future wait_for_change(size_t shard);
+  void signal_shard(size_t shard);
+
+  // Insert path.
+  Process run_insert(size_t initiator, engine::Block block, uint64_t batch);
+  Process run_sender(size_t initiator, size_t shard);
+  Future write_shard(size_t initiator, size_t shard, engine::Block block);
+  Process run_write_shard(size_t initiator, size_t shard, engine::Block block);
+  Process run_replica_write(size_t initiator, Replica* replica, const engine::Block* block);
+  Process run_quorum_wait(size_t shard, std::vector<std::string> parts);
+  Future write_columns(size_t node, size_t shard, const engine::PartPtr& part);
+
+  // Replication.
+  Process run_applier(Replica* replica);
+  Process run_fetch(Replica* replica, LogEntry entry);
+  Process run_apply_merge(Replica* replica, LogEntry entry);
+  // `own`: merges for that replica alone (no replication); null: the shard's leader merges.
+  Process run_merge_scheduler(size_t shard, Replica* own);
+  Process run_lag_sampler();
+  const Replica* replica_with_part(size_t shard, const std::string& part,
+                                   const Replica* except) const;
+  bool has_covering(const Replica& replica, const std::string& part) const;
+
+  // Query path.
+  Process run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer);
+  std::vector<size_t> replica_order(size_t initiator, size_t shard);
+  Process run_subquery(size_t initiator, size_t shard, const engine::Query* query,
+                       engine::PartResult* out);
+  Process run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
+                         engine::PartResult* out);
+  engine::PartResult execute_on_replica(const Replica& replica, const engine::Query& query,
+                                        std::vector<PartRead>* reads);
+  std::vector<engine::PartPtr> visible_parts(const Replica& replica) const;
+  Future read_columns(size_t node, size_t shard, const engine::PartPtr& part,
+                      const engine::WorkProfile& profile);
+  const Replica& most_current(size_t shard) const;
+
+  Simulation& sim_;
+  Network& network_;
+  ClusterSpec spec_;
+  CostModel cost_;
+  engine::TableSchema schema_;
+  ShardingScheme scheme_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<HostId> hosts_;
+  std::vector<bool> process_down_;  // crashed but disk and page cache kept (process restart)
+  std::unique_ptr<Coordinator> coordinator_;
+  std::vector<std::vector<std::unique_ptr<Replica>>> replicas_;  // [shard][replica]
+  std::vector<LoadBalancer> balancers_;                          // per shard
+  std::vector<std::vector<ShardQueue>> queues_;                  // [initiator][shard]
+  std::vector<bool> senders_started_;                            // per initiator
+  std::vector<std::vector<Future>> waiters_;                     // per shard
+  PartResultCache memo_;
+  std::map<std::string, FileId> file_ids_;
+  ClusterCounters counters_;
+  uint64_t next_batch_ = 0;
+  Duration max_lag_;
+  bool started_ = false;
+};
+
+}  // namespace shardlab::sim::cluster

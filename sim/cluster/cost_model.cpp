@@ -1,0 +1,161 @@
+#include "sim/cluster/cost_model.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "engine/common/errors.h"
+
+namespace shardlab::sim::cluster {
+
+namespace {
+
+// One table drives serialisation, parsing and the fitting code's column order.
+struct Field {
+  const char* name;
+  double CostCoefficients::*member;
+};
+constexpr Field kFields[] = {
+    {"query_setup_s", &CostCoefficients::query_setup_s},
+    {"part_s", &CostCoefficients::part_s},
+    {"granule_s", &CostCoefficients::granule_s},
+    {"row_read_s", &CostCoefficients::row_read_s},
+    {"uncompressed_byte_s", &CostCoefficients::uncompressed_byte_s},
+    {"row_passed_s", &CostCoefficients::row_passed_s},
+    {"group_s", &CostCoefficients::group_s},
+    {"result_byte_s", &CostCoefficients::result_byte_s},
+    {"merge_state_group_s", &CostCoefficients::merge_state_group_s},
+    {"split_row_s", &CostCoefficients::split_row_s},
+    {"insert_part_s", &CostCoefficients::insert_part_s},
+    {"insert_row_s", &CostCoefficients::insert_row_s},
+    {"insert_byte_s", &CostCoefficients::insert_byte_s},
+    {"merge_part_s", &CostCoefficients::merge_part_s},
+    {"merge_row_s", &CostCoefficients::merge_row_s},
+    {"merge_byte_s", &CostCoefficients::merge_byte_s},
+    {"wire_ratio", &CostCoefficients::wire_ratio},
+};
+
+}  // namespace
+
+CostCoefficients CostModel::defaults() {
+  // Provisional values, of the order the engine's benchmarks show on the reference machine
+  // (bench/README.md): LZ4 decoding at ~3 GB/s per core, filters at ~1 ns per row, hash
+  // aggregation at ~5 ns per row and ~50 ns per new group, inserts at ~7M rows/s. `shardlab
+  // calibrate` fits them to measured runs.
+  CostCoefficients c;
+  c.query_setup_s = 2e-4;
+  c.part_s = 5e-5;
+  c.granule_s = 5e-7;
+  c.row_read_s = 1e-9;
+  c.uncompressed_byte_s = 3e-10;
+  c.row_passed_s = 5e-9;
+  c.group_s = 5e-8;
+  c.result_byte_s = 1e-9;
+  c.merge_state_group_s = 3e-8;
+  c.split_row_s = 1e-8;
+  c.insert_row_s = 5e-8;
+  c.insert_byte_s = 2e-9;
+  c.merge_row_s = 2e-8;
+  c.merge_byte_s = 1e-9;
+  c.wire_ratio = 1.0;
+  return c;
+}
+
+nlohmann::ordered_json coefficients_to_json(const CostCoefficients& c) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const Field& f : kFields) j[f.name] = c.*f.member;
+  return j;
+}
+
+CostCoefficients coefficients_from_json(const nlohmann::json& j, const std::string& source) {
+  if (!j.is_object()) throw InputError(fmt::format("{}: 'coefficients' must be an object", source));
+  CostCoefficients c;
+  for (const Field& f : kFields) {
+    if (!j.contains(f.name)) {
+      throw InputError(fmt::format("{}: coefficient '{}' is missing", source, f.name));
+    }
+    const auto& v = j.at(f.name);
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0) {
+      throw InputError(fmt::format("{}: coefficient '{}' must be a finite number >= 0, got {}",
+                                   source, f.name, v.dump()));
+    }
+    c.*f.member = v.get<double>();
+  }
+  for (const auto& [key, value] : j.items()) {
+    bool known = false;
+    for (const Field& f : kFields) known = known || key == f.name;
+    if (!known) throw InputError(fmt::format("{}: unknown coefficient '{}'", source, key));
+  }
+  return c;
+}
+
+double* coefficient_by_name(CostCoefficients* c, std::string_view name) {
+  for (const Field& f : kFields)
+    if (name == f.name) return &(c->*f.member);
+  return nullptr;
+}
+
+CostModel CostModel::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot read the calibration file", path));
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(fmt::format("{}: not valid JSON: {}", path, e.what()));
+  }
+  if (!doc.is_object() || !doc.contains("coefficients")) {
+    throw InputError(fmt::format("{}: expected an object with 'coefficients'", path));
+  }
+  return CostModel(coefficients_from_json(doc.at("coefficients"), path));
+}
+
+void CostModel::save(const std::string& path, const nlohmann::ordered_json& about) const {
+  nlohmann::ordered_json doc;
+  doc["coefficients"] = coefficients_to_json(c_);
+  doc["about"] = about;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << doc.dump(2) << '\n';
+    if (!out) throw RuntimeError(fmt::format("cannot write '{}'", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw RuntimeError(fmt::format("cannot rename '{}' to '{}'", tmp, path));
+  }
+}
+
+SubqueryDemand CostModel::subquery(const engine::WorkProfile& p) const {
+  SubqueryDemand d;
+  d.cpu_s = c_.query_setup_s + c_.part_s * static_cast<double>(p.parts_selected) +
+            c_.granule_s * static_cast<double>(p.granules_read) +
+            c_.row_read_s * static_cast<double>(p.rows_read) +
+            c_.uncompressed_byte_s * static_cast<double>(p.uncompressed_bytes()) +
+            c_.row_passed_s * static_cast<double>(p.rows_passed) +
+            c_.group_s * static_cast<double>(p.groups) +
+            c_.result_byte_s * static_cast<double>(p.result_bytes);
+  d.disk_bytes = p.compressed_bytes();
+  d.result_bytes = wire_bytes(p.result_bytes);
+  return d;
+}
+
+double CostModel::initiator_merge_cpu(uint64_t groups_merged, uint64_t result_bytes) const {
+  return c_.merge_state_group_s * static_cast<double>(groups_merged) +
+         c_.result_byte_s * static_cast<double>(result_bytes);
+}
+
+double CostModel::insert_cpu(const engine::InsertResult& insert) const {
+  return c_.insert_part_s * static_cast<double>(insert.parts.size()) +
+         c_.insert_row_s * static_cast<double>(insert.rows) +
+         c_.insert_byte_s * static_cast<double>(insert.uncompressed_bytes);
+}
+
+double CostModel::merge_cpu(const engine::MergeProfile& merge) const {
+  return c_.merge_part_s * static_cast<double>(merge.parts) +
+         c_.merge_row_s * static_cast<double>(merge.rows_read) +
+         c_.merge_byte_s * static_cast<double>(merge.uncompressed_bytes_read);
+}
+
+}  // namespace shardlab::sim::cluster
