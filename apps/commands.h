@@ -11,6 +11,9 @@ void add_load_command(CLI::App& app);
 void add_sql_command(CLI::App& app);
 void add_storage_commands(CLI::App& app);  // optimize, verify, parts
 void add_flows_command(CLI::App& app);  // network transfers on a platform (cmd_flows.cpp)
+void add_check_command(CLI::App& app);  // validate a scenario file (cmd_check.cpp)
+void add_calibrate_command(CLI::App& app);  // cost model coefficients (cmd_calibrate.cpp)
+void add_run_command(CLI::App& app);  // simulate a scenario (cmd_run.cpp)
 
 // True when stderr is a terminal: progress bars only then.
 bool stderr_is_tty();

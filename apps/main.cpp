@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   shardlab::apps::add_sql_command(app);
   shardlab::apps::add_storage_commands(app);
   shardlab::apps::add_flows_command(app);
+  shardlab::apps::add_check_command(app);
+  shardlab::apps::add_calibrate_command(app);
+  shardlab::apps::add_run_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

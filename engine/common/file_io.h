@@ -57,6 +57,14 @@ class MappedFile {
   uint64_t size_ = 0;
 };
 
+// Durability switch for the whole process, on by default. The simulator turns it off for the
+// replicas' tables of `shardlab run`: they are scratch state rebuilt from the scenario on every
+// run and never recovered after a crash of shardlab itself, so their fsyncs would only cost wall
+// time (the simulated cost of writing is charged by the disk model either way). Atomicity is
+// kept: files are still written to temporary names and renamed into place.
+void set_durable(bool durable);
+bool durable();
+
 std::string read_file(const fs::path& path);
 // Writes the file and fsyncs it (not its directory).
 void write_file_durable(const fs::path& path, std::string_view content);

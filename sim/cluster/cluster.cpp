@@ -110,6 +110,8 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
                             spec_.settings.error_half_life, balancing.child(s));
   }
   queues_.assign(nodes_.size(), std::vector<ShardQueue>(spec_.shards));
+  bytes_sent_.assign(nodes_.size(), 0);
+  bytes_received_.assign(nodes_.size(), 0);
   senders_started_.assign(nodes_.size(), false);
   waiters_.resize(spec_.shards);
 }
@@ -202,6 +204,7 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
         queue.written_bytes += bytes;
         queue.rows += shard_rows;
         queue.blocks.push_back(PendingBlock{std::move(parts[s]), shard_rows});
+        if (queue.enqueued.valid()) std::exchange(queue.enqueued, Future()).resolve();
       }
       if (!senders_started_[initiator]) {
         senders_started_[initiator] = true;
@@ -223,8 +226,18 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
 
 Process Cluster::run_sender(size_t initiator, size_t shard) {
   ShardQueue& queue = queues_[initiator][shard];
+  const Time phase = sim_.now();
+  const Duration interval = spec_.settings.async_send_interval;
   for (;;) {
-    co_await sim_.sleep(spec_.settings.async_send_interval);
+    // The directory monitor looks every interval; a look at an empty queue changes nothing, so
+    // an idle sender sleeps until a block is queued, then wakes at the next of its ticks.
+    if (queue.blocks.empty()) {
+      Future queued = sim_.make_future();
+      queue.enqueued = queued;
+      co_await queued;
+    }
+    const int64_t ticks = (sim_.now() - phase).ns() / interval.ns() + 1;
+    co_await sim_.sleep(phase + interval * ticks - sim_.now());
     // One block at a time, in order; a failure leaves it at the head for the next round.
     while (!queue.blocks.empty() && nodes_[initiator]->up() && !process_down_[initiator]) {
       PendingBlock& head = queue.blocks.front();
@@ -333,6 +346,9 @@ Process Cluster::run_replica_write(size_t initiator, Replica* replica, const eng
     throw;
   }
   unhide();
+  bytes_received_[replica->node] += cost_.wire_bytes(block_bytes(*block));
+  bytes_sent_[initiator] += cost_.wire_bytes(block_bytes(*block));
+  if (!replicated()) signal_shard(replica->shard);  // wakes the replica's merge scheduler
   if (replicated()) {
     for (const std::string& name : result.parts) {
       const engine::PartPtr part = replica->table->find_active(name);
@@ -454,6 +470,8 @@ Process Cluster::run_fetch(Replica* replica, LogEntry entry) {
   co_await write_columns(replica->node, replica->shard, part);
   if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "fetching replica went down");
   replica->table->attach_linked(*part);
+  bytes_sent_[source->node] += part->bytes_on_disk();
+  bytes_received_[replica->node] += part->bytes_on_disk();
   ++counters_.parts_fetched;
   counters_.bytes_fetched += part->bytes_on_disk();
 }
@@ -516,7 +534,11 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     }
     if (!leader || !replica_up(*leader) || !leader->hidden.empty()) continue;
     std::optional<engine::MergePlan> plan = leader->table->select_merge();
-    if (!plan) continue;
+    if (!plan) {
+      // Nothing to merge until the shard changes: wait for that rather than poll.
+      co_await wait_for_change(shard);
+      continue;
+    }
     Node& node = *nodes_[leader->node];
     engine::MergeProfile estimate;
     estimate.rows_read = plan->rows;
@@ -746,6 +768,8 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   }
   co_await sim_.all_of(std::move(work));
   co_await network_.transfer(to, from, static_cast<double>(demand.result_bytes));
+  bytes_sent_[replica->node] += demand.result_bytes;
+  bytes_received_[initiator] += demand.result_bytes;
   *out = std::move(partial);
 }
 

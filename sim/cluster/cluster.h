@@ -151,6 +151,10 @@ class Cluster {
     size_t parts = 0;
   };
   std::vector<ShardState> shard_states() const;
+  // Bytes each node has sent and received over the network for the cluster (inserts, fetches,
+  // query results), counted when a transfer completes.
+  uint64_t bytes_sent(size_t node) const { return bytes_sent_[node]; }
+  uint64_t bytes_received(size_t node) const { return bytes_received_[node]; }
   // Rows pending in async queues right now.
   uint64_t queued_rows() const;
   // The largest replica lag seen by the sampler, and the current one.
@@ -179,6 +183,7 @@ class Cluster {
     std::deque<PendingBlock> blocks;
     uint64_t rows = 0;
     uint64_t written_bytes = 0;  // the queue file's length so far
+    Future enqueued;             // resolved when a block is queued (the sender waits on it)
   };
   struct PartRead {
     engine::PartPtr part;
@@ -244,6 +249,8 @@ class Cluster {
   std::vector<std::vector<Future>> waiters_;                     // per shard
   PartResultCache memo_;
   std::map<std::string, FileId> file_ids_;
+  std::vector<uint64_t> bytes_sent_;      // per node
+  std::vector<uint64_t> bytes_received_;  // per node
   ClusterCounters counters_;
   uint64_t next_batch_ = 0;
   Duration max_lag_;

@@ -20,13 +20,17 @@ struct Field {
 constexpr Field kFields[] = {
     {"query_setup_s", &CostCoefficients::query_setup_s},
     {"part_s", &CostCoefficients::part_s},
+    {"part_column_s", &CostCoefficients::part_column_s},
     {"granule_s", &CostCoefficients::granule_s},
     {"row_read_s", &CostCoefficients::row_read_s},
     {"uncompressed_byte_s", &CostCoefficients::uncompressed_byte_s},
     {"row_passed_s", &CostCoefficients::row_passed_s},
     {"group_s", &CostCoefficients::group_s},
     {"result_byte_s", &CostCoefficients::result_byte_s},
+    {"initiator_query_s", &CostCoefficients::initiator_query_s},
     {"merge_state_group_s", &CostCoefficients::merge_state_group_s},
+    {"initiator_row_s", &CostCoefficients::initiator_row_s},
+    {"split_batch_s", &CostCoefficients::split_batch_s},
     {"split_row_s", &CostCoefficients::split_row_s},
     {"insert_part_s", &CostCoefficients::insert_part_s},
     {"insert_row_s", &CostCoefficients::insert_row_s},
@@ -91,6 +95,17 @@ CostCoefficients coefficients_from_json(const nlohmann::json& j, const std::stri
   return c;
 }
 
+uint64_t partial_result_bytes(const engine::PartResult& partial) {
+  // The engine keeps no serialised form of aggregate states; 32 bytes is a key plus a count or
+  // sum, ClickHouse's most common states.
+  constexpr uint64_t kBytesPerGroup = 32;
+  constexpr uint64_t kHeaderBytes = 64;
+  if (partial.aggregate) return kHeaderBytes + kBytesPerGroup * partial.aggregate->groups();
+  uint64_t bytes = kHeaderBytes;
+  for (const engine::Column& column : partial.rows) bytes += column.byte_size();
+  return bytes;
+}
+
 double* coefficient_by_name(CostCoefficients* c, std::string_view name) {
   for (const Field& f : kFields)
     if (name == f.name) return &(c->*f.member);
@@ -129,8 +144,12 @@ void CostModel::save(const std::string& path, const nlohmann::ordered_json& abou
 
 SubqueryDemand CostModel::subquery(const engine::WorkProfile& p) const {
   SubqueryDemand d;
+  // Every selected part opens the columns the subquery reads; the profile lists them for the
+  // subquery as a whole, which is exact when every selected part reads the same columns.
+  const double part_columns =
+      static_cast<double>(p.parts_selected) * static_cast<double>(p.columns.size());
   d.cpu_s = c_.query_setup_s + c_.part_s * static_cast<double>(p.parts_selected) +
-            c_.granule_s * static_cast<double>(p.granules_read) +
+            c_.part_column_s * part_columns + c_.granule_s * static_cast<double>(p.granules_read) +
             c_.row_read_s * static_cast<double>(p.rows_read) +
             c_.uncompressed_byte_s * static_cast<double>(p.uncompressed_bytes()) +
             c_.row_passed_s * static_cast<double>(p.rows_passed) +
@@ -141,8 +160,10 @@ SubqueryDemand CostModel::subquery(const engine::WorkProfile& p) const {
   return d;
 }
 
-double CostModel::initiator_merge_cpu(uint64_t groups_merged, uint64_t result_bytes) const {
-  return c_.merge_state_group_s * static_cast<double>(groups_merged) +
+double CostModel::initiator_merge_cpu(uint64_t groups_merged, uint64_t result_bytes,
+                                      uint64_t rows_merged) const {
+  return c_.initiator_query_s + c_.merge_state_group_s * static_cast<double>(groups_merged) +
+         c_.initiator_row_s * static_cast<double>(rows_merged) +
          c_.result_byte_s * static_cast<double>(result_bytes);
 }
 

@@ -15,11 +15,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "engine/exec/query.h"
 #include "engine/exec/work_profile.h"
 #include "engine/storage/merger.h"
 #include "engine/storage/table.h"
@@ -29,7 +29,8 @@ namespace shardlab::sim::cluster {
 struct CostCoefficients {
   // A subquery on a replica.
   double query_setup_s = 0;        // per subquery: analysis, plan, pipeline start
-  double part_s = 0;               // per part selected: open files, read marks
+  double part_s = 0;               // per part selected: index analysis, readers
+  double part_column_s = 0;        // per column read in each selected part: map its files, marks
   double granule_s = 0;            // per granule read: seek, block headers
   double row_read_s = 0;           // per row read by the first filter
   double uncompressed_byte_s = 0;  // per uncompressed byte decoded
@@ -37,8 +38,11 @@ struct CostCoefficients {
   double group_s = 0;              // per group in the partial result
   double result_byte_s = 0;        // per byte of result serialised
   // The initiator.
+  double initiator_query_s = 0;    // per distributed query: analysis, final merge and output
   double merge_state_group_s = 0;  // per group merged from the shards' partial results
-  double split_row_s = 0;          // per row split by shard on a distributed insert
+  double initiator_row_s = 0;      // per candidate row from the shards: ORDER BY, LIMIT
+  double split_batch_s = 0;        // per batch split by shard on a distributed insert
+  double split_row_s = 0;          // per row split by shard
   // Storage.
   double insert_part_s = 0;  // per part written by an insert: files, marks, index, checksums
   double insert_row_s = 0;   // per row inserted: sort, split by partition
@@ -72,9 +76,16 @@ class CostModel {
   const CostCoefficients& coefficients() const { return c_; }
 
   SubqueryDemand subquery(const engine::WorkProfile& profile) const;
-  // `groups_merged` is the sum of the groups of the partial results merged (one per shard).
-  double initiator_merge_cpu(uint64_t groups_merged, uint64_t result_bytes) const;
-  double split_cpu(uint64_t rows) const { return c_.split_row_s * static_cast<double>(rows); }
+  // The initiator's work on one query: analysis, the merge of the shards' partial results, and
+  // the answer. `groups_merged` is the sum of the groups of the partial aggregates merged (one per
+  // shard), `rows_merged` the sum of the candidate rows of non-aggregating partial results, and
+  // `result_bytes` the answer's size.
+  double initiator_merge_cpu(uint64_t groups_merged, uint64_t result_bytes,
+                             uint64_t rows_merged = 0) const;
+  // One batch of `rows` rows split by shard.
+  double split_cpu(uint64_t rows) const {
+    return c_.split_batch_s + c_.split_row_s * static_cast<double>(rows);
+  }
   double insert_cpu(const engine::InsertResult& insert) const;
   double merge_cpu(const engine::MergeProfile& merge) const;
   uint64_t wire_bytes(uint64_t bytes) const {
@@ -84,6 +95,12 @@ class CostModel {
  private:
   CostCoefficients c_;
 };
+
+// The in-memory size of a replica's partial result on the wire, before wire_ratio: an aggregate's
+// groups at a typical key-plus-state width, or the candidate rows' bytes. It is the
+// WorkProfile::result_bytes of a subquery, in the cluster and in the calibration alike, so the
+// fitted result_byte_s means the same thing in both.
+uint64_t partial_result_bytes(const engine::PartResult& partial);
 
 // The coefficients by name, in a fixed order: the calibration file's keys and the fitting
 // code's columns.

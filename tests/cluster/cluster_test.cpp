@@ -3,7 +3,9 @@
 #include "engine/exec/query.h"
 #include "engine/exec/tsv_format.h"
 #include "engine/storage/table.h"
+#include "engine/common/date_time.h"
 #include "sim/cluster/cluster.h"
+#include "sim/cluster/workload.h"
 #include "tests/engine/test_util.h"
 #include "workloads/engine_block.h"
 
@@ -202,4 +204,80 @@ TEST_CASE("async inserts: a node loss loses exactly the rows still queued", "[cl
   for (const auto& shard : f.cluster->shard_states()) stored += shard.rows;
   CHECK(stored == c.rows_acknowledged - c.rows_lost);
   CHECK(c.rows_rejected == c.rows_sent - c.rows_acknowledged);
+}
+
+TEST_CASE("query templates see the simulated clock to the minute", "[cluster][workload]") {
+  const int64_t t = dt::days_from_civil(2024, 5, 8) * 86400 + 13 * 3600 + 5 * 60 + 42;
+  CHECK(expand_time_placeholders("a >= {now-7d} AND a < {now}", t) ==
+        "a >= '2024-05-01 13:05:00' AND a < '2024-05-08 13:05:00'");
+  CHECK(expand_time_placeholders("d = {today-1d} OR d = {today}", t) ==
+        "d = '2024-05-07' OR d = '2024-05-08'");
+  CHECK(expand_time_placeholders("{now-90min}", t) == "'2024-05-08 11:35:00'");
+  CHECK_THROWS_WITH(expand_time_placeholders("{yesterday}", t),
+                    Catch::Contains("unknown placeholder {yesterday}"));
+  CHECK_THROWS_WITH(expand_time_placeholders("{now-7w}", t), Catch::Contains("unknown unit 'w'"));
+  CHECK_THROWS_WITH(expand_time_placeholders("{now", t), Catch::Contains("unclosed"));
+}
+
+namespace {
+struct Recorder : WorkloadObserver {
+  uint64_t rows_ok = 0, rows_failed = 0, inserts = 0;
+  std::vector<uint64_t> queries_ok = std::vector<uint64_t>(2, 0);
+  std::vector<uint64_t> queries_failed = std::vector<uint64_t>(2, 0);
+  Duration max_latency;
+  void insert_done(Time, uint64_t rows, bool ok) override {
+    ++inserts;
+    (ok ? rows_ok : rows_failed) += rows;
+  }
+  void query_done(Time, size_t query, Duration latency, bool ok) override {
+    (ok ? queries_ok : queries_failed)[query]++;
+    max_latency = std::max(max_latency, latency);
+  }
+};
+}  // namespace
+
+TEST_CASE("the workload driver inserts due rows in batches and sends queries", "[cluster][workload]") {
+  Fixture f(2, 1, false, InsertMode::kSync);
+  f.generator.days = 1;
+  f.generator.total_rows = 86'400;  // one row per second on average
+  IngestLoad ingest;
+  ingest.generator = f.generator;
+  ingest.rows = 86'400;
+  ingest.batch_rows = 5'000;
+  ingest.batch_interval = Duration::seconds(600);
+  QueryLoad open;
+  open.name = "count";
+  open.sql = "SELECT count() FROM user_behavior WHERE event_time < {now}";
+  open.rate_per_s = 0.01;
+  open.clients = 2;
+  QueryLoad closed;
+  closed.name = "top";
+  closed.sql = "SELECT action, count() FROM user_behavior WHERE event_time >= {now-1h} GROUP BY action";
+  closed.rate_per_s = 0;
+  Recorder recorder;
+  WorkloadDriver driver(f.sim, *f.cluster, ingest, {open, closed}, recorder);
+  // The closed-loop client sends its next query as soon as an answer arrives: a few thousand a
+  // simulated second on this idle cluster, so it runs only for the first ten seconds.
+  const Time end = Time::zero() + Duration::seconds(6 * 3600);
+  driver.start(end);
+  f.sim.run_until(Time::zero() + Duration::seconds(10));
+  driver.stop_query(1);
+  f.sim.run_until(end + Duration::seconds(60));
+  // Rows due in the first six hours, in batches of at most 5000 rows or 10 minutes.
+  const uint64_t due = driver.rows_due(end);
+  CHECK(recorder.rows_ok + recorder.rows_failed <= due);
+  CHECK(recorder.rows_ok + 5'000 >= due);
+  CHECK(recorder.rows_failed == 0);
+  CHECK(recorder.inserts >= 6 * 6);  // at least one batch per 10 minutes
+  CHECK(recorder.queries_ok[0] > 100);
+  CHECK(recorder.queries_ok[1] > 100);  // within the ten seconds
+  CHECK(recorder.queries_failed[0] + recorder.queries_failed[1] == 0);
+  uint64_t stored = 0;
+  for (const auto& shard : f.cluster->shard_states()) stored += shard.rows;
+  CHECK(stored == recorder.rows_ok);
+
+  QueryLoad bad = open;
+  bad.sql = "SELECT nope FROM user_behavior";
+  CHECK_THROWS_WITH(WorkloadDriver(f.sim, *f.cluster, ingest, {bad}, recorder),
+                    Catch::Contains("query 'count'") && Catch::Contains("unknown column 'nope'"));
 }

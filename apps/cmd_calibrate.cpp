@@ -1,0 +1,131 @@
+// `shardlab calibrate`: measures the embedded engine on this machine, fits the cost model's CPU
+// coefficients (sim/cluster/calibration.h) and writes them as a calibration file.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "apps/commands.h"
+#include "engine/common/errors.h"
+#include "sim/cluster/calibration.h"
+#include "sim/cluster/cost_model.h"
+
+namespace shardlab::apps {
+namespace {
+
+namespace cluster = sim::cluster;
+
+std::string percent(double fraction) {
+  return std::isfinite(fraction) ? fmt::format("{:.1f}%", 100 * fraction) : "n/a";
+}
+
+std::string seconds_text(double s) {
+  if (s >= 1) return fmt::format("{:.3g} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3g} ms", s * 1e3);
+  return fmt::format("{:.3g} us", s * 1e6);
+}
+
+void print_fit(const cluster::SystemFit& fit) {
+  fmt::print(
+      "\n{} ({} rows): R^2 {}, |relative error| median {}, p90 {}, max {}, total bias {}, "
+      "condition {:.3g}\n",
+      fit.name, fit.rows, std::isfinite(fit.r2) ? fmt::format("{:.4f}", fit.r2) : "n/a",
+      percent(fit.overall.median_abs), percent(fit.overall.p90_abs), percent(fit.overall.max_abs),
+      percent(fit.overall.bias), fit.condition);
+  fmt::print("  {:<22} {:>11} {:>10}  {}\n", "coefficient", "value", "rel. s.e.", "status");
+  for (const auto& c : fit.coefficients)
+    fmt::print("  {:<22} {:>11.4g} {:>10}  {}\n", c.name, c.value, percent(c.relative_std_error),
+               cluster::fit_status_name(c.status));
+  fmt::print("  {:<22} {:>5} {:>8} {:>8} {:>8} {:>8}\n", "shape", "rows", "median", "p90", "max",
+             "bias");
+  for (const auto& s : fit.shapes)
+    fmt::print("  {:<22} {:>5} {:>8} {:>8} {:>8} {:>8}\n", s.shape, s.rows, percent(s.median_abs),
+               percent(s.p90_abs), percent(s.max_abs), percent(s.bias));
+  for (const auto& w : fit.worst)
+    fmt::print("  worst: {}: measured {}, predicted {}\n", w.label, seconds_text(w.measured_s),
+               seconds_text(w.predicted_s));
+}
+
+}  // namespace
+
+void add_calibrate_command(CLI::App& app) {
+  struct Options {
+    uint64_t rows = cluster::CalibrationOptions{}.rows;
+    std::string out = "calibration.json";
+    unsigned repeat = cluster::CalibrationOptions{}.repeat;
+    uint64_t seed = 1;
+    std::string work_dir;
+    std::string csv;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "calibrate",
+      "Measure the engine on this machine and fit the cost model's coefficients (single thread; "
+      "run it on an idle machine)");
+  cmd->add_option("--rows", opts->rows, "Rows of the table the queries run on")
+      ->check(CLI::Range(uint64_t{10'000}, uint64_t{1'000'000'000}))
+      ->capture_default_str();
+  cmd->add_option("--out", opts->out, "Calibration file to write")->capture_default_str();
+  cmd->add_option("--repeat", opts->repeat, "Timed runs per measurement (the median is kept)")
+      ->check(CLI::Range(1u, cluster::kMaxRepeat))
+      ->capture_default_str();
+  cmd->add_option("--seed", opts->seed, "Seed of the generated rows")->capture_default_str();
+  cmd->add_option("--work-dir", opts->work_dir,
+                  "Directory for the temporary tables (default: /dev/shm if it is a tmpfs with "
+                  "room, else the system temporary directory)");
+  cmd->add_option("--csv", opts->csv,
+                  "Also write every measurement with its prediction as CSV to this file");
+  cmd->callback([opts] {
+    namespace fs = std::filesystem;
+    // Fail before minutes of measuring, not after.
+    const fs::path out_dir = fs::absolute(opts->out).parent_path();
+    if (!fs::is_directory(out_dir))
+      throw InputError(
+          fmt::format("--out {}: directory '{}' does not exist", opts->out, out_dir.string()));
+    cluster::CalibrationOptions options;
+    options.rows = opts->rows;
+    options.repeat = opts->repeat;
+    options.seed = opts->seed;
+    if (!opts->work_dir.empty()) {
+      if (!fs::is_directory(opts->work_dir))
+        throw InputError(fmt::format("--work-dir: '{}' is not a directory", opts->work_dir));
+      options.work_dir = opts->work_dir;
+    }
+    options.progress = [](const std::string& message) {
+      std::fprintf(stderr, "shardlab: calibrate: %s\n", message.c_str());
+    };
+    const auto start = std::chrono::steady_clock::now();
+    const cluster::Measurements measurements = cluster::measure(options);
+    const cluster::Calibration calibration =
+        cluster::fit(measurements, cluster::CostModel::defaults());
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    fmt::print("Cost model calibration: {}, {} cores; {} rows, repeat {}, seed {}\n",
+               cluster::cpu_model_name(), std::thread::hardware_concurrency(), measurements.rows,
+               measurements.repeat, measurements.seed);
+    fmt::print("tables in {} ({}); query table: {} parts\n", measurements.work_dir,
+               measurements.work_dir_tmpfs ? "tmpfs" : "not a tmpfs", measurements.query_parts);
+    fmt::print("CPU time / wall time while timing queries: {:.3f}{}\n",
+               measurements.query_cpu_over_wall,
+               measurements.query_cpu_over_wall < 0.95
+                   ? " (below 0.95: something else used this core; the timings are suspect)"
+                   : "");
+    for (const auto& fit : calibration.fits) print_fit(fit);
+    fmt::print(
+        "\nwire_ratio {:.4g}: LZ4 bytes per in-memory byte of insert blocks (query "
+        "results: {:.4g})\n",
+        calibration.coefficients.wire_ratio, measurements.wire_ratio_results);
+    cluster::CostModel(calibration.coefficients).save(opts->out, calibration.about);
+    if (!opts->csv.empty())
+      write_report(opts->csv, cluster::measurements_csv(measurements, calibration.coefficients));
+    std::fprintf(stderr, "shardlab: calibrate: wrote %s (%.0f s)\n", opts->out.c_str(), elapsed);
+  });
+}
+
+}  // namespace shardlab::apps

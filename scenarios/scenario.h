@@ -1,0 +1,287 @@
+// A scenario: everything one simulated experiment needs, read from a YAML file, validated as a
+// whole, and resolved into plain values in the simulator's units (integer nanoseconds, bytes,
+// bytes per second). scenarios/README.md documents every key with its unit, default and range;
+// this header says what the values mean to whoever runs them.
+//
+// Time and inserts. Simulated time 0 is workload.start, a UTC instant. The data set covers
+// workload.days days from there, and row i is due when the simulated clock reaches its
+// event_time - start (workloads::RowGenerator::first_row_at gives the rows due by any time). So
+// inserts follow the generator's diurnal curve, scaled so that its mean is
+// rows / (days * 86400 s) and its peak workload.peak_rows_per_s. The client collects due rows
+// into a batch and sends it once it holds batch_rows rows, or batch_interval after the batch's
+// first row became due, whichever comes first; batches go to the initiators in turn. run.duration
+// defaults to the data set's length; a shorter run inserts only the rows due before it ends, a
+// longer one goes on querying the final data.
+//
+// Queries. Each template has `clients` clients, each connected to an initiator (in turn). With
+// rate_per_s > 0 arrivals are Poisson at that total rate, spread evenly over the clients; with
+// rate_per_s = 0 each client is a closed loop, sending its next query when an answer arrives.
+// A client keeps at most `concurrency` queries in flight; arrivals beyond that wait in the
+// client and their latency includes the wait, so overload shows as latency, not as lost load.
+//
+// Loading. The file is parsed, then overrides are applied to the YAML tree in this order: the
+// chosen variant's `set`, the `smoke` section (when smoke is requested), the --set arguments
+// (overrides.h). Then the tree is validated as a whole; every mistake throws InputError whose
+// message starts with file:line:col (or "--set PATH=VALUE" for a value from the command line),
+// names the key by its dotted path and says what was expected. Nothing is returned half-read.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/storage/table_schema.h"
+#include "sim/cluster/sharding.h"
+#include "sim/core/time.h"
+#include "sim/hw/network.h"
+#include "sim/hw/node.h"
+#include "workloads/generator_config.h"
+
+namespace shardlab::scenarios {
+
+struct HardwareConfig {
+  // By type name; each spec's `name` is the type's name (node_spec() renames it per node). A
+  // file without node types gets one type, kDefaultNodeType, with NodeSpec's defaults.
+  std::map<std::string, sim::NodeSpec> node_types;
+  // A cost-model calibration file (from `shardlab calibrate`), checked to be readable; empty:
+  // the shipped defaults. The scenario names it relative to its own directory; this path is
+  // resolved, so it is absolute or relative to the current directory.
+  std::string calibration;
+};
+
+inline constexpr std::string_view kDefaultNodeType = "default";
+
+struct TopologyLink {
+  std::string a;
+  std::string b;
+  double bandwidth_bytes_per_s = 0;
+  sim::Duration latency;
+};
+
+// The network after the racks shorthand is expanded; Scenario::platform holds the same thing in
+// the form build_platform() reads.
+struct TopologyConfig {
+  bool from_racks = false;
+  sim::Sharing sharing = sim::Sharing::kMaxMin;
+  std::vector<std::string> hosts;  // cluster nodes first, in declaration order with racks
+  std::vector<std::string> switches;
+  std::vector<TopologyLink> links;
+};
+
+// Names the racks shorthand gives its switches: "tor-<rack>" per rack and one spine.
+inline constexpr std::string_view kTorPrefix = "tor-";
+inline constexpr std::string_view kSpineSwitch = "spine";
+// The host the racks shorthand adds for the coordinator when none is named.
+inline constexpr std::string_view kDefaultCoordinator = "zk";
+
+struct NodeConfig {
+  std::string name;
+  std::string type;
+  std::string rack;  // "r0" unless given
+};
+
+enum class InsertMode : uint8_t {
+  kAsync,  // the initiator queues blocks on its disk; background senders ship them (default)
+  kSync,   // insert_distributed_sync = 1: acknowledged once the target shards have written
+};
+
+enum class LoadBalancing : uint8_t {
+  kRandom,           // among the replicas with the fewest errors (ClickHouse's default)
+  kNearestHostname,  // fewest differing characters of the hostname, position by position
+  kInOrder,          // configuration order
+  kFirstOrRandom,    // the first replica, or a random one if it is unavailable
+  kRoundRobin,       // rotates among the replicas with the fewest errors
+};
+
+const char* insert_mode_name(InsertMode mode);
+const char* load_balancing_name(LoadBalancing policy);
+
+// The Distributed engine's settings, with ClickHouse 18.16's defaults (REFERENCE.md).
+struct DistributedSettings {
+  // distributed_directory_monitor_sleep_time_ms: how often async senders look for queued blocks.
+  sim::Duration directory_monitor_sleep_time = sim::Duration::milliseconds(100);
+  // connect_timeout_with_failover_ms: 50 ms in 18.16 (1000 ms in current releases).
+  sim::Duration connect_timeout_with_failover = sim::Duration::milliseconds(50);
+  int connections_with_failover_max_tries = 3;
+  // distributed_replica_error_half_life: replica error counters halve this often. 18.16 has no
+  // such setting and halves every 5 minutes (current releases: 60 s); every other default here
+  // follows 18.16, the server the differential tests compare against, so this does too.
+  sim::Duration replica_error_half_life = sim::Duration::seconds(300);
+  bool skip_unavailable_shards = false;
+  sim::Duration max_replica_delay_for_distributed_queries = sim::Duration::seconds(300);
+  bool fallback_to_stale_replicas = true;
+  bool prefer_localhost_replica = true;
+  bool distributed_group_by_no_merge = false;
+  sim::Duration insert_quorum_timeout = sim::Duration::seconds(600);
+  // Per partition, from the table's MergeTree SETTINGS (150 / 300 in 18.16): inserts are
+  // delayed above the first and refused above the second.
+  uint64_t parts_to_delay_insert = 150;
+  uint64_t parts_to_throw_insert = 300;
+};
+
+struct ClusterConfig {
+  std::vector<NodeConfig> nodes;
+  size_t shards = 1;
+  size_t replicas = 1;
+  // placement[shard][replica] = node name; the replicas of a shard are on distinct nodes.
+  // Default: round robin over the nodes, replica r of shard s on node (s * replicas + r) mod n.
+  std::vector<std::vector<std::string>> placement;
+  // Validated against the table by constructing a sim::cluster::ShardingScheme; shards is
+  // ClusterConfig::shards. default_shard is 0-based here (1-based in the file, like shard_num).
+  sim::cluster::ShardingSpec sharding;
+  InsertMode insert_mode = InsertMode::kAsync;
+  bool internal_replication = false;  // ClickHouse's default
+  uint32_t insert_quorum = 0;         // 0: no quorum; else 1..replicas
+  LoadBalancing load_balancing = LoadBalancing::kRandom;
+  // The simulated ZooKeeper: a host of the topology, and the time it takes to serve one
+  // operation on top of the network round trip. Empty when no coordinator is needed (one replica
+  // per shard and none named).
+  std::string coordinator_node;
+  // 300 us: about 10 coordination operations per inserted block, served one at a time, give
+  // ~330 inserted blocks per second, the "few hundred INSERTs per second" a ZooKeeper ensemble
+  // sustains (REFERENCE.md).
+  sim::Duration coordinator_latency = sim::Duration::microseconds(300);
+  DistributedSettings settings;
+};
+
+struct TableConfig {
+  std::string ddl;  // engine::kDefaultUserBehaviorDdl unless given
+  engine::TableSchema schema;
+};
+
+struct QueryTemplate {
+  std::string name;       // unique; answers/NAME.sql and answers/NAME.tsv
+  std::string sql;        // validated with engine::Query::prepare against the table
+  double rate_per_s = 0;  // total Poisson arrival rate; 0: closed-loop clients
+  int concurrency = 1;    // queries in flight per client
+  int clients = 1;
+  double target_latency_s = 0;  // 0: no target
+};
+
+struct WorkloadConfig {
+  // seed, start, days, total_rows (= rows), distributions; rows_per_day and peak_rows_per_s are
+  // set so that the generated data set's mean and peak rates are those of the run (see the top
+  // of this file). Passes workloads::validate().
+  workloads::GeneratorConfig generator;
+  uint64_t rows = 0;              // total rows of the data set, inserted over `days` days
+  uint64_t batch_rows = 100'000;  // the most rows in one INSERT
+  // A batch is sent at the latest this long after its first row was due. 1 s with 100k rows
+  // follows REFERENCE.md's advice: batches of at least 1000 rows, about one INSERT per second.
+  sim::Duration batch_interval = sim::Duration::seconds(1);
+  double peak_rows_per_s = 0;  // the insert-rate curve's peak
+  // Nodes that receive INSERTs and queries, in turn; default: every cluster node.
+  std::vector<std::string> initiators;
+  std::vector<QueryTemplate> queries;
+};
+
+inline constexpr std::string_view kFaultKinds[] = {"node_crash", "process_restart", "link_down",
+                                                   "partition",  "slow_disk",       "slow_node"};
+inline constexpr std::string_view kRandomFaultKinds[] = {"node_crash", "process_restart",
+                                                         "slow_disk", "slow_node"};
+
+// One fault at a given time. What `targets` hold depends on the kind:
+//  * node_crash       cluster nodes that lose power (or are lost): the page cache, unsynced
+//                     writes (such as async insert queues, which 18.16 never fsyncs) and running
+//                     work are gone; the node comes back after `duration` with what its disk
+//                     had synced, or never.
+//  * process_restart  cluster nodes whose server process is killed and restarted: in-flight
+//                     work fails, but the disk and the OS page cache survive, so queued async
+//                     blocks are sent after the restart (REFERENCE.md's kill -9 experiment).
+//  * link_down        exactly two names, the ends of a link of the topology.
+//  * partition        hosts cut off from every other host (both directions).
+//  * slow_disk, slow_node  cluster nodes whose disk bandwidth / CPU speed is multiplied by
+//                     `factor` in (0, 1].
+struct ScheduledFault {
+  sim::Duration at;
+  std::string kind;
+  std::vector<std::string> targets;
+  sim::Duration duration = sim::Duration::max();  // max(): until the end of the run
+  double factor = 1.0;
+};
+
+// Each target fails independently: up for Exp(mtbf), down for Exp(mttr), repeatedly
+// (sim::FaultInjector::random_outages). Kinds: node_crash, process_restart, slow_disk,
+// slow_node; targets are cluster nodes.
+struct RandomFault {
+  std::string kind;
+  std::vector<std::string> targets;
+  sim::Duration mtbf;
+  sim::Duration mttr;
+  double factor = 1.0;  // slow_disk, slow_node
+};
+
+inline constexpr std::string_view kOutputs[] = {"timeseries", "answers", "plots", "report",
+                                                "trace"};
+
+struct RunConfig {
+  sim::Duration duration;  // default: workload.days * 24 h
+  sim::Duration warmup;    // metrics start after it; < duration
+  uint64_t seed = 1;       // the simulation's random streams (not the data: workload.seed)
+  int replications = 1;    // runs with seeds seed, seed + 1, ...
+  std::string out_dir;     // default "out/<name>"; with variants, one subdirectory per variant
+  // What to write besides summary.json and run_info.json (always written). Default: every
+  // kOutputs entry except "trace".
+  std::vector<std::string> outputs;
+};
+
+struct VariantConfig {
+  std::string name;
+  std::string description;
+  std::vector<std::string> paths;  // the dotted paths its `set` changes, in file order
+};
+
+struct Scenario {
+  std::string name;      // `name:`, or the file name without its extension
+  std::string question;  // the file's leading comment block: the question it answers
+  HardwareConfig hardware;
+  TopologyConfig topology;
+  ClusterConfig cluster;
+  TableConfig table;
+  WorkloadConfig workload;
+  std::vector<ScheduledFault> faults;
+  std::vector<RandomFault> random_faults;
+  RunConfig run;
+  std::string source;   // the file path
+  YAML::Node platform;  // the topology as build_platform() takes it (racks expanded)
+  std::vector<VariantConfig> variants;   // every variant the file declares
+  std::string variant;                   // the variant applied; empty for the file as written
+  std::vector<std::string> smoke_paths;  // the dotted paths the file's smoke section sets
+  bool smoke = false;                    // the smoke section was applied
+  std::vector<std::string> overrides;    // the --set arguments applied, as given
+};
+
+// Reads, overrides and validates the scenario at `path`. `overrides` are --set arguments
+// ("PATH=VALUE"); `smoke` applies the file's smoke section (an error if it has none); `variant`
+// names a variant to apply (an error if there is none of that name), or is empty for the file
+// as written. Throws InputError, also when the file cannot be read.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides,
+                       bool smoke, const std::string& variant = "");
+
+// The same for YAML text; `source` names it in messages.
+Scenario parse_scenario(std::string_view yaml, const std::string& source,
+                        const std::vector<std::string>& overrides, bool smoke,
+                        const std::string& variant = "");
+
+// One validated scenario per variant, in file order; the file as written alone when it has no
+// variants. What `shardlab check` validates and a runner of every variant runs.
+std::vector<Scenario> load_scenario_variants(const std::string& path,
+                                             const std::vector<std::string>& overrides, bool smoke);
+std::vector<Scenario> parse_scenario_variants(std::string_view yaml, const std::string& source,
+                                              const std::vector<std::string>& overrides,
+                                              bool smoke);
+
+// The hardware of `node`: its type's spec, named after the node.
+// REQUIRES: node is one of scenario.cluster.nodes.
+sim::NodeSpec node_spec(const Scenario& scenario, const NodeConfig& node);
+
+// Compact human forms for summaries and messages, in spellings the scenario files accept:
+// "250ms", "1.5s", "90min", "24h"; "64GiB", "1.5MB"; "10Gbit/s".
+std::string format_duration(sim::Duration duration);
+std::string format_bytes(double bytes);
+std::string format_bandwidth(double bytes_per_s);
+
+}  // namespace shardlab::scenarios

@@ -1,0 +1,113 @@
+// The load a scenario puts on a cluster: generated rows arriving along the diurnal curve in
+// batches, and named query templates sent by clients.
+//
+// Ingest. Simulated time 0 is the data set's start; row i is due when the clock reaches its
+// event time minus the start, so the insert rate follows the generator's diurnal curve. The
+// client collects due rows into a batch and sends it once it holds batch_rows rows, or
+// batch_interval after its first row became due, whichever comes first. Batches go to the
+// initiators in turn.
+//
+// Queries. Each template has `clients` clients, client c connected to initiator c (in turn).
+// With rate_per_s > 0 arrivals are Poisson at that total rate, spread evenly over the clients;
+// with rate_per_s = 0 each client is a closed loop, sending its next query when an answer
+// arrives. A client keeps at most `concurrency` queries in flight; arrivals beyond that wait in
+// the client and their latency includes the wait, so overload shows as latency, not lost load.
+// The SQL may refer to the simulated clock:
+//   {now}          'YYYY-MM-DD hh:mm:ss' of the current simulated time, to the minute
+//   {now-N<unit>}  the same, N units earlier (unit s, min, h or d)
+//   {today}        'YYYY-MM-DD' of the current day, {today-Nd} N days earlier
+// Time is taken to the minute so that a dashboard query repeated within a minute is the same
+// query, and its per-part results are memoised.
+//
+// Everything observed goes to a WorkloadObserver; the layers above (results/) keep histograms
+// and time series.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/exec/query.h"
+#include "sim/cluster/cluster.h"
+#include "workloads/engine_block.h"
+#include "workloads/generator_config.h"
+
+namespace shardlab::sim::cluster {
+
+struct IngestLoad {
+  workloads::GeneratorConfig generator;
+  uint64_t rows = 0;  // rows to insert (<= the generator's total; those due before the end)
+  uint64_t batch_rows = 100'000;
+  Duration batch_interval = Duration::seconds(1);
+  std::vector<size_t> initiators;  // node indices; empty: every node in turn
+};
+
+struct QueryLoad {
+  std::string name;
+  std::string sql;
+  double rate_per_s = 0;  // total Poisson rate over the clients; 0: closed-loop clients
+  uint32_t concurrency = 1;  // in flight per client
+  uint32_t clients = 1;
+  std::vector<size_t> initiators;  // empty: every node in turn
+};
+
+class WorkloadObserver {
+ public:
+  virtual ~WorkloadObserver() = default;
+  virtual void insert_done(Time at, uint64_t rows, bool acknowledged) = 0;
+  virtual void query_done(Time at, size_t query, Duration latency, bool ok) = 0;
+};
+
+// Expands {now}, {now-7d}, {today}, ... in `sql` for the simulated instant `now_s` (Unix
+// seconds). Throws InputError for an unknown or malformed placeholder.
+std::string expand_time_placeholders(const std::string& sql, int64_t now_s);
+
+class WorkloadDriver {
+ public:
+  // Validates every template (placeholders and SQL, against the cluster's table) at the start
+  // of the run. Throws InputError naming the template.
+  WorkloadDriver(Simulation& sim, Cluster& cluster, IngestLoad ingest,
+                 std::vector<QueryLoad> queries, WorkloadObserver& observer);
+
+  // Spawns the ingest and query processes; nothing arrives at or after `end`.
+  void start(Time end);
+
+  // Sends no more queries of template `index` (those in flight finish).
+  void stop_query(size_t index) { templates_[index]->stopped = true; }
+
+  uint64_t batches_sent() const { return batches_sent_; }
+  uint64_t rows_due(Time at) const;  // rows due by `at`
+
+ private:
+  struct Client {
+    size_t initiator = 0;
+    uint32_t busy = 0;            // queries in flight
+    std::vector<Future> waiting;  // arrivals waiting for a slot, in order
+  };
+  struct Template {
+    QueryLoad load;
+    std::vector<Client> clients;
+    std::shared_ptr<const engine::Query> cached;  // the last prepared text, kept by its users
+    std::string cached_sql;
+    bool stopped = false;
+  };
+
+  Process run_ingest(Time end);
+  Process run_insert(size_t initiator, uint64_t first_row, uint64_t rows);
+  Process run_open_client(size_t index, size_t client, Time end);
+  Process run_closed_client(size_t index, size_t client, Time end);
+  Process run_query(size_t index, size_t client, bool* done);
+  size_t initiator_for(const std::vector<size_t>& initiators, uint64_t counter) const;
+  std::shared_ptr<const engine::Query> prepare(Template& t);
+
+  Simulation& sim_;
+  Cluster& cluster_;
+  IngestLoad ingest_;
+  workloads::EngineBlockSource source_;
+  WorkloadObserver& observer_;
+  std::vector<std::unique_ptr<Template>> templates_;
+  uint64_t batches_sent_ = 0;
+};
+
+}  // namespace shardlab::sim::cluster
