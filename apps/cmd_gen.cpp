@@ -14,16 +14,28 @@ void add_gen_command(CLI::App& app) {
     uint64_t first = 0;
     uint64_t count = 0;
     GeneratorOptions gen;
+    ScenarioSource scenario;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "gen", "Write generated user_behavior rows as ClickHouse TabSeparated to stdout");
-  cmd->add_option("--rows", opts->rows, "Rows in the data set")->required();
+  cmd->add_option("--rows", opts->rows, "Rows in the data set (required without --scenario)");
   cmd->add_option("--first", opts->first, "Write rows from this one on (default 0)");
   cmd->add_option("--count", opts->count, "Write this many rows (default: to the end)");
   add_generator_options(cmd, &opts->gen);
+  add_scenario_options(cmd, &opts->scenario);
   cmd->callback([opts] {
-    const workloads::RowGenerator generator(make_generator_config(opts->gen, opts->rows));
+    workloads::GeneratorConfig config;
+    if (!opts->scenario.path.empty()) {
+      // Exactly the rows the scenario's run inserts, so a real ClickHouse can load them too.
+      const ScenarioRows rows = scenario_rows(opts->scenario);
+      config = rows.config;
+      opts->rows = rows.rows;
+    } else {
+      if (opts->rows == 0) throw InputError("gen: give --rows N (or --scenario FILE)");
+      config = make_generator_config(opts->gen, opts->rows);
+    }
+    const workloads::RowGenerator generator(config);
     const uint64_t end = opts->count > 0 ? opts->first + opts->count : opts->rows;
     if (opts->first > end || end > opts->rows)
       throw InputError(

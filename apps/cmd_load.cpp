@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "apps/commands.h"
@@ -162,6 +163,7 @@ void add_load_command(CLI::App& app) {
     bool ack_log = false;
     bool no_merge = false;
     GeneratorOptions gen;
+    ScenarioSource scenario;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -179,7 +181,14 @@ void add_load_command(CLI::App& app) {
                 "Print 'acknowledged N' on stdout after each durable insert");
   cmd->add_flag("--no-merge", opts->no_merge, "Do not run background merges");
   add_generator_options(cmd, &opts->gen);
+  add_scenario_options(cmd, &opts->scenario);
   cmd->callback([opts] {
+    std::optional<ScenarioRows> from_scenario;
+    if (!opts->scenario.path.empty()) {
+      if (!opts->tsv.empty()) throw InputError("load: --scenario and --tsv exclude each other");
+      from_scenario = scenario_rows(opts->scenario);
+      opts->rows = from_scenario->rows;
+    }
     const bool have_table = engine::Table::exists(opts->data);
     std::unique_ptr<engine::Table> table;
     engine::OpenReport report;
@@ -192,8 +201,9 @@ void add_load_command(CLI::App& app) {
                                        opts->data));
       }
     } else {
-      const std::string ddl = opts->ddl.empty() ? std::string(engine::kDefaultUserBehaviorDdl)
-                                                : io::read_file(opts->ddl);
+      const std::string ddl = !opts->ddl.empty() ? io::read_file(opts->ddl)
+                              : from_scenario  ? from_scenario->ddl
+                                               : std::string(engine::kDefaultUserBehaviorDdl);
       table = engine::Table::create(opts->data, ddl);
     }
     std::unique_ptr<workloads::EngineBlockSource> generated;
@@ -211,7 +221,8 @@ void add_load_command(CLI::App& app) {
     } else {
       if (opts->rows == 0) throw InputError("load: give --rows N (or --tsv FILE)");
       generated = std::make_unique<workloads::EngineBlockSource>(
-          make_generator_config(opts->gen, opts->rows), table->schema());
+          from_scenario ? from_scenario->config : make_generator_config(opts->gen, opts->rows),
+          table->schema());
     }
     std::unique_ptr<BackgroundMerger> merger;
     if (!opts->no_merge)

@@ -23,6 +23,7 @@ struct RunOptions {
   bool smoke = false;
   std::string variant;
   bool keep_data = false;
+  std::string data_dir;
 };
 
 // Runs one scenario (one variant) with its replications into `dir`.
@@ -32,6 +33,7 @@ void run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::fi
   ExperimentOptions options;
   options.progress = stderr_is_tty();
   options.keep_data = opts.keep_data;
+  options.data_dir = opts.data_dir;
   if (replications == 1) {
     options.out_dir = dir;
     const ExperimentOutput out = run_experiment(s, first_seed, options);
@@ -76,7 +78,10 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--set", opts->overrides, "Override a key: dotted.path=value (repeatable)");
   cmd->add_flag("--smoke", opts->smoke, "Apply the scenario's smoke section (a quick run)");
   cmd->add_option("--variant", opts->variant, "Run only this variant");
-  cmd->add_flag("--keep-data", opts->keep_data, "Keep the replicas' tables under DIR/data");
+  cmd->add_flag("--keep-data", opts->keep_data, "Keep the replicas' tables after the run");
+  cmd->add_option("--data-dir", opts->data_dir,
+                  "Where the replicas' tables live during the run (default: DIR/data); a "
+                  "tmpfs such as /dev/shm makes small runs much faster");
   cmd->callback([opts] {
     std::vector<scenarios::Scenario> variants =
         opts->variant.empty()

@@ -2,6 +2,8 @@
 
 #include "engine/common/date_time.h"
 #include "engine/common/errors.h"
+#include "scenarios/scenario.h"
+#include "workloads/row_generator.h"
 
 namespace shardlab::apps {
 
@@ -52,6 +54,26 @@ workloads::GeneratorConfig make_generator_config(const GeneratorOptions& options
   }
   workloads::validate(config);
   return config;
+}
+
+void add_scenario_options(CLI::App* cmd, ScenarioSource* source) {
+  cmd->add_option("--scenario", source->path,
+                  "Take the generator settings, table and row count from this scenario");
+  cmd->add_flag("--smoke", source->smoke, "With --scenario: apply its smoke section");
+  cmd->add_option("--set", source->overrides, "With --scenario: override a key (repeatable)");
+  cmd->add_option("--variant", source->variant, "With --scenario: apply this variant");
+}
+
+ScenarioRows scenario_rows(const ScenarioSource& source) {
+  const scenarios::Scenario s =
+      scenarios::load_scenario(source.path, source.overrides, source.smoke, source.variant);
+  ScenarioRows out;
+  out.config = s.workload.generator;
+  out.ddl = s.table.ddl;
+  const workloads::RowGenerator generator(out.config);
+  const int64_t end = out.config.start + s.run.duration.ns() / 1'000'000'000;
+  out.rows = std::min(s.workload.rows, generator.first_row_at(end));
+  return out;
 }
 
 }  // namespace shardlab::apps

@@ -465,6 +465,17 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   if (!s.variant.empty()) summary["variant"] = s.variant;
   summary["seed"] = seed;
   summary["simulated_s"] = results::json_number(finished.seconds());
+  summary["cluster"] = {{"nodes", s.cluster.nodes.size()},
+                        {"shards", s.cluster.shards},
+                        {"replicas", s.cluster.replicas},
+                        {"sharding", std::string(cl::sharding_kind_name(s.cluster.sharding.kind)) +
+                                         (s.cluster.sharding.key.empty()
+                                              ? std::string()
+                                              : " " + s.cluster.sharding.key)},
+                        {"insert_mode", scenarios::insert_mode_name(s.cluster.insert_mode)},
+                        {"internal_replication", s.cluster.internal_replication},
+                        {"insert_quorum", s.cluster.insert_quorum},
+                        {"load_balancing", scenarios::load_balancing_name(s.cluster.load_balancing)}};
   summary["inserts"] = {{"batches", c.inserts},
                         {"rows_sent", c.rows_sent},
                         {"rows_acknowledged", c.rows_acknowledged},
@@ -588,7 +599,8 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
 
 ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
                                 const ExperimentOptions& options) {
-  const std::filesystem::path data_dir = options.out_dir / "data";
+  const std::filesystem::path data_dir =
+      options.data_dir.empty() ? options.out_dir / "data" : options.data_dir;
   std::filesystem::remove_all(data_dir);
   // The replicas' tables are scratch state (see io::set_durable); output files are written
   // atomically by results/ regardless.

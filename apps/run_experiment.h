@@ -32,7 +32,8 @@ struct ExperimentOptions {
   std::filesystem::path out_dir;  // written into when write_files
   bool write_files = true;
   bool progress = false;  // progress lines on stderr (a TTY)
-  bool keep_data = false;  // keep the replicas' tables under out_dir/data
+  bool keep_data = false;  // keep the replicas' tables after the run
+  std::filesystem::path data_dir;  // where they live; empty: out_dir/data
 };
 
 // Runs `scenario` with simulation seed `seed`. Throws InputError for a scenario the runtime

@@ -258,6 +258,7 @@ TEST_CASE("subquery() charges each count at its coefficient", "[cost]") {
   c.row_read_s = 1e-9;
   c.uncompressed_byte_s = 2e-10;
   c.row_passed_s = 3e-9;
+  c.row_grouped_s = 6e-9;
   c.group_s = 4e-8;
   c.result_byte_s = 5e-10;
   c.merge_state_group_s = 3e-8;
@@ -273,16 +274,21 @@ TEST_CASE("subquery() charges each count at its coefficient", "[cost]") {
   p.columns["user_id"] = {.compressed_bytes = 2'000'000, .uncompressed_bytes = 6'553'600};
   p.columns["action"] = {.compressed_bytes = 100'000, .uncompressed_bytes = 819'200};
   p.rows_passed = 10'000;
+  p.rows_aggregated = 10'000;
   p.groups = 500;
   p.result_bytes = 16'000;
   const CostModel model(c);
   const SubqueryDemand d = model.subquery(p);
   // 3 selected parts, each opening 2 columns.
   const double expected = 1e-4 + 3 * 1e-5 + 6 * 2e-5 + 100 * 1e-6 + 819'200 * 1e-9 +
-                          7'372'800 * 2e-10 + 10'000 * 3e-9 + 500 * 4e-8 + 16'000 * 5e-10;
+                          7'372'800 * 2e-10 + 10'000 * 3e-9 + 10'000 * 6e-9 + 500 * 4e-8 +
+                          16'000 * 5e-10;
   CHECK(d.cpu_s == Approx(expected).epsilon(1e-12));
   CHECK(d.disk_bytes == 2'100'000);
   CHECK(d.result_bytes == 8'000);
+  // One group: a plain aggregate, not charged for grouping.
+  p.groups = 1;
+  CHECK(model.subquery(p).cpu_s == Approx(expected - 10'000 * 6e-9 - 499 * 4e-8).epsilon(1e-12));
   CHECK(model.initiator_merge_cpu(2'000, 16'000) ==
         Approx(7e-6 + 2'000 * 3e-8 + 16'000 * 5e-10).epsilon(1e-12));
   CHECK(model.split_cpu(1000) == Approx(4e-6 + 1000 * 1e-8).epsilon(1e-12));
@@ -312,6 +318,7 @@ TEST_CASE("the calibration's features are the counts the cost model multiplies",
   p.rows_read = 200'000;
   p.columns["item_id"] = {.compressed_bytes = 1000, .uncompressed_bytes = 1'600'000};
   p.rows_passed = 1234;
+  p.rows_aggregated = 1234;
   p.groups = 77;
   p.result_bytes = 4321;
   CHECK(model.subquery(p).cpu_s == Approx(dot(kQueryCoefficients, query_features(p))));

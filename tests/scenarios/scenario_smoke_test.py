@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Every shipped scenario runs with --smoke, and its results keep the promises shardlab makes:
+
+  * inserts add up: sent = acknowledged + rejected; async loses nothing but whole queued blocks,
+    so queryable = acknowledged - lost exactly; sync loses nothing, and with no faults
+    queryable = acknowledged = sent;
+  * answers: without faults, every query template's answer over the cluster (answers/NAME.tsv)
+    equals the single-node engine's answer on the same rows (`shardlab load --scenario`);
+  * determinism: the same scenario and seed give a byte-identical summary.json.
+
+The replicas' tables go to --data-root (a tmpfs by default when there is one: small runs are
+dominated by file creation there otherwise). Prints each scenario's wall time and
+'N passed, M failed'."""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shardlab", required=True)
+    ap.add_argument("--scenarios", required=True, help="directory of the shipped scenarios")
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--data-root", default="/dev/shm" if os.access("/dev/shm", os.W_OK) else "")
+    args = ap.parse_args()
+    sl = args.shardlab
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    data_root = os.path.join(args.data_root or args.workdir, f"shardlab-smoke-{os.getpid()}")
+    passed = failed = 0
+
+    def check(ok, what):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL: {what}")
+
+    def run(scenario, out, extra=()):
+        started = time.monotonic()
+        proc = subprocess.run([sl, "run", scenario, "--smoke", "--out", out,
+                               "--data-dir", os.path.join(data_root, os.path.basename(out)), *extra],
+                              capture_output=True, text=True)
+        return proc, time.monotonic() - started
+
+    try:
+        for scenario in sorted(glob.glob(os.path.join(args.scenarios, "*.yaml"))):
+            name = os.path.splitext(os.path.basename(scenario))[0]
+            out = os.path.join(args.workdir, name)
+            proc, wall = run(scenario, out)
+            print(f"{name}: exit {proc.returncode}, {wall:.1f} s wall")
+            check(proc.returncode == 0, f"{name}: run failed: {proc.stderr.strip()[-400:]}")
+            if proc.returncode != 0:
+                continue
+            for summary_path in sorted(glob.glob(os.path.join(out, "**", "summary.json"), recursive=True)):
+                run_dir = os.path.dirname(summary_path)
+                label = os.path.relpath(run_dir, args.workdir)
+                with open(summary_path) as f:
+                    summary = json.load(f)
+                ins = summary["inserts"]
+                faults = summary["faults"]
+                mode = summary["cluster"]["insert_mode"]
+                check(ins["rows_sent"] == ins["rows_acknowledged"] + ins["rows_rejected"],
+                      f"{label}: sent != acknowledged + rejected: {ins}")
+                if mode == "async":
+                    check(ins["rows_queryable"] == ins["rows_acknowledged"] - ins["rows_lost"],
+                          f"{label}: async queryable != acknowledged - lost: {ins}")
+                else:
+                    check(ins["rows_lost"] == 0, f"{label}: sync lost rows: {ins}")
+                    check(ins["rows_queryable"] >= ins["rows_acknowledged"],
+                          f"{label}: sync lost acknowledged rows: {ins}")
+                if faults:
+                    continue
+                check(ins["rows_queryable"] == ins["rows_sent"],
+                      f"{label}: rows missing without faults: {ins}")
+                # The single-node engine on the same rows.
+                table = os.path.join(args.workdir, "single-" + label.replace(os.sep, "-"))
+                variant = summary.get("variant")
+                load = [sl, "load", "--data", table, "--scenario", scenario, "--smoke"]
+                if variant:
+                    load += ["--variant", variant]
+                proc = subprocess.run(load, capture_output=True, text=True)
+                check(proc.returncode == 0, f"{label}: load failed: {proc.stderr.strip()[-300:]}")
+                for sql_path in sorted(glob.glob(os.path.join(run_dir, "answers", "*.sql"))):
+                    with open(sql_path) as f:
+                        sql = f.read()
+                    single = subprocess.run([sl, "sql", "--data", table, sql], capture_output=True,
+                                            text=True)
+                    with open(sql_path[:-4] + ".tsv") as f:
+                        distributed = f.read()
+                    check(single.returncode == 0 and single.stdout == distributed,
+                          f"{label}: {os.path.basename(sql_path)}: cluster answer differs from "
+                          f"the single-node engine's")
+                shutil.rmtree(table, ignore_errors=True)
+        # Determinism: the quickstart again, into another directory.
+        quick = os.path.join(args.scenarios, "quickstart.yaml")
+        again = os.path.join(args.workdir, "quickstart-again")
+        proc, _ = run(quick, again)
+        with open(os.path.join(args.workdir, "quickstart", "summary.json"), "rb") as a, \
+                open(os.path.join(again, "summary.json"), "rb") as b:
+            check(a.read() == b.read(), "quickstart: summary.json differs between two runs")
+        proc, _ = run(quick, os.path.join(args.workdir, "quickstart-seed2"), ["--seed", "2"])
+        with open(os.path.join(args.workdir, "quickstart", "summary.json"), "rb") as a, \
+                open(os.path.join(args.workdir, "quickstart-seed2", "summary.json"), "rb") as b:
+            check(a.read() != b.read(), "quickstart: another seed gave the same summary.json")
+    finally:
+        shutil.rmtree(data_root, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
