@@ -653,12 +653,14 @@ Future Cluster::read_columns(size_t node, size_t shard, const engine::PartPtr& p
   return sim_.all_of(std::move(reads));
 }
 
-Future Cluster::query(size_t initiator, const engine::Query& query, QueryAnswer* answer) {
+Future Cluster::query(size_t initiator, const engine::Query& query, QueryAnswer* answer,
+                      const std::vector<bool>* shards) {
   SHARDLAB_ASSERT(initiator < nodes_.size(), "no node {}", initiator);
-  return sim_.spawn(run_query(initiator, &query, answer));
+  return sim_.spawn(run_query(initiator, &query, answer, shards));
 }
 
-Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer) {
+Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer,
+                           const std::vector<bool>* shards) {
   const Time start = sim_.now();
   ++counters_.queries;
   try {
@@ -668,6 +670,11 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     std::vector<engine::PartResult> partials(spec_.shards);
     std::vector<Future> subqueries;
     for (size_t s = 0; s < spec_.shards; ++s) {
+      if (shards && !(*shards)[s]) {
+        partials[s] = query->empty_result();
+        ++counters_.shards_pruned;
+        continue;
+      }
       subqueries.push_back(sim_.spawn(run_subquery(initiator, s, query, &partials[s])));
     }
     co_await sim_.all_of(std::move(subqueries));
@@ -843,10 +850,12 @@ std::vector<Cluster::ShardState> Cluster::shard_states() const {
   return states;
 }
 
-engine::QueryResult Cluster::query_now(const engine::Query& query) {
+engine::QueryResult Cluster::query_now(const engine::Query& query,
+                                       const std::vector<bool>* shards) {
   std::vector<engine::PartResult> partials;
   for (size_t s = 0; s < spec_.shards; ++s) {
-    partials.push_back(execute_on_replica(most_current(s), query, nullptr));
+    partials.push_back(shards && !(*shards)[s] ? query.empty_result()
+                                               : execute_on_replica(most_current(s), query, nullptr));
   }
   return query.finish(std::move(partials));
 }

@@ -96,6 +96,7 @@ struct ClusterCounters {
   uint64_t queries = 0;
   uint64_t query_errors = 0;
   uint64_t failovers = 0;  // replicas tried in vain before one answered
+  uint64_t shards_pruned = 0;  // shard visits skipped by range or list pruning
   uint64_t parts_fetched = 0;
   uint64_t bytes_fetched = 0;
   uint64_t merges = 0;
@@ -129,8 +130,10 @@ class Cluster {
   // acknowledged; fails (SimFault) when rejected.
   Future insert(size_t initiator, engine::Block block);
   // A SELECT arriving at node `initiator`. On success *answer holds the result and latency.
-  // REQUIRES: `query` and `answer` outlive the future.
-  Future query(size_t initiator, const engine::Query& query, QueryAnswer* answer);
+  // `shards`, if given, flags the shards to visit (shard_pruning.h); the others contribute
+  // nothing. REQUIRES: `query`, `answer` and `shards` outlive the future.
+  Future query(size_t initiator, const engine::Query& query, QueryAnswer* answer,
+               const std::vector<bool>* shards = nullptr);
 
   void crash_node(size_t node, CrashKind kind);
   void restart_node(size_t node);
@@ -140,6 +143,7 @@ class Cluster {
   size_t node_index(const std::string& name) const;  // throws InputError if unknown
   HostId host(size_t node) const { return hosts_[node]; }
   const engine::TableSchema& schema() const { return schema_; }
+  const ShardingScheme& scheme() const { return scheme_; }
   const ClusterSpec& spec() const { return spec_; }
   const ClusterCounters& counters() const { return counters_; }
 
@@ -160,9 +164,10 @@ class Cluster {
   // The largest replica lag seen by the sampler, and the current one.
   Duration max_replica_lag() const { return max_lag_; }
   Duration current_replica_lag() const;
-  // Runs `query` over every shard's most up-to-date replica without simulated time: the final
-  // answer a report prints.
-  engine::QueryResult query_now(const engine::Query& query);
+  // Runs `query` over every shard's most up-to-date replica (those flagged in `shards`, if
+  // given) without simulated time: the final answer a report prints.
+  engine::QueryResult query_now(const engine::Query& query,
+                                const std::vector<bool>* shards = nullptr);
 
  private:
   struct Replica {
@@ -219,7 +224,8 @@ class Cluster {
   bool has_covering(const Replica& replica, const std::string& part) const;
 
   // Query path.
-  Process run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer);
+  Process run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer,
+                    const std::vector<bool>* shards);
   std::vector<size_t> replica_order(size_t initiator, size_t shard);
   Process run_subquery(size_t initiator, size_t shard, const engine::Query* query,
                        engine::PartResult* out);

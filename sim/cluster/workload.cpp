@@ -6,6 +6,7 @@
 
 #include "engine/common/date_time.h"
 #include "engine/common/errors.h"
+#include "sim/cluster/shard_pruning.h"
 
 namespace shardlab::sim::cluster {
 
@@ -161,6 +162,8 @@ std::shared_ptr<const engine::Query> WorkloadDriver::prepare(Template& t) {
   std::string sql = expand_time_placeholders(t.load.sql, now_s);
   if (!t.cached || sql != t.cached_sql) {
     t.cached = engine::Query::prepare(cluster_.schema(), sql);
+    t.shards = std::make_shared<const std::vector<bool>>(
+        shards_to_visit(cluster_.scheme(), cluster_.schema(), sql));
     t.cached_sql = std::move(sql);
   }
   return t.cached;
@@ -200,10 +203,11 @@ Process WorkloadDriver::run_query(size_t index, size_t client_index, bool* done)
     ++client.busy;
   }
   const std::shared_ptr<const engine::Query> query = prepare(t);
+  const std::shared_ptr<const std::vector<bool>> shards = t.shards;
   QueryAnswer answer;
   bool ok = true;
   try {
-    co_await cluster_.query(client.initiator, *query, &answer);
+    co_await cluster_.query(client.initiator, *query, &answer, shards.get());
   } catch (const SimFault&) {
     ok = false;
   }

@@ -90,6 +90,7 @@ class WorkloadDriver {
     std::vector<Client> clients;
     std::shared_ptr<const engine::Query> cached;  // the last prepared text, kept by its users
     std::string cached_sql;
+    std::shared_ptr<const std::vector<bool>> shards;  // the shards cached_sql must visit
     bool stopped = false;
   };
 

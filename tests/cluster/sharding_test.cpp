@@ -6,6 +6,7 @@
 #include "engine/common/errors.h"
 #include "engine/functions/city_hash.h"
 #include "engine/storage/table_schema.h"
+#include "sim/cluster/shard_pruning.h"
 #include "sim/cluster/sharding.h"
 #include "workloads/engine_block.h"
 
@@ -144,4 +145,43 @@ TEST_CASE("a block without the key's column is an input error", "[cluster][shard
   spec.shards = 2;
   CHECK_THROWS_WITH(ShardingScheme(schema(), spec).assign(block, 1, 0),
                     Catch::Contains("no column 'user_id'"));
+}
+
+TEST_CASE("range and list schemes prune the shards a query cannot touch", "[cluster][sharding]") {
+  ShardingSpec range;
+  range.kind = ShardingKind::kRange;
+  range.key = "toDate(event_time)";
+  range.shards = 4;
+  range.range_bounds = {"2024-05-02", "2024-05-03", "2024-05-04"};
+  const ShardingScheme by_day(schema(), range);
+  using V = std::vector<bool>;
+  CHECK(shards_to_visit(by_day, schema(), "SELECT count() FROM user_behavior") == V{1, 1, 1, 1});
+  CHECK(shards_to_visit(by_day, schema(),
+                        "SELECT count() FROM user_behavior WHERE event_time >= '2024-05-02 00:00:00' "
+                        "AND event_time < '2024-05-03 00:00:00'") == V{0, 1, 1, 0});
+  CHECK(shards_to_visit(by_day, schema(),
+                        "SELECT count() FROM user_behavior WHERE action = 'buy' AND event_time > "
+                        "'2024-05-03 12:00:00'") == V{0, 0, 1, 1});
+  CHECK(shards_to_visit(by_day, schema(),
+                        "SELECT count() FROM user_behavior WHERE event_time > '2024-05-03 12:00:00' "
+                        "OR user_id = 1") == V{1, 1, 1, 1});  // OR: no pruning
+
+  ShardingSpec list;
+  list.kind = ShardingKind::kList;
+  list.key = "province";
+  list.shards = 3;
+  list.lists = {{"北京"}, {"上海", "广东"}, {}};
+  list.default_shard = 2;
+  const ShardingScheme by_province(schema(), list);
+  CHECK(shards_to_visit(by_province, schema(),
+                        "SELECT count() FROM user_behavior WHERE province = '北京'") == V{1, 0, 0});
+  CHECK(shards_to_visit(by_province, schema(),
+                        "SELECT count() FROM user_behavior WHERE province IN ('上海', '四川')") ==
+        V{0, 1, 1});
+
+  ShardingSpec hash;
+  hash.key = "cityHash64(user_id)";
+  hash.shards = 2;
+  CHECK(shards_to_visit(ShardingScheme(schema(), hash), schema(),
+                        "SELECT count() FROM user_behavior WHERE user_id = 5") == V{1, 1});
 }
