@@ -398,24 +398,40 @@ Future Cluster::write_columns(size_t node, size_t shard, const engine::PartPtr& 
 
 // ---- Replication -----------------------------------------------------------------------------
 
-const Cluster::Replica* Cluster::replica_with_part(size_t shard, const std::string& part,
-                                                   const Replica* except) const {
-  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(part);
-  for (const auto& replica : replicas_[shard]) {
-    if (replica.get() == except || !replica_up(*replica)) continue;
-    for (const engine::PartPtr& p : visible_parts(*replica)) {
-      if (p->name() == part || (info && p->info().contains(*info))) return replica.get();
-    }
+namespace {
+
+// The part called `name` among `parts`, or one that covers it (a merge has absorbed it).
+engine::PartPtr covering(const std::vector<engine::PartPtr>& parts, const std::string& name) {
+  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(name);
+  for (const engine::PartPtr& p : parts) {
+    if (p->name() == name || (info && p->info().contains(*info))) return p;
   }
   return nullptr;
 }
 
-bool Cluster::has_covering(const Replica& replica, const std::string& part) const {
-  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(part);
-  for (const engine::PartPtr& p : replica.table->active_parts()) {
-    if (p->name() == part || (info && p->info().contains(*info))) return true;
+}  // namespace
+
+Cluster::PartSource Cluster::find_source(size_t shard, const std::string& part,
+                                         const Replica* except) const {
+  for (const auto& replica : replicas_[shard]) {
+    if (replica.get() == except || !replica_up(*replica)) continue;
+    if (engine::PartPtr p = covering(visible_parts(*replica), part)) return {replica.get(), p};
   }
-  return false;
+  throw SimFault(FaultKind::kUnreachable, "no replica that is up has " + part);
+}
+
+bool Cluster::has_covering(const Replica& replica, const std::string& part) const {
+  return covering(replica.table->active_parts(), part) != nullptr;
+}
+
+void Cluster::link_from(Replica* replica, const PartSource& source) {
+  // The transfer took simulated time; the source may have merged the part away meanwhile (its
+  // files are gone then). Retry later from whatever covers it now.
+  if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "the replica went down");
+  if (source.replica->table->find_active(source.part->name()) != source.part) {
+    throw SimFault(FaultKind::kUnreachable, source.part->name() + " was merged away at its source");
+  }
+  replica->table->attach_linked(*source.part);
 }
 
 Process Cluster::run_applier(Replica* replica) {
@@ -457,23 +473,17 @@ Process Cluster::run_applier(Replica* replica) {
 
 Process Cluster::run_fetch(Replica* replica, LogEntry entry) {
   // The part itself, or a part that has since covered it (merged at the source).
-  const Replica* source = replica_with_part(replica->shard, entry.part, replica);
-  if (!source) throw SimFault(FaultKind::kUnreachable, "no replica has " + entry.part);
-  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(entry.part);
-  engine::PartPtr part;
-  for (const engine::PartPtr& p : visible_parts(*source)) {
-    if (p->name() == entry.part || (info && p->info().contains(*info))) part = p;
-  }
+  const PartSource source = find_source(replica->shard, entry.part, replica);
+  const uint64_t bytes = source.part->bytes_on_disk();
   const HostId target = hosts_[replica->node];
   co_await coordinator_->round_trip(target, 2);
-  co_await network_.transfer(hosts_[source->node], target, static_cast<double>(part->bytes_on_disk()));
-  co_await write_columns(replica->node, replica->shard, part);
-  if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "fetching replica went down");
-  replica->table->attach_linked(*part);
-  bytes_sent_[source->node] += part->bytes_on_disk();
-  bytes_received_[replica->node] += part->bytes_on_disk();
+  co_await network_.transfer(hosts_[source.replica->node], target, static_cast<double>(bytes));
+  co_await write_columns(replica->node, replica->shard, source.part);
+  link_from(replica, source);
+  bytes_sent_[source.replica->node] += bytes;
+  bytes_received_[replica->node] += bytes;
   ++counters_.parts_fetched;
-  counters_.bytes_fetched += part->bytes_on_disk();
+  counters_.bytes_fetched += bytes;
 }
 
 Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
@@ -505,16 +515,9 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
   co_await sim_.all_of(std::move(reads));
   // The merged part is identical on every replica (merges are deterministic); link the one the
   // merging replica wrote rather than redo the work in wall time.
-  const Replica* source = replica_with_part(replica->shard, entry.part, replica);
-  if (!source) throw SimFault(FaultKind::kUnreachable, "no replica has " + entry.part);
-  engine::PartPtr merged;
-  const std::optional<engine::PartInfo> info = engine::PartInfo::parse(entry.part);
-  for (const engine::PartPtr& p : visible_parts(*source)) {
-    if (p->name() == entry.part || (info && p->info().contains(*info))) merged = p;
-  }
-  co_await write_columns(replica->node, replica->shard, merged);
-  if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "merging replica went down");
-  replica->table->attach_linked(*merged);
+  const PartSource source = find_source(replica->shard, entry.part, replica);
+  co_await write_columns(replica->node, replica->shard, source.part);
+  link_from(replica, source);
   ++counters_.merges;
 }
 

@@ -219,8 +219,15 @@ class Cluster {
   // `own`: merges for that replica alone (no replication); null: the shard's leader merges.
   Process run_merge_scheduler(size_t shard, Replica* own);
   Process run_lag_sampler();
-  const Replica* replica_with_part(size_t shard, const std::string& part,
-                                   const Replica* except) const;
+  // A replica that is up (other than `except`) with `part` or a part covering it, and that
+  // part. Throws SimFault(kUnreachable) if there is none.
+  struct PartSource {
+    const Replica* replica;
+    engine::PartPtr part;
+  };
+  PartSource find_source(size_t shard, const std::string& part, const Replica* except) const;
+  // Hard-links the source's part into `replica` if the source still has it active.
+  void link_from(Replica* replica, const PartSource& source);
   bool has_covering(const Replica& replica, const std::string& part) const;
 
   // Query path.

@@ -1,5 +1,6 @@
 #include "sim/cluster/shard_pruning.h"
 
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -38,6 +39,18 @@ void split_conjuncts(const engine::ExprPtr& e, std::vector<const Expr*>* out) {
   }
 }
 
+// A one-row fixed-width column holding `value`. Assigned from a byte range rather than pushed:
+// GCC 12 reports a false stringop-overflow for the first growth of an empty column.
+template <typename T>
+engine::Column one_value(engine::DataType type, T value) {
+  engine::Column column(type);
+  unsigned char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  column.data.assign(bytes, bytes + sizeof(T));
+  column.rows = 1;
+  return column;
+}
+
 // A one-row column of `type` holding `literal`, or nullopt if it does not convert.
 std::optional<engine::Column> literal_column(engine::DataType type, const Literal& literal) {
   using engine::TypeId;
@@ -63,15 +76,10 @@ std::optional<engine::Column> literal_column(engine::DataType type, const Litera
   } else {
     return std::nullopt;
   }
-  if (type.is_float()) {
-    column.push(static_cast<double>(value));
-    return column;
-  }
-  engine::visit_fixed(type, [&](auto tag) {
+  return engine::visit_fixed(type, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    column.push(static_cast<T>(value));
+    return one_value(type, static_cast<T>(value));
   });
-  return column;
 }
 
 // A block of the table's columns with one row: `value` in column `target`, defaults elsewhere.
@@ -91,8 +99,10 @@ engine::Block probe_row(const engine::TableSchema& schema, size_t target, const 
         column = engine::string_to_low_cardinality(column);
       }
     } else {
-      column.resize_fixed(1);
-      std::fill(column.data.begin(), column.data.end(), 0);
+      column = engine::visit_fixed(type, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return one_value(type, T{});
+      });
     }
     block.columns.push_back(std::move(column));
   }
