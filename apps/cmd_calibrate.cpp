@@ -32,20 +32,24 @@ std::string seconds_text(double s) {
 
 void print_fit(const cluster::SystemFit& fit) {
   fmt::print(
-      "\n{} ({} rows): R^2 {}, |relative error| median {}, p90 {}, max {}, total bias {}, "
-      "condition {:.3g}\n",
+      "\n{} ({} rows): R^2 {}; |relative error| median {}, p90 {}, max {}; median error {}, "
+      "total bias {}; condition {:.3g}\n",
       fit.name, fit.rows, std::isfinite(fit.r2) ? fmt::format("{:.4f}", fit.r2) : "n/a",
       percent(fit.overall.median_abs), percent(fit.overall.p90_abs), percent(fit.overall.max_abs),
-      percent(fit.overall.bias), fit.condition);
-  fmt::print("  {:<22} {:>11} {:>10}  {}\n", "coefficient", "value", "rel. s.e.", "status");
-  for (const auto& c : fit.coefficients)
-    fmt::print("  {:<22} {:>11.4g} {:>10}  {}\n", c.name, c.value, percent(c.relative_std_error),
-               cluster::fit_status_name(c.status));
-  fmt::print("  {:<22} {:>5} {:>8} {:>8} {:>8} {:>8}\n", "shape", "rows", "median", "p90", "max",
-             "bias");
+      percent(fit.overall.median), percent(fit.overall.bias), fit.condition);
+  fmt::print("  {:<26} {:>11} {:>10}  {}\n", "coefficient", "value", "rel. s.e.", "status");
+  for (const auto& c : fit.coefficients) {
+    // Beyond 50% the data barely tell this coefficient from the others in its system.
+    const bool weak = c.status == cluster::FitStatus::kFitted && c.relative_std_error > 0.5;
+    fmt::print("  {:<26} {:>11.4g} {:>10}  {}{}\n", c.name, c.value, percent(c.relative_std_error),
+               cluster::fit_status_name(c.status), weak ? ", weakly identified" : "");
+  }
+  fmt::print("  {:<26} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "shape", "rows", "|median|", "|p90|",
+             "|max|", "median", "bias");
   for (const auto& s : fit.shapes)
-    fmt::print("  {:<22} {:>5} {:>8} {:>8} {:>8} {:>8}\n", s.shape, s.rows, percent(s.median_abs),
-               percent(s.p90_abs), percent(s.max_abs), percent(s.bias));
+    fmt::print("  {:<26} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}\n", s.shape, s.rows,
+               percent(s.median_abs), percent(s.p90_abs), percent(s.max_abs), percent(s.median),
+               percent(s.bias));
   for (const auto& w : fit.worst)
     fmt::print("  worst: {}: measured {}, predicted {}\n", w.label, seconds_text(w.measured_s),
                seconds_text(w.predicted_s));

@@ -31,8 +31,8 @@ namespace shardlab::sim::cluster {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kQueryCoefficients = {
-    "query_setup_s",       "part_s",       "part_column_s", "granule_s",    "row_read_s",
-    "uncompressed_byte_s", "row_passed_s", "group_s",       "result_byte_s"};
+    "query_setup_s",       "part_s",       "part_column_s", "granule_s", "row_read_s",
+    "uncompressed_byte_s", "row_passed_s", "row_grouped_s", "group_s",   "result_byte_s"};
 const std::vector<std::string> kInitiatorCoefficients = {"initiator_query_s", "merge_state_group_s",
                                                          "initiator_row_s"};
 const std::vector<std::string> kSplitCoefficients = {"split_batch_s", "split_row_s"};
@@ -48,6 +48,7 @@ std::vector<double> query_features(const engine::WorkProfile& p) {
           static_cast<double>(p.rows_read),
           static_cast<double>(p.uncompressed_bytes()),
           static_cast<double>(p.rows_passed),
+          static_cast<double>(grouped_rows(p)),
           static_cast<double>(p.groups),
           static_cast<double>(p.result_bytes)};
 }
@@ -197,14 +198,16 @@ ErrorSummary summarise(std::string shape, const std::vector<double>& measured,
   s.shape = std::move(shape);
   s.rows = measured.size();
   if (measured.empty()) return s;
-  std::vector<double> errors;
+  std::vector<double> errors, signed_errors;
   double sum_measured = 0, sum_predicted = 0;
   for (size_t row = 0; row < measured.size(); ++row) {
-    errors.push_back(std::abs(predicted[row] - measured[row]) / std::max(measured[row], 1e-12));
+    signed_errors.push_back((predicted[row] - measured[row]) / std::max(measured[row], 1e-12));
+    errors.push_back(std::abs(signed_errors.back()));
     sum_measured += measured[row];
     sum_predicted += predicted[row];
   }
   s.median_abs = quantile(errors, 0.5);
+  s.median = quantile(signed_errors, 0.5);
   s.p90_abs = quantile(errors, 0.9);
   s.max_abs = *std::max_element(errors.begin(), errors.end());
   s.bias = sum_predicted / sum_measured - 1;
@@ -219,23 +222,75 @@ double* coefficient_or_die(CostCoefficients* c, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// min || diag(w) (f c - t) || over c >= 0, solved on columns scaled to unit norm (the counts span
+// ten orders of magnitude). Returns c in the units of f.
+Eigen::VectorXd weighted_nnls(const Eigen::MatrixXd& f, const Eigen::VectorXd& w,
+                              const Eigen::VectorXd& t) {
+  Eigen::MatrixXd a = w.asDiagonal() * f;
+  Eigen::VectorXd norm(a.cols());
+  for (Eigen::Index k = 0; k < a.cols(); ++k) {
+    norm[k] = a.col(k).norm();
+    if (norm[k] > 0) a.col(k) /= norm[k];
+  }
+  Eigen::VectorXd c = solve_nnls(a, w.cwiseProduct(t));
+  for (Eigen::Index k = 0; k < a.cols(); ++k) c[k] = norm[k] > 0 ? c[k] / norm[k] : 0;
+  return c;
+}
+
+// sum of log^2(predicted / measured); infinite if a prediction is not positive.
+double log_objective(const Eigen::VectorXd& predicted, const Eigen::VectorXd& measured) {
+  double sum = 0;
+  for (Eigen::Index i = 0; i < predicted.size(); ++i) {
+    if (!(predicted[i] > 0)) return std::numeric_limits<double>::infinity();
+    const double r = std::log(predicted[i] / measured[i]);
+    sum += r * r;
+  }
+  return sum;
+}
+
+// Minimises log_objective over c >= 0 by Gauss-Newton from `c`: each step linearises
+// log(predicted) and is a weighted NNLS (weights 1/predicted); a step that does not lower the
+// objective is halved until it does, and the iteration stops when it no longer can.
+Eigen::VectorXd fit_log(const Eigen::MatrixXd& f, const Eigen::VectorXd& offset,
+                        const Eigen::VectorXd& y, Eigen::VectorXd c) {
+  double objective = log_objective(offset + f * c, y);
+  if (!std::isfinite(objective)) return c;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    const Eigen::VectorXd predicted = offset + f * c;
+    const Eigen::VectorXd w = predicted.cwiseInverse();
+    Eigen::VectorXd t(y.size());
+    for (Eigen::Index i = 0; i < y.size(); ++i)
+      t[i] = predicted[i] * (1 - std::log(predicted[i] / y[i])) - offset[i];
+    const Eigen::VectorXd target = weighted_nnls(f, w, t);
+    double step = 1;
+    bool improved = false;
+    Eigen::VectorXd next;
+    double next_objective = objective;
+    for (int halving = 0; halving < 30 && !improved; ++halving, step /= 2) {
+      next = c + step * (target - c);  // between two feasible points: feasible
+      next_objective = log_objective(offset + f * next, y);
+      improved = next_objective < objective;
+    }
+    if (!improved) break;
+    const bool converged = objective - next_objective <= 1e-12 * objective;
+    c = std::move(next);
+    objective = next_objective;
+    if (converged) break;
+  }
+  return c;
+}
+
+}  // namespace
+
 SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
   const size_t m = system.rows.size();
   const size_t n = system.coefficients.size();
+  const auto rows = static_cast<Eigen::Index>(m);
   SystemFit fit;
   fit.name = system.name;
   fit.rows = m;
-
-  // Seconds explained by coefficients fitted elsewhere, and the row weights (relative error).
-  std::vector<double> offset(m, 0), weight(m);
-  for (size_t row = 0; row < m; ++row) {
-    const Measurement& r = system.rows[row];
-    SHARDLAB_ASSERT(r.features.size() == n && r.fixed_features.size() == system.fixed.size(),
-                    "measurement '{}' does not match system {}", r.label, system.name);
-    for (size_t k = 0; k < system.fixed.size(); ++k)
-      offset[row] += *coefficient_or_die(coefficients, system.fixed[k]) * r.fixed_features[k];
-    weight[row] = 1.0 / std::max(r.seconds, 1e-12);
-  }
 
   // Only columns with a non-zero entry can be identified.
   std::vector<size_t> identified;
@@ -245,20 +300,31 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
     if (any) identified.push_back(col_idx);
   }
   const auto k_cols = static_cast<Eigen::Index>(identified.size());
-  Eigen::MatrixXd a(static_cast<Eigen::Index>(m), k_cols);
-  Eigen::VectorXd b(static_cast<Eigen::Index>(m));
+
+  // The features of the identified columns, the measured seconds, and the seconds explained by
+  // coefficients fitted elsewhere.
+  Eigen::MatrixXd f(rows, k_cols);
+  Eigen::VectorXd y(rows), offset = Eigen::VectorXd::Zero(rows);
   for (size_t row = 0; row < m; ++row) {
+    const Measurement& r = system.rows[row];
+    SHARDLAB_ASSERT(r.features.size() == n && r.fixed_features.size() == system.fixed.size(),
+                    "measurement '{}' does not match system {}", r.label, system.name);
     const auto i = static_cast<Eigen::Index>(row);
     for (Eigen::Index k = 0; k < k_cols; ++k)
-      a(i, k) = system.rows[row].features[identified[static_cast<size_t>(k)]] * weight[row];
-    b[i] = (system.rows[row].seconds - offset[row]) * weight[row];
+      f(i, k) = r.features[identified[static_cast<size_t>(k)]];
+    y[i] = std::max(r.seconds, 1e-12);
+    for (size_t k = 0; k < system.fixed.size(); ++k)
+      offset[i] += *coefficient_or_die(coefficients, system.fixed[k]) * r.fixed_features[k];
   }
-  Eigen::VectorXd norm(k_cols);
-  for (Eigen::Index k = 0; k < k_cols; ++k) {
-    norm[k] = a.col(k).norm();
-    a.col(k) /= norm[k];
+  // Start from least squares on relative error, then minimise the squared log ratio: errors of
+  // a timing model are multiplicative, and unlike relative least squares (which penalises
+  // over-prediction without bound and under-prediction by at most 100%) the log objective does
+  // not pull the fit low.
+  Eigen::VectorXd c = Eigen::VectorXd::Zero(k_cols);
+  if (k_cols > 0 && m > 0) {
+    c = weighted_nnls(f, y.cwiseInverse(), y - offset);
+    c = fit_log(f, offset, y, c);
   }
-  const Eigen::VectorXd x = solve_nnls(a, b);
 
   std::vector<CoefficientFit> result(n);
   for (size_t col_idx = 0; col_idx < n; ++col_idx) {
@@ -269,32 +335,42 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
   }
   std::vector<Eigen::Index> positive;
   for (Eigen::Index k = 0; k < k_cols; ++k) {
-    CoefficientFit& c = result[identified[static_cast<size_t>(k)]];
-    c.value = round_significant(x[k] / norm[k], 4);
-    c.status = c.value > 0 ? FitStatus::kFitted : FitStatus::kAtZero;
-    if (c.value > 0) positive.push_back(k);
+    CoefficientFit& coefficient = result[identified[static_cast<size_t>(k)]];
+    coefficient.value = round_significant(c[k], 4);
+    coefficient.status = coefficient.value > 0 ? FitStatus::kFitted : FitStatus::kAtZero;
+    if (coefficient.value > 0) positive.push_back(k);
   }
-  for (const CoefficientFit& c : result) *coefficient_or_die(coefficients, c.name) = c.value;
+  for (const CoefficientFit& r : result) *coefficient_or_die(coefficients, r.name) = r.value;
 
-  // Standard errors: sigma^2 (A_P^T A_P)^-1 on the positive coefficients, with sigma^2 the
-  // weighted residual variance; in relative terms, as the weights make the residuals relative.
-  const auto p_cols = static_cast<Eigen::Index>(positive.size());
-  if (p_cols > 0 && static_cast<Eigen::Index>(m) > p_cols) {
-    Eigen::MatrixXd ap(static_cast<Eigen::Index>(m), p_cols);
-    for (Eigen::Index k = 0; k < p_cols; ++k) ap.col(k) = a.col(positive[static_cast<size_t>(k)]);
-    const double sigma2 =
-        (b - a * x).squaredNorm() / static_cast<double>(static_cast<Eigen::Index>(m) - p_cols);
-    const Eigen::MatrixXd gram_inverse =
-        (ap.transpose() * ap).ldlt().solve(Eigen::MatrixXd::Identity(p_cols, p_cols));
-    for (Eigen::Index k = 0; k < p_cols; ++k) {
-      const Eigen::Index col = positive[static_cast<size_t>(k)];
-      result[identified[static_cast<size_t>(col)]].relative_std_error =
-          std::sqrt(std::max(0.0, sigma2 * gram_inverse(k, k))) / x[col];
+  // Standard errors from the Gauss-Newton normal matrix at the solution, on the positive
+  // coefficients: sigma^2 (J^T J)^-1, J the Jacobian of the log residuals (features divided by
+  // the prediction), sigma^2 their variance.
+  Eigen::MatrixXd a;  // J with unit-norm columns
+  const Eigen::VectorXd prediction = offset + f * c;
+  if (k_cols > 0 && m > 0 && prediction.minCoeff() > 0) {
+    a = prediction.cwiseInverse().asDiagonal() * f;
+    Eigen::VectorXd norm(k_cols);
+    for (Eigen::Index k = 0; k < k_cols; ++k) {
+      norm[k] = a.col(k).norm();
+      a.col(k) /= norm[k];
+    }
+    const auto p_cols = static_cast<Eigen::Index>(positive.size());
+    if (p_cols > 0 && rows > p_cols) {
+      Eigen::MatrixXd ap(rows, p_cols);
+      for (Eigen::Index k = 0; k < p_cols; ++k) ap.col(k) = a.col(positive[static_cast<size_t>(k)]);
+      const double sigma2 = log_objective(prediction, y) / static_cast<double>(rows - p_cols);
+      const Eigen::MatrixXd gram_inverse =
+          (ap.transpose() * ap).ldlt().solve(Eigen::MatrixXd::Identity(p_cols, p_cols));
+      for (Eigen::Index k = 0; k < p_cols; ++k) {
+        const Eigen::Index col = positive[static_cast<size_t>(k)];
+        result[identified[static_cast<size_t>(col)]].relative_std_error =
+            std::sqrt(std::max(0.0, sigma2 * gram_inverse(k, k))) / (c[col] * norm[col]);
+      }
     }
   }
   fit.coefficients = std::move(result);
 
-  if (k_cols > 0 && m > 0) {
+  if (a.size() > 0) {
     Eigen::JacobiSVD<Eigen::MatrixXd> svd(a);
     const auto& sv = svd.singularValues();
     fit.condition =
@@ -306,7 +382,7 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_shape;
   for (size_t row = 0; row < m; ++row) {
     const Measurement& r = system.rows[row];
-    double p = offset[row];
+    double p = offset[static_cast<Eigen::Index>(row)];
     for (size_t col_idx = 0; col_idx < n; ++col_idx)
       p += fit.coefficients[col_idx].value * r.features[col_idx];
     measured[row] = r.seconds;
@@ -318,7 +394,7 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
   for (const auto& [shape, values] : by_shape)
     fit.shapes.push_back(summarise(shape, values.first, values.second));
   double mean = 0;
-  for (double y : measured) mean += y;
+  for (double seconds : measured) mean += seconds;
   mean /= static_cast<double>(std::max<size_t>(m, 1));
   double ss_res = 0, ss_tot = 0;
   for (size_t row = 0; row < m; ++row) {
@@ -944,6 +1020,7 @@ double rounded(double value) { return round_significant(value, 4); }
 
 nlohmann::ordered_json error_json(const ErrorSummary& e) {
   return {{"rows", e.rows},
+          {"median", rounded(e.median)},
           {"median_abs", rounded(e.median_abs)},
           {"p90_abs", rounded(e.p90_abs)},
           {"max_abs", rounded(e.max_abs)},
@@ -991,7 +1068,8 @@ Calibration fit(const Measurements& measurements, const CostCoefficients& start)
   about["method"] =
       "one thread, data in the page cache; median of `repeat` runs after a warm-up; queries and "
       "splits timed by wall clock, inserts and merges by thread CPU time (no fsync waits); "
-      "non-negative least squares per system, rows weighted by 1/seconds";
+      "per system, non-negative least squares on log(predicted / measured) (Gauss-Newton from "
+      "the relative-error fit)";
   about["work_dir_tmpfs"] = measurements.work_dir_tmpfs;
   about["query_table_parts"] = measurements.query_parts;
   about["query_cpu_over_wall"] = rounded(measurements.query_cpu_over_wall);

@@ -35,6 +35,7 @@ struct CostCoefficients {
   double row_read_s = 0;           // per row read by the first filter
   double uncompressed_byte_s = 0;  // per uncompressed byte decoded
   double row_passed_s = 0;         // per row that passed the filters (aggregation or output)
+  double row_grouped_s = 0;        // per row aggregated by GROUP BY: keys evaluated, hashed
   double group_s = 0;              // per group in the partial result
   double result_byte_s = 0;        // per byte of result serialised
   // The initiator.
@@ -95,6 +96,11 @@ class CostModel {
  private:
   CostCoefficients c_;
 };
+
+// The rows a subquery aggregated by GROUP BY keys. The profile does not say whether the query
+// groups; more than one group in the result does, and a grouping query whose rows all fall in
+// one group is charged as a plain aggregate.
+uint64_t grouped_rows(const engine::WorkProfile& profile);
 
 // The in-memory size of a replica's partial result on the wire, before wire_ratio: an aggregate's
 // groups at a typical key-plus-state width, or the candidate rows' bytes. It is the

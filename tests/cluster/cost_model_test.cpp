@@ -249,6 +249,14 @@ TEST_CASE("calibration file errors are input errors naming the file and the key"
   CHECK_THAT(absent, Catch::Contains("absent.json"));
 }
 
+TEST_CASE("the shipped defaults are the shipped reference calibration", "[cost]") {
+  const auto path = std::filesystem::path(__FILE__).parent_path() / "../../scenarios/calibration" /
+                    "reference.json";
+  const CostModel reference = CostModel::load(path.lexically_normal().string());
+  CHECK(coefficients_to_json(reference.coefficients()) ==
+        coefficients_to_json(CostModel::defaults()));
+}
+
 TEST_CASE("subquery() charges each count at its coefficient", "[cost]") {
   CostCoefficients c;
   c.query_setup_s = 1e-4;
