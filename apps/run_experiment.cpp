@@ -603,14 +603,20 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
 
 ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
                                 const ExperimentOptions& options) {
+  // A directory of our own: under the output directory, or a fresh subdirectory of the one
+  // given, whose other contents are never touched.
   const std::filesystem::path data_dir =
-      options.data_dir.empty() ? options.out_dir / "data" : options.data_dir;
+      options.data_dir.empty()
+          ? options.out_dir / "data"
+          : options.data_dir / fmt::format("shardlab-{}-seed{}", ::getpid(), seed);
   std::filesystem::remove_all(data_dir);
   // The replicas' tables are scratch state (see io::set_durable); output files are written
   // atomically by results/ regardless.
+  struct Scratch {
+    ~Scratch() { io::set_durable(true); }
+  } restore_durability;
   io::set_durable(false);
   ExperimentOutput out = simulate(s, seed, options, data_dir);
-  io::set_durable(true);
   if (!options.keep_data) std::filesystem::remove_all(data_dir);
   return out;
 }

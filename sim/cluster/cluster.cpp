@@ -194,14 +194,25 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
     if (spec_.settings.insert_mode == InsertMode::kAsync) {
       // Written to the initiator's queue files (through the page cache, not fsynced: 18.16 does
       // not sync them), then acknowledged.
+      // Every shard's file is written before any block is queued: an insert that fails midway
+      // leaves nothing behind to be sent (or counted as lost).
+      std::vector<Future> writes;
       for (size_t s = 0; s < parts.size(); ++s) {
         if (parts[s].rows() == 0) continue;
         const uint64_t bytes = block_bytes(parts[s]);
-        const uint64_t shard_rows = parts[s].rows();
         ShardQueue& queue = queues_[initiator][s];
-        co_await init.write_file(file_id(s, fmt::format("queue@{}", initiator), "bin"),
-                                 queue.written_bytes, bytes);
+        writes.push_back(init.write_file(file_id(s, fmt::format("queue@{}", initiator), "bin"),
+                                         queue.written_bytes, bytes));
         queue.written_bytes += bytes;
+      }
+      co_await sim_.all_of(std::move(writes));
+      if (!init.up() || process_down_[initiator]) {
+        throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
+      }
+      for (size_t s = 0; s < parts.size(); ++s) {
+        if (parts[s].rows() == 0) continue;
+        ShardQueue& queue = queues_[initiator][s];
+        const uint64_t shard_rows = parts[s].rows();
         queue.rows += shard_rows;
         queue.blocks.push_back(PendingBlock{std::move(parts[s]), shard_rows});
         if (queue.enqueued.valid()) std::exchange(queue.enqueued, Future()).resolve();
@@ -279,7 +290,12 @@ Process Cluster::run_write_shard(size_t initiator, size_t shard, engine::Block b
         counters_.rows_written += rows;
         co_return;
       } catch (const SimFault& fault) {
-        if (fault.kind() == FaultKind::kRefused || fault.kind() == FaultKind::kTimeout) throw;
+        // Withdrawn (another shard's write failed) or refused by the table: not the replica's
+        // fault, and no reason to try another one.
+        if (fault.kind() == FaultKind::kRefused || fault.kind() == FaultKind::kTimeout ||
+            fault.kind() == FaultKind::kCancelled || fault.kind() == FaultKind::kInterrupted) {
+          throw;
+        }
         balancer.record_error(r, sim_.now());
         ++counters_.failovers;
       }
@@ -303,20 +319,31 @@ Process Cluster::run_replica_write(size_t initiator, Replica* replica, const eng
     throw SimFault(FaultKind::kNodeDown, spec_.nodes[replica->node].name + " is down");
   }
   co_await network_.transfer(hosts_[initiator], target, cost_.wire_bytes(block_bytes(*block)));
-  std::optional<uint64_t> first_block;
-  if (replicated()) {
-    co_await coordinator_->round_trip(target, spec_.coordinator_ops_per_insert);
-    first_block = coordinator_->allocate_blocks(replica->shard,
-                                                replica->table->partitions_of(*block));
-  }
-  if (!replica_up(*replica)) {
-    throw SimFault(FaultKind::kNodeDown, spec_.nodes[replica->node].name + " is down");
-  }
   // Backpressure, as MergeTree applies it: a delay above parts_to_delay_insert, a refusal above
   // parts_to_throw_insert (from the engine, below).
   const uint64_t delay_ms =
       replica->table->insert_delay_ms(replica->table->max_parts_in_partition());
   if (delay_ms > 0) co_await sim_.sleep(Duration::milliseconds(static_cast<int64_t>(delay_ms)));
+  std::optional<uint64_t> first_block;
+  uint64_t reserved = 0;
+  if (replicated()) {
+    co_await coordinator_->round_trip(target, spec_.coordinator_ops_per_insert);
+    reserved = replica->table->partitions_of(*block);
+    first_block = coordinator_->allocate_blocks(replica->shard, reserved);
+  }
+  // Block numbers stay reserved until the write is logged or abandoned: no merge may span them.
+  struct Release {
+    Coordinator* coordinator;
+    size_t shard;
+    std::optional<uint64_t> first;
+    uint64_t count;
+    ~Release() {
+      if (first) coordinator->release_blocks(shard, *first, count);
+    }
+  } release{coordinator_.get(), replica->shard, first_block, reserved};
+  if (!replica_up(*replica)) {
+    throw SimFault(FaultKind::kNodeDown, spec_.nodes[replica->node].name + " is down");
+  }
   engine::InsertResult result;
   try {
     result = first_block ? replica->table->insert(*block, *first_block)
@@ -374,7 +401,8 @@ Process Cluster::run_quorum_wait(size_t shard, std::vector<std::string> parts) {
     for (const auto& replica : replicas_[shard]) {
       bool all = true;
       for (const std::string& name : parts) {
-        all = all && replica->table->find_active(name) != nullptr &&
+        // The part itself (visible) or a merged part that contains it.
+        all = all && has_covering(*replica, name) &&
               std::find(replica->hidden.begin(), replica->hidden.end(), name) ==
                   replica->hidden.end();
       }
@@ -537,6 +565,10 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     }
     if (!leader || !replica_up(*leader) || !leader->hidden.empty()) continue;
     std::optional<engine::MergePlan> plan = leader->table->select_merge();
+    if (plan && replicated() &&
+        coordinator_->any_reserved(shard, plan->result.min_block, plan->result.max_block)) {
+      continue;  // a write holding a block number in that range is still in flight
+    }
     if (!plan) {
       // Nothing to merge until the shard changes: wait for that rather than poll.
       co_await wait_for_change(shard);
@@ -671,10 +703,12 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
       throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
     }
     std::vector<engine::PartResult> partials(spec_.shards);
+    std::vector<bool> visited(spec_.shards, true);
     std::vector<Future> subqueries;
     for (size_t s = 0; s < spec_.shards; ++s) {
       if (shards && !(*shards)[s]) {
         partials[s] = query->empty_result();
+        visited[s] = false;
         ++counters_.shards_pruned;
         continue;
       }
@@ -686,7 +720,9 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     engine::QueryResult result;
     if (spec_.settings.group_by_no_merge) {
       // Each shard finishes its own part; the initiator only concatenates.
-      for (engine::PartResult& partial : partials) {
+      for (size_t shard = 0; shard < partials.size(); ++shard) {
+        if (!visited[shard]) continue;  // pruned or skipped: nothing to concatenate
+        engine::PartResult& partial = partials[shard];
         std::vector<engine::PartResult> one;
         one.push_back(std::move(partial));
         engine::QueryResult shard_result = query->finish(std::move(one));

@@ -9,7 +9,8 @@ Coordinator::Coordinator(Simulation& sim, Network& network, HostId host, Duratio
       host_(host),
       op_latency_(op_latency),
       logs_(shards),
-      next_block_(shards, 1) {}
+      next_block_(shards, 1),
+      reserved_(shards) {}
 
 Future Coordinator::round_trip(HostId from, uint32_t ops) {
   return sim_.spawn(run_round_trip(from, ops));
@@ -25,7 +26,17 @@ Process Coordinator::run_round_trip(HostId from, uint32_t ops) {
 uint64_t Coordinator::allocate_blocks(size_t shard, uint64_t count) {
   const uint64_t first = next_block_[shard];
   next_block_[shard] += count;
+  for (uint64_t b = first; b < first + count; ++b) reserved_[shard].insert(b);
   return first;
+}
+
+void Coordinator::release_blocks(size_t shard, uint64_t first, uint64_t count) {
+  for (uint64_t b = first; b < first + count; ++b) reserved_[shard].erase(b);
+}
+
+bool Coordinator::any_reserved(size_t shard, uint64_t min_block, uint64_t max_block) const {
+  const auto it = reserved_[shard].lower_bound(min_block);
+  return it != reserved_[shard].end() && *it <= max_block;
 }
 
 void Coordinator::append(size_t shard, LogEntry entry) {

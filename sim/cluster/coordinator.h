@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,12 @@ class Coordinator {
   // `ops` coordination operations issued from `from` in one round trip.
   Future round_trip(HostId from, uint32_t ops);
 
-  // Reserves `count` consecutive block numbers of `shard`; returns the first.
+  // Reserves `count` consecutive block numbers of `shard`; returns the first. They stay
+  // reserved, so that no merge spans a write still in flight, until release_blocks().
   uint64_t allocate_blocks(size_t shard, uint64_t count);
+  void release_blocks(size_t shard, uint64_t first, uint64_t count);
+  // True if a reserved block number of `shard` lies in [min_block, max_block].
+  bool any_reserved(size_t shard, uint64_t min_block, uint64_t max_block) const;
   void append(size_t shard, LogEntry entry);
   const std::vector<LogEntry>& log(size_t shard) const { return logs_[shard]; }
   HostId host() const { return host_; }
@@ -51,6 +56,7 @@ class Coordinator {
   Duration op_latency_;
   std::vector<std::vector<LogEntry>> logs_;
   std::vector<uint64_t> next_block_;
+  std::vector<std::set<uint64_t>> reserved_;  // per shard
 };
 
 }  // namespace shardlab::sim::cluster

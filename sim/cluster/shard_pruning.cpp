@@ -1,6 +1,8 @@
 #include "sim/cluster/shard_pruning.h"
 
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <optional>
 #include <string>
 
@@ -76,8 +78,15 @@ std::optional<engine::Column> literal_column(engine::DataType type, const Litera
   } else {
     return std::nullopt;
   }
-  return engine::visit_fixed(type, [&](auto tag) {
+  // A literal the column's type cannot hold would wrap; such a bound says nothing usable.
+  return engine::visit_fixed(type, [&](auto tag) -> std::optional<engine::Column> {
     using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      if (value < static_cast<int64_t>(std::numeric_limits<T>::min())) return std::nullopt;
+      if constexpr (sizeof(T) < sizeof(int64_t)) {
+        if (value > static_cast<int64_t>(std::numeric_limits<T>::max())) return std::nullopt;
+      }
+    }
     return one_value(type, static_cast<T>(value));
   });
 }
