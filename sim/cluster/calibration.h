@@ -19,10 +19,10 @@
 //    candidate rows, and the answer's bytes (charged at the query system's result_byte_s).
 //  * Inserts of 100 to 1M rows into three table layouts (bytes per row from 12 to ~45, so the
 //    per-row and per-byte costs can be told apart), contiguous and spread over every day (one
-//    part or seven), and merges of 2, 5 and all parts of a partition, plus the merges the merge
-//    selector runs while the query table loads. These fsync, so they are timed with the
-//    thread's CPU clock, which leaves out the wait for the disk (the disk model's share), and
-//    preferably on a tmpfs (CalibrationOptions::work_dir).
+//    part or seven), and merges of 2, 5 and all parts of a partition, plus any merges the merge
+//    selector picks while the query table loads (its batches rarely give it one). These fsync,
+//    so they are timed with the thread's CPU clock, which leaves out the wait for the disk (the
+//    disk model's share), and preferably on a tmpfs (CalibrationOptions::work_dir).
 //  * The distributed insert's split of blocks by shard (wall time).
 //
 // Fitting (fit()). Each group of coefficients has its own system (query, initiator, insert,
