@@ -45,40 +45,41 @@ constexpr Field kFields[] = {
 }  // namespace
 
 CostCoefficients CostModel::defaults() {
-  // Measured on the reference machine (2-core AMD EPYC VM, Debian 12), idle apart from 1.7 s of
-  // other processes' CPU during the 49 s run, with
+  // Measured on the reference machine (2-core AMD EPYC VM, Debian 12), idle apart from 0.5 s of
+  // other processes' CPU during the 41 s run, with
   //   shardlab calibrate --rows 4000000 --repeat 5 --seed 1
-  // (scenarios/calibration/reference.json holds the same values and the full fit report;
-  // bench/README.md discusses them). Fit quality, as |relative error| median / p90 and the bias
-  // of the total: queries (1,638 subqueries of 26 queries over 1, several or all of 55 parts)
-  // R^2 0.67, 24% / 56%, -21%; initiator 34% / 83%, -79% (ORDER BY candidate sorting is not
-  // modelled); inserts R^2 0.99, 14% / 36%; merges R^2 0.95, 24% / 52%; splits 38% / 76%, -58%
-  // (list sharding costs 4x hash per row). Coefficients at 0 were held there by the non-negative
-  // fit: the data put that work on other counts. Across four runs (three with other load on the
-  // second core) the larger coefficients moved by up to 40% and group_s by 2x: read them as
-  // +-40%, not to the digit.
+  // scenarios/calibration/reference.json holds the same values and the full fit report, and
+  // bench/README.md discusses them. Fit quality as |relative error| median / p90, the median
+  // signed error, and the bias of the total: queries (1,638 subqueries: 26 queries over one,
+  // several or all of 55 parts) R^2 0.77, 20% / 59%, -1%, -8%; initiator 46% / 89%, -1%, -56%
+  // (sorting candidate rows is not modelled); inserts R^2 0.99, 12% / 49%, -1%, +3%; merges
+  // R^2 0.93, 26% / 58%, -1%, +2%; splits 49% / 76%, +22%, -40% (per row, a million-row split
+  // took 9 ns by range and 38 ns by list). Coefficients at 0 were held there by the non-negative
+  // fit: the data put that work on other counts. Over nine quiet runs the well-identified
+  // coefficients moved by 7-14% (min to max), group_s by 53% and insert_row_s by 82%
+  // (bench/README.md): read them as estimates, not to the digit.
   CostCoefficients c;
-  c.query_setup_s = 7.714e-06;
+  c.query_setup_s = 9.489e-06;
   c.part_s = 0;
-  c.part_column_s = 3.419e-05;
-  c.granule_s = 1.66e-07;
-  c.row_read_s = 0;
-  c.uncompressed_byte_s = 4.56e-10;
+  c.part_column_s = 3.041e-05;
+  c.granule_s = 0;
+  c.row_read_s = 2.592e-11;
+  c.uncompressed_byte_s = 4.153e-10;
   c.row_passed_s = 0;
-  c.row_grouped_s = 1.326e-08;
-  c.group_s = 6.164e-08;
-  c.result_byte_s = 1.59e-11;
-  c.initiator_query_s = 7.568e-06;
-  c.merge_state_group_s = 1.786e-08;
-  c.initiator_row_s = 3.209e-10;
-  c.split_batch_s = 1.598e-06;
-  c.split_row_s = 9.582e-09;
-  c.insert_part_s = 0.0002509;
-  c.insert_row_s = 3.414e-08;
-  c.insert_byte_s = 2.418e-09;
-  c.merge_part_s = 0.000121;
-  c.merge_row_s = 2.446e-09;
-  c.merge_byte_s = 4.882e-09;
+  c.row_grouped_s = 1.258e-08;
+  c.group_s = 2.556e-08;
+  c.result_byte_s = 4.437e-10;
+  c.initiator_query_s = 8.543e-06;
+  c.merge_state_group_s = 2.076e-08;
+  c.initiator_row_s = 7.038e-09;
+  c.split_batch_s = 1.656e-06;
+  c.split_row_s = 1.274e-08;
+  c.insert_part_s = 0.0002417;
+  c.insert_row_s = 1.549e-08;
+  c.insert_byte_s = 2.307e-09;
+  c.merge_part_s = 0.0001547;
+  c.merge_row_s = 0;
+  c.merge_byte_s = 4.28e-09;
   c.wire_ratio = 0.3718;
   return c;
 }

@@ -2,11 +2,13 @@
 // turned into demands on simulated hardware — CPU work in reference-core seconds (sim/hw/cpu.h),
 // bytes read through the page cache, bytes sent over the network.
 //
-// CPU work is linear in the profile's counts, one coefficient per kind of work, so it can be
-// fitted by least squares from measured engine runs (`shardlab calibrate`) and every figure
-// traces back to a count the engine reported. Coefficients live in a JSON calibration file that
-// scenarios can name; CostModel::defaults() are the shipped values, measured on real engine runs
-// (see the comment at each coefficient and bench/README.md).
+// CPU work is linear in its coefficients, one per kind of work, each multiplying a count the
+// engine reported (or a product of two: parts selected × columns read; rows aggregated when
+// there is more than one group), so it can be fitted by least squares from measured engine runs
+// (`shardlab calibrate`, sim/cluster/calibration.h) and every figure traces back to the engine's
+// counts. Coefficients live in a JSON calibration file that scenarios can name;
+// CostModel::defaults() are the shipped values, measured on real engine runs (see the comment
+// there and bench/README.md).
 //
 // What a count costs is the engine's cost on the reference core (speed 1.0); a node's
 // `cpu_speed` scales it. Disk bytes are the compressed bytes the engine read, charged through the
@@ -37,7 +39,7 @@ struct CostCoefficients {
   double row_passed_s = 0;         // per row that passed the filters (aggregation or output)
   double row_grouped_s = 0;        // per row aggregated by GROUP BY: keys evaluated, hashed
   double group_s = 0;              // per group in the partial result
-  double result_byte_s = 0;        // per byte of result serialised
+  double result_byte_s = 0;        // per byte of partial result (partial_result_bytes) sent
   // The initiator.
   double initiator_query_s = 0;    // per distributed query: analysis, final merge and output
   double merge_state_group_s = 0;  // per group merged from the shards' partial results
