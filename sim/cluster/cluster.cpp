@@ -17,16 +17,6 @@ uint64_t block_bytes(const engine::Block& block) {
   return bytes;
 }
 
-// The in-memory size of a partial result on the wire, before the wire ratio: an aggregate's
-// groups at a typical key-plus-state width, or the candidate rows' bytes.
-uint64_t partial_bytes(const engine::PartResult& partial) {
-  constexpr uint64_t kBytesPerGroup = 32;
-  if (partial.aggregate) return 64 + kBytesPerGroup * partial.aggregate->groups();
-  uint64_t bytes = 64;
-  for (const engine::Column& column : partial.rows) bytes += column.byte_size();
-  return bytes;
-}
-
 }  // namespace
 
 // ---- Construction ----------------------------------------------------------------------------
@@ -673,7 +663,7 @@ engine::PartResult Cluster::execute_on_replica(const Replica& replica, const eng
     if (reads) reads->push_back(PartRead{part, memo->profile});
   }
   partial.profile.groups = partial.aggregate ? partial.aggregate->groups() : 0;
-  partial.profile.result_bytes = partial_bytes(partial);
+  partial.profile.result_bytes = partial_result_bytes(partial);
   return partial;
 }
 
