@@ -81,7 +81,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--keep-data", opts->keep_data, "Keep the replicas' tables after the run");
   cmd->add_option("--data-dir", opts->data_dir,
                   "Where the replicas' tables live during the run, in a subdirectory of their "
-                  "own (default: DIR/data); a tmpfs such as /dev/shm makes small runs much faster");
+                  "own (default: /dev/shm when the data fits there four times over, else DIR)");
   cmd->callback([opts] {
     std::vector<scenarios::Scenario> variants =
         opts->variant.empty()

@@ -1,5 +1,7 @@
 #include "apps/run_experiment.h"
 
+#include "apps/scratch_space.h"
+
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -355,7 +357,7 @@ namespace {
 
 ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
                           const ExperimentOptions& options,
-                          const std::filesystem::path& data_dir) {
+                          const std::filesystem::path& data_dir, bool data_in_memory) {
   const auto wall_start = std::chrono::steady_clock::now();
 
   sim::Simulation sim(seed);
@@ -433,8 +435,10 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   sim.spawn(sample_gauges(sim, cluster, *network, gauges, interval));
   // Progress in slices of simulated time.
   const Duration slice = std::max(Duration::seconds(1), Duration::nanoseconds(duration.ns() / 100));
+  uint64_t data_peak_bytes = 0;
   while (sim.now() < end) {
     sim.run_until(std::min(end, sim.now() + slice));
+    data_peak_bytes = std::max(data_peak_bytes, disk_usage_bytes(data_dir));
     if (options.progress) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
       std::fprintf(stderr, "\r%s: simulated %.0f/%.0f s, wall %.1f s, %.2fM events/s, %llu rows acked   ",
@@ -451,6 +455,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   }
   if (options.progress) std::fprintf(stderr, "\n");
   const Time finished = sim.now();
+  data_peak_bytes = std::max(data_peak_bytes, disk_usage_bytes(data_dir));
 
   // The final state, through the real engine.
   const std::string table = cluster.schema().name;
@@ -508,7 +513,9 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   const auto states = cluster.shard_states();
   uint64_t max_rows = 0;
   uint64_t total_rows = 0;
+  uint64_t one_copy_bytes = 0;  // every shard once, compressed, as on its most current replica
   for (size_t i = 0; i < states.size(); ++i) {
+    one_copy_bytes += states[i].bytes;
     shards.push_back({{"shard", i + 1}, {"rows", states[i].rows}, {"bytes", states[i].bytes},
                       {"parts", states[i].parts}});
     max_rows = std::max(max_rows, states[i].rows);
@@ -560,7 +567,12 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
                   {"peak_rss_bytes", peak_rss_bytes()},
                   {"events", sim.stats().events_processed},
                   {"events_per_s", sim.stats().events_per_second()},
-                  {"simulated_s_per_wall_s", sim.stats().speedup()}};
+                  {"simulated_s_per_wall_s", sim.stats().speedup()},
+                  {"data_dir", data_dir.string()},
+                  {"data_dir_in_memory", data_in_memory},
+                  // Sampled a hundred times over the run and once at its end.
+                  {"data_peak_bytes", data_peak_bytes},
+                  {"data_one_copy_bytes", one_copy_bytes}};
 
   if (options.write_files) {
     std::filesystem::create_directories(options.out_dir);
@@ -603,20 +615,31 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
 
 ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
                                 const ExperimentOptions& options) {
-  // A directory of our own: under the output directory, or a fresh subdirectory of the one
-  // given, whose other contents are never touched.
+  // A directory of our own, whose surroundings are never touched: a fresh subdirectory of the
+  // --data-dir given, or of the scratch root chosen for the data's size.
+  std::filesystem::path root = options.data_dir;
+  bool in_memory = false;
+  if (root.empty()) {
+    // Uncompressed, generously: 16 bytes a value, one copy per replica unless replication
+    // hard-links its parts.
+    const uint64_t copies = s.cluster.internal_replication ? 1 : s.cluster.replicas;
+    const uint64_t estimate = s.workload.rows * s.table.schema.columns.size() * 16 * copies;
+    const ScratchChoice choice = choose_scratch_root(estimate, options.out_dir);
+    root = choice.root;
+    in_memory = choice.in_memory;
+  }
+  remove_abandoned_scratch_dirs(root);
   const std::filesystem::path data_dir =
-      options.data_dir.empty()
-          ? options.out_dir / "data"
-          : options.data_dir / fmt::format("shardlab-{}-seed{}", ::getpid(), seed);
+      root / fmt::format("shardlab-data-{}-seed{}", ::getpid(), seed);
   std::filesystem::remove_all(data_dir);
+  create_scratch_dir(data_dir);
   // The replicas' tables are scratch state (see io::set_durable); output files are written
   // atomically by results/ regardless.
   struct Scratch {
     ~Scratch() { io::set_durable(true); }
   } restore_durability;
   io::set_durable(false);
-  ExperimentOutput out = simulate(s, seed, options, data_dir);
+  ExperimentOutput out = simulate(s, seed, options, data_dir, in_memory);
   if (!options.keep_data) std::filesystem::remove_all(data_dir);
   return out;
 }
