@@ -1,5 +1,6 @@
 #include "apps/run_experiment.h"
 
+#include "apps/reshard_experiment.h"
 #include "apps/scratch_space.h"
 
 #include <fmt/format.h>
@@ -29,7 +30,6 @@
 #include "results/time_series.h"
 #include "scenarios/platform.h"
 #include "sim/cluster/cluster.h"
-#include "sim/cluster/shard_pruning.h"
 #include "sim/cluster/workload.h"
 #include "sim/hw/faults.h"
 
@@ -70,6 +70,13 @@ cl::ClusterSpec cluster_spec(const scenarios::Scenario& s, uint64_t seed,
     std::vector<size_t> nodes;
     for (const std::string& name : replicas) nodes.push_back(index.at(name));
     spec.placement.push_back(std::move(nodes));
+  }
+  if (s.reshard) {
+    for (const auto& replicas : s.reshard->add) {
+      std::vector<size_t> nodes;
+      for (const std::string& name : replicas) nodes.push_back(index.at(name));
+      spec.joining_placement.push_back(std::move(nodes));
+    }
   }
   spec.sharding = s.cluster.sharding;
   spec.ddl = s.table.ddl;
@@ -238,7 +245,8 @@ void write_plots_and_report(const scenarios::Scenario& s, const std::filesystem:
                             const Collector& collector, const Gauges& gauges,
                             const std::vector<sim::FaultInjector::Record>& fault_log,
                             const std::vector<cl::Cluster::ShardState>& states,
-                            const results::Json& summary, bool draw, bool report) {
+                            const results::Json& summary,
+                            std::vector<plots::ReportSection> sections, bool draw, bool report) {
   std::vector<plots::RenderedPlot> rendered;
   if (draw) {
     std::vector<plots::QueryLatency> latencies;
@@ -329,6 +337,7 @@ void write_plots_and_report(const scenarios::Scenario& s, const std::filesystem:
                                         inserts["rows_lost"].get<uint64_t>(),
                                         inserts["rows_rejected"].get<uint64_t>(),
                                         inserts["rows_queryable"].get<uint64_t>()};
+  input.sections = std::move(sections);
   input.plots = std::move(rendered);
   input.files = {{"summary.json", "every simulated result (deterministic for a scenario and seed)"},
                  {"run_info.json", "wall time, peak memory and events of this run"},
@@ -390,7 +399,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
                                     results::Aggregation::kMean);
     }
   }
-  for (size_t shard = 0; shard < s.cluster.shards; ++shard) {
+  for (size_t shard = 0; shard < cluster.total_shards(); ++shard) {
     gauges.shards.add_column(fmt::format("shard{}.rows", shard + 1), results::Aggregation::kLast);
   }
   gauges.shards.add_column("replica_lag_s", results::Aggregation::kMax);
@@ -433,6 +442,8 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   cluster.start();
   driver.start(end);
   sim.spawn(sample_gauges(sim, cluster, *network, gauges, interval));
+  ReshardOutcome reshard;
+  if (s.reshard) sim.spawn(run_reshard(sim, cluster, s, seed, &reshard));
   // Progress in slices of simulated time.
   const Duration slice = std::max(Duration::seconds(1), Duration::nanoseconds(duration.ns() / 100));
   uint64_t data_peak_bytes = 0;
@@ -526,6 +537,24 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   summary["shards"] = std::move(shards);
   summary["skew"] = {{"rows_max_over_mean", results::json_number(skew)}};
   out.metrics.emplace_back("skew.rows_max_over_mean", skew);
+  std::vector<plots::ReportSection> sections;
+  if (reshard.done) {
+    time_reshard_transfers(s, &reshard);
+    summary["reshard"] = reshard_json(reshard);
+    for (size_t i = 0; i < reshard.moves.size(); ++i) {
+      const cl::ReshardMoves& m = reshard.moves[i];
+      const double share = m.rows > 0 ? static_cast<double>(m.rows_to_move) / static_cast<double>(m.rows) : 0.0;
+      // Two strategies of one kind differ by key (the cluster's and the compare key).
+      const bool kind_repeats = std::count_if(reshard.moves.begin(), reshard.moves.end(),
+                                              [&](const cl::ReshardMoves& other) {
+                                                return other.name == m.name;
+                                              }) > 1;
+      const std::string label = kind_repeats ? fmt::format("{}({})", m.name, m.key) : m.name;
+      out.metrics.emplace_back("reshard." + label + ".fraction_to_move", share);
+      out.metrics.emplace_back("reshard." + label + ".transfer_s", reshard.transfer_s[i]);
+    }
+    sections.push_back(reshard_section(reshard));
+  }
 
   results::Json nodes = results::Json::object();
   for (size_t n = 0; n < cluster.node_count(); ++n) {
@@ -590,7 +619,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
     }
     if (wants("plots") || wants("report")) {
       write_plots_and_report(s, options.out_dir, collector, gauges, faults.log(), states,
-                             out.summary, wants("plots"), wants("report"));
+                             out.summary, std::move(sections), wants("plots"), wants("report"));
     }
     if (wants("answers")) {
       std::filesystem::create_directories(options.out_dir / "answers");
@@ -599,7 +628,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
         const std::string sql = cl::expand_time_placeholders(t.sql, now_s);
         const auto query = engine::Query::prepare(cluster.schema(), sql);
         // Through the distributed path, shard pruning included.
-        const std::vector<bool> shards = cl::shards_to_visit(cluster.scheme(), cluster.schema(), sql);
+        const std::vector<bool> shards = cluster.shards_to_visit(sql);
         results::write_file_atomically(options.out_dir / "answers" / (t.name + ".sql"), sql + "\n");
         results::write_file_atomically(options.out_dir / "answers" / (t.name + ".tsv"),
                                        tsv(cluster.query_now(*query, &shards)));

@@ -215,6 +215,21 @@ std::vector<Block> build_blocks(const ReportInput& input) {
     blocks.push_back(Paragraph{"The scenario inserts no rows.", true});
   }
 
+  for (const ReportSection& section : input.sections) {
+    blocks.push_back(Heading{2, section.title});
+    if (!section.text.empty()) blocks.push_back(Paragraph{section.text, false});
+    Table table;
+    table.header = section.header;
+    table.numeric = section.numeric;
+    table.numeric.resize(table.header.size(), false);
+    for (const auto& row : section.rows) {
+      std::vector<Cell> cells;
+      for (const std::string& text : row) cells.push_back(Cell{text, ""});
+      table.rows.push_back(std::move(cells));
+    }
+    blocks.push_back(std::move(table));
+  }
+
   blocks.push_back(Heading{2, "Figures"});
   if (input.plots.empty()) blocks.push_back(Paragraph{"No figures were drawn.", true});
   for (const RenderedPlot& plot : input.plots) {

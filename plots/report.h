@@ -69,6 +69,16 @@ struct ReportFile {
   std::string description;  // "every simulated result (deterministic)"
 };
 
+// A section of its own, for what only some scenarios report (a reshard experiment): a heading,
+// what it shows, and a table of already formatted cells.
+struct ReportSection {
+  std::string title;
+  std::string text;
+  std::vector<std::string> header;
+  std::vector<bool> numeric;  // right-aligned columns, one flag per header entry
+  std::vector<std::vector<std::string>> rows;
+};
+
 struct ReportInput {
   std::string scenario;  // its name, e.g. "replica-failover"
   // What question the scenario answers: its comment block. Paragraphs are separated by blank
@@ -77,6 +87,7 @@ struct ReportInput {
   results::Json summary;                  // summary.json's document
   std::vector<QueryLatencyRow> latency;   // empty: the scenario runs no queries
   std::optional<InsertCounters> inserts;  // empty: the scenario inserts nothing
+  std::vector<ReportSection> sections;    // after the inserts, in order
   std::vector<RenderedPlot> plots;        // rendered into the report's directory
   std::vector<ReportFile> files;
 };

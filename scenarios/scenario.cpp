@@ -230,6 +230,7 @@ Scenario parse_one(std::string_view yaml, const std::string& source,
   scenario.run = detail::read_run(top, scenario.workload, scenario.name);
   scenario.faults = detail::read_faults(top, scenario.cluster, scenario.topology, scenario.run);
   scenario.random_faults = detail::read_random_faults(top, scenario.cluster);
+  scenario.reshard = detail::read_reshard(top, scenario.cluster, scenario.table, scenario.run);
   scenario.platform = detail::platform_node(scenario.topology);
   try {
     // Everything build_platform checks was checked above, with places; this is a safety net.

@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -228,6 +229,21 @@ struct RunConfig {
   std::vector<std::string> outputs;
 };
 
+// Shards joining mid-run (the `reshard` section). At `at` the cluster grows by the shards of
+// `add` and routes every later insert by `sharding` over all of them; stored rows stay where they
+// are, as in ClickHouse. The run reports, for the rows stored at `at`, what the cluster's strategy
+// and the comparison strategies would have to move, and how long moving it takes on the network.
+struct ReshardConfig {
+  sim::Duration at;
+  std::vector<std::vector<std::string>> add;  // [new shard][replica] = node name
+  // The scheme over every shard (shards = cluster.shards + add.size()). Default for hash, jump
+  // and random: the cluster's, each new shard weighted 1; range and list must say.
+  sim::cluster::ShardingSpec sharding;
+  // The key the hash and jump comparisons hash (an unsigned integer expression). Default: the
+  // cluster's key when it shards by hash or jump; empty: no hash or jump comparison.
+  std::string compare_key;
+};
+
 struct VariantConfig {
   std::string name;
   std::string description;
@@ -245,6 +261,7 @@ struct Scenario {
   std::vector<ScheduledFault> faults;
   std::vector<RandomFault> random_faults;
   RunConfig run;
+  std::optional<ReshardConfig> reshard;
   std::string source;   // the file path
   YAML::Node platform;  // the topology as build_platform() takes it (racks expanded)
   std::vector<VariantConfig> variants;   // every variant the file declares

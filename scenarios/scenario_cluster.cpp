@@ -628,4 +628,83 @@ YAML::Node platform_node(const TopologyConfig& topology) {
   return platform;
 }
 
+std::optional<ReshardConfig> read_reshard(const MapReader& root, const ClusterConfig& cluster,
+                                          const TableConfig& table, const RunConfig& run) {
+  using sim::cluster::ShardingKind;
+  const std::optional<Field> section = root.find("reshard");
+  if (!section) return std::nullopt;
+  const MapReader map = section->map(*scenario_schema().field("reshard"));
+  ReshardConfig reshard;
+  const Field at = map.require("at", "the simulated time the new shards join, e.g. 12h");
+  reshard.at = at.duration(sim::Duration::nanoseconds(1));
+  if (reshard.at >= run.duration) {
+    at.fail(fmt::format("expected a time before the run ends (run.duration is {}), got {}",
+                        format_duration(run.duration), format_duration(reshard.at)));
+  }
+
+  std::vector<std::string> names;
+  for (const NodeConfig& node : cluster.nodes) names.push_back(node.name);
+  const Field add = map.require("add", "the new shards, each a list of its replicas' nodes");
+  const std::vector<Field> shards = add.list("a list with one list of node names per new shard");
+  if (shards.empty()) add.fail("expected at least one new shard");
+  if (cluster.shards + shards.size() > kMaxShards) {
+    add.fail(fmt::format("expected at most {} shards in all, got {}", kMaxShards,
+                         cluster.shards + shards.size()));
+  }
+  for (const Field& shard : shards) {
+    const std::vector<Field> replicas = shard.list("a list of node names, one per replica");
+    if (replicas.size() != cluster.replicas) {
+      shard.fail(fmt::format("expected {} node names (one per replica: cluster.replicas is {}), "
+                             "got {}",
+                             cluster.replicas, cluster.replicas, replicas.size()));
+    }
+    std::vector<std::string> nodes;
+    for (const Field& replica : replicas) {
+      const std::string node = replica.choice("node", names);
+      if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) {
+        replica.fail(fmt::format("node '{}' already holds a replica of this shard; the replicas "
+                                 "of a shard must be on distinct nodes",
+                                 node));
+      }
+      nodes.push_back(node);
+    }
+    reshard.add.push_back(std::move(nodes));
+  }
+  const size_t after = cluster.shards + reshard.add.size();
+
+  const ShardingKind kind = cluster.sharding.kind;
+  if (auto f = map.find("sharding")) {
+    reshard.sharding = read_sharding(f->map(*schema_at({"reshard"}).field("sharding")), after, table);
+  } else if (kind == ShardingKind::kRange || kind == ShardingKind::kList) {
+    section->fail(fmt::format(
+        "missing key 'sharding': with {} sharding, say which {} the {} shards hold after the "
+        "reshard, e.g. sharding: {}",
+        sim::cluster::sharding_kind_name(kind), kind == ShardingKind::kRange ? "ranges" : "values",
+        after,
+        kind == ShardingKind::kRange
+            ? "{kind: range, key: toYYYYMMDD(event_time), bounds: [...]}"
+            : "{kind: list, key: province, lists: [...]}"));
+  } else {
+    reshard.sharding = cluster.sharding;
+    reshard.sharding.shards = after;
+    if (!reshard.sharding.weights.empty()) reshard.sharding.weights.resize(after, 1);
+  }
+
+  if (auto f = map.find("compare_key")) {
+    reshard.compare_key = f->scalar("an unsigned integer SQL expression, e.g. cityHash64(user_id)");
+    sim::cluster::ShardingSpec probe;
+    probe.kind = ShardingKind::kHash;
+    probe.key = reshard.compare_key;
+    probe.shards = 1;
+    try {
+      sim::cluster::ShardingScheme scheme(table.schema, probe);
+    } catch (const InputError& e) {
+      fail_sql(*f, e.what());
+    }
+  } else if (kind == ShardingKind::kHash || kind == ShardingKind::kJump) {
+    reshard.compare_key = cluster.sharding.key;
+  }
+  return reshard;
+}
+
 }  // namespace shardlab::scenarios::detail

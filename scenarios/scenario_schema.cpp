@@ -132,6 +132,8 @@ const SchemaNode* SchemaBuilder::build() {
                                {"out_dir", v},
                                {"outputs", names}});
   const SchemaNode* variant = map({{"name", v}, {"description", v}, {"set", v}});
+  const SchemaNode* reshard =
+      map({{"at", v}, {"add", list(names)}, {"sharding", sharding}, {"compare_key", v}});
 
   return map({{"name", v},
               {"hardware", hardware},
@@ -142,6 +144,7 @@ const SchemaNode* SchemaBuilder::build() {
               {"faults", list(fault)},
               {"random_faults", list(random_fault)},
               {"run", run},
+              {"reshard", reshard},
               {"smoke", v},
               {"variants", list(variant, /*named=*/true)}});
 }

@@ -36,6 +36,8 @@ RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
 std::vector<ScheduledFault> read_faults(const MapReader& root, const ClusterConfig& cluster,
                                         const TopologyConfig& topology, const RunConfig& run);
 std::vector<RandomFault> read_random_faults(const MapReader& root, const ClusterConfig& cluster);
+std::optional<ReshardConfig> read_reshard(const MapReader& root, const ClusterConfig& cluster,
+                                          const TableConfig& table, const RunConfig& run);
 
 // The place in the file of an SQL error inside the scalar `field`: the engine's message says
 // "(line L, column C)" within the SQL text; when the scalar can be found verbatim in the file (a

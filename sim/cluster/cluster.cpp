@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/common/errors.h"
+#include "sim/cluster/shard_pruning.h"
 
 namespace shardlab::sim::cluster {
 
@@ -27,15 +28,15 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
       spec_(std::move(spec)),
       cost_(cost),
       schema_(engine::TableSchema::from_ddl(spec_.ddl)),
-      scheme_(schema_, [this] {
-        ShardingSpec s = spec_.sharding;
-        s.shards = spec_.shards;
-        return s;
-      }()),
       memo_(spec_.memo_capacity_entries) {
   if (spec_.nodes.empty()) throw InputError("a cluster needs at least one node");
   if (spec_.shards == 0 || spec_.replicas == 0) {
     throw InputError("a cluster needs at least one shard and one replica per shard");
+  }
+  {
+    ShardingSpec first = spec_.sharding;
+    first.shards = spec_.shards;
+    schemes_.emplace_back(schema_, std::move(first));
   }
   for (const NodeSpec& node_spec : spec_.nodes) {
     const std::optional<HostId> host = network_.find_host(node_spec.name);
@@ -51,8 +52,6 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
     throw InputError(
         fmt::format("coordinator host '{}' is not a host of the network", spec_.coordinator_host));
   }
-  coordinator_ = std::make_unique<Coordinator>(sim_, network_, *coordinator_host,
-                                               spec_.coordinator_op_latency, spec_.shards);
 
   if (spec_.placement.empty()) {
     // Round-robin: replica r of shard s on node (s * replicas + r) mod nodes, so the replicas of
@@ -68,10 +67,18 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
     throw InputError(fmt::format("placement lists {} shards, the cluster has {}",
                                  spec_.placement.size(), spec_.shards));
   }
+  // Joining shards exist, empty and idle, from the start: no container indexed by shard grows
+  // under a running process.
+  spec_.placement.insert(spec_.placement.end(), spec_.joining_placement.begin(),
+                         spec_.joining_placement.end());
+  const size_t total = spec_.placement.size();
+  active_shards_ = spec_.shards;
+  coordinator_ = std::make_unique<Coordinator>(sim_, network_, *coordinator_host,
+                                               spec_.coordinator_op_latency, total);
   std::filesystem::create_directories(spec_.data_dir);
   const RandomStream balancing = sim_.stream("load_balancing");
-  replicas_.resize(spec_.shards);
-  for (size_t s = 0; s < spec_.shards; ++s) {
+  replicas_.resize(total);
+  for (size_t s = 0; s < total; ++s) {
     if (spec_.placement[s].size() != spec_.replicas) {
       throw InputError(fmt::format("shard {} is placed on {} nodes, expected {} replicas", s + 1,
                                    spec_.placement[s].size(), spec_.replicas));
@@ -99,11 +106,11 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
     balancers_.emplace_back(std::move(replica_hosts), spec_.settings.load_balancing,
                             spec_.settings.error_half_life, balancing.child(s));
   }
-  queues_.assign(nodes_.size(), std::vector<ShardQueue>(spec_.shards));
+  queues_.assign(nodes_.size(), std::vector<ShardQueue>(total));
   bytes_sent_.assign(nodes_.size(), 0);
   bytes_received_.assign(nodes_.size(), 0);
   senders_started_.assign(nodes_.size(), false);
-  waiters_.resize(spec_.shards);
+  waiters_.resize(total);
 }
 
 Cluster::~Cluster() { sim_.shutdown(); }
@@ -130,7 +137,7 @@ void Cluster::start() {
       if (replicated()) sim_.spawn(run_applier(replica.get()));
     }
   }
-  for (size_t s = 0; s < spec_.shards; ++s) {
+  for (size_t s = 0; s < replicas_.size(); ++s) {
     if (replicated()) {
       sim_.spawn(run_merge_scheduler(s, nullptr));
     } else {
@@ -180,7 +187,7 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
       throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
     }
     co_await init.compute(cost_.split_cpu(rows), "split");
-    std::vector<engine::Block> parts = scheme_.split(block, spec_.seed, batch);
+    std::vector<engine::Block> parts = schemes_.back().split(block, spec_.seed, batch);
     if (spec_.settings.insert_mode == InsertMode::kAsync) {
       // Written to the initiator's queue files (through the page cache, not fsynced: 18.16 does
       // not sync them), then acknowledged.
@@ -209,7 +216,7 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
       }
       if (!senders_started_[initiator]) {
         senders_started_[initiator] = true;
-        for (size_t s = 0; s < spec_.shards; ++s) sim_.spawn(run_sender(initiator, s));
+        for (size_t s = 0; s < replicas_.size(); ++s) sim_.spawn(run_sender(initiator, s));
       }
     } else {
       std::vector<Future> writes;
@@ -692,11 +699,14 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     if (!nodes_[initiator]->up() || process_down_[initiator]) {
       throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
     }
-    std::vector<engine::PartResult> partials(spec_.shards);
-    std::vector<bool> visited(spec_.shards, true);
+    // The shards serving when the query arrives; a query that started before a reshard does
+    // not visit the shards that joined meanwhile.
+    const size_t serving = active_shards_;
+    std::vector<engine::PartResult> partials(serving);
+    std::vector<bool> visited(serving, true);
     std::vector<Future> subqueries;
-    for (size_t s = 0; s < spec_.shards; ++s) {
-      if (shards && !(*shards)[s]) {
+    for (size_t s = 0; s < serving; ++s) {
+      if (shards && s < shards->size() && !(*shards)[s]) {
         partials[s] = query->empty_result();
         visited[s] = false;
         ++counters_.shards_pruned;
@@ -840,7 +850,7 @@ void Cluster::restart_node(size_t node) {
   nodes_[node]->restart();
   process_down_[node] = false;
   network_.set_node_up(hosts_[node], true);
-  for (size_t s = 0; s < spec_.shards; ++s) signal_shard(s);
+  for (size_t s = 0; s < replicas_.size(); ++s) signal_shard(s);
 }
 
 uint64_t Cluster::queued_rows() const {
@@ -867,7 +877,7 @@ const Cluster::Replica& Cluster::most_current(size_t shard) const {
 
 std::vector<Cluster::ShardState> Cluster::shard_states() const {
   std::vector<ShardState> states;
-  for (size_t s = 0; s < spec_.shards; ++s) {
+  for (size_t s = 0; s < replicas_.size(); ++s) {
     ShardState state;
     for (const engine::PartPtr& part : visible_parts(most_current(s))) {
       state.rows += part->rows();
@@ -882,11 +892,36 @@ std::vector<Cluster::ShardState> Cluster::shard_states() const {
 engine::QueryResult Cluster::query_now(const engine::Query& query,
                                        const std::vector<bool>* shards) {
   std::vector<engine::PartResult> partials;
-  for (size_t s = 0; s < spec_.shards; ++s) {
-    partials.push_back(shards && !(*shards)[s] ? query.empty_result()
+  for (size_t s = 0; s < active_shards_; ++s) {
+    partials.push_back(shards && s < shards->size() && !(*shards)[s] ? query.empty_result()
                                                : execute_on_replica(most_current(s), query, nullptr));
   }
   return query.finish(std::move(partials));
+}
+
+void Cluster::grow(ShardingSpec next) {
+  if (next.shards <= active_shards_ || next.shards > replicas_.size()) {
+    throw InputError(fmt::format("a cluster of {} shards, {} of them joining, cannot grow to {}",
+                                 active_shards_, replicas_.size() - active_shards_, next.shards));
+  }
+  schemes_.emplace_back(schema_, std::move(next));
+  active_shards_ = schemes_.back().shards();
+}
+
+std::vector<bool> Cluster::shards_to_visit(std::string_view sql) const {
+  // Growing moves no data: rows stay where the scheme of their day put them, so a shard is
+  // skipped only if no scheme it ever served under could have sent it a matching row.
+  std::vector<bool> visit(active_shards_, false);
+  for (const ShardingScheme& scheme : schemes_) {
+    const std::vector<bool> by_scheme = cluster::shards_to_visit(scheme, schema_, sql);
+    for (size_t s = 0; s < by_scheme.size(); ++s) visit[s] = visit[s] || by_scheme[s];
+  }
+  // Shards that joined after a scheme hold rows only from later schemes; nothing more to add.
+  return visit;
+}
+
+std::vector<engine::PartPtr> Cluster::active_parts(size_t shard) const {
+  return visible_parts(most_current(shard));
 }
 
 }  // namespace shardlab::sim::cluster

@@ -51,6 +51,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/exec/query.h"
@@ -72,6 +73,9 @@ struct ClusterSpec {
   size_t shards = 1;
   size_t replicas = 1;
   std::vector<std::vector<size_t>> placement;  // [shard][replica] -> node index; empty: round-robin
+  // Shards that join later (grow()), [shard][replica] -> node index. Their replicas exist, empty,
+  // from the start.
+  std::vector<std::vector<size_t>> joining_placement;
   ShardingSpec sharding;
   std::string ddl;  // the table every replica holds
   DistributedSettings settings;
@@ -135,6 +139,21 @@ class Cluster {
   Future query(size_t initiator, const engine::Query& query, QueryAnswer* answer,
                const std::vector<bool>* shards = nullptr);
 
+  // Adds the next joining shards: `next` (the same table, next.shards in (shards(), shards() +
+  // joining]) routes every later insert; rows already stored stay where they are, as when an
+  // operator adds shards to a ClickHouse cluster's configuration. Throws InputError if `next` is
+  // invalid or there are not enough joining shards.
+  void grow(ShardingSpec next);
+  // The shards serving queries and inserts now.
+  size_t shards() const { return active_shards_; }
+  // Every shard the cluster has or will have (placement, including joining shards).
+  size_t total_shards() const { return replicas_.size(); }
+  // Which serving shards a SELECT must visit, given every scheme rows were ever routed by.
+  // REQUIRES: `sql` is a valid SELECT on the table.
+  std::vector<bool> shards_to_visit(std::string_view sql) const;
+  // The active parts of the shard's most up-to-date replica.
+  std::vector<engine::PartPtr> active_parts(size_t shard) const;
+
   void crash_node(size_t node, CrashKind kind);
   void restart_node(size_t node);
 
@@ -143,11 +162,11 @@ class Cluster {
   size_t node_index(const std::string& name) const;  // throws InputError if unknown
   HostId host(size_t node) const { return hosts_[node]; }
   const engine::TableSchema& schema() const { return schema_; }
-  const ShardingScheme& scheme() const { return scheme_; }
+  const ShardingScheme& scheme() const { return schemes_.back(); }  // routing inserts now
   const ClusterSpec& spec() const { return spec_; }
   const ClusterCounters& counters() const { return counters_; }
 
-  // The final state, for reports: every shard's rows on its most up-to-date replica, and the
+  // The final state, for reports (every shard, joining ones included): every shard's rows on its most up-to-date replica, and the
   // bytes on disk.
   struct ShardState {
     uint64_t rows = 0;
@@ -250,7 +269,8 @@ class Cluster {
   ClusterSpec spec_;
   CostModel cost_;
   engine::TableSchema schema_;
-  ShardingScheme scheme_;
+  std::deque<ShardingScheme> schemes_;  // every scheme inserts were routed by, the current last
+  size_t active_shards_ = 0;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<HostId> hosts_;
   std::vector<bool> process_down_;  // crashed but disk and page cache kept (process restart)

@@ -176,6 +176,14 @@ ShardingScheme::ShardingScheme(const engine::TableSchema& schema, ShardingSpec s
   }
 }
 
+std::vector<std::string> ShardingScheme::key_columns() const {
+  std::vector<std::string> columns;
+  for (size_t i = 0; i < key_reads_.size(); ++i) {
+    if (key_reads_[i]) columns.push_back(input_names_[i]);
+  }
+  return columns;
+}
+
 std::vector<uint32_t> ShardingScheme::assign(const Block& block, uint64_t seed,
                                              uint64_t batch) const {
   const size_t rows = block.rows();

@@ -53,6 +53,8 @@ class ShardingScheme {
 
   size_t shards() const { return spec_.shards; }
   const ShardingSpec& spec() const { return spec_; }
+  // The table columns the key reads (none for random).
+  std::vector<std::string> key_columns() const;
 
   // The shard of each row of `block` (which holds the table's columns by name). `batch` makes
   // rand() draws differ between batches. Throws InputError for a list value with no shard or a

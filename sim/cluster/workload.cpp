@@ -6,7 +6,6 @@
 
 #include "engine/common/date_time.h"
 #include "engine/common/errors.h"
-#include "sim/cluster/shard_pruning.h"
 
 namespace shardlab::sim::cluster {
 
@@ -162,9 +161,12 @@ std::shared_ptr<const engine::Query> WorkloadDriver::prepare(Template& t) {
   std::string sql = expand_time_placeholders(t.load.sql, now_s);
   if (!t.cached || sql != t.cached_sql) {
     t.cached = engine::Query::prepare(cluster_.schema(), sql);
-    t.shards = std::make_shared<const std::vector<bool>>(
-        shards_to_visit(cluster_.scheme(), cluster_.schema(), sql));
     t.cached_sql = std::move(sql);
+    t.shards.reset();
+  }
+  // The shards to visit change when the cluster grows.
+  if (!t.shards || t.shards->size() != cluster_.shards()) {
+    t.shards = std::make_shared<const std::vector<bool>>(cluster_.shards_to_visit(t.cached_sql));
   }
   return t.cached;
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include "engine/exec/query.h"
 #include "engine/exec/tsv_format.h"
 #include "engine/storage/table.h"
@@ -32,7 +34,8 @@ struct Fixture {
   std::unique_ptr<Cluster> cluster;
   workloads::GeneratorConfig generator;
 
-  Fixture(size_t shards, size_t replicas, bool replicated, InsertMode mode) {
+  Fixture(size_t shards, size_t replicas, bool replicated, InsertMode mode,
+          const std::function<void(ClusterSpec&)>& adjust = {}) {
     network = std::make_unique<Network>(sim);
     const NodeId sw = network->add_switch("sw");
     for (const char* host : {"n0", "n1", "n2", "n3", "zk"}) {
@@ -58,6 +61,7 @@ struct Fixture {
     generator.total_rows = 200'000;
     generator.seed = 3;
     spec.epoch_s = generator.start;
+    if (adjust) adjust(spec);
     cluster = std::make_unique<Cluster>(sim, *network, spec, CostModel());
     cluster->start();
   }
@@ -280,4 +284,108 @@ TEST_CASE("the workload driver inserts due rows in batches and sends queries", "
   bad.sql = "SELECT nope FROM user_behavior";
   CHECK_THROWS_WITH(WorkloadDriver(f.sim, *f.cluster, ingest, {bad}, recorder),
                     Catch::Contains("query 'count'") && Catch::Contains("unknown column 'nope'"));
+}
+
+TEST_CASE("growing: joining shards take later inserts, stored rows stay, answers stay exact",
+          "[cluster]") {
+  // Two shards on n0 and n1 by hash; n2 and n3 hold two more that join after the first rows.
+  Fixture f(2, 1, false, InsertMode::kSync, [](ClusterSpec& spec) {
+    spec.joining_placement = {{2}, {3}};
+  });
+  CHECK(f.cluster->shards() == 2);
+  CHECK(f.cluster->total_shards() == 4);
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 4, 5000, Duration::milliseconds(100), &acked));
+  f.sim.run_until(Time::zero() + Duration::seconds(5));
+  REQUIRE(acked == 20'000);
+  auto states = f.cluster->shard_states();
+  CHECK(states[2].rows == 0);
+  CHECK(states[3].rows == 0);
+
+  ShardingSpec next = f.cluster->scheme().spec();
+  next.shards = 4;
+  next.weights.clear();
+  f.cluster->grow(next);
+  CHECK(f.cluster->shards() == 4);
+  // Too few joining shards left, or a shrink: an input error, the cluster unchanged.
+  next.shards = 5;
+  CHECK_THROWS_AS(f.cluster->grow(next), InputError);
+  next.shards = 3;
+  CHECK_THROWS_AS(f.cluster->grow(next), InputError);
+  CHECK(f.cluster->shards() == 4);
+
+  // Later batches (rows 20000 on) spread over four shards; the first ones stay on two.
+  struct Later {
+    static Process run(Simulation& sim, Fixture& f, uint64_t* acked) {
+      for (size_t b = 4; b < 8; ++b) {
+        co_await f.cluster->insert(0, f.rows(b * 5000, 5000));
+        *acked += 5000;
+        co_await sim.sleep(Duration::milliseconds(100));
+      }
+    }
+  };
+  f.sim.spawn(Later::run(f.sim, f, &acked));
+  f.sim.run_until(f.sim.now() + Duration::seconds(5));
+  REQUIRE(acked == 40'000);
+  states = f.cluster->shard_states();
+  CHECK(states[0].rows + states[1].rows > 20'000);
+  CHECK(states[2].rows > 2'000);
+  CHECK(states[3].rows > 2'000);
+  for (const char* sql : kQueries) {
+    INFO(sql);
+    auto query = engine::Query::prepare(f.cluster->schema(), sql);
+    QueryAnswer answer;
+    bool failed = false;
+    f.sim.spawn(ask(*f.cluster, 1, query.get(), &answer, &failed));
+    f.sim.run_until(f.sim.now() + Duration::seconds(10));
+    REQUIRE_FALSE(failed);
+    CHECK(tsv(answer.result) == single_node_answer(f, sql, 40'000));
+  }
+}
+
+TEST_CASE("growing under range sharding: pruning remembers where older rows went", "[cluster]") {
+  // The first rows are all of 2024-05-01, on shard 2 (from 2024-04-30 on). After growing, days
+  // from 2024-05-01 belong to a new shard 3, but the rows already stored stay on shard 2.
+  Fixture f(2, 1, false, InsertMode::kSync, [](ClusterSpec& spec) {
+    spec.sharding = ShardingSpec{};
+    spec.sharding.kind = ShardingKind::kRange;
+    spec.sharding.key = "toYYYYMMDD(event_time)";
+    spec.sharding.range_bounds = {"20240430"};
+    spec.joining_placement = {{2}};
+  });
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 4, 5000, Duration::milliseconds(100), &acked));
+  f.sim.run_until(Time::zero() + Duration::seconds(5));
+  REQUIRE(acked == 20'000);
+  REQUIRE(f.cluster->shard_states()[1].rows == 20'000);
+  ShardingSpec next = f.cluster->scheme().spec();
+  next.shards = 3;
+  next.weights.clear();
+  next.range_bounds = {"20240430", "20240501"};
+  f.cluster->grow(next);
+  const std::string sql =
+      "SELECT count() FROM user_behavior WHERE event_time >= '2024-05-01 00:00:00'";
+  // The newest scheme alone would send this query to shard 3 only, which holds nothing yet.
+  const std::vector<bool> visit = f.cluster->shards_to_visit(sql);
+  REQUIRE(visit.size() == 3);
+  CHECK_FALSE(visit[0]);
+  CHECK(visit[1]);
+  CHECK(visit[2]);
+  auto query = engine::Query::prepare(f.cluster->schema(), sql);
+  QueryAnswer answer;
+  bool failed = false;
+  struct Ask {
+    static Process run(Cluster& cluster, const engine::Query* query, QueryAnswer* answer,
+                       const std::vector<bool>* visit, bool* failed) {
+      try {
+        co_await cluster.query(0, *query, answer, visit);
+      } catch (const SimFault&) {
+        *failed = true;
+      }
+    }
+  };
+  f.sim.spawn(Ask::run(*f.cluster, query.get(), &answer, &visit, &failed));
+  f.sim.run_until(f.sim.now() + Duration::seconds(10));
+  REQUIRE_FALSE(failed);
+  CHECK(tsv(answer.result) == "20000\n");
 }

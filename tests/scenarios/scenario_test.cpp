@@ -616,3 +616,45 @@ TEST_CASE("scenario: an unreadable file", "[scenarios][scenario][errors]") {
   CHECK_THROWS_WITH(load_scenario("/nonexistent/x.yaml", {}, false),
                     "cannot read the scenario file '/nonexistent/x.yaml'");
 }
+
+TEST_CASE("scenario: reshard", "[scenarios][scenario][errors]") {
+  const auto with_reshard = [](const std::string& sharding, const std::string& reshard) {
+    return "cluster:\n  nodes: [n0, n1, n2, n3]\n  shards: 2\n  placement: [[n0], [n1]]\n"
+           "  sharding: " +
+           sharding + "\nworkload: {rows: 1000}\nrun: {duration: 2h}\nreshard: " + reshard + "\n";
+  };
+  const std::string hash = "{kind: hash, key: cityHash64(user_id)}";
+  const Scenario ok = parse(with_reshard(hash, "{at: 1h, add: [[n2], [n3]]}"));
+  REQUIRE(ok.reshard.has_value());
+  CHECK(ok.reshard->at == Duration::seconds(3600));
+  CHECK(ok.reshard->add == std::vector<std::vector<std::string>>{{"n2"}, {"n3"}});
+  CHECK(ok.reshard->sharding.shards == 4);
+  CHECK(ok.reshard->sharding.key == "cityHash64(user_id)");
+  CHECK(ok.reshard->compare_key == "cityHash64(user_id)");
+  CHECK_FALSE(parse(kMinimal).reshard.has_value());
+
+  CHECK(error_of(with_reshard(hash, "{at: 3h, add: [[n2]]}")) ==
+        "s.yaml:8:15: reshard.at: expected a time before the run ends (run.duration is 2h), got 3h");
+  CHECK_THAT(error_of(with_reshard(hash, "{add: [[n2]]}")),
+             StartsWith("s.yaml:8:10: missing key 'at' under 'reshard'"));
+  CHECK_THAT(error_of(with_reshard(hash, "{at: 1h, add: [[n9]]}")),
+             StartsWith("s.yaml:8:26: reshard.add.0.0: unknown node 'n9'"));
+  CHECK(error_of(with_reshard(hash, "{at: 1h, add: [[n2, n3]]}")) ==
+        "s.yaml:8:25: reshard.add.0: expected 1 node names (one per replica: cluster.replicas "
+        "is 1), got 2");
+  CHECK(error_of(with_reshard(hash, "{at: 1h, add: []}")) ==
+        "s.yaml:8:24: reshard.add: expected at least one new shard");
+  CHECK_THAT(error_of(with_reshard("{kind: range, key: toYYYYMMDD(event_time), bounds: [20240502]}",
+                                   "{at: 1h, add: [[n2]]}")),
+             StartsWith("s.yaml:8:10: reshard: missing key 'sharding': with range sharding, say "
+                        "which ranges the 3 shards hold"));
+  CHECK(error_of(with_reshard(hash, "{at: 1h, add: [[n2]], sharding: {kind: range, key: "
+                                    "toYYYYMMDD(event_time), bounds: [1]}}")) ==
+        "s.yaml:8:93: reshard.sharding.bounds: range sharding over 3 shards needs 2 boundaries "
+        "(shard i holds keys from boundary i-1 up to boundary i), got 1");
+  CHECK_THAT(error_of(with_reshard(hash, "{at: 1h, add: [[n2]], compare_key: province}")),
+             StartsWith("s.yaml:8:45: reshard.compare_key: hash sharding needs an unsigned integer "
+                        "key"));
+  CHECK_THAT(error_of(with_reshard(hash, "{at: 1h, add: [[n2]], sharding: {kind: hash}}")),
+             StartsWith("s.yaml:8:42: missing key 'key' under 'reshard.sharding'"));
+}
