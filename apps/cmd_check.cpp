@@ -1,8 +1,8 @@
 // shardlab check SCENARIO [--set PATH=VALUE]... [--smoke] [--variant NAME]
 //
 // Validates a scenario file without running it and prints a short summary on stdout: nodes,
-// shards x replicas, sharding, insert mode, rows, queries, faults, duration. A file with variants
-// is checked once per variant (or only NAME's with --variant). Without --smoke the smoke section
+// shards x replicas, sharding, insert mode, rows, queries, faults, reshard, duration. A file with
+// variants is checked once per variant (or only NAME's with --variant). Without --smoke the smoke section
 // is checked too, so a mistake in it shows before a smoke run. Mistakes are input errors: exit
 // code 2 and `file:line:col: message` on stderr (main.cpp).
 #include <fmt/format.h>
@@ -192,6 +192,17 @@ SummaryLines summary(const Scenario& s) {
   line("rows", rows_text(s));
   line("queries", queries_text(s));
   line("faults", faults_text(s));
+  if (s.reshard) {
+    line("reshard", fmt::format("at {}, {} join ({} shards in all), later inserts by {} {}{}",
+                                scenarios::format_duration(s.reshard->at),
+                                plural(s.reshard->add.size(), "shard", "shards"),
+                                s.cluster.shards + s.reshard->add.size(),
+                                sim::cluster::sharding_kind_name(s.reshard->sharding.kind),
+                                s.reshard->sharding.key,
+                                s.reshard->compare_key.empty()
+                                    ? std::string()
+                                    : "; hash and jump compared on " + s.reshard->compare_key));
+  }
   std::string run = scenarios::format_duration(s.run.duration);
   if (s.run.warmup.ns() > 0) {
     run += fmt::format(" (warm-up {})", scenarios::format_duration(s.run.warmup));

@@ -27,8 +27,8 @@ MISTAKES = [
      "{f}:3:9: invalid YAML: end of sequence flow not found"),
     ("unknown top-level key", MINIMAL + "clustre: {}\n", [],
      "{f}:7:1: unknown top-level key 'clustre' (expected one of: name, hardware, topology, "
-     "cluster, table, workload, faults, random_faults, run, smoke, variants); did you mean "
-     "'cluster'?"),
+     "cluster, table, workload, faults, random_faults, run, reshard, smoke, variants); did you "
+     "mean 'cluster'?"),
     ("unknown nested key", MINIMAL + "  batch_row: 10\n", [],
      "{f}:7:3: unknown key 'batch_row' under 'workload'"),
     ("wrong type", MINIMAL.replace("shards: 3", "shards: three"), [],
@@ -37,6 +37,8 @@ MISTAKES = [
      "{f}:7:15: workload.batch_rows: expected a whole number from 1 to 100000000, got 0"),
     ("bad unit", MINIMAL + "run: {duration: 5m}\n", [],
      "{f}:7:17: run.duration: bad duration '5m': 'm' is ambiguous"),
+    ("unknown node in a reshard", MINIMAL + "reshard: {at: 1h, add: [[n9]]}\n", [],
+     "{f}:7:26: reshard.add.0.0: unknown node 'n9'"),
     ("unknown node in a fault", MINIMAL + "faults: [{at: 1h, kind: node_crash, targets: [n9]}]\n",
      [], "{f}:7:47: faults.0.targets.0: unknown cluster node 'n9'"),
     ("unknown column in a query",

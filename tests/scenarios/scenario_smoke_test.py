@@ -81,6 +81,27 @@ def main():
                     check(ins["rows_lost"] == 0, f"{label}: sync lost rows: {ins}")
                     check(ins["rows_queryable"] >= ins["rows_acknowledged"],
                           f"{label}: sync lost acknowledged rows: {ins}")
+                reshard = summary.get("reshard")
+                if reshard:
+                    check(len(summary["shards"]) == reshard["shards_after"],
+                          f"{label}: {len(summary['shards'])} shards reported after growing to "
+                          f"{reshard['shards_after']}")
+                    fraction = {}
+                    for st in reshard["strategies"]:
+                        what = f"{label}: reshard {st['strategy']} {st['key']}"
+                        check(len(st["rows_per_shard_after"]) == reshard["shards_after"] and
+                              sum(st["rows_per_shard_after"]) == reshard["rows"],
+                              f"{what}: rows after {st['rows_per_shard_after']} are not the "
+                              f"{reshard['rows']} rows stored")
+                        check((st["transfer_s"] > 0) == (st["bytes_to_move"] > 0),
+                              f"{what}: {st['bytes_to_move']} bytes moved in {st['transfer_s']} s")
+                        fraction[st["strategy"]] = st["fraction_to_move"]
+                    # Consistent hashing moves less than modulo hashing, random nothing.
+                    if "jump" in fraction and "hash" in fraction:
+                        check(0 < fraction["jump"] < fraction["hash"],
+                              f"{label}: jump moves {fraction['jump']}, hash {fraction['hash']}")
+                    if "random" in fraction:
+                        check(fraction["random"] == 0, f"{label}: random moves rows")
                 if faults:
                     continue
                 check(ins["rows_queryable"] == ins["rows_sent"],
