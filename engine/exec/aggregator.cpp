@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/common/errors.h"
+#include "engine/exec/uniq_set.h"
 #include "engine/types/order_bits.h"
 
 namespace shardlab::engine {
@@ -41,7 +42,7 @@ struct AggState {
   PodVector<double> sum_f;
   PodVector<uint8_t> has;
   std::vector<std::string> strings;
-  std::vector<std::unordered_set<uint64_t>> sets;
+  std::vector<UniqSet> sets;
 };
 
 uint64_t value_bits(const Column& c, size_t row) {
@@ -332,7 +333,7 @@ struct Aggregator::State {
         return;
       }
       case AggregateKind::kUniqExact:
-        s.sets[g].insert(o.sets[og].begin(), o.sets[og].end());
+        s.sets[g].merge(o.sets[og]);
         return;
     }
   }
@@ -359,6 +360,23 @@ Aggregator::Aggregator(Aggregator&&) noexcept = default;
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
 size_t Aggregator::groups() const { return state_->groups; }
+
+size_t Aggregator::memory_bytes() const {
+  const State& st = *state_;
+  size_t bytes = sizeof(State) + st.keys.capacity() + st.slots.capacity() * sizeof(uint32_t) +
+                 st.direct.capacity() * sizeof(uint32_t);
+  for (const AggState& a : st.aggs) {
+    bytes += a.count.capacity() * 8 + a.bits.capacity() * 8 + a.sum_f.capacity() * 8 +
+             a.has.capacity();
+    for (const std::string& text : a.strings) bytes += sizeof(std::string) + text.capacity();
+    for (const UniqSet& set : a.sets) bytes += sizeof(UniqSet) + set.memory_bytes();
+  }
+  for (const StringPool& pool : st.pools) {
+    // A map node and the pointer to it per pooled string.
+    bytes += pool.values.size() * (sizeof(std::string) + 48);
+  }
+  return bytes;
+}
 
 void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args,
                      size_t rows) {

@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "engine/exec/expression.h"
@@ -44,6 +43,8 @@ class Aggregator {
            size_t rows);
   void merge(const Aggregator& other);
   size_t groups() const;
+  // The memory the state holds (keys, slots, aggregate states), for caches that bound it.
+  size_t memory_bytes() const;
   // Key columns then aggregate columns, one row per group, in first-seen order. A query with
   // no GROUP BY has exactly one group even without input rows, as in ClickHouse.
   std::vector<Column> finish() const;

@@ -28,7 +28,7 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
       spec_(std::move(spec)),
       cost_(cost),
       schema_(engine::TableSchema::from_ddl(spec_.ddl)),
-      memo_(spec_.memo_capacity_entries) {
+      memo_(spec_.memo_capacity_bytes) {
   if (spec_.nodes.empty()) throw InputError("a cluster needs at least one node");
   if (spec_.shards == 0 || spec_.replicas == 0) {
     throw InputError("a cluster needs at least one shard and one replica per shard");

@@ -85,7 +85,9 @@ struct ClusterSpec {
   std::filesystem::path data_dir;  // replicas' tables live in data_dir/shardS_replicaR
   uint64_t seed = 1;
   int64_t epoch_s = 0;  // the wall-clock second simulated time 0 stands for (TTL, merges)
-  uint64_t memo_capacity_entries = 100'000'000;  // groups plus rows memoised, across parts
+  // Memory for memoised per-part results, across parts (PartResultCache). A run's peak memory
+  // is mostly this plus the engine's working set.
+  uint64_t memo_capacity_bytes = uint64_t{2} << 30;
   Duration merge_interval = Duration::seconds(1);
   Duration fetch_retry_interval = Duration::seconds(1);
 };

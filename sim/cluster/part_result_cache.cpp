@@ -3,9 +3,10 @@
 namespace shardlab::sim::cluster {
 
 uint64_t PartResultCache::weigh(const engine::PartResult& result) {
-  uint64_t weight = 1;
-  if (result.aggregate) weight += result.aggregate->groups();
-  if (!result.rows.empty()) weight += result.rows.front().rows;
+  // The entry itself and its key, roughly; then what the result holds.
+  uint64_t weight = 256;
+  if (result.aggregate) weight += result.aggregate->memory_bytes();
+  for (const engine::Column& column : result.rows) weight += column.byte_size();
   return weight;
 }
 

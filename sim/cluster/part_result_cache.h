@@ -3,8 +3,9 @@
 // millions of shard-queries scans each part once per query shape. Replicas of a shard share
 // entries, since their parts with the same name hold the same rows.
 //
-// Bounded: each entry is weighed by its groups plus rows, and the least recently used entries
-// go when the total passes the capacity.
+// Bounded: each entry is weighed by the bytes its result holds (aggregation states, candidate
+// rows), and the least recently used entries go when the total passes the capacity. An evicted
+// result is computed again by the engine when a query needs it.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,7 @@ namespace shardlab::sim::cluster {
 
 class PartResultCache {
  public:
-  explicit PartResultCache(uint64_t capacity) : capacity_(capacity) {}
+  explicit PartResultCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
 
   // The memoised result, or null. Marks it most recently used.
   const engine::PartResult* find(size_t shard, const std::string& fingerprint,
