@@ -8,6 +8,7 @@
 
 #include "engine/common/errors.h"
 #include "scenarios/scenario_sections.h"
+#include "workloads/user_behavior.h"
 
 namespace shardlab::scenarios::detail {
 
@@ -169,6 +170,31 @@ void check_sharding(const MapReader& map, const sim::cluster::ShardingSpec& spec
   }
 }
 
+// Without a default shard, a value in no list cannot be inserted. For a key that is one of the
+// generated text columns the values are known, so a gap is an input error now rather than a
+// failed insert hours into the run.
+void check_generated_values_listed(const Field& lists, const sim::cluster::ShardingSpec& spec) {
+  std::vector<std::string_view> domain;
+  if (spec.key == "province") domain.assign(workloads::kProvinceNames.begin(), workloads::kProvinceNames.end());
+  if (spec.key == "gender") domain.assign(workloads::kGenderNames.begin(), workloads::kGenderNames.end());
+  if (spec.key == "action") domain.assign(workloads::kActionNames.begin(), workloads::kActionNames.end());
+  std::vector<std::string> missing;
+  for (const std::string_view value : domain) {
+    bool listed = false;
+    for (const auto& list : spec.lists) {
+      listed = listed || std::find(list.begin(), list.end(), value) != list.end();
+    }
+    if (!listed) missing.emplace_back(value);
+  }
+  if (missing.empty()) return;
+  std::string names;
+  for (const std::string& value : missing) names += (names.empty() ? "" : ", ") + value;
+  lists.fail(fmt::format("the workload generates {} value{} of {} in no list: {}; list {} or set "
+                         "default_shard",
+                         missing.size(), missing.size() == 1 ? "" : "s", spec.key, names,
+                         missing.size() == 1 ? "it" : "them"));
+}
+
 sim::cluster::ShardingSpec read_sharding(const MapReader& map, size_t shards,
                                          const TableConfig& table) {
   using sim::cluster::ShardingKind;
@@ -248,7 +274,11 @@ sim::cluster::ShardingSpec read_sharding(const MapReader& map, size_t shards,
       }
       spec.lists.push_back(std::move(values));
     }
-    if (auto f = map.find("default_shard")) spec.default_shard = f->count(1, shards) - 1;
+    if (auto f = map.find("default_shard")) {
+      spec.default_shard = f->count(1, shards) - 1;
+    } else {
+      check_generated_values_listed(lists, spec);
+    }
   }
   check_sharding(map, spec, table);
   return spec;

@@ -427,6 +427,11 @@ TEST_CASE("scenario: sharding", "[scenarios][scenario][errors]") {
   CHECK(error_of("cluster:\n  nodes: [n0, n1]\n  shards: 2\nworkload: {rows: 1}\n") ==
         "s.yaml:2:3: cluster: missing key 'sharding': with more than one shard, say how rows "
         "are spread, e.g. sharding: {kind: hash, key: cityHash64(user_id)}");
+  CHECK(error_of(with_sharding("{kind: list, key: gender, lists: [[F], [], []]}")) ==
+        "s.yaml:4:46: cluster.sharding.lists: the workload generates 1 value of gender in no "
+        "list: M; list it or set default_shard");
+  CHECK(parse(with_sharding("{kind: list, key: gender, lists: [[F], [M], []]}")).cluster.sharding
+            .lists.size() == 3);
   const Scenario list = parse(with_sharding(
       "{kind: list, key: province, lists: [[北京], [上海], 天津], default_shard: 2}"));
   CHECK(list.cluster.sharding.lists[2] == std::vector<std::string>{"天津"});
