@@ -523,6 +523,7 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
   }
   Node& node = *nodes_[replica->node];
   engine::MergeProfile profile;
+  profile.parts = entry.merged.size();
   profile.rows_read = entry.rows;
   profile.uncompressed_bytes_read = entry.uncompressed_bytes;
   std::vector<Future> reads;
@@ -573,12 +574,14 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     }
     Node& node = *nodes_[leader->node];
     engine::MergeProfile estimate;
+    estimate.parts = plan->parts.size();
     estimate.rows_read = plan->rows;
     std::vector<Future> reads;
     for (const engine::PartPtr& part : plan->parts) {
       for (size_t c = 0; c < schema_.columns.size(); ++c) {
         const engine::ColumnStats stats = part->column_stats(c);
         estimate.uncompressed_bytes_read += stats.uncompressed_bytes;
+        estimate.compressed_bytes_read += stats.compressed_bytes;
         if (stats.compressed_bytes > 0) {
           reads.push_back(node.read_file(file_id(shard, part->name(), schema_.columns[c].name), 0,
                                          stats.compressed_bytes));
@@ -716,7 +719,11 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     }
     co_await sim_.all_of(std::move(subqueries));
     uint64_t groups = 0;
-    for (const engine::PartResult& p : partials) groups += p.aggregate ? p.aggregate->groups() : 0;
+    uint64_t rows_merged = 0;  // candidate rows of non-aggregating queries (ORDER BY ... LIMIT)
+    for (const engine::PartResult& p : partials) {
+      groups += p.aggregate ? p.aggregate->groups() : 0;
+      rows_merged += p.rows.empty() ? 0 : p.rows.front().rows;
+    }
     engine::QueryResult result;
     if (spec_.settings.group_by_no_merge) {
       // Each shard finishes its own part; the initiator only concatenates.
@@ -735,11 +742,13 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
         }
       }
       groups = 0;
+      rows_merged = 0;
     } else {
       result = query->finish(std::move(partials));
     }
     co_await nodes_[initiator]->compute(
-        cost_.initiator_merge_cpu(groups, result.profile.result_bytes), "merge results");
+        cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged),
+        "merge results");
     answer->result = std::move(result);
     answer->latency = sim_.now() - start;
   } catch (const SimFault&) {
