@@ -419,6 +419,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
     load.rate_per_s = q.rate_per_s;
     load.concurrency = static_cast<uint32_t>(q.concurrency);
     load.clients = static_cast<uint32_t>(q.clients);
+    load.think_time = q.think_time;
     load.initiators = ingest.initiators;
     queries.push_back(std::move(load));
   }

@@ -161,6 +161,9 @@ struct QueryTemplate {
   int concurrency = 1;    // queries in flight per client
   int clients = 1;
   double target_latency_s = 0;  // 0: no target
+  // Closed loop only: the mean of the exponential pause a client takes after each answer before
+  // it sends the next query (a user reading the dashboard). 0: at once.
+  sim::Duration think_time;
 };
 
 struct WorkloadConfig {

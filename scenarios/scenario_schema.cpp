@@ -101,6 +101,7 @@ const SchemaNode* SchemaBuilder::build() {
                                  {"rate_per_s", v},
                                  {"clients", v},
                                  {"concurrency", v},
+                                 {"think_time", v},
                                  {"target_latency", v}});
   const SchemaNode* workload =
       map({{"rows", v},

@@ -136,6 +136,13 @@ QueryTemplate read_query(const Field& field, const TableConfig& table,
   if (auto f = map.find("target_latency")) {
     query.target_latency_s = f->duration(sim::Duration::nanoseconds(1)).seconds();
   }
+  if (auto f = map.find("think_time")) {
+    query.think_time = f->duration(sim::Duration());
+    if (query.rate_per_s > 0) {
+      f->fail("think_time applies to closed-loop clients (rate_per_s: 0); an open workload's "
+              "clients send at rate_per_s whatever the answers");
+    }
+  }
   return query;
 }
 

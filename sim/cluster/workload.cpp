@@ -185,11 +185,16 @@ Process WorkloadDriver::run_open_client(size_t index, size_t client, Time end) {
 }
 
 Process WorkloadDriver::run_closed_client(size_t index, size_t client, Time end) {
-  while (sim_.now() < end && !templates_[index]->stopped) {
+  const Template& t = *templates_[index];
+  RandomStream rng = sim_.stream("think/" + t.load.name).child(client);
+  while (sim_.now() < end && !t.stopped) {
     bool done = false;
     co_await sim_.spawn(run_query(index, client, &done));
     // A query that fails at once (the initiator is down) must not spin: wait a little.
     if (!done) co_await sim_.sleep(Duration::milliseconds(100));
+    if (t.load.think_time > Duration()) {
+      co_await sim_.sleep(Duration::from_seconds(rng.exponential(t.load.think_time.seconds())));
+    }
   }
 }
 

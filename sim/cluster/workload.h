@@ -49,6 +49,7 @@ struct QueryLoad {
   double rate_per_s = 0;  // total Poisson rate over the clients; 0: closed-loop clients
   uint32_t concurrency = 1;  // in flight per client
   uint32_t clients = 1;
+  Duration think_time;  // closed loop: mean exponential pause after each answer
   std::vector<size_t> initiators;  // empty: every node in turn
 };
 

@@ -286,6 +286,28 @@ TEST_CASE("the workload driver inserts due rows in batches and sends queries", "
                     Catch::Contains("query 'count'") && Catch::Contains("unknown column 'nope'"));
 }
 
+TEST_CASE("closed-loop clients pause for their think time between queries", "[cluster][workload]") {
+  Fixture f(2, 1, false, InsertMode::kSync);
+  IngestLoad ingest;
+  ingest.generator = f.generator;
+  ingest.rows = 0;
+  QueryLoad closed;
+  closed.name = "count";
+  closed.sql = "SELECT count() FROM user_behavior";
+  closed.rate_per_s = 0;
+  closed.clients = 2;
+  closed.think_time = Duration::seconds(2);
+  Recorder recorder;
+  WorkloadDriver driver(f.sim, *f.cluster, ingest, {closed}, recorder);
+  const Time end = Time::zero() + Duration::seconds(1000);
+  driver.start(end);
+  f.sim.run_until(end + Duration::seconds(10));
+  // Two clients, each one query per think time (2 s mean) plus a latency of milliseconds: about
+  // 1000 queries; without the pause it would be hundreds of thousands.
+  CHECK(recorder.queries_ok[0] > 850);
+  CHECK(recorder.queries_ok[0] < 1150);
+}
+
 TEST_CASE("growing: joining shards take later inserts, stored rows stay, answers stay exact",
           "[cluster]") {
   // Two shards on n0 and n1 by hash; n2 and n3 hold two more that join after the first rows.

@@ -622,6 +622,15 @@ TEST_CASE("scenario: an unreadable file", "[scenarios][scenario][errors]") {
                     "cannot read the scenario file '/nonexistent/x.yaml'");
 }
 
+TEST_CASE("scenario: think time", "[scenarios][scenario][errors]") {
+  const std::string q = "  queries: [{name: q, sql: 'SELECT count() FROM user_behavior', ";
+  const Scenario closed = parse(kMinimal + q + "rate_per_s: 0, think_time: 5s}]\n");
+  CHECK(closed.workload.queries.at(0).think_time == Duration::seconds(5));
+  CHECK_THAT(error_of(kMinimal + q + "rate_per_s: 1, think_time: 5s}]\n"),
+             StartsWith("s.yaml:7:92: workload.queries.0.think_time: think_time applies to "
+                        "closed-loop clients (rate_per_s: 0)"));
+}
+
 TEST_CASE("scenario: reshard", "[scenarios][scenario][errors]") {
   const auto with_reshard = [](const std::string& sharding, const std::string& reshard) {
     return "cluster:\n  nodes: [n0, n1, n2, n3]\n  shards: 2\n  placement: [[n0], [n1]]\n"
