@@ -472,6 +472,13 @@ Process Cluster::run_applier(Replica* replica) {
       continue;
     }
     const LogEntry entry = log[replica->applied];  // a copy: the log may grow meanwhile
+    if (entry.kind == LogEntry::Kind::kMerge && entry.part.empty()) {
+      // A merge whose rows all expired: the sources go, nothing replaces them.
+      for (const std::string& name : entry.merged) replica->table->drop_part(name);
+      ++replica->applied;
+      signal_shard(shard);
+      continue;
+    }
     if (has_covering(*replica, entry.part)) {
       ++replica->applied;
       signal_shard(shard);
@@ -539,12 +546,41 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
   }
   reads.push_back(node.compute(cost_.merge_cpu(profile), "merge"));
   co_await sim_.all_of(std::move(reads));
-  // The merged part is identical on every replica (merges are deterministic); link the one the
-  // merging replica wrote rather than redo the work in wall time.
-  const PartSource source = find_source(replica->shard, entry.part, replica);
-  co_await write_columns(replica->node, replica->shard, source.part);
-  link_from(replica, source);
+  // The merged part is identical on every replica (merges are deterministic, TTL evaluated at
+  // the leader's time); link the one another replica wrote rather than redo the work in wall
+  // time. With no such replica up (the leader went down after merging), merge here.
+  std::optional<PartSource> source;
+  try {
+    source = find_source(replica->shard, entry.part, replica);
+  } catch (const SimFault&) {
+  }
+  if (source) {
+    co_await write_columns(replica->node, replica->shard, source->part);
+    link_from(replica, *source);
+  } else {
+    const engine::PartPtr merged = merge_locally(replica, entry);
+    co_await write_columns(replica->node, replica->shard, merged);
+  }
   ++counters_.merges;
+}
+
+engine::PartPtr Cluster::merge_locally(Replica* replica, const LogEntry& entry) {
+  if (!replica_up(*replica)) throw SimFault(FaultKind::kNodeDown, "the replica went down");
+  engine::MergePlan plan;
+  plan.result = *engine::PartInfo::parse(entry.part);
+  plan.partition_id = plan.result.partition_id;
+  for (const std::string& name : entry.merged) {
+    engine::PartPtr part = replica->table->find_active(name);
+    // A source fetched away meanwhile (covered by a newer part): apply the entry again later.
+    if (!part) throw SimFault(FaultKind::kUnreachable, name + " is no longer active here");
+    plan.rows += part->rows();
+    plan.bytes += part->bytes_on_disk();
+    plan.parts.push_back(std::move(part));
+  }
+  const engine::MergeProfile done = replica->table->merge(plan, entry.merged_at_s);
+  SHARDLAB_ASSERT(done.result_part == entry.part, "merging {} here made {}", entry.part,
+                  done.result_part);
+  return replica->table->find_active(done.result_part);
 }
 
 Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
@@ -603,8 +639,10 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     const int64_t now_s = spec_.epoch_s + sim_.now().ns() / 1'000'000'000;
     const engine::MergeProfile profile = leader->table->merge(*plan, now_s);
     ++counters_.merges;
-    if (profile.result_part.empty()) continue;  // every row expired
-    const engine::PartPtr merged = leader->table->find_active(profile.result_part);
+    // Empty when every row expired: the entry then tells the other replicas to drop the sources.
+    const engine::PartPtr merged = profile.result_part.empty()
+                                       ? nullptr
+                                       : leader->table->find_active(profile.result_part);
     if (merged) {
       try {
         co_await write_columns(leader->node, shard, merged);
@@ -619,6 +657,7 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
       entry.rows = profile.rows_read;
       entry.uncompressed_bytes = profile.uncompressed_bytes_read;
       entry.bytes = merged ? merged->bytes_on_disk() : 0;
+      entry.merged_at_s = now_s;
       entry.source_replica = leader->index;
       coordinator_->append(shard, std::move(entry));
       // The leader made it; its own applier finds it covered.
@@ -627,13 +666,16 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
   }
 }
 
+Duration Cluster::replica_lag(size_t shard, size_t replica) const {
+  const std::vector<LogEntry>& log = coordinator_->log(shard);
+  const size_t applied = replicas_[shard][replica]->applied;
+  return applied < log.size() ? sim_.now() - log[applied].created : Duration();
+}
+
 Duration Cluster::current_replica_lag() const {
   Duration lag;
   for (size_t s = 0; s < replicas_.size(); ++s) {
-    const std::vector<LogEntry>& log = coordinator_->log(s);
-    for (const auto& replica : replicas_[s]) {
-      if (replica->applied < log.size()) lag = std::max(lag, sim_.now() - log[replica->applied].created);
-    }
+    for (size_t r = 0; r < replicas_[s].size(); ++r) lag = std::max(lag, replica_lag(s, r));
   }
   return lag;
 }

@@ -185,6 +185,8 @@ class Cluster {
   // The largest replica lag seen by the sampler, and the current one.
   Duration max_replica_lag() const { return max_lag_; }
   Duration current_replica_lag() const;
+  // One replica's lag: the age of the oldest log entry it has not applied (zero when current).
+  Duration replica_lag(size_t shard, size_t replica) const;
   // Runs `query` over every shard's most up-to-date replica (those flagged in `shards`, if
   // given) without simulated time: the final answer a report prints.
   engine::QueryResult query_now(const engine::Query& query,
@@ -237,6 +239,9 @@ class Cluster {
   Process run_applier(Replica* replica);
   Process run_fetch(Replica* replica, LogEntry entry);
   Process run_apply_merge(Replica* replica, LogEntry entry);
+  // Runs the entry's merge on the replica's own copies of its sources (the engine's work, no
+  // simulated time) and returns the merged part. Throws SimFault if a source is gone.
+  engine::PartPtr merge_locally(Replica* replica, const LogEntry& entry);
   // `own`: merges for that replica alone (no replication); null: the shard's leader merges.
   Process run_merge_scheduler(size_t shard, Replica* own);
   Process run_lag_sampler();

@@ -19,12 +19,14 @@ namespace shardlab::sim::cluster {
 struct LogEntry {
   enum class Kind : uint8_t { kNewPart, kMerge };
   Kind kind = Kind::kNewPart;
-  std::string part;                     // the new part, or the merge's result
+  std::string part;                     // the new part, or the merge's result (empty: every
+                                        // row expired by TTL, the sources are just dropped)
   std::vector<std::string> merged;      // kMerge: the parts it replaces
   size_t source_replica = 0;            // kNewPart: the replica that wrote it
   uint64_t rows = 0;                    // rows in the new part, or read by the merge
   uint64_t bytes = 0;                   // bytes on disk (what a fetch transfers)
   uint64_t uncompressed_bytes = 0;      // kMerge: bytes the merge decoded
+  int64_t merged_at_s = 0;              // kMerge: the wall-clock second TTL was evaluated at
   Time created;
 };
 

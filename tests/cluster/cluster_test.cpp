@@ -286,6 +286,53 @@ TEST_CASE("the workload driver inserts due rows in batches and sends queries", "
                     Catch::Contains("query 'count'") && Catch::Contains("unknown column 'nope'"));
 }
 
+TEST_CASE("replication: a follower merges itself when the leader goes down after merging",
+          "[cluster]") {
+  // One shard, replicas on n0 (the leader: first up and current) and n1.
+  Fixture f(1, 2, true, InsertMode::kSync);
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 30, 1000, Duration::milliseconds(300), &acked));
+  // Step until the leader logs a merge the follower has not applied, then lose the leader.
+  bool caught = false;
+  while (!caught && f.sim.now() < Time::zero() + Duration::seconds(20) && f.sim.step()) {
+    caught = f.cluster->counters().merges > 0 && f.cluster->replica_lag(0, 1) > Duration() &&
+             f.cluster->replica_lag(0, 0) == Duration();
+  }
+  REQUIRE(caught);
+  f.cluster->crash_node(0, Cluster::CrashKind::kNodeLoss);
+  f.sim.run_until(f.sim.now() + Duration::seconds(30));
+  // The follower applied every entry without the leader: merges on its own copies of the
+  // sources (new parts it received directly).
+  CHECK(f.cluster->replica_lag(0, 1) == Duration());
+  CHECK(f.cluster->replica_lag(0, 0) > Duration());
+  auto query = engine::Query::prepare(f.cluster->schema(), "SELECT count() FROM user_behavior");
+  CHECK(tsv(f.cluster->query_now(*query)) == std::to_string(acked) + "\n");
+  // The leader catches up after its restart.
+  f.cluster->restart_node(0);
+  f.sim.run_until(f.sim.now() + Duration::seconds(30));
+  CHECK(f.cluster->current_replica_lag() == Duration());
+}
+
+TEST_CASE("replication: a merge whose rows all expired removes the sources on every replica",
+          "[cluster]") {
+  // Rows live an hour; simulated time 0 is ten days after the data, so every merge drops all.
+  Fixture f(1, 2, true, InsertMode::kSync, [](ClusterSpec& spec) {
+    spec.ddl = std::string(engine::kDefaultUserBehaviorDdl) +
+               " TTL event_time + INTERVAL 1 HOUR";
+    spec.epoch_s += 10 * 86400;
+  });
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 12, 1000, Duration::milliseconds(200), &acked));
+  f.sim.run_until(Time::zero() + Duration::seconds(60));
+  REQUIRE(acked == 12'000);
+  CHECK(f.cluster->counters().merges > 0);
+  CHECK(f.cluster->current_replica_lag() == Duration());
+  // Both replicas dropped what the leader's merges expired. The count runs on the replica with
+  // the most rows, so a follower that kept the expired sources would show all 12000.
+  auto query = engine::Query::prepare(f.cluster->schema(), "SELECT count() FROM user_behavior");
+  CHECK(tsv(f.cluster->query_now(*query)) != "12000\n");
+}
+
 TEST_CASE("closed-loop clients pause for their think time between queries", "[cluster][workload]") {
   Fixture f(2, 1, false, InsertMode::kSync);
   IngestLoad ingest;
