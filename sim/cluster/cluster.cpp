@@ -703,13 +703,18 @@ std::vector<engine::PartPtr> Cluster::visible_parts(const Replica& replica) cons
 engine::PartResult Cluster::execute_on_replica(const Replica& replica, const engine::Query& query,
                                                std::vector<PartRead>* reads) {
   engine::PartResult partial = query.empty_result();
+  // Replicated shards share part names for the same rows, so their replicas share memo entries.
+  // Without internal replication each replica numbers its own blocks: a replica that missed a
+  // write gives the same name to other rows, so each replica memoises on its own.
+  const size_t copy = replicated() ? replica.shard
+                                   : replicas_.size() + replica.shard * spec_.replicas + replica.index;
   for (const engine::PartPtr& part : visible_parts(replica)) {
-    const engine::PartResult* memo = memo_.find(replica.shard, query.fingerprint(), part->name());
+    const engine::PartResult* memo = memo_.find(copy, query.fingerprint(), part->name());
     if (memo) {
       ++counters_.memo_hits;
     } else {
       ++counters_.memo_misses;
-      memo = &memo_.insert(replica.shard, query.fingerprint(), part->name(), query.run_part(part));
+      memo = &memo_.insert(copy, query.fingerprint(), part->name(), query.run_part(part));
     }
     PartResultCache::accumulate(*memo, &partial);
     if (reads) reads->push_back(PartRead{part, memo->profile});

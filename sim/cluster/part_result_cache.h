@@ -1,7 +1,7 @@
-// Memoised per-part query results. Parts are immutable, so a given (shard, query fingerprint,
+// Memoised per-part query results. Parts are immutable, so a given (copy, query fingerprint,
 // part name) always produces the same partial result and work profile: a simulated day with
-// millions of shard-queries scans each part once per query shape. Replicas of a shard share
-// entries, since their parts with the same name hold the same rows.
+// millions of shard-queries scans each part once per query shape. A copy is a set of replicas
+// whose parts of the same name hold the same rows: a replicated shard's replicas share one.
 //
 // Bounded: each entry is weighed by the bytes its result holds (aggregation states, candidate
 // rows), and the least recently used entries go when the total passes the capacity. An evicted
@@ -23,9 +23,9 @@ class PartResultCache {
   explicit PartResultCache(uint64_t capacity_bytes) : capacity_(capacity_bytes) {}
 
   // The memoised result, or null. Marks it most recently used.
-  const engine::PartResult* find(size_t shard, const std::string& fingerprint,
+  const engine::PartResult* find(size_t copy, const std::string& fingerprint,
                                  const std::string& part);
-  const engine::PartResult& insert(size_t shard, const std::string& fingerprint,
+  const engine::PartResult& insert(size_t copy, const std::string& fingerprint,
                                    const std::string& part, engine::PartResult result);
   void set_capacity(uint64_t capacity);
   uint64_t weight() const { return weight_; }
