@@ -98,6 +98,28 @@ NodeConfig read_node(const Field& field, const HardwareConfig& hardware,
   return node;
 }
 
+// One shard's replica nodes: cluster.replicas known names, distinct.
+std::vector<std::string> read_shard_nodes(const Field& shard, const ClusterConfig& cluster,
+                                          const std::vector<std::string>& names) {
+  const std::vector<Field> replicas = shard.list("a list of node names, one per replica");
+  if (replicas.size() != cluster.replicas) {
+    shard.fail(fmt::format("expected {} node names (one per replica: cluster.replicas is {}), "
+                           "got {}",
+                           cluster.replicas, cluster.replicas, replicas.size()));
+  }
+  std::vector<std::string> nodes;
+  for (const Field& replica : replicas) {
+    const std::string node = replica.choice("node", names);
+    if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) {
+      replica.fail(fmt::format("node '{}' already holds a replica of this shard; the replicas "
+                               "of a shard must be on distinct nodes",
+                               node));
+    }
+    nodes.push_back(node);
+  }
+  return nodes;
+}
+
 std::vector<std::vector<std::string>> read_placement(const Field& field,
                                                      const ClusterConfig& cluster,
                                                      const std::vector<std::string>& names) {
@@ -107,27 +129,7 @@ std::vector<std::vector<std::string>> read_placement(const Field& field,
                            cluster.shards, cluster.shards, shards.size()));
   }
   std::vector<std::vector<std::string>> placement;
-  for (const Field& shard : shards) {
-    const std::vector<Field> replicas = shard.list("a list of node names, one per replica");
-    if (replicas.size() != cluster.replicas) {
-      shard.fail(
-          fmt::format("expected {} node names (one per replica: cluster.replicas is {}), "
-                      "got {}",
-                      cluster.replicas, cluster.replicas, replicas.size()));
-    }
-    std::vector<std::string> nodes;
-    for (const Field& replica : replicas) {
-      const std::string node = replica.choice("node", names);
-      if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) {
-        replica.fail(
-            fmt::format("node '{}' already holds a replica of this shard; the replicas "
-                        "of a shard must be on distinct nodes",
-                        node));
-      }
-      nodes.push_back(node);
-    }
-    placement.push_back(std::move(nodes));
-  }
+  for (const Field& shard : shards) placement.push_back(read_shard_nodes(shard, cluster, names));
   return placement;
 }
 
@@ -681,25 +683,7 @@ std::optional<ReshardConfig> read_reshard(const MapReader& root, const ClusterCo
     add.fail(fmt::format("expected at most {} shards in all, got {}", kMaxShards,
                          cluster.shards + shards.size()));
   }
-  for (const Field& shard : shards) {
-    const std::vector<Field> replicas = shard.list("a list of node names, one per replica");
-    if (replicas.size() != cluster.replicas) {
-      shard.fail(fmt::format("expected {} node names (one per replica: cluster.replicas is {}), "
-                             "got {}",
-                             cluster.replicas, cluster.replicas, replicas.size()));
-    }
-    std::vector<std::string> nodes;
-    for (const Field& replica : replicas) {
-      const std::string node = replica.choice("node", names);
-      if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) {
-        replica.fail(fmt::format("node '{}' already holds a replica of this shard; the replicas "
-                                 "of a shard must be on distinct nodes",
-                                 node));
-      }
-      nodes.push_back(node);
-    }
-    reshard.add.push_back(std::move(nodes));
-  }
+  for (const Field& shard : shards) reshard.add.push_back(read_shard_nodes(shard, cluster, names));
   const size_t after = cluster.shards + reshard.add.size();
 
   const ShardingKind kind = cluster.sharding.kind;

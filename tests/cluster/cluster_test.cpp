@@ -111,6 +111,17 @@ Process ask(Cluster& cluster, size_t initiator, const engine::Query* query, Quer
   }
 }
 
+// `sql` through the distributed path, asked at node 1; the query must succeed.
+QueryAnswer ask_distributed(Fixture& f, const std::string& sql) {
+  auto query = engine::Query::prepare(f.cluster->schema(), sql);
+  QueryAnswer answer;
+  bool failed = false;
+  f.sim.spawn(ask(*f.cluster, 1, query.get(), &answer, &failed));
+  f.sim.run_until(f.sim.now() + Duration::seconds(10));
+  REQUIRE_FALSE(failed);
+  return answer;
+}
+
 }  // namespace
 
 TEST_CASE("sync inserts over hash shards: every row acknowledged is queryable, answers are exact",
@@ -132,15 +143,11 @@ TEST_CASE("sync inserts over hash shards: every row acknowledged is queryable, a
   CHECK(c.merges > 0);
   for (const char* sql : kQueries) {
     INFO(sql);
-    auto query = engine::Query::prepare(f.cluster->schema(), sql);
-    QueryAnswer answer;
-    bool failed = false;
-    f.sim.spawn(ask(*f.cluster, 1, query.get(), &answer, &failed));
-    f.sim.run_until(f.sim.now() + Duration::seconds(10));
-    REQUIRE_FALSE(failed);
+    const QueryAnswer answer = ask_distributed(f, sql);
     const std::string expected = single_node_answer(f, sql, 100'000);
     CHECK(tsv(answer.result) == expected);
     CHECK(answer.latency > Duration());
+    auto query = engine::Query::prepare(f.cluster->schema(), sql);
     CHECK(tsv(f.cluster->query_now(*query)) == expected);
   }
 }
@@ -402,13 +409,7 @@ TEST_CASE("growing: joining shards take later inserts, stored rows stay, answers
   CHECK(states[3].rows > 2'000);
   for (const char* sql : kQueries) {
     INFO(sql);
-    auto query = engine::Query::prepare(f.cluster->schema(), sql);
-    QueryAnswer answer;
-    bool failed = false;
-    f.sim.spawn(ask(*f.cluster, 1, query.get(), &answer, &failed));
-    f.sim.run_until(f.sim.now() + Duration::seconds(10));
-    REQUIRE_FALSE(failed);
-    CHECK(tsv(answer.result) == single_node_answer(f, sql, 40'000));
+    CHECK(tsv(ask_distributed(f, sql).result) == single_node_answer(f, sql, 40'000));
   }
 }
 
