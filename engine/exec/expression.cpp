@@ -781,12 +781,22 @@ Value eval_interval_arith(const ExprNode& node, const std::vector<const Column*>
     using R = typename decltype(tag)::type;
     R* dst = out.values<R>();
     const bool is_date = node.type.id == TypeId::kDate;
+    // Calendar arithmetic shifts a whole day at once; columns are mostly sorted by time (TTL and
+    // partition expressions run over parts in key order), so the last day's shift is reused.
+    int64_t last_day = INT64_MIN;
+    int64_t last_shift_days = 0;
     for (size_t row = 0; row < n; ++row) {
       int64_t v = t.ptr[row];
       if (iv.is_calendar()) {
         const int64_t days = is_date ? v : dt::day_of(v);
-        const int64_t moved = dt::add_months_to_days(days, sign * iv.months());
-        v = is_date ? moved : v + (moved - days) * dt::kSecondsPerDay;
+        if (days != last_day) {
+          last_day = days;
+          // A date before 1970 clamps to 1970-01-01 (the time of day stays), as ClickHouse's
+          // date table has no earlier day.
+          const int64_t moved = std::max<int64_t>(0, dt::add_months_to_days(days, sign * iv.months()));
+          last_shift_days = moved - days;
+        }
+        v += is_date ? last_shift_days : last_shift_days * dt::kSecondsPerDay;
       } else {
         v += sign * (is_date ? iv.seconds() / dt::kSecondsPerDay : iv.seconds());
       }

@@ -252,6 +252,9 @@ SELECT id, d, dt, toYYYYMMDD(d), toYYYYMM(d), toDate(dt), toDateTime(d), toStart
 -- t_date_compare: Date and DateTime compared with string literals
 SELECT count(), min(d), max(d), min(dt), max(dt) FROM all_types WHERE d >= '2024-03-01' AND dt < '2024-09-01 00:00:00';
 
+-- t_interval_calendar: MONTH and YEAR intervals (month ends clamp), consecutive rows on one day
+SELECT id, dt + INTERVAL 1 MONTH, dt - INTERVAL 1 YEAR, d + INTERVAL 13 MONTH, d - INTERVAL 1 MONTH FROM all_types WHERE id <= 30 ORDER BY id;
+
 -- t_interval: INTERVAL on DateTime and Date, edges included
 SELECT id, dt + INTERVAL 1 DAY, dt - INTERVAL 90 MINUTE, dt + INTERVAL 3600 SECOND, d + INTERVAL 1 DAY FROM all_types WHERE id <= 30 ORDER BY id;
 
