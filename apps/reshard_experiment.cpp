@@ -30,6 +30,11 @@ cl::ShardingSpec over(cl::ShardingKind kind, const std::string& key, size_t shar
   return spec;
 }
 
+// "hash cityHash64(user_id)", or "random".
+std::string strategy_label(const cl::ReshardMoves& moves) {
+  return moves.key.empty() ? moves.name : moves.name + " " + moves.key;
+}
+
 // The key columns of one part as a block.
 engine::Block read_key_columns(const engine::PartPtr& part, const std::vector<std::string>& names) {
   engine::Block block;
@@ -129,14 +134,12 @@ results::Json reshard_json(const ReshardOutcome& outcome) {
     const cl::ReshardMoves& m = outcome.moves[i];
     results::Json rows_after = results::Json::array();
     for (uint64_t rows : m.rows_after) rows_after.push_back(rows);
-    const double fraction =
-        m.rows > 0 ? static_cast<double>(m.rows_to_move) / static_cast<double>(m.rows) : 0.0;
     strategies.push_back({
         {"strategy", m.name},
         {"key", m.key},
         {"own", i == 0},
         {"rows_to_move", m.rows_to_move},
-        {"fraction_to_move", results::json_number(fraction)},
+        {"fraction_to_move", results::json_number(m.fraction_to_move())},
         {"bytes_to_move", m.bytes_to_move},
         {"transfer_s", results::json_number(i < outcome.transfer_s.size() ? outcome.transfer_s[i] : 0.0)},
         {"rows_per_shard_after", std::move(rows_after)},
@@ -151,6 +154,21 @@ results::Json reshard_json(const ReshardOutcome& outcome) {
           {"strategies", std::move(strategies)}};
 }
 
+std::vector<std::pair<std::string, double>> reshard_metrics(const ReshardOutcome& outcome) {
+  std::vector<std::pair<std::string, double>> metrics;
+  for (size_t i = 0; i < outcome.moves.size(); ++i) {
+    const cl::ReshardMoves& m = outcome.moves[i];
+    const bool kind_repeats =
+        std::count_if(outcome.moves.begin(), outcome.moves.end(),
+                      [&](const cl::ReshardMoves& other) { return other.name == m.name; }) > 1;
+    const std::string label = kind_repeats ? fmt::format("{}({})", m.name, m.key) : m.name;
+    metrics.emplace_back("reshard." + label + ".fraction_to_move", m.fraction_to_move());
+    metrics.emplace_back("reshard." + label + ".transfer_s",
+                         i < outcome.transfer_s.size() ? outcome.transfer_s[i] : 0.0);
+  }
+  return metrics;
+}
+
 plots::ReportSection reshard_section(const ReshardOutcome& outcome) {
   plots::ReportSection section;
   section.title = "Adding shards";
@@ -163,19 +181,15 @@ plots::ReportSection reshard_section(const ReshardOutcome& outcome) {
       "is the cluster's own strategy, {}.",
       plots::format_duration(outcome.at_s), outcome.shards_before, outcome.shards_after,
       plots::format_count(outcome.rows), plots::format_si(static_cast<double>(outcome.bytes)),
-      outcome.moves.empty() ? std::string("none")
-                            : outcome.moves.front().key.empty()
-                                ? outcome.moves.front().name
-                                : outcome.moves.front().name + " " + outcome.moves.front().key);
+      outcome.moves.empty() ? std::string("none") : strategy_label(outcome.moves.front()));
   section.header = {"strategy", "rows to move", "share", "bytes to move", "network time",
                     "max / mean after", "rows to balance"};
   section.numeric = {false, true, true, true, true, true, true};
   for (size_t i = 0; i < outcome.moves.size(); ++i) {
     const cl::ReshardMoves& m = outcome.moves[i];
-    const double share = m.rows > 0 ? static_cast<double>(m.rows_to_move) / static_cast<double>(m.rows) : 0.0;
     section.rows.push_back(
-        {m.key.empty() ? m.name : fmt::format("{} {}", m.name, m.key),
-         plots::format_count(m.rows_to_move), fmt::format("{:.1f}%", share * 100),
+        {strategy_label(m),
+         plots::format_count(m.rows_to_move), fmt::format("{:.1f}%", m.fraction_to_move() * 100),
          plots::format_si(static_cast<double>(m.bytes_to_move)),
          plots::format_duration(i < outcome.transfer_s.size() ? outcome.transfer_s[i] : 0.0),
          plots::format_ratio(m.rows_max_over_mean_after), plots::format_count(m.rows_to_balance)});

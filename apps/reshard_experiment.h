@@ -50,6 +50,10 @@ void time_reshard_transfers(const scenarios::Scenario& s, ReshardOutcome* out);
 // summary.json's "reshard" object.
 results::Json reshard_json(const ReshardOutcome& outcome);
 
+// Flat metrics for confidence intervals: reshard.STRATEGY.fraction_to_move and .transfer_s,
+// STRATEGY being the kind, with its key in parentheses when two strategies share a kind.
+std::vector<std::pair<std::string, double>> reshard_metrics(const ReshardOutcome& outcome);
+
 // The report's section: one row per strategy.
 plots::ReportSection reshard_section(const ReshardOutcome& outcome);
 

@@ -1,8 +1,5 @@
 #include "apps/run_experiment.h"
 
-#include "apps/reshard_experiment.h"
-#include "apps/scratch_space.h"
-
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -14,6 +11,8 @@
 #include <cmath>
 #include <map>
 
+#include "apps/reshard_experiment.h"
+#include "apps/scratch_space.h"
 #include "engine/common/errors.h"
 #include "engine/common/file_io.h"
 #include "engine/exec/query.h"
@@ -542,18 +541,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   if (reshard.done) {
     time_reshard_transfers(s, &reshard);
     summary["reshard"] = reshard_json(reshard);
-    for (size_t i = 0; i < reshard.moves.size(); ++i) {
-      const cl::ReshardMoves& m = reshard.moves[i];
-      const double share = m.rows > 0 ? static_cast<double>(m.rows_to_move) / static_cast<double>(m.rows) : 0.0;
-      // Two strategies of one kind differ by key (the cluster's and the compare key).
-      const bool kind_repeats = std::count_if(reshard.moves.begin(), reshard.moves.end(),
-                                              [&](const cl::ReshardMoves& other) {
-                                                return other.name == m.name;
-                                              }) > 1;
-      const std::string label = kind_repeats ? fmt::format("{}({})", m.name, m.key) : m.name;
-      out.metrics.emplace_back("reshard." + label + ".fraction_to_move", share);
-      out.metrics.emplace_back("reshard." + label + ".transfer_s", reshard.transfer_s[i]);
-    }
+    for (auto& metric : reshard_metrics(reshard)) out.metrics.push_back(std::move(metric));
     sections.push_back(reshard_section(reshard));
   }
 

@@ -43,6 +43,10 @@ struct ReshardMoves {
   // would still copy.
   uint64_t rows_to_balance = 0;
   double rows_max_over_mean_after = 0;
+
+  double fraction_to_move() const {
+    return rows > 0 ? static_cast<double>(rows_to_move) / static_cast<double>(rows) : 0.0;
+  }
 };
 
 class ReshardAnalysis {
