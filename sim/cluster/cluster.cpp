@@ -597,8 +597,9 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
         }
       }
     }
-    if (!leader || !replica_up(*leader) || !leader->hidden.empty()) continue;
-    std::optional<engine::MergePlan> plan = leader->table->select_merge();
+    if (!leader || !replica_up(*leader)) continue;
+    std::optional<engine::MergePlan> plan =
+        engine::select_merge(mergeable_parts(*leader), schema_.settings);
     if (plan && replicated() &&
         coordinator_->any_reserved(shard, plan->result.min_block, plan->result.max_block)) {
       continue;  // a write holding a block number in that range is still in flight
@@ -664,6 +665,27 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
       signal_shard(shard);
     }
   }
+}
+
+std::vector<engine::PartPtr> Cluster::mergeable_parts(const Replica& replica) const {
+  std::vector<engine::PartPtr> parts = replica.table->active_parts();
+  if (replica.hidden.empty()) return parts;
+  // Writes in flight hold the newest block numbers of their partitions: the parts below the
+  // lowest of them can merge (a merge must not span a block still being written); a partition
+  // with no write in flight merges as usual. Waiting for no write at all would starve merges
+  // under steady ingest, when some write is nearly always in flight.
+  std::map<std::string, uint64_t> first_hidden;
+  for (const std::string& name : replica.hidden) {
+    const std::optional<engine::PartInfo> info = engine::PartInfo::parse(name);
+    if (!info) continue;
+    auto [it, inserted] = first_hidden.emplace(info->partition_id, info->min_block);
+    if (!inserted) it->second = std::min(it->second, info->min_block);
+  }
+  std::erase_if(parts, [&](const engine::PartPtr& part) {
+    const auto it = first_hidden.find(part->info().partition_id);
+    return it != first_hidden.end() && part->info().max_block >= it->second;
+  });
+  return parts;
 }
 
 Duration Cluster::replica_lag(size_t shard, size_t replica) const {

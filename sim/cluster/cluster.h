@@ -267,6 +267,8 @@ class Cluster {
   engine::PartResult execute_on_replica(const Replica& replica, const engine::Query& query,
                                         std::vector<PartRead>* reads);
   std::vector<engine::PartPtr> visible_parts(const Replica& replica) const;
+  // The active parts a merge may take: all but those at or above a write still in flight.
+  std::vector<engine::PartPtr> mergeable_parts(const Replica& replica) const;
   Future read_columns(size_t node, size_t shard, const engine::PartPtr& part,
                       const engine::WorkProfile& profile);
   const Replica& most_current(size_t shard) const;

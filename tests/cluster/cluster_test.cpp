@@ -340,6 +340,32 @@ TEST_CASE("replication: a merge whose rows all expired removes the sources on ev
   CHECK(tsv(f.cluster->query_now(*query)) != "12000\n");
 }
 
+TEST_CASE("merges keep up while some write is always in flight", "[cluster]") {
+  // Slow disks make every write take milliseconds; two clients back to back keep one in flight
+  // at almost every instant.
+  Fixture f(1, 1, false, InsertMode::kSync, [](ClusterSpec& spec) {
+    for (NodeSpec& node : spec.nodes) {
+      node.disk.write_bytes_per_s = 0.2e6;
+      node.disk.read_bytes_per_s = 2e6;
+    }
+  });
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 100, 1000, Duration(), &acked));
+  f.sim.spawn(client(f.sim, f, 100, 1000, Duration(), &acked));
+  size_t most_parts = 0;
+  uint64_t merges_while_writing = 0;
+  while (acked < 200'000 && f.sim.now() < Time::zero() + Duration::seconds(60)) {
+    f.sim.run_until(f.sim.now() + Duration::milliseconds(250));
+    most_parts = std::max(most_parts, f.cluster->shard_states()[0].parts);
+    if (acked < 200'000) merges_while_writing = f.cluster->counters().merges;
+  }
+  REQUIRE(acked == 200'000);
+  // Waiting for a moment with no write in flight would merge nothing until the clients stop,
+  // leaving one part per insert (over 200).
+  CHECK(merges_while_writing >= 2);
+  CHECK(most_parts < 170);
+}
+
 TEST_CASE("closed-loop clients pause for their think time between queries", "[cluster][workload]") {
   Fixture f(2, 1, false, InsertMode::kSync);
   IngestLoad ingest;
