@@ -437,9 +437,11 @@ engine::PartPtr covering(const std::vector<engine::PartPtr>& parts, const std::s
 }  // namespace
 
 Cluster::PartSource Cluster::find_source(size_t shard, const std::string& part,
-                                         const Replica* except) const {
+                                         const Replica* except, std::optional<HostId> to) const {
   for (const auto& replica : replicas_[shard]) {
     if (replica.get() == except || !replica_up(*replica)) continue;
+    // A source cut off from the fetching replica (a partition) is no source: another may do.
+    if (to && !network_.route_latency(hosts_[replica->node], *to)) continue;
     if (engine::PartPtr p = covering(visible_parts(*replica), part)) return {replica.get(), p};
   }
   throw SimFault(FaultKind::kUnreachable, "no replica that is up has " + part);
@@ -505,9 +507,9 @@ Process Cluster::run_applier(Replica* replica) {
 
 Process Cluster::run_fetch(Replica* replica, LogEntry entry) {
   // The part itself, or a part that has since covered it (merged at the source).
-  const PartSource source = find_source(replica->shard, entry.part, replica);
-  const uint64_t bytes = source.part->bytes_on_disk();
   const HostId target = hosts_[replica->node];
+  const PartSource source = find_source(replica->shard, entry.part, replica, target);
+  const uint64_t bytes = source.part->bytes_on_disk();
   co_await coordinator_->round_trip(target, 2);
   co_await network_.transfer(hosts_[source.replica->node], target, static_cast<double>(bytes));
   co_await write_columns(replica->node, replica->shard, source.part);

@@ -50,6 +50,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -246,12 +247,14 @@ class Cluster {
   Process run_merge_scheduler(size_t shard, Replica* own);
   Process run_lag_sampler();
   // A replica that is up (other than `except`) with `part` or a part covering it, and that
-  // part. Throws SimFault(kUnreachable) if there is none.
+  // part; with `to`, only one with a network route to that host. Throws SimFault(kUnreachable)
+  // if there is none.
   struct PartSource {
     const Replica* replica;
     engine::PartPtr part;
   };
-  PartSource find_source(size_t shard, const std::string& part, const Replica* except) const;
+  PartSource find_source(size_t shard, const std::string& part, const Replica* except,
+                         std::optional<HostId> to = std::nullopt) const;
   // Hard-links the source's part into `replica` if the source still has it active.
   void link_from(Replica* replica, const PartSource& source);
   bool has_covering(const Replica& replica, const std::string& part) const;

@@ -340,6 +340,19 @@ TEST_CASE("replication: a merge whose rows all expired removes the sources on ev
   CHECK(tsv(f.cluster->query_now(*query)) != "12000\n");
 }
 
+TEST_CASE("replication: a replica cut off from the writer fetches from another replica",
+          "[cluster]") {
+  // One shard on n0, n1 and n2; n0 and n1 cannot reach each other, both reach n2.
+  Fixture f(1, 3, true, InsertMode::kSync);
+  f.network->partition({*f.network->find_host("n0")}, {*f.network->find_host("n1")});
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 6, 1000, Duration::milliseconds(200), &acked));
+  f.sim.run_until(Time::zero() + Duration::seconds(30));
+  REQUIRE(acked == 6000);
+  // Whichever replica took each write, the one cut off from it got the part through n2.
+  for (size_t r = 0; r < 3; ++r) CHECK(f.cluster->replica_lag(0, r) == Duration());
+}
+
 TEST_CASE("merges keep up while some write is always in flight", "[cluster]") {
   // Slow disks make every write take milliseconds; two clients back to back keep one in flight
   // at almost every instant.
