@@ -636,21 +636,19 @@ ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
   // A directory of our own, whose surroundings are never touched: a fresh subdirectory of the
   // --data-dir given, or of the scratch root chosen for the data's size.
   std::filesystem::path root = options.data_dir;
-  bool in_memory = false;
   if (root.empty()) {
     // Uncompressed, generously: 16 bytes a value, one copy per replica unless replication
     // hard-links its parts.
     const uint64_t copies = s.cluster.internal_replication ? 1 : s.cluster.replicas;
     const uint64_t estimate = s.workload.rows * s.table.schema.columns.size() * 16 * copies;
-    const ScratchChoice choice = choose_scratch_root(estimate, options.out_dir);
-    root = choice.root;
-    in_memory = choice.in_memory;
+    root = choose_scratch_root(estimate, options.out_dir);
   }
   remove_abandoned_scratch_dirs(root);
   const std::filesystem::path data_dir =
       root / fmt::format("shardlab-data-{}-seed{}", ::getpid(), seed);
   std::filesystem::remove_all(data_dir);
   create_scratch_dir(data_dir);
+  const bool in_memory = in_memory_filesystem(data_dir);
   // The replicas' tables are scratch state (see io::set_durable); output files are written
   // atomically by results/ regardless.
   struct Scratch {

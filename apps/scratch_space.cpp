@@ -21,19 +21,24 @@ constexpr const char* kMarker = ".shardlab-scratch";
 
 bool is_tmpfs_with_room(const char* path, uint64_t needed) {
   struct statfs fs {};
-  if (::statfs(path, &fs) != 0 || fs.f_type != TMPFS_MAGIC) return false;
+  if (::statfs(path, &fs) != 0 || static_cast<uint64_t>(fs.f_type) != TMPFS_MAGIC) return false;
   const uint64_t available = static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_bsize);
   return needed <= available;
 }
 
 }  // namespace
 
-ScratchChoice choose_scratch_root(uint64_t estimated_bytes, const std::filesystem::path& fallback) {
+bool in_memory_filesystem(const std::filesystem::path& path) {
+  struct statfs fs {};
+  return ::statfs(path.c_str(), &fs) == 0 && static_cast<uint64_t>(fs.f_type) == TMPFS_MAGIC;
+}
+
+std::filesystem::path choose_scratch_root(uint64_t estimated_bytes,
+                                          const std::filesystem::path& fallback) {
   // Four times the estimate: merges keep their source parts until they are swept, and the
   // memory the file system takes is memory the run cannot use.
   const uint64_t needed = estimated_bytes > UINT64_MAX / 4 ? UINT64_MAX : estimated_bytes * 4;
-  if (is_tmpfs_with_room(kMemoryRoot, needed)) return {kMemoryRoot, true};
-  return {fallback, false};
+  return is_tmpfs_with_room(kMemoryRoot, needed) ? std::filesystem::path(kMemoryRoot) : fallback;
 }
 
 void create_scratch_dir(const std::filesystem::path& dir) {

@@ -11,14 +11,14 @@
 
 namespace shardlab::apps {
 
-struct ScratchChoice {
-  std::filesystem::path root;  // the directory the run's own subdirectory goes in
-  bool in_memory = false;      // root is a tmpfs
-};
+// True if `path` is on a memory file system (tmpfs).
+bool in_memory_filesystem(const std::filesystem::path& path);
 
-// The scratch root for a run whose tables may grow to about `estimated_bytes`: /dev/shm if it is
-// a tmpfs with at least four times that free, otherwise `fallback`.
-ScratchChoice choose_scratch_root(uint64_t estimated_bytes, const std::filesystem::path& fallback);
+// The directory a run's own scratch subdirectory goes in, for tables that may grow to about
+// `estimated_bytes`: /dev/shm if it is a tmpfs with at least four times that free, otherwise
+// `fallback`.
+std::filesystem::path choose_scratch_root(uint64_t estimated_bytes,
+                                          const std::filesystem::path& fallback);
 
 // Creates `dir` (a run's own subdirectory) with a marker naming the owning process, so that a
 // later run can remove it if that process died without cleaning up (kill -9 leaves a tmpfs
