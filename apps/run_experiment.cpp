@@ -656,7 +656,11 @@ ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
   } restore_durability;
   io::set_durable(false);
   ExperimentOutput out = simulate(s, seed, options, data_dir, in_memory);
-  if (!options.keep_data) std::filesystem::remove_all(data_dir);
+  if (options.keep_data) {
+    keep_scratch_dir(data_dir);
+  } else {
+    std::filesystem::remove_all(data_dir);
+  }
   return out;
 }
 

@@ -46,6 +46,11 @@ void create_scratch_dir(const std::filesystem::path& dir) {
   std::ofstream(dir / kMarker) << ::getpid() << "\n";
 }
 
+void keep_scratch_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::remove(dir / kMarker, ec);
+}
+
 void remove_abandoned_scratch_dirs(const std::filesystem::path& root) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {

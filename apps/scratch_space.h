@@ -25,6 +25,10 @@ std::filesystem::path choose_scratch_root(uint64_t estimated_bytes,
 // directory holding memory until reboot).
 void create_scratch_dir(const std::filesystem::path& dir);
 
+// Removes the marker: the directory is kept on purpose (--keep-data) and no later run may take it
+// for abandoned scratch.
+void keep_scratch_dir(const std::filesystem::path& dir);
+
 // Removes the subdirectories of `root` that carry the marker of a process no longer alive.
 // Directories without the marker are never touched.
 void remove_abandoned_scratch_dirs(const std::filesystem::path& root);

@@ -132,6 +132,17 @@ def main():
         with open(os.path.join(args.workdir, "quickstart", "summary.json"), "rb") as a, \
                 open(os.path.join(again, "summary.json"), "rb") as b:
             check(a.read() == b.read(), "quickstart: summary.json differs between two runs")
+        # Tables kept with --keep-data survive later runs in the same place (a run removes only
+        # scratch directories of dead runs, and kept ones are no longer scratch).
+        kept_root = os.path.join(args.workdir, "kept")
+        proc, _ = run(quick, os.path.join(args.workdir, "quickstart-kept"),
+                      ["--data-dir", kept_root, "--keep-data"])
+        kept = glob.glob(os.path.join(kept_root, "shardlab-data-*"))
+        check(proc.returncode == 0 and len(kept) == 1, f"--keep-data kept {kept}")
+        proc, _ = run(quick, os.path.join(args.workdir, "quickstart-after-kept"),
+                      ["--data-dir", kept_root])
+        check(proc.returncode == 0 and all(os.path.isdir(k) for k in kept),
+              "a later run removed tables kept with --keep-data")
         proc, _ = run(quick, os.path.join(args.workdir, "quickstart-seed2"), ["--seed", "2"])
         with open(os.path.join(args.workdir, "quickstart", "summary.json"), "rb") as a, \
                 open(os.path.join(args.workdir, "quickstart-seed2", "summary.json"), "rb") as b:
