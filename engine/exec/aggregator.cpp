@@ -24,6 +24,15 @@ inline uint64_t mix64(uint64_t x) {
 }
 
 struct StringPool {
+  StringPool() = default;
+  // values point into ids' keys, so a copy re-points them at its own.
+  StringPool(const StringPool& other) : ids(other.ids), values(other.values.size()) {
+    for (const auto& [text, id] : ids) values[id] = &text;
+  }
+  StringPool& operator=(const StringPool&) = delete;
+  StringPool(StringPool&&) noexcept = default;
+  StringPool& operator=(StringPool&&) noexcept = default;
+
   std::unordered_map<std::string, uint32_t> ids;
   std::vector<const std::string*> values;
   uint32_t id(std::string_view s) {
@@ -357,6 +366,7 @@ Aggregator::Aggregator(std::vector<DataType> key_types, std::vector<AggregateSpe
 
 Aggregator::~Aggregator() = default;
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
+Aggregator::Aggregator(const Aggregator& other) : state_(std::make_unique<State>(*other.state_)) {}
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
 size_t Aggregator::groups() const { return state_->groups; }

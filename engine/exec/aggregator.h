@@ -36,6 +36,8 @@ class Aggregator {
   ~Aggregator();
   Aggregator(Aggregator&&) noexcept;
   Aggregator& operator=(Aggregator&&) noexcept;
+  // A deep copy: cheaper than merging into an empty aggregator (no hashing).
+  Aggregator(const Aggregator& other);
 
   // Adds `rows` rows: keys[k] and args[a] are the evaluated key and argument columns (args[a]
   // is unused for count()).

@@ -28,7 +28,8 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
       spec_(std::move(spec)),
       cost_(cost),
       schema_(engine::TableSchema::from_ddl(spec_.ddl)),
-      memo_(spec_.memo_capacity_bytes) {
+      memo_(spec_.memo_capacity_bytes),
+      merged_(spec_.merged_capacity_bytes) {
   if (spec_.nodes.empty()) throw InputError("a cluster needs at least one node");
   if (spec_.shards == 0 || spec_.replicas == 0) {
     throw InputError("a cluster needs at least one shard and one replica per shard");
@@ -732,7 +733,16 @@ engine::PartResult Cluster::execute_on_replica(const Replica& replica, const eng
   // write gives the same name to other rows, so each replica memoises on its own.
   const size_t copy = replicated() ? replica.shard
                                    : replicas_.size() + replica.shard * spec_.replicas + replica.index;
-  for (const engine::PartPtr& part : visible_parts(replica)) {
+  const std::vector<engine::PartPtr> parts = visible_parts(replica);
+  // Aggregations bring the replica's merged state up to date instead of merging every part's.
+  const size_t replica_id = replica.shard * spec_.replicas + replica.index;
+  std::optional<MergedAggregateCache::Update> update;
+  if (partial.aggregate) {
+    update = merged_.begin(replica_id, query.fingerprint(), parts, std::move(*partial.aggregate));
+    partial.aggregate.reset();
+  }
+  for (size_t idx = 0; idx < parts.size(); ++idx) {
+    const engine::PartPtr& part = parts[idx];
     const engine::PartResult* memo = memo_.find(copy, query.fingerprint(), part->name());
     if (memo) {
       ++counters_.memo_hits;
@@ -740,9 +750,15 @@ engine::PartResult Cluster::execute_on_replica(const Replica& replica, const eng
       ++counters_.memo_misses;
       memo = &memo_.insert(copy, query.fingerprint(), part->name(), query.run_part(part));
     }
-    PartResultCache::accumulate(*memo, &partial);
+    if (update) {
+      if (update->needs(idx)) update->add(*memo->aggregate);
+      partial.profile.add(memo->profile);
+    } else {
+      PartResultCache::accumulate(*memo, &partial);
+    }
     if (reads) reads->push_back(PartRead{part, memo->profile});
   }
+  if (update) partial.aggregate.emplace(merged_.finish(replica_id, query.fingerprint(), parts));
   partial.profile.groups = partial.aggregate ? partial.aggregate->groups() : 0;
   partial.profile.result_bytes = partial_result_bytes(partial);
   return partial;

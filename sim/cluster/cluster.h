@@ -31,8 +31,11 @@
 //      A shard with no replica left fails the query, unless skip_unavailable_shards.
 //   2. The chosen replica runs the query on its visible active parts with the real engine. Each
 //      (shard, query fingerprint, part) result is memoised: parts are immutable, so a long run does
-//      not re-scan unchanged parts. The work profile becomes CPU (cost model), disk reads of each
-//      column file through the node's page cache, and the result's bytes back to the initiator.
+//      not re-scan unchanged parts; and each replica keeps its parts' merged aggregation state
+//      between queries (MergedAggregateCache), so it does not re-merge them either. Neither
+//      changes the simulated cost, which is always that of scanning and merging every part. The
+//      work profile becomes CPU (cost model), disk reads of each column file through the node's
+//      page cache, and the result's bytes back to the initiator.
 //   3. The initiator merges the shards' partial results (two-stage aggregation), charging the
 //      merge's CPU; with group_by_no_merge each shard finishes its own and the initiator
 //      concatenates.
@@ -60,6 +63,7 @@
 #include "sim/cluster/coordinator.h"
 #include "sim/cluster/cost_model.h"
 #include "sim/cluster/load_balancer.h"
+#include "sim/cluster/merged_aggregate_cache.h"
 #include "sim/cluster/part_result_cache.h"
 #include "sim/cluster/settings.h"
 #include "sim/cluster/sharding.h"
@@ -89,6 +93,8 @@ struct ClusterSpec {
   // Memory for memoised per-part results, across parts (PartResultCache). A run's peak memory
   // is mostly this plus the engine's working set.
   uint64_t memo_capacity_bytes = uint64_t{2} << 30;
+  // Memory for replicas' merged aggregation states kept between queries (MergedAggregateCache).
+  uint64_t merged_capacity_bytes = uint64_t{1} << 30;
   Duration merge_interval = Duration::seconds(1);
   Duration fetch_retry_interval = Duration::seconds(1);
 };
@@ -293,6 +299,7 @@ class Cluster {
   std::vector<bool> senders_started_;                            // per initiator
   std::vector<std::vector<Future>> waiters_;                     // per shard
   PartResultCache memo_;
+  MergedAggregateCache merged_;
   std::map<std::string, FileId> file_ids_;
   std::vector<uint64_t> bytes_sent_;      // per node
   std::vector<uint64_t> bytes_received_;  // per node
