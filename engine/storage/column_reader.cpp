@@ -143,7 +143,18 @@ bool ColumnReader::try_read_whole_block(size_t granule, const Mark& mark, size_t
 
 Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   Column out(type_);
+  read_into(first_granule, granule_count, &out);
+  return out;
+}
+
+void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column* into) {
+  Column& out = *into;
+  out.type = type_;
   out.dict = dict_;
+  out.rows = 0;
+  out.data.clear();
+  out.offsets.clear();
+  out.chars.clear();
   size_t total_rows = 0;
   for (size_t g = first_granule; g < first_granule + granule_count; ++g)
     total_rows += part_->granule_rows(g);
@@ -218,7 +229,6 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
     }
     row_at += rows;
   }
-  return out;
 }
 
 const BlockHeader& ColumnReader::load_planes(uint64_t offset) {

@@ -18,6 +18,8 @@ class ColumnReader {
   // Reads granules [first, first + count) into a column of the in-memory type.
   // Throws CorruptionError naming the file on bad checksums, marks or sizes.
   Column read(size_t first_granule, size_t granule_count);
+  // The same into `out`, reusing its buffers (a merge reads thousands of chunks).
+  void read_into(size_t first_granule, size_t granule_count, Column* out);
 
   // Reads only the rows whose `mask` byte is set (mask covers the granules' rows in order).
   // Granules without a selected row are not decompressed at all, and values of byte-shuffled

@@ -43,15 +43,17 @@ struct Cursor {
             bool composite) {
     if (next_granule >= part->granules()) return false;
     const size_t count = std::min(kGranulesPerChunk, part->granules() - next_granule);
-    block.columns.clear();
+    // The block's columns are refilled in place: a merge loads thousands of chunks, and fresh
+    // buffers for each would have the allocator, not the merge, take the time.
+    block.columns.resize(readers.size());
     for (size_t col = 0; col < readers.size(); ++col) {
-      Column column = readers[col]->read(next_granule, count);
+      Column& column = block.columns[col];
+      readers[col]->read_into(next_granule, count, &column);
       if (column.type.id == TypeId::kLowCardinality) {
         uint32_t* codes = column.values<uint32_t>();
         for (size_t row = 0; row < column.rows; ++row) codes[row] = remap[col][codes[row]];
         column.dict = dicts[col];
       }
-      block.columns.push_back(std::move(column));
     }
     next_granule += count;
     pos = 0;
@@ -161,12 +163,26 @@ MergeProfile merge_parts(const TableSchema& schema, const MergePlan& plan,
 
   std::unique_ptr<PartWriter> writer;
   Block out;
+  // Emptied after each flush but keeping its buffers, sized for a full output block plus the
+  // longest run appended at once (a whole chunk).
   auto reset_out = [&] {
-    out = Block();
-    for (size_t col = 0; col < ncols; ++col) {
-      out.columns.emplace_back(schema.columns[col].type);
-      out.columns.back().dict = dicts[col];
-      out.names.push_back(schema.columns[col].name);
+    if (out.columns.empty()) {
+      for (size_t col = 0; col < ncols; ++col) {
+        out.columns.emplace_back(schema.columns[col].type);
+        out.columns.back().dict = dicts[col];
+        out.names.push_back(schema.columns[col].name);
+        if (schema.columns[col].type.is_fixed())
+          out.columns.back().data.reserve(
+              (kOutputRows + kGranulesPerChunk * schema.settings.index_granularity) *
+              schema.columns[col].type.width());
+      }
+      return;
+    }
+    for (Column& column : out.columns) {
+      column.rows = 0;
+      column.data.clear();
+      column.offsets.clear();
+      column.chars.clear();
     }
   };
   auto flush = [&] {

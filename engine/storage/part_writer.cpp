@@ -92,6 +92,7 @@ PartWriter::PartWriter(const TableSchema& schema, std::filesystem::path dir,
 PartWriter::~PartWriter() = default;
 
 void PartWriter::write(const Block& block, size_t begin, size_t end) {
+  if (ttl_ && begin < end) note_ttl(block, begin, end);
   const size_t granularity = schema_.settings.index_granularity;
   if (pending_.rows() > 0) {
     const size_t take = std::min(end - begin, granularity - pending_.rows());
@@ -193,28 +194,35 @@ void PartWriter::emit_granule(const Block& block, size_t begin, size_t count) {
       }
     }
   }
-  if (ttl_) {
-    std::vector<Column> slice;
-    std::vector<uint32_t> rows(count);
-    for (size_t idx = 0; idx < count; ++idx) rows[idx] = static_cast<uint32_t>(begin + idx);
-    std::vector<const Column*> inputs;
+  stats_.rows += count;
+}
+
+void PartWriter::note_ttl(const Block& block, size_t begin, size_t end) {
+  // Once per write() rather than per granule: evaluating the expression wants whole columns,
+  // and a granule's would have to be copied out first.
+  std::vector<Column> slice;
+  std::vector<const Column*> inputs;
+  if (begin == 0 && end == block.rows()) {
+    for (const Column& column : block.columns) inputs.push_back(&column);
+  } else {
+    std::vector<uint32_t> rows(end - begin);
+    for (size_t idx = 0; idx < rows.size(); ++idx) rows[idx] = static_cast<uint32_t>(begin + idx);
     slice.reserve(block.columns.size());
     for (const Column& column : block.columns)
-      slice.push_back(gather_column(column, rows.data(), count));
+      slice.push_back(gather_column(column, rows.data(), rows.size()));
     for (const Column& column : slice) inputs.push_back(&column);
-    const Column ttl = evaluate_column(*ttl_, inputs, count);
-    visit_fixed(ttl.type, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      for (size_t row = 0; row < count; ++row) {
-        int64_t v = static_cast<int64_t>(ttl.values<T>()[row]);
-        if (ttl.type.id == TypeId::kDate) v *= 86400;
-        if (!ttl_range_) ttl_range_ = std::make_pair(v, v);
-        ttl_range_->first = std::min(ttl_range_->first, v);
-        ttl_range_->second = std::max(ttl_range_->second, v);
-      }
-    });
   }
-  stats_.rows += count;
+  const Column ttl = evaluate_column(*ttl_, inputs, end - begin);
+  visit_fixed(ttl.type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const int64_t scale = ttl.type.id == TypeId::kDate ? 86400 : 1;
+    for (size_t row = 0; row < ttl.rows; ++row) {
+      const int64_t v = static_cast<int64_t>(ttl.values<T>()[row]) * scale;
+      if (!ttl_range_) ttl_range_ = std::make_pair(v, v);
+      ttl_range_->first = std::min(ttl_range_->first, v);
+      ttl_range_->second = std::max(ttl_range_->second, v);
+    }
+  });
 }
 
 void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {

@@ -43,6 +43,8 @@ class PartWriter {
  private:
   struct Stream;
   void emit_granule(const Block& block, size_t begin, size_t count);
+  // Widens the TTL range by the rows [begin, end) of `block`.
+  void note_ttl(const Block& block, size_t begin, size_t end);
 
   const TableSchema& schema_;
   std::filesystem::path dir_;
