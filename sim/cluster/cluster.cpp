@@ -734,31 +734,60 @@ engine::PartResult Cluster::execute_on_replica(const Replica& replica, const eng
   const size_t copy = replicated() ? replica.shard
                                    : replicas_.size() + replica.shard * spec_.replicas + replica.index;
   const std::vector<engine::PartPtr> parts = visible_parts(replica);
-  // Aggregations bring the replica's merged state up to date instead of merging every part's.
-  const size_t replica_id = replica.shard * spec_.replicas + replica.index;
-  std::optional<MergedAggregateCache::Update> update;
-  if (partial.aggregate) {
-    update = merged_.begin(replica_id, query.fingerprint(), parts, std::move(*partial.aggregate));
-    partial.aggregate.reset();
-  }
-  for (size_t idx = 0; idx < parts.size(); ++idx) {
-    const engine::PartPtr& part = parts[idx];
-    const engine::PartResult* memo = memo_.find(copy, query.fingerprint(), part->name());
-    if (memo) {
+  auto memoised = [&](const engine::PartPtr& part) -> const engine::PartResult& {
+    if (const engine::PartResult* memo = memo_.find(copy, query.fingerprint(), part->name())) {
       ++counters_.memo_hits;
-    } else {
-      ++counters_.memo_misses;
-      memo = &memo_.insert(copy, query.fingerprint(), part->name(), query.run_part(part));
+      return *memo;
     }
-    if (update) {
-      if (update->needs(idx)) update->add(*memo->aggregate);
-      partial.profile.add(memo->profile);
-    } else {
-      PartResultCache::accumulate(*memo, &partial);
+    ++counters_.memo_misses;
+    return memo_.insert(copy, query.fingerprint(), part->name(), query.run_part(part));
+  };
+  std::vector<engine::WorkProfile> profiles(parts.size());
+  if (!partial.aggregate) {
+    for (size_t idx = 0; idx < parts.size(); ++idx) {
+      const engine::PartResult& memo = memoised(parts[idx]);
+      PartResultCache::accumulate(memo, &partial);
+      profiles[idx] = memo.profile;
     }
-    if (reads) reads->push_back(PartRead{part, memo->profile});
+  } else {
+    // Aggregations start from the replica's kept merged state of its settled parts (large ones,
+    // which later merges rarely combine with parts the state has not seen), brought up to date,
+    // and merge in only the recent parts, which inserts and merges keep replacing.
+    std::vector<engine::PartPtr> settled;
+    std::vector<size_t> settled_at, recent_at;
+    for (size_t idx = 0; idx < parts.size(); ++idx) {
+      if (parts[idx]->rows() >= spec_.merged_settled_rows) {
+        settled.push_back(parts[idx]);
+        settled_at.push_back(idx);
+      } else {
+        recent_at.push_back(idx);
+      }
+    }
+    const size_t replica_id = replica.shard * spec_.replicas + replica.index;
+    auto update =
+        merged_.begin(replica_id, query.fingerprint(), settled, std::move(*partial.aggregate));
+    for (size_t k = 0; k < settled.size(); ++k) {
+      const engine::PartResult& memo = memoised(settled[k]);
+      if (update.needs(k)) {
+        update.add(*memo.aggregate);
+      } else {
+        ++counters_.kept_parts_reused;
+      }
+      profiles[settled_at[k]] = memo.profile;
+    }
+    partial.aggregate.emplace(merged_.finish(replica_id, query.fingerprint(), settled));
+    counters_.kept_state_rebuilds = merged_.rebuilds();
+    for (size_t idx : recent_at) {
+      const engine::PartResult& memo = memoised(parts[idx]);
+      partial.aggregate->merge(*memo.aggregate);
+      profiles[idx] = memo.profile;
+    }
+    for (const engine::WorkProfile& profile : profiles) partial.profile.add(profile);
   }
-  if (update) partial.aggregate.emplace(merged_.finish(replica_id, query.fingerprint(), parts));
+  if (reads) {
+    for (size_t idx = 0; idx < parts.size(); ++idx)
+      reads->push_back(PartRead{parts[idx], std::move(profiles[idx])});
+  }
   partial.profile.groups = partial.aggregate ? partial.aggregate->groups() : 0;
   partial.profile.result_bytes = partial_result_bytes(partial);
   return partial;

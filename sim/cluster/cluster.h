@@ -93,8 +93,11 @@ struct ClusterSpec {
   // Memory for memoised per-part results, across parts (PartResultCache). A run's peak memory
   // is mostly this plus the engine's working set.
   uint64_t memo_capacity_bytes = uint64_t{2} << 30;
-  // Memory for replicas' merged aggregation states kept between queries (MergedAggregateCache).
+  // Memory for replicas' merged aggregation states kept between queries (MergedAggregateCache),
+  // and the rows from which a part counts as settled and goes into such a state. Smaller parts
+  // are merged afresh by every query: inserts and merges replace them too often to keep.
   uint64_t merged_capacity_bytes = uint64_t{1} << 30;
+  uint64_t merged_settled_rows = 1'000'000;
   Duration merge_interval = Duration::seconds(1);
   Duration fetch_retry_interval = Duration::seconds(1);
 };
@@ -115,6 +118,10 @@ struct ClusterCounters {
   uint64_t merges = 0;
   uint64_t memo_hits = 0;
   uint64_t memo_misses = 0;
+  // Replicas' kept merged aggregation states (MergedAggregateCache): settled parts a query found
+  // already merged in, and states rebuilt from all their parts.
+  uint64_t kept_parts_reused = 0;
+  uint64_t kept_state_rebuilds = 0;
 };
 
 struct QueryAnswer {

@@ -58,6 +58,7 @@ class MergedAggregateCache {
 
   uint64_t weight() const { return weight_; }
   size_t entries() const { return entries_.size(); }
+  // States started again from empty because their kept parts could not be matched.
   uint64_t rebuilds() const { return rebuilds_; }
 
  private:
