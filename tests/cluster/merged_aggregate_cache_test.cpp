@@ -41,10 +41,11 @@ struct Answer {
 
 // What a replica does for a subquery: bring the kept state up to date with the table's active
 // parts, then finish it alone.
-Answer through_cache(MergedAggregateCache& cache, const Table& table, const Query& query) {
+Answer through_cache(MergedAggregateCache& cache, const Table& table, const Query& query,
+                     size_t replica = 0) {
   const std::vector<PartPtr> parts = table.active_parts();
   auto update =
-      cache.begin(0, query.fingerprint(), parts, std::move(*query.empty_result().aggregate));
+      cache.begin(replica, query.fingerprint(), parts, std::move(*query.empty_result().aggregate));
   Answer answer;
   for (size_t idx = 0; idx < parts.size(); ++idx) {
     if (!update.needs(idx)) continue;
@@ -52,7 +53,7 @@ Answer through_cache(MergedAggregateCache& cache, const Table& table, const Quer
     ++answer.parts_merged;
   }
   PartResult partial = query.empty_result();
-  partial.aggregate.emplace(cache.finish(0, query.fingerprint(), parts));
+  partial.aggregate.emplace(cache.finish(replica, query.fingerprint(), parts));
   std::vector<PartResult> one;
   one.push_back(std::move(partial));
   answer.tsv = tsv(query.finish(std::move(one)));
@@ -137,14 +138,14 @@ TEST_CASE("the kept states are bounded by their memory", "[merged]") {
   table->insert(hours(0, 100));
   const auto query = Query::prepare(table->schema(), kSql);
   MergedAggregateCache cache(1);  // room for the newest entry only
-  const auto parts = table->active_parts();
-  for (size_t replica = 0; replica < 3; ++replica) {
-    auto update = cache.begin(replica, query->fingerprint(), parts,
-                              std::move(*query->empty_result().aggregate));
-    for (size_t idx = 0; idx < parts.size(); ++idx)
-      if (update.needs(idx)) update.add(*query->run_part(parts[idx]).aggregate);
-    cache.finish(replica, query->fingerprint(), parts);
-  }
+  const size_t parts = table->active_parts().size();
+  for (size_t replica = 0; replica < 3; ++replica)
+    CHECK(through_cache(cache, *table, *query, replica).parts_merged == parts);
   CHECK(cache.entries() == 1);
+  // The newest is kept; an evicted one is built again from every part, which is no rebuild.
+  CHECK(through_cache(cache, *table, *query, 2).parts_merged == 0);
+  CHECK(through_cache(cache, *table, *query, 0).parts_merged == parts);
+  CHECK(cache.entries() == 1);
+  CHECK(cache.rebuilds() == 0);
   CHECK(cache.weight() > 0);
 }
