@@ -593,7 +593,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
                   {"data_one_copy_bytes", one_copy_bytes},
                   // How much of the replicas' aggregation work the kept merged states saved.
                   {"kept_parts_reused", c.kept_parts_reused},
-                  {"kept_state_rebuilds", c.kept_state_rebuilds}};
+                  {"kept_state_rebuilds", cluster.kept_state_rebuilds()}};
 
   if (options.write_files) {
     std::filesystem::create_directories(options.out_dir);

@@ -776,7 +776,6 @@ engine::PartResult Cluster::execute_on_replica(const Replica& replica, const eng
       profiles[settled_at[k]] = memo.profile;
     }
     partial.aggregate.emplace(merged_.finish(replica_id, query.fingerprint(), settled));
-    counters_.kept_state_rebuilds = merged_.rebuilds();
     for (size_t idx : recent_at) {
       const engine::PartResult& memo = memoised(parts[idx]);
       partial.aggregate->merge(*memo.aggregate);

@@ -31,8 +31,8 @@
 //      A shard with no replica left fails the query, unless skip_unavailable_shards.
 //   2. The chosen replica runs the query on its visible active parts with the real engine. Each
 //      (shard, query fingerprint, part) result is memoised: parts are immutable, so a long run does
-//      not re-scan unchanged parts; and each replica keeps its parts' merged aggregation state
-//      between queries (MergedAggregateCache), so it does not re-merge them either. Neither
+//      not re-scan unchanged parts; and each replica keeps its settled parts' merged aggregation
+//      state between queries (MergedAggregateCache), so it does not re-merge them either. Neither
 //      changes the simulated cost, which is always that of scanning and merging every part. The
 //      work profile becomes CPU (cost model), disk reads of each column file through the node's
 //      page cache, and the result's bytes back to the initiator.
@@ -118,10 +118,9 @@ struct ClusterCounters {
   uint64_t merges = 0;
   uint64_t memo_hits = 0;
   uint64_t memo_misses = 0;
-  // Replicas' kept merged aggregation states (MergedAggregateCache): settled parts a query found
-  // already merged in, and states rebuilt from all their parts.
+  // Settled parts a query found already merged into its replica's kept state
+  // (MergedAggregateCache).
   uint64_t kept_parts_reused = 0;
-  uint64_t kept_state_rebuilds = 0;
 };
 
 struct QueryAnswer {
@@ -181,6 +180,9 @@ class Cluster {
   const ShardingScheme& scheme() const { return schemes_.back(); }  // routing inserts now
   const ClusterSpec& spec() const { return spec_; }
   const ClusterCounters& counters() const { return counters_; }
+  // Kept merged aggregation states started again from empty because their parts could not be
+  // matched (a merge took in rows a state had not seen, a part went away).
+  uint64_t kept_state_rebuilds() const { return merged_.rebuilds(); }
 
   // The final state, for reports (every shard, joining ones included): every shard's rows on its most up-to-date replica, and the
   // bytes on disk.

@@ -393,6 +393,7 @@ TEST_CASE("kept merged states answer and cost exactly as merging every part", "[
     std::vector<std::string> answers;
     std::vector<int64_t> latencies_ns;
     ClusterCounters counters;
+    uint64_t rebuilds = 0;
   };
   auto run = [](uint64_t settled_rows) {
     Fixture f(2, 2, true, InsertMode::kSync,
@@ -415,6 +416,7 @@ TEST_CASE("kept merged states answer and cost exactly as merging every part", "[
       CHECK(out.answers[out.answers.size() - std::size(kQueries) + q] ==
             single_node_answer(f, kQueries[q], acked));
     out.counters = f.cluster->counters();
+    out.rebuilds = f.cluster->kept_state_rebuilds();
     return out;
   };
   const Run kept = run(0);
@@ -423,7 +425,7 @@ TEST_CASE("kept merged states answer and cost exactly as merging every part", "[
   CHECK(kept.latencies_ns == merged_afresh.latencies_ns);
   CHECK(kept.counters.merges == merged_afresh.counters.merges);
   CHECK(kept.counters.kept_parts_reused > 0);
-  CHECK(kept.counters.kept_state_rebuilds > 0);  // merges took in parts a state had not seen
+  CHECK(kept.rebuilds > 0);  // merges took in parts a state had not seen
   CHECK(merged_afresh.counters.kept_parts_reused == 0);
 }
 
