@@ -8,6 +8,7 @@
 #include "engine/codecs/codec.h"
 #include "engine/exec/aggregator.h"
 #include "engine/exec/expression.h"
+#include "engine/exec/uniq_set.h"
 #include "engine/sql/parser.h"
 #include "engine/storage/table.h"
 
@@ -121,6 +122,54 @@ void BM_AggregateCountByUInt64(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kRows * 16));
 }
 BENCHMARK(BM_AggregateCountByUInt64)->Arg(100)->Arg(100000);
+
+// uniqExact's merge at a distributed query's initiator: eight shards' sets of about
+// state.range(0) distinct values each merged into one. The values are dense ids (like user_id)
+// spread over the shards at random, so the sets are disjoint as under a user_id sharding key.
+void BM_UniqSetMergeShards(benchmark::State& state) {
+  const auto per_shard = static_cast<size_t>(state.range(0));
+  std::mt19937_64 rng(6);
+  std::vector<UniqSet> shards(8);
+  for (uint64_t id = 1; id <= per_shard * shards.size(); ++id) shards[rng() % 8].insert(id);
+  std::vector<const UniqSet*> inputs;
+  for (const UniqSet& shard : shards) inputs.push_back(&shard);
+  // 0: merge() one shard after another; 1: merge_all(); 2: union_size(), which counts the
+  // union without building it (what the initiator's final merge does).
+  const int64_t how = state.range(1);
+  for (auto _ : state) {
+    if (how == 2) {
+      benchmark::DoNotOptimize(UniqSet::union_size(inputs));
+      continue;
+    }
+    UniqSet total;
+    if (how == 1) {
+      total.merge_all(inputs);
+    } else {
+      for (const UniqSet& shard : shards) total.merge(shard);
+    }
+    benchmark::DoNotOptimize(total.size());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * per_shard * 8));
+}
+BENCHMARK(BM_UniqSetMergeShards)
+    ->ArgNames({"per_shard", "how"})
+    ->ArgsProduct({{1000, 100000, 1250000}, {0, 1, 2}})
+    ->Unit(benchmark::kMillisecond);
+
+// uniqExact's per-row insert: state.range(0) distinct values drawn with repeats.
+void BM_UniqSetInsert(benchmark::State& state) {
+  const auto distinct = static_cast<uint64_t>(state.range(0));
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> values(4 * distinct);
+  for (uint64_t& v : values) v = 1 + rng() % distinct;
+  for (auto _ : state) {
+    UniqSet set;
+    for (uint64_t v : values) set.insert(v);
+    benchmark::DoNotOptimize(set.size());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * values.size()));
+}
+BENCHMARK(BM_UniqSetInsert)->Arg(1000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 
 // GROUP BY a LowCardinality key: codes map to groups through a per-dictionary table.
 void BM_AggregateCountByLowCardinality(benchmark::State& state) {

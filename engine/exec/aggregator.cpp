@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "engine/common/errors.h"
 #include "engine/exec/uniq_set.h"
@@ -316,6 +317,40 @@ struct Aggregator::State {
     }
   }
 
+  // The group of this state that each of `os`'s groups merges into, inserting new ones.
+  std::vector<uint32_t> map_groups(const State& os) {
+    const bool has_strings = std::any_of(key_types.begin(), key_types.end(),
+                                         [](DataType t) { return t.is_string_like(); });
+    std::vector<uint32_t> target(os.groups);
+    if (key_types.empty()) {
+      std::fill(target.begin(), target.end(), 0);
+    } else if (key_width == 8 && !has_strings) {
+      find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups,
+                               target.data());
+    } else {
+      PodVector<uint8_t> key(key_width);
+      for (size_t og = 0; og < os.groups; ++og) {
+        std::memcpy(key.data(), os.keys.data() + og * os.key_width, key_width);
+        // Pooled string ids differ between aggregators: translate through the strings.
+        for (size_t k = 0; k < key_types.size(); ++k) {
+          if (!key_types[k].is_string_like()) continue;
+          uint32_t id;
+          std::memcpy(&id, key.data() + key_offsets[k], 4);
+          id = pools[k].id(*os.pools[k].values[id]);
+          std::memcpy(key.data() + key_offsets[k], &id, 4);
+        }
+        if (key_width == 8) {
+          uint64_t k;
+          std::memcpy(&k, key.data(), 8);
+          find_or_insert_u64_batch(&k, 1, &target[og]);
+        } else {
+          target[og] = find_or_insert(key.data());
+        }
+      }
+    }
+    return target;
+  }
+
   void merge_group(size_t a, uint32_t g, const AggState& o, size_t og) {
     AggState& s = aggs[a];
     switch (specs[a].kind) {
@@ -458,37 +493,53 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
 void Aggregator::merge(const Aggregator& other) {
   State& st = *state_;
   const State& os = *other.state_;
-  const bool has_strings = std::any_of(st.key_types.begin(), st.key_types.end(),
-                                       [](DataType t) { return t.is_string_like(); });
-  std::vector<uint32_t> target(os.groups);
-  if (st.key_types.empty()) {
-    std::fill(target.begin(), target.end(), 0);
-  } else if (st.key_width == 8 && !has_strings) {
-    st.find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups,
-                                target.data());
-  } else {
-    PodVector<uint8_t> key(st.key_width);
-    for (size_t og = 0; og < os.groups; ++og) {
-      std::memcpy(key.data(), os.keys.data() + og * os.key_width, st.key_width);
-      // Pooled string ids differ between aggregators: translate through the strings.
-      for (size_t k = 0; k < st.key_types.size(); ++k) {
-        if (!st.key_types[k].is_string_like()) continue;
-        uint32_t id;
-        std::memcpy(&id, key.data() + st.key_offsets[k], 4);
-        id = st.pools[k].id(*os.pools[k].values[id]);
-        std::memcpy(key.data() + st.key_offsets[k], &id, 4);
-      }
-      target[og] = st.key_width == 8 ? [&] {
-        uint32_t g;
-        uint64_t k;
-        std::memcpy(&k, key.data(), 8);
-        st.find_or_insert_u64_batch(&k, 1, &g);
-        return g;
-      }() : st.find_or_insert(key.data());
-    }
-  }
+  const std::vector<uint32_t> target = st.map_groups(os);
   for (size_t og = 0; og < os.groups; ++og)
     for (size_t a = 0; a < st.specs.size(); ++a) st.merge_group(a, target[og], os.aggs[a], og);
+}
+
+std::vector<Column> Aggregator::merge_and_finish(
+    std::span<const Aggregator* const> others) && {
+  State& st = *state_;
+  // Large uniqExact inputs are only counted at the end, bucket by bucket through one reused
+  // table (UniqSet::union_size); building their union would allocate and fill the whole merged
+  // set just to read its size. Small ones merge as usual.
+  struct Deferred {
+    size_t agg;
+    uint32_t group;
+    const UniqSet* set;
+  };
+  std::vector<Deferred> deferred;
+  for (const Aggregator* other : others) {
+    const State& os = *other->state_;
+    const std::vector<uint32_t> target = st.map_groups(os);
+    for (size_t og = 0; og < os.groups; ++og) {
+      for (size_t a = 0; a < st.specs.size(); ++a) {
+        const UniqSet* set =
+            st.specs[a].kind == AggregateKind::kUniqExact ? &os.aggs[a].sets[og] : nullptr;
+        if (set && set->is_large()) {
+          deferred.push_back({a, target[og], set});
+        } else {
+          st.merge_group(a, target[og], os.aggs[a], og);
+        }
+      }
+    }
+  }
+  std::vector<Column> out = finish();
+  // Stable, so each group's inputs stay in partial order after its own set.
+  std::stable_sort(deferred.begin(), deferred.end(), [](const Deferred& x, const Deferred& y) {
+    return std::tie(x.agg, x.group) < std::tie(y.agg, y.group);
+  });
+  std::vector<const UniqSet*> inputs;
+  for (size_t at = 0; at < deferred.size();) {
+    const size_t a = deferred[at].agg;
+    const uint32_t g = deferred[at].group;
+    inputs.assign({&st.aggs[a].sets[g]});
+    for (; at < deferred.size() && deferred[at].agg == a && deferred[at].group == g; ++at)
+      inputs.push_back(deferred[at].set);
+    out[st.key_types.size() + a].values<uint64_t>()[g] = UniqSet::union_size(inputs);
+  }
+  return out;
 }
 
 std::vector<Column> Aggregator::finish() const {

@@ -545,9 +545,11 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
     // groups keep the same first-seen order either way.
     Aggregator total = partials.empty() ? std::move(*empty_result().aggregate)
                                         : std::move(*partials.front().aggregate);
-    for (size_t idx = 1; idx < partials.size(); ++idx) total.merge(*partials[idx].aggregate);
-    out.profile.groups = total.groups();
-    table = total.finish();
+    std::vector<const Aggregator*> others;
+    for (size_t idx = 1; idx < partials.size(); ++idx) others.push_back(&*partials[idx].aggregate);
+    table = std::move(total).merge_and_finish(others);
+    // finish() gives one row per group.
+    out.profile.groups = table.empty() ? 0 : table[0].rows;
     rows = table.empty() ? 0 : table[0].rows;
     std::vector<const Column*> inputs;
     for (const auto& c : table) inputs.push_back(&c);

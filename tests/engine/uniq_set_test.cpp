@@ -54,3 +54,45 @@ TEST_CASE("UniqSet counts distinct values, zero included, and merges", "[engine]
   into.merge(only_zero);
   CHECK(into.size() == 2);
 }
+
+TEST_CASE("UniqSet counts exactly across its split into buckets, in every merge direction",
+          "[engine][uniq]") {
+  // Sizes on both sides of the split point (65,536 values), so merges go small into large,
+  // large into small, large into large and small into small past the split.
+  std::mt19937_64 rng(11);
+  const size_t sizes[] = {10, 40'000, 70'000, 300'000};
+  std::vector<UniqSet> sets;
+  std::vector<std::set<uint64_t>> expected;
+  for (size_t n : sizes) {
+    UniqSet set;
+    std::set<uint64_t> values;
+    for (size_t idx = 0; idx < n; ++idx) {
+      // Dense small numbers (shared between the sets) and sparse large ones.
+      const uint64_t v = idx % 2 == 0 ? idx : rng();
+      set.insert(v);
+      set.insert(v);  // a repeat adds nothing
+      values.insert(v);
+    }
+    CHECK(set.size() == values.size());
+    sets.push_back(std::move(set));
+    expected.push_back(std::move(values));
+  }
+  for (size_t into = 0; into < sets.size(); ++into) {
+    for (size_t from = 0; from < sets.size(); ++from) {
+      UniqSet merged = sets[into];
+      merged.merge(sets[from]);
+      std::set<uint64_t> want = expected[into];
+      want.insert(expected[from].begin(), expected[from].end());
+      INFO("merge of " << sizes[from] << " values into " << sizes[into]);
+      CHECK(merged.size() == want.size());
+    }
+  }
+  // 40k + 40k crosses the split inside one merge.
+  UniqSet twice = sets[1];
+  UniqSet other;
+  for (uint64_t v = 1'000'000; v < 1'040'000; ++v) other.insert(v);
+  twice.merge(other);
+  CHECK(twice.size() == expected[1].size() + 40'000);
+  twice.insert(0);
+  CHECK(twice.size() == expected[1].size() + 40'000 + (expected[1].count(0) ? 0 : 1));
+}
