@@ -96,14 +96,14 @@ void PartWriter::write(const Block& block, size_t begin, size_t end) {
   const size_t granularity = schema_.settings.index_granularity;
   if (pending_.rows() > 0) {
     const size_t take = std::min(end - begin, granularity - pending_.rows());
-    std::vector<uint32_t> rows(take);
-    for (size_t idx = 0; idx < take; ++idx) rows[idx] = static_cast<uint32_t>(begin + idx);
-    for (size_t col = 0; col < block.columns.size(); ++col)
-      append_column(&pending_.columns[col], gather_column(block.columns[col], rows.data(), take));
+    for (size_t col = 0; col < block.columns.size(); ++col) {
+      check_dictionary(block.columns[col], col);
+      append_range(&pending_.columns[col], block.columns[col], begin, begin + take);
+    }
     begin += take;
     if (pending_.rows() == granularity) {
       emit_granule(pending_, 0, granularity);
-      pending_ = Block();
+      clear_pending();
     }
   }
   while (end - begin >= granularity) {
@@ -111,12 +111,35 @@ void PartWriter::write(const Block& block, size_t begin, size_t end) {
     begin += granularity;
   }
   if (begin < end) {
-    std::vector<uint32_t> rows(end - begin);
-    for (size_t idx = 0; idx < rows.size(); ++idx) rows[idx] = static_cast<uint32_t>(begin + idx);
-    pending_.names = block.names;
-    pending_.columns.clear();
-    for (const Column& column : block.columns)
-      pending_.columns.push_back(gather_column(column, rows.data(), rows.size()));
+    if (pending_.columns.empty()) {
+      pending_.names = block.names;
+      for (const Column& column : block.columns) {
+        pending_.columns.emplace_back(column.type);
+        pending_.columns.back().dict = column.dict;
+      }
+    }
+    for (size_t col = 0; col < block.columns.size(); ++col) {
+      // The pending rows are copied as codes, so they must mean the same strings.
+      check_dictionary(block.columns[col], col);
+      append_range(&pending_.columns[col], block.columns[col], begin, end);
+    }
+  }
+}
+
+void PartWriter::check_dictionary(const Column& column, size_t col) const {
+  if (column.type.id != TypeId::kLowCardinality) return;
+  SHARDLAB_ASSERT(column.dict == dicts_[col] || column.dict->values() == dicts_[col]->values(),
+                  "column {} written with a foreign dictionary", schema_.columns[col].name);
+}
+
+// Empties the pending block but keeps its columns' buffers: a merge fills it once per output
+// block.
+void PartWriter::clear_pending() {
+  for (Column& column : pending_.columns) {
+    column.rows = 0;
+    column.data.clear();
+    column.offsets.clear();
+    column.chars.clear();
   }
 }
 
@@ -124,9 +147,7 @@ void PartWriter::emit_granule(const Block& block, size_t begin, size_t count) {
   for (size_t col = 0; col < streams_.size(); ++col) {
     Stream& s = *streams_[col];
     const Column& column = block.columns[col];
-    if (column.type.id == TypeId::kLowCardinality)
-      SHARDLAB_ASSERT(column.dict == dicts_[col] || column.dict->values() == dicts_[col]->values(),
-                      "column {} written with a foreign dictionary", schema_.columns[col].name);
+    check_dictionary(column, col);
     if (s.raw.size() >= s.min_block_bytes) s.flush_block();
     s.mark();
     if (column.type.id == TypeId::kString) {
@@ -178,21 +199,20 @@ void PartWriter::emit_granule(const Block& block, size_t begin, size_t count) {
       if (compare_rows(column, row, column, hi) > 0) hi = row;
     }
     Column& mm = minmax_[k];
-    if (mm.rows == 0) {
-      mm = single_value(column, lo);
-      append_column(&mm, single_value(column, hi));
-    } else {
-      if (compare_rows(column, lo, mm, 0) < 0) {
-        Column updated = single_value(column, lo);
-        append_column(&updated, single_value(mm, 1));
-        mm = std::move(updated);
-      }
-      if (compare_rows(column, hi, mm, 1) > 0) {
-        Column updated = single_value(mm, 0);
-        append_column(&updated, single_value(column, hi));
-        mm = std::move(updated);
-      }
+    const bool lower = mm.rows == 0 || compare_rows(column, lo, mm, 0) < 0;
+    const bool higher = mm.rows == 0 || compare_rows(column, hi, mm, 1) > 0;
+    if (!lower && !higher) continue;
+    if (mm.rows == 2 && mm.type == column.type && mm.type.id != TypeId::kString &&
+        mm.type.id != TypeId::kLowCardinality) {
+      // In place: the usual case (a date or time partition key), once per granule.
+      const size_t w = column.type.width();
+      if (lower) std::memcpy(mm.data.data(), column.data.data() + lo * w, w);
+      if (higher) std::memcpy(mm.data.data() + w, column.data.data() + hi * w, w);
+      continue;
     }
+    Column updated = single_value(lower ? column : mm, lower ? lo : 0);
+    append_column(&updated, single_value(higher ? column : mm, higher ? hi : 1));
+    mm = std::move(updated);
   }
   stats_.rows += count;
 }

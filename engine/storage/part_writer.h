@@ -43,6 +43,9 @@ class PartWriter {
  private:
   struct Stream;
   void emit_granule(const Block& block, size_t begin, size_t count);
+  void clear_pending();
+  // REQUIRES: a LowCardinality column's codes refer to the part's dictionary for it.
+  void check_dictionary(const Column& column, size_t col) const;
   // Widens the TTL range by the rows [begin, end) of `block`.
   void note_ttl(const Block& block, size_t begin, size_t end);
 
