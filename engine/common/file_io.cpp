@@ -1,5 +1,6 @@
 #include "engine/common/file_io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -149,6 +150,41 @@ uint64_t file_checksum(const fs::path& path, uint64_t* size_out) {
   MappedFile file(path);
   *size_out = file.size();
   return XXH3_64bits(file.data(), file.size());
+}
+
+void remove_flat_directory(const fs::path& dir) {
+  DIR* listing = ::opendir(dir.c_str());
+  if (listing == nullptr) {
+    if (errno == ENOENT) return;
+    fail("cannot open directory", dir);
+  }
+  const int fd = ::dirfd(listing);
+  bool nested = false;
+  errno = 0;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (::unlinkat(fd, entry->d_name, 0) != 0) {
+      if (errno != EISDIR && errno != EPERM) {
+        const std::string file = (dir / entry->d_name).string();
+        ::closedir(listing);
+        fail("cannot remove", file);
+      }
+      nested = true;
+    }
+    errno = 0;
+  }
+  const int read_error = errno;
+  ::closedir(listing);
+  if (read_error != 0) {
+    errno = read_error;
+    fail("cannot list directory", dir);
+  }
+  if (nested) {
+    fs::remove_all(dir);
+  } else if (::rmdir(dir.c_str()) != 0) {
+    fail("cannot remove directory", dir);
+  }
 }
 
 }  // namespace shardlab::io

@@ -73,5 +73,9 @@ void sync_directory(const fs::path& dir);
 // survives a power loss.
 void rename_durable(const fs::path& from, const fs::path& to);
 uint64_t file_checksum(const fs::path& path, uint64_t* size_out);
+// Removes a directory of plain files (a part): one readdir pass and an unlink per file, where
+// std::filesystem::remove_all also stats every entry. Anything else in it (a subdirectory)
+// falls back to remove_all. A missing directory is not an error.
+void remove_flat_directory(const fs::path& dir);
 
 }  // namespace shardlab::io

@@ -456,7 +456,7 @@ void Table::retire(const std::vector<PartPtr>& parts) {
   for (const auto& part : parts) {
     const auto doomed = dir_ / ("tmp_delete_" + part->name());
     std::filesystem::rename(part->dir(), doomed);
-    std::filesystem::remove_all(doomed);
+    io::remove_flat_directory(doomed);
   }
 }
 

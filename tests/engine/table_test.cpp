@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/common/errors.h"
+#include "engine/common/file_io.h"
 #include "engine/exec/query.h"
 #include "engine/exec/tsv_format.h"
 #include "tests/engine/test_util.h"
@@ -379,4 +380,23 @@ TEST_CASE("replicas: numbered inserts, parts attached by hard link, merged parts
   all.insert(all.end(), rows_b.begin(), rows_b.end());
   CHECK(run_sql(*follower, sql) == Reference{all}.sum_by_group());
   CHECK(follower->find_active(leader->active_parts().front()->name()) != nullptr);
+}
+
+TEST_CASE("a part directory is removed whole, a nested one too, a missing one quietly",
+          "[table][io]") {
+  testing::TempDir tmp;
+  const auto flat = tmp.path() / "part";
+  std::filesystem::create_directories(flat);
+  for (const char* name : {"a.bin", "a.mrk", "checksums.txt"}) std::ofstream(flat / name) << name;
+  io::remove_flat_directory(flat);
+  CHECK_FALSE(std::filesystem::exists(flat));
+
+  const auto nested = tmp.path() / "nested";
+  std::filesystem::create_directories(nested / "inner");
+  std::ofstream(nested / "inner" / "x") << "x";
+  std::ofstream(nested / "y") << "y";
+  io::remove_flat_directory(nested);
+  CHECK_FALSE(std::filesystem::exists(nested));
+
+  CHECK_NOTHROW(io::remove_flat_directory(tmp.path() / "missing"));
 }
