@@ -11,8 +11,8 @@ namespace shardlab::engine {
 namespace {
 
 template <size_t W>
-void shuffle_fixed(const char* src, size_t count, char* dst) {
-  for (size_t elem = 0; elem < count; ++elem)
+void shuffle_scalar(const char* src, size_t count, size_t from, char* dst) {
+  for (size_t elem = from; elem < count; ++elem)
     for (size_t byte = 0; byte < W; ++byte) dst[byte * count + elem] = src[elem * W + byte];
 }
 
@@ -80,7 +80,35 @@ void unshuffle2(const char* src, size_t count, char* dst) {
   }
   unshuffle_scalar<2>(src, count, elem, dst);
 }
+
+// Shuffling is on the write path of every insert and merge. 16 elements of W bytes fill W
+// registers; a byte's position in them is 7 (W = 8), 6 or 5 bits, element bits above byte bits.
+// One round of byte interleaves between registers i and i + W/2 rotates those bits left by
+// one, so four rounds move the four element bits below the byte bits: register k then holds
+// byte k of the 16 elements, a 16-byte run of plane k.
+template <size_t W>
+void shuffle_fixed(const char* src, size_t count, char* dst) {
+  size_t elem = 0;
+  for (; elem + 16 <= count; elem += 16) {
+    __m128i x[W];
+    for (size_t k = 0; k < W; ++k) x[k] = load(src + elem * W + k * 16);
+    for (int round = 0; round < 4; ++round) {
+      __m128i y[W];
+      for (size_t i = 0; i < W / 2; ++i) {
+        y[2 * i] = _mm_unpacklo_epi8(x[i], x[i + W / 2]);
+        y[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + W / 2]);
+      }
+      for (size_t k = 0; k < W; ++k) x[k] = y[k];
+    }
+    for (size_t k = 0; k < W; ++k) store(dst + k * count + elem, x[k]);
+  }
+  shuffle_scalar<W>(src, count, elem, dst);
+}
 #else
+template <size_t W>
+void shuffle_fixed(const char* src, size_t count, char* dst) {
+  shuffle_scalar<W>(src, count, 0, dst);
+}
 void unshuffle8(const char* src, size_t count, char* dst) {
   unshuffle_scalar<8>(src, count, 0, dst);
 }

@@ -32,6 +32,12 @@ TEST_CASE("byte shuffle round-trips for every width", "[codec]") {
       for (char& c : raw) c = static_cast<char>(rng());
       std::vector<char> shuffled(raw.size()), back(raw.size());
       byte_shuffle(raw.data(), raw.size(), width, shuffled.data());
+      // The on-disk layout: plane k holds byte k of every element, in element order.
+      bool planes_ok = true;
+      for (size_t elem = 0; elem < elements; ++elem)
+        for (size_t byte = 0; byte < width; ++byte)
+          planes_ok = planes_ok && shuffled[byte * elements + elem] == raw[elem * width + byte];
+      REQUIRE(planes_ok);
       byte_unshuffle(shuffled.data(), raw.size(), width, back.data());
       REQUIRE(back == raw);
     }
