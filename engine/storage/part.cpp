@@ -249,6 +249,28 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   return part;
 }
 
+std::shared_ptr<Part> Part::linked_copy(const TableSchema& schema, const fs::path& dir) const {
+  std::shared_ptr<Part> part(new Part());
+  part->schema_ = &schema;
+  part->info_ = info_;
+  part->dir_ = dir;
+  part->rows_ = rows_;
+  part->granularity_ = granularity_;
+  part->granules_ = granules_;
+  part->bytes_on_disk_ = bytes_on_disk_;
+  part->index_ = index_;
+  part->minmax_ = minmax_;
+  part->ttl_range_ = ttl_range_;
+  part->insert_first_block_ = insert_first_block_;
+  part->insert_parts_ = insert_parts_;
+  part->code_width_ = code_width_;
+  part->column_stats_ = column_stats_;
+  part->checksums_ = checksums_;
+  std::lock_guard<std::mutex> lock(dict_mutex_);
+  part->dicts_ = dicts_;  // dictionaries are immutable once read
+  return part;
+}
+
 std::shared_ptr<const Dictionary> Part::dictionary(size_t column) const {
   std::lock_guard<std::mutex> lock(dict_mutex_);
   if (dicts_[column]) return dicts_[column];

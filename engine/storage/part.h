@@ -61,6 +61,12 @@ class Part {
   static std::shared_ptr<Part> load(const TableSchema& schema, const fs::path& dir,
                                     const PartInfo& info);
 
+  // The same part hard-linked into `dir` (another replica's table of the same schema): shares
+  // what was loaded and checked from this one instead of reading and checking it again. The
+  // files are the same inodes, so corruption since this part's load shows up the same way in
+  // both, when a block is read.
+  std::shared_ptr<Part> linked_copy(const TableSchema& schema, const fs::path& dir) const;
+
   const PartInfo& info() const { return info_; }
   std::string name() const { return info_.name(); }
   const fs::path& dir() const { return dir_; }

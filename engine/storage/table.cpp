@@ -430,7 +430,7 @@ bool Table::attach_linked(const Part& source) {
   }
   io::sync_directory(tmp);
   io::rename_durable(tmp, dir_ / info.name());
-  PartPtr attached = Part::load(schema_, dir_ / info.name(), info);
+  PartPtr attached = source.linked_copy(schema_, dir_ / info.name());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     std::erase_if(parts_, [&](const PartPtr& p) {

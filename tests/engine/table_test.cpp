@@ -369,6 +369,21 @@ TEST_CASE("replicas: numbered inserts, parts attached by hard link, merged parts
   CHECK(run_sql(*follower, sql) == run_sql(*leader, sql));
   const PartPtr some = leader->active_parts().front();
   CHECK(std::filesystem::hard_link_count(some->dir() / "checksums.txt") == 2);
+  // The attached part is a copy of the source's metadata: the same as loading its directory.
+  for (const PartPtr& attached : follower->active_parts()) {
+    CHECK(attached->dir().parent_path() == dir.path() / "r2");
+    const auto loaded = Part::load(attached->schema(), attached->dir(), attached->info());
+    CHECK(attached->rows() == loaded->rows());
+    CHECK(attached->granules() == loaded->granules());
+    CHECK(attached->bytes_on_disk() == loaded->bytes_on_disk());
+    CHECK(attached->ttl_range() == loaded->ttl_range());
+    CHECK(attached->insert_first_block() == loaded->insert_first_block());
+    CHECK(attached->checksums().size() == loaded->checksums().size());
+    REQUIRE(attached->index().size() == loaded->index().size());
+    for (size_t k = 0; k < loaded->index().size(); ++k)
+      CHECK(attached->index()[k].data == loaded->index()[k].data);
+    CHECK(&attached->schema() == &follower->schema());
+  }
 
   // The leader merges; the follower takes the merged part in place of its sources.
   leader->optimize(true, kStart + 86400 * 400);
