@@ -57,9 +57,10 @@ struct ColumnStats {
 class Part {
  public:
   // Loads the metadata of a complete part directory and checks every file's size against
-  // checksums.txt. Throws CorruptionError naming the file on any mismatch.
+  // checksums.txt. Throws CorruptionError naming the file on any mismatch. `check_sizes` false
+  // skips the size check (a stat per file), for a part this process has just written.
   static std::shared_ptr<Part> load(const TableSchema& schema, const fs::path& dir,
-                                    const PartInfo& info);
+                                    const PartInfo& info, bool check_sizes = true);
 
   // The same part hard-linked into `dir` (another replica's table of the same schema): shares
   // what was loaded and checked from this one instead of reading and checking it again. The

@@ -369,7 +369,7 @@ InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> 
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0)
       throw RuntimeError(
           fmt::format("cannot rename '{}' to '{}'", tmp.string(), final_dir.string()));
-    parts.push_back(Part::load(schema_, final_dir, info));
+    parts.push_back(Part::load(schema_, final_dir, info, /*check_sizes=*/false));
     result.parts.push_back(info.name());
   }
   io::sync_directory(dir_);
@@ -474,7 +474,7 @@ MergeProfile Table::merge(const MergePlan& plan, int64_t now_s) {
   PartPtr merged;
   if (!empty) {
     io::rename_durable(tmp, dir_ / plan.result.name());
-    merged = Part::load(schema_, dir_ / plan.result.name(), plan.result);
+    merged = Part::load(schema_, dir_ / plan.result.name(), plan.result, /*check_sizes=*/false);
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
