@@ -166,8 +166,10 @@ void remove_flat_directory(const fs::path& dir) {
     if (name == "." || name == "..") continue;
     if (::unlinkat(fd, entry->d_name, 0) != 0) {
       if (errno != EISDIR && errno != EPERM) {
+        const int unlink_error = errno;
         const std::string file = (dir / entry->d_name).string();
         ::closedir(listing);
+        errno = unlink_error;
         fail("cannot remove", file);
       }
       nested = true;

@@ -526,8 +526,8 @@ std::vector<Column> Aggregator::merge_and_finish(
     }
   }
   std::vector<Column> out = finish();
-  // Stable, so each group's inputs stay in partial order after its own set.
-  std::stable_sort(deferred.begin(), deferred.end(), [](const Deferred& x, const Deferred& y) {
+  // Each group's large inputs side by side (their order does not change a union's size).
+  std::sort(deferred.begin(), deferred.end(), [](const Deferred& x, const Deferred& y) {
     return std::tie(x.agg, x.group) < std::tie(y.agg, y.group);
   });
   std::vector<const UniqSet*> inputs;

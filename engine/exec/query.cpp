@@ -548,9 +548,8 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
     std::vector<const Aggregator*> others;
     for (size_t idx = 1; idx < partials.size(); ++idx) others.push_back(&*partials[idx].aggregate);
     table = std::move(total).merge_and_finish(others);
-    // finish() gives one row per group.
-    out.profile.groups = table.empty() ? 0 : table[0].rows;
     rows = table.empty() ? 0 : table[0].rows;
+    out.profile.groups = rows;  // finish() gives one row per group
     std::vector<const Column*> inputs;
     for (const auto& c : table) inputs.push_back(&c);
     if (p.having) {

@@ -7,9 +7,9 @@
 // A set stores each value through a bijective mix (so it counts the same values) and keeps the
 // mixed form, which is already the slot hash: merging and growing never hash again. A small set
 // is one array. Past kSplitAt values it becomes 256 arrays chosen by the mix's top byte, like
-// ClickHouse's two-level hash tables: merging two large sets then goes array by array, each a
-// few hundred KiB that stays in cache, where one array of hundreds of MiB would take a cache
-// miss per value (about 4x slower for ten million values, see BM_UniqSetMergeShards).
+// ClickHouse's two-level hash tables: merging large sets then goes array by array, each about
+// 1 MiB at ten million values, where one array of 256 MiB takes a cache miss per value
+// (figures in bench/README.md, BM_UniqSetMergeShards).
 #pragma once
 
 #include <cstddef>
