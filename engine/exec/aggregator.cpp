@@ -188,12 +188,19 @@ struct Aggregator::State {
   // Looks up `count` keys, prefetching each slot a few rows ahead of its probe.
   void find_or_insert_u64_batch(const uint64_t* batch, size_t count, uint32_t* out) {
     constexpr size_t kAhead = 8;
-    // Grow first so that the table cannot be resized while prefetched addresses are in flight.
-    while ((groups + count) * 2 > slots64.size()) grow64();
-    const size_t mask = slots64.size() - 1;
-    for (size_t row = 0; row < count; ++row) {
-      if (row + kAhead < count) __builtin_prefetch(&slots64[mix64(batch[row + kAhead]) & mask]);
-      out[row] = find_or_insert_u64(batch[row], mix64(batch[row]));
+    // The table grows before a chunk, for the case that every key in it is new, so that it
+    // cannot be resized while prefetched addresses are in flight. Chunks keep that worst case
+    // small: merging a million groups, most of them already present, must not double a table
+    // that has room for them.
+    constexpr size_t kChunk = 4096;
+    for (size_t begin = 0; begin < count; begin += kChunk) {
+      const size_t end = std::min(count, begin + kChunk);
+      while ((groups + end - begin) * 2 > slots64.size()) grow64();
+      const size_t mask = slots64.size() - 1;
+      for (size_t row = begin; row < end; ++row) {
+        if (row + kAhead < end) __builtin_prefetch(&slots64[mix64(batch[row + kAhead]) & mask]);
+        out[row] = find_or_insert_u64(batch[row], mix64(batch[row]));
+      }
     }
   }
 

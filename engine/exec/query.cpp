@@ -539,7 +539,8 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
   for (const auto& partial : partials) out.profile.add(partial.profile);
   std::vector<Column> table;  // columns the final stage evaluates over
   size_t rows = 0;
-  std::vector<Column> final_columns;
+  std::vector<Column> final_columns;  // the final stage's computed columns
+  std::vector<const Column*> finals;  // SELECT then ORDER BY columns, computed or from `table`
   if (p.aggregate) {
     // The first partial is the base: merging it into an empty aggregator would copy it, and
     // groups keep the same first-seen order either way.
@@ -561,8 +562,19 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
       inputs.clear();
       for (const auto& c : table) inputs.push_back(&c);
     }
-    for (const auto& s : p.select) final_columns.push_back(evaluate_column(*s, inputs, rows));
-    for (const auto& o : p.order) final_columns.push_back(evaluate_column(*o, inputs, rows));
+    // A plain reference to a key or aggregate is used in place: a million groups would
+    // otherwise be copied once per mention before ORDER BY ... LIMIT keeps a few of them.
+    final_columns.reserve(p.select.size() + p.order.size());
+    auto add_final = [&](const ExprNode& node) {
+      if (node.kind == ExprNode::Kind::kInput) {
+        finals.push_back(inputs[node.input]);
+      } else {
+        final_columns.push_back(evaluate_column(node, inputs, rows));
+        finals.push_back(&final_columns.back());
+      }
+    };
+    for (const auto& s : p.select) add_final(*s);
+    for (const auto& o : p.order) add_final(*o);
   } else {
     final_columns.resize(p.select.size() + p.order.size());
     for (size_t idx = 0; idx < final_columns.size(); ++idx) {
@@ -574,13 +586,14 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
       for (size_t idx = 0; idx < final_columns.size(); ++idx)
         append_column(&final_columns[idx], partial.rows[idx]);
     rows = final_columns.empty() ? 0 : final_columns[0].rows;
+    for (const Column& c : final_columns) finals.push_back(&c);
   }
   // ORDER BY, then OFFSET and LIMIT.
   const uint64_t budget = p.row_budget();
   std::vector<uint32_t> order;
   if (!p.order.empty()) {
     std::vector<const Column*> keys;
-    for (size_t k = 0; k < p.order.size(); ++k) keys.push_back(&final_columns[p.select.size() + k]);
+    for (size_t k = 0; k < p.order.size(); ++k) keys.push_back(finals[p.select.size() + k]);
     order = sort_rows(keys, p.desc, rows, budget);
   } else {
     order.resize(std::min<uint64_t>(rows, budget));
@@ -589,7 +602,7 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
   const size_t skip = std::min<size_t>(order.size(), p.offset);
   order.erase(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(skip));
   for (size_t idx = 0; idx < p.select.size(); ++idx) {
-    out.columns.push_back(gather_column(final_columns[idx], order.data(), order.size()));
+    out.columns.push_back(gather_column(*finals[idx], order.data(), order.size()));
     out.profile.result_bytes += out.columns.back().byte_size();
   }
   out.profile.result_rows = order.size();
