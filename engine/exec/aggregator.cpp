@@ -358,6 +358,29 @@ struct Aggregator::State {
     return target;
   }
 
+  // Merges every group of `os` into its target group, one aggregate at a time: count() and
+  // sum() states are plain arrays, so their loops carry no dispatch per group.
+  void merge_states(const State& os, const std::vector<uint32_t>& target, size_t a) {
+    AggState& s = aggs[a];
+    const AggState& o = os.aggs[a];
+    const uint32_t* to = target.data();
+    switch (specs[a].kind) {
+      case AggregateKind::kCount:
+        for (size_t og = 0; og < os.groups; ++og) s.count[to[og]] += o.count[og];
+        return;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        for (size_t og = 0; og < os.groups; ++og) {
+          s.count[to[og]] += o.count[og];
+          s.bits[to[og]] += o.bits[og];
+          s.sum_f[to[og]] += o.sum_f[og];
+        }
+        return;
+      default:
+        for (size_t og = 0; og < os.groups; ++og) merge_group(a, to[og], o, og);
+    }
+  }
+
   void merge_group(size_t a, uint32_t g, const AggState& o, size_t og) {
     AggState& s = aggs[a];
     switch (specs[a].kind) {
@@ -501,8 +524,7 @@ void Aggregator::merge(const Aggregator& other) {
   State& st = *state_;
   const State& os = *other.state_;
   const std::vector<uint32_t> target = st.map_groups(os);
-  for (size_t og = 0; og < os.groups; ++og)
-    for (size_t a = 0; a < st.specs.size(); ++a) st.merge_group(a, target[og], os.aggs[a], og);
+  for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(os, target, a);
 }
 
 std::vector<Column> Aggregator::merge_and_finish(
@@ -520,12 +542,15 @@ std::vector<Column> Aggregator::merge_and_finish(
   for (const Aggregator* other : others) {
     const State& os = *other->state_;
     const std::vector<uint32_t> target = st.map_groups(os);
-    for (size_t og = 0; og < os.groups; ++og) {
-      for (size_t a = 0; a < st.specs.size(); ++a) {
-        const UniqSet* set =
-            st.specs[a].kind == AggregateKind::kUniqExact ? &os.aggs[a].sets[og] : nullptr;
-        if (set && set->is_large()) {
-          deferred.push_back({a, target[og], set});
+    for (size_t a = 0; a < st.specs.size(); ++a) {
+      if (st.specs[a].kind != AggregateKind::kUniqExact) {
+        st.merge_states(os, target, a);
+        continue;
+      }
+      for (size_t og = 0; og < os.groups; ++og) {
+        const UniqSet& set = os.aggs[a].sets[og];
+        if (set.is_large()) {
+          deferred.push_back({a, target[og], &set});
         } else {
           st.merge_group(a, target[og], os.aggs[a], og);
         }
@@ -566,9 +591,13 @@ std::vector<Column> Aggregator::finish() const {
       Column c(t);
       c.resize_fixed(st.groups);
       const size_t w = t.width();
-      for (size_t g = 0; g < st.groups; ++g)
-        std::memcpy(c.data.data() + g * w, st.keys.data() + g * st.key_width + st.key_offsets[k],
-                    w);
+      if (w == st.key_width) {  // the only key: the encoded keys are the column
+        if (st.groups > 0) std::memcpy(c.data.data(), st.keys.data(), st.groups * w);
+      } else {
+        for (size_t g = 0; g < st.groups; ++g)
+          std::memcpy(c.data.data() + g * w,
+                      st.keys.data() + g * st.key_width + st.key_offsets[k], w);
+      }
       out.push_back(std::move(c));
     }
   }

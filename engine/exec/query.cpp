@@ -11,6 +11,7 @@
 #include "engine/exec/key_condition.h"
 #include "engine/sql/parser.h"
 #include "engine/storage/column_reader.h"
+#include "engine/types/order_bits.h"
 
 namespace shardlab::engine {
 namespace {
@@ -46,8 +47,26 @@ std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys,
                                 const std::vector<bool>& desc, size_t rows, size_t keep) {
   std::vector<uint32_t> order(rows);
   std::iota(order.begin(), order.end(), 0);
+  // An integer or date first key is gathered once as order bits (inverted for DESC): most
+  // comparisons of a top-k over many groups are decided there, without the per-type dispatch.
+  // Floats keep the dispatch, where NaN and -0.0 compare as the operators say.
+  PodVector<uint64_t> first;
+  if (!keys.empty() && (keys[0]->type.is_integer() || keys[0]->type.is_time())) {
+    first.resize(rows);
+    const uint64_t flip = desc[0] ? ~uint64_t{0} : 0;
+    visit_fixed(keys[0]->type, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* v = keys[0]->values<T>();
+      for (size_t row = 0; row < rows; ++row) first[row] = order_bits(v[row]) ^ flip;
+    });
+  }
   auto less = [&](uint32_t a, uint32_t b) {
-    for (size_t k = 0; k < keys.size(); ++k) {
+    size_t from = 0;
+    if (!first.empty()) {
+      if (first[a] != first[b]) return first[a] < first[b];
+      from = 1;
+    }
+    for (size_t k = from; k < keys.size(); ++k) {
       const Column& c = *keys[k];
       int cmp = 0;
       if (c.type.is_string_like()) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "engine/common/errors.h"
 #include "engine/common/file_io.h"
@@ -136,6 +137,50 @@ TEST_CASE("inserted rows come back exactly, before and after merges", "[table]")
   table = Table::open(dir.path() / "t", &report);
   CHECK(report.broken.empty());
   check_all();
+}
+
+TEST_CASE("ORDER BY on signed and unsigned keys, both directions, ties broken by the next key",
+          "[table][order]") {
+  testing::TempDir dir;
+  auto table = Table::create(dir.path() / "t", kDdl);
+  const auto rows = random_rows(5000, 7);
+  table->insert(to_block(rows));
+  // Per k: the sum of v (negative and positive) and the row count.
+  std::map<uint32_t, std::pair<int64_t, uint64_t>> by_k;
+  for (const Row& r : rows) {
+    by_k[r.k].first += r.v;
+    by_k[r.k].second++;
+  }
+  std::vector<std::tuple<uint32_t, int64_t, uint64_t>> groups;
+  for (const auto& [k, agg] : by_k) groups.emplace_back(k, agg.first, agg.second);
+  auto top = [&](auto before, size_t limit) {
+    std::sort(groups.begin(), groups.end(), before);
+    std::string out;
+    for (size_t idx = 0; idx < std::min(limit, groups.size()); ++idx)
+      out += std::to_string(std::get<0>(groups[idx])) + "\t" +
+             std::to_string(std::get<1>(groups[idx])) + "\n";
+    return out;
+  };
+  CHECK(run_sql(*table, "SELECT k, sum(v) AS s FROM ev GROUP BY k ORDER BY s DESC, k LIMIT 15") ==
+        top([](const auto& x, const auto& y) {
+          return std::make_pair(-std::get<1>(x), std::get<0>(x)) <
+                 std::make_pair(-std::get<1>(y), std::get<0>(y));
+        }, 15));
+  CHECK(run_sql(*table, "SELECT k, sum(v) AS s FROM ev GROUP BY k ORDER BY s, k DESC LIMIT 15") ==
+        top([](const auto& x, const auto& y) {
+          return std::make_pair(std::get<1>(x), -int64_t{std::get<0>(x)}) <
+                 std::make_pair(std::get<1>(y), -int64_t{std::get<0>(y)});
+        }, 15));
+  // Counts tie often: the second key decides, over every group (no LIMIT).
+  std::string by_count;
+  std::sort(groups.begin(), groups.end(), [](const auto& x, const auto& y) {
+    return std::make_pair(std::get<2>(y), std::get<0>(x)) <
+           std::make_pair(std::get<2>(x), std::get<0>(y));
+  });
+  for (const auto& g : groups)
+    by_count += std::to_string(std::get<0>(g)) + "\t" + std::to_string(std::get<2>(g)) + "\n";
+  CHECK(run_sql(*table, "SELECT k, count() AS c FROM ev GROUP BY k ORDER BY c DESC, k") ==
+        by_count);
 }
 
 TEST_CASE("primary key and partition pruning skip granules without changing answers", "[table]") {
