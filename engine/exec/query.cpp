@@ -412,7 +412,7 @@ PartResult Query::run_ranges(const PartPtr& part, const std::vector<GranuleRange
 }
 
 void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>& ranges,
-                            PartResult* into) const {
+                            PartResult* into, std::vector<ColumnFiles>* files) const {
   const Plan& p = *plan_;
   const TableSchema& schema = *p.schema;
   PartResult& result = *into;
@@ -426,7 +426,15 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
   std::vector<ColumnStats> stats(ncols);
   std::vector<std::unique_ptr<ColumnReader>> readers(ncols);
   auto reader = [&](size_t col) -> ColumnReader& {
-    if (!readers[col]) readers[col] = std::make_unique<ColumnReader>(part, col, &stats[col]);
+    if (!readers[col]) {
+      ColumnFiles shared;
+      if (files != nullptr) {
+        files->resize(ncols);
+        if (!(*files)[col].bin) (*files)[col] = ColumnFiles::open(*part, col);
+        shared = (*files)[col];
+      }
+      readers[col] = std::make_unique<ColumnReader>(part, col, &stats[col], std::move(shared));
+    }
     return *readers[col];
   };
   const uint64_t budget = p.row_budget();
@@ -670,10 +678,21 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
   const bool per_thread = plan_->aggregate;
   std::vector<PartResult> partials(per_thread ? threads : units.size());
   for (auto& partial : partials) partial = empty_result();
+  // Each thread keeps the column files of the part it is on: its units are in part order.
+  struct OpenPart {
+    size_t part = SIZE_MAX;
+    std::vector<ColumnFiles> files;
+  };
+  std::vector<OpenPart> open(threads);
   auto run_unit = [&](size_t idx, unsigned thread) {
     PartResult& into = partials[per_thread ? thread : idx];
+    OpenPart& current = open[thread];
+    if (current.part != units[idx].part) {
+      current.files.clear();
+      current.part = units[idx].part;
+    }
     const uint64_t selected_before = into.profile.parts_selected;
-    run_ranges_into(parts[units[idx].part], units[idx].ranges, &into);
+    run_ranges_into(parts[units[idx].part], units[idx].ranges, &into, &current.files);
     into.profile.parts_selected = selected_before;  // counted once per part below
   };
   const bool first_rows_only = !plan_->aggregate && plan_->order.empty() && plan_->limit;

@@ -18,6 +18,7 @@
 #include "engine/exec/aggregator.h"
 #include "engine/exec/key_condition.h"
 #include "engine/exec/work_profile.h"
+#include "engine/storage/column_reader.h"
 #include "engine/storage/part.h"
 #include "engine/storage/table_schema.h"
 
@@ -48,9 +49,11 @@ class Query {
   // Runs on the given granule ranges of a part (from select_ranges()); the part-level counts of
   // the profile (parts_total, granules_total) are left to the caller.
   PartResult run_ranges(const PartPtr& part, const std::vector<GranuleRange>& ranges) const;
-  // Like run_ranges(), adding into an existing partial result.
+  // Like run_ranges(), adding into an existing partial result. `files`, when given, holds the
+  // part's column files by column number, mapped on first use and kept for the caller's next
+  // call on the same part; the caller clears it before moving to another part.
   void run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>& ranges,
-                       PartResult* into) const;
+                       PartResult* into, std::vector<ColumnFiles>* files = nullptr) const;
   // A partial result with nothing in it yet.
   PartResult empty_result() const;
   // Merges partial results (in the given order) into the final answer.

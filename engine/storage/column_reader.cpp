@@ -73,11 +73,18 @@ bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, cons
   return true;
 }
 
-ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats)
+ColumnFiles ColumnFiles::open(const Part& part, size_t column) {
+  const std::string base = column_file_base(part.schema().columns[column].name);
+  return {std::make_shared<const io::MappedFile>(part.dir() / (base + ".bin")),
+          std::make_shared<const io::MappedFile>(part.dir() / (base + ".mrk"))};
+}
+
+ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats,
+                           ColumnFiles files)
     : part_(part), column_(column), type_(part->schema().columns[column].type), stats_(stats) {
-  const std::string base = column_file_base(part->schema().columns[column].name);
-  bin_ = std::make_unique<io::MappedFile>(part->dir() / (base + ".bin"));
-  marks_ = std::make_unique<io::MappedFile>(part->dir() / (base + ".mrk"));
+  if (!files.bin) files = ColumnFiles::open(*part, column);
+  bin_ = std::move(files.bin);
+  marks_ = std::move(files.marks);
   if (marks_->size() != part->granules() * 16)
     throw CorruptionError(fmt::format("{}: expected {} bytes of marks for {} granules, found {}",
                                       marks_->path(), part->granules() * 16, part->granules(),
