@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 
+#include "engine/codecs/bit_pack.h"
 #include "engine/codecs/byte_shuffle.h"
 #include "engine/common/errors.h"
 
@@ -73,7 +74,16 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
   std::string descriptor;
   const char* input = raw;
   size_t input_bytes = raw_bytes;
-  if (shuffled) {
+  uint8_t layout = shuffled ? static_cast<uint8_t>(shuffle_width) : 0;
+  const auto* raw_u8 = reinterpret_cast<const uint8_t*>(raw);
+  const unsigned bits = shuffled || raw_bytes == 0 ? 0 : packed_bits_for(raw_u8, raw_bytes);
+  if (bits != 0) {
+    packed.resize(packed_bytes(raw_bytes, bits));
+    pack_bits(raw_u8, raw_bytes, bits, reinterpret_cast<uint8_t*>(packed.data()));
+    layout = static_cast<uint8_t>(kPackedLayout | bits);
+    input = packed.data();
+    input_bytes = packed.size();
+  } else if (shuffled) {
     planes.resize(raw_bytes);
     byte_shuffle(raw, raw_bytes, shuffle_width, planes.data());
     uint8_t mask = 0;
@@ -114,7 +124,7 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
     std::memcpy(block + head, input, input_bytes);
   }
   put<uint8_t>(block + 8, static_cast<uint8_t>(kind));
-  put<uint8_t>(block + 9, static_cast<uint8_t>(shuffled ? shuffle_width : 0));
+  put<uint8_t>(block + 9, layout);
   put<uint32_t>(block + 10, static_cast<uint32_t>(payload));
   put<uint32_t>(block + 14, static_cast<uint32_t>(raw_bytes));
   std::memcpy(block + kBlockHeaderBytes, descriptor.data(), descriptor.size());
@@ -134,7 +144,12 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   BlockHeader header;
   header.checksum = get<uint64_t>(block);
   header.codec = static_cast<CodecKind>(get<uint8_t>(block + 8));
-  header.shuffle_width = get<uint8_t>(block + 9);
+  const auto layout = get<uint8_t>(block + 9);
+  if (layout & kPackedLayout) {
+    header.packed_bits = layout & ~kPackedLayout;
+  } else {
+    header.shuffle_width = layout;
+  }
   header.payload_bytes = get<uint32_t>(block + 10);
   header.raw_bytes = get<uint32_t>(block + 14);
   if (header.shuffle_width > 1) {
@@ -153,6 +168,10 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   if (static_cast<uint8_t>(header.codec) > 2)
     throw CorruptionError(
         fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
+  if (header.packed_bits != 0 && header.packed_bits != 1 && header.packed_bits != 2 &&
+      header.packed_bits != 4)
+    throw CorruptionError(fmt::format("{}: unknown block layout {:#x} at offset {}", file,
+                                      int(layout), offset));
   if (header.shuffle_width > 1) {
     if (header.shuffle_width > 8 || header.raw_bytes % header.shuffle_width != 0 ||
         (header.constant_planes >> header.shuffle_width) != 0)
@@ -165,11 +184,34 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   return header;
 }
 
+namespace {
+
+// Decodes a bit-packed block into `out` (header.raw_bytes bytes).
+void unpack_block(const BlockHeader& header, const char* block, char* out,
+                  const std::string& file, uint64_t offset) {
+  const CodecFunctions& codec = codec_functions(header.codec);
+  const size_t bytes = packed_bytes(header.raw_bytes, header.packed_bits);
+  thread_local PodVector<char> packed;
+  packed.resize(bytes);
+  if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, packed.data(), bytes))
+    throw CorruptionError(
+        fmt::format("{}: {} block at offset {} does not decode to {} bytes of {}-bit values",
+                    file, codec.name, offset, bytes, header.packed_bits));
+  unpack_bits(reinterpret_cast<const uint8_t*>(packed.data()), header.raw_bytes,
+              header.packed_bits, reinterpret_cast<uint8_t*>(out));
+}
+
+}  // namespace
+
 void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
                     const std::string& file, uint64_t offset) {
   const CodecFunctions& codec = codec_functions(header.codec);
   const char* payload = block + kBlockHeaderBytes + header.descriptor_bytes;
   out->resize(header.raw_bytes);
+  if (header.packed_bits != 0) {
+    unpack_block(header, block, out->data(), file, offset);
+    return;
+  }
   bool ok = true;
   if (header.shuffle_width <= 1) {
     ok = codec.decompress(payload, header.payload_bytes, out->data(), header.raw_bytes);
@@ -201,6 +243,10 @@ void decode_payload(const BlockHeader& header, const char* block, PodVector<char
 
 void decompress_block_into(const BlockHeader& header, const char* block, char* out,
                            const std::string& file, uint64_t offset) {
+  if (header.packed_bits != 0) {
+    unpack_block(header, block, out, file, offset);
+    return;
+  }
   if (header.shuffle_width <= 1) {
     const CodecFunctions& codec = codec_functions(header.codec);
     if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out, header.raw_bytes))

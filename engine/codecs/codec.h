@@ -1,17 +1,22 @@
 // Block compression codecs behind one small function table, one codec per file.
 //
 // A compressed block on disk is
-//   [u64 checksum][u8 codec][u8 shuffle width][u32 payload bytes][u32 raw bytes]
+//   [u64 checksum][u8 codec][u8 layout][u32 payload bytes][u32 raw bytes]
 //   [plane descriptor, shuffled blocks only][payload]
 // (little endian, 18-byte header). The checksum is XXH3-64 over everything after it, so a
 // flipped bit anywhere in the block is caught before the payload is decoded.
 //
-// A shuffle width w > 1 means the raw bytes were byte-transposed in w-byte elements
-// (byte_shuffle.h): plane k holds byte k of every element. The descriptor is a u8 mask of the
-// planes whose bytes are all equal, then that byte for each of them; only the other planes
-// are compressed. The high bytes of small integers are such constant planes, so they cost
-// nothing to store or decode, and a predicate can often be decided for a whole block from
-// the descriptor alone.
+// The layout says what the codec compressed:
+//  * 0: the raw bytes.
+//  * w in 2..8 (shuffled): the raw bytes byte-transposed in w-byte elements (byte_shuffle.h):
+//    plane k holds byte k of every element. The descriptor is a u8 mask of the planes whose
+//    bytes are all equal, then that byte for each of them; only the other planes are
+//    compressed. The high bytes of small integers are such constant planes, so they cost
+//    nothing to store or decode, and a predicate can often be decided for a whole block from
+//    the descriptor alone.
+//  * 0x80 | b, b in {1, 2, 4} (bit-packed): raw bytes that are all below 2^b, packed by
+//    bit_pack.h. Blocks of one-byte values take this layout whenever it applies: the codes of
+//    small LowCardinality dictionaries, flags, small enums.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +54,8 @@ constexpr size_t kBlockHeaderBytes = 18;
 struct BlockHeader {
   uint64_t checksum = 0;
   CodecKind codec = CodecKind::kNone;
-  uint8_t shuffle_width = 0;
+  uint8_t shuffle_width = 0;  // 0 unless shuffled
+  uint8_t packed_bits = 0;    // 0 unless bit-packed
   uint32_t payload_bytes = 0;
   uint32_t raw_bytes = 0;
   uint8_t constant_planes = 0;     // bit k: plane k is constant
@@ -59,7 +65,10 @@ struct BlockHeader {
   bool is_constant(size_t plane) const { return (constant_planes >> plane) & 1; }
 };
 
+constexpr uint8_t kPackedLayout = 0x80;
+
 // Compresses `raw` into one framed block appended to `out`. Returns the bytes appended.
+// Unshuffled blocks are bit-packed first when every byte fits in 4 bits.
 size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
                       size_t shuffle_width, PodVector<char>* out);
 

@@ -40,10 +40,12 @@ bool parse_i64(std::string_view text, int64_t* out) {
 }
 
 // Files start with their format's version line; another version is reported, not misread.
-void expect_first_line(const fs::path& file, std::string_view content, std::string_view line) {
+// `also` is an older line that is still read.
+void expect_first_line(const fs::path& file, std::string_view content, std::string_view line,
+                       std::string_view also = {}) {
   const size_t end = content.find('\n');
   const std::string_view first = content.substr(0, end);
-  if (first != line || end == std::string_view::npos)
+  if ((first != line && (also.empty() || first != also)) || end == std::string_view::npos)
     corrupt(file, fmt::format("unsupported format: expected the first line '{}', found '{}'", line,
                               first));
 }
@@ -172,7 +174,8 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   part->code_width_.assign(schema.columns.size(), 0);
   part->column_stats_.assign(schema.columns.size(), {});
   bool has_rows = false;
-  expect_first_line(meta_path, meta, "format: shardlab-part-3");
+  // Version 4 added bit-packed blocks; a version 3 part has none and reads the same way.
+  expect_first_line(meta_path, meta, "format: shardlab-part-4", "format: shardlab-part-3");
   for (std::string_view line : split(meta, '\n')) {
     if (line.empty()) continue;
     const size_t colon = line.find(": ");

@@ -261,7 +261,7 @@ void PartWriter::finish(uint64_t insert_first_block, uint64_t insert_parts) {
     record(file, content.size(), XXH3_64bits(content.data(), content.size()));
   };
 
-  std::string meta = fmt::format("format: shardlab-part-3\nrows: {}\ngranularity: {}\n",
+  std::string meta = fmt::format("format: shardlab-part-4\nrows: {}\ngranularity: {}\n",
                                  stats_.rows, schema_.settings.index_granularity);
   if (insert_parts > 0) meta += fmt::format("insert: {} {}\n", insert_first_block, insert_parts);
   if (ttl_range_) meta += fmt::format("ttl: {} {}\n", ttl_range_->first, ttl_range_->second);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <random>
+#include <xxhash.h>
 
 #include "engine/codecs/byte_shuffle.h"
 #include "engine/common/errors.h"
@@ -87,4 +88,65 @@ TEST_CASE("a flipped bit or a truncated block is reported with file, offset and 
   }
   REQUIRE_THROWS_AS(read_block_header(block.data(), block.size() - 5, "x.bin", 0), CorruptionError);
   REQUIRE_THROWS_AS(read_block_header(block.data(), 7, "x.bin", 0), CorruptionError);
+}
+
+TEST_CASE("blocks of small byte values are bit-packed and come back exactly", "[codec][bitpack]") {
+  for (unsigned bits : {1u, 2u, 4u}) {
+    for (size_t count : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{8191}, size_t{65536}}) {
+      std::mt19937 rng(static_cast<uint32_t>(bits * 100000 + count));
+      std::vector<char> raw(count);
+      // Skewed like LowCardinality codes, with the largest value present so the width is exact.
+      for (char& c : raw) c = static_cast<char>(rng() % 4 == 0 ? rng() % (1u << bits) : 0);
+      raw[count / 2] = static_cast<char>((1u << bits) - 1);
+      for (CodecSpec spec : {CodecSpec{CodecKind::kLZ4, 1}, CodecSpec{CodecKind::kNone, 1}}) {
+        PodVector<char> block;
+        compress_block(spec, raw.data(), raw.size(), 0, &block);
+        const BlockHeader header = read_block_header(block.data(), block.size(), "f.bin", 0);
+        REQUIRE(static_cast<uint8_t>(block[9]) == (kPackedLayout | bits));
+        REQUIRE(header.packed_bits == bits);
+        REQUIRE(header.raw_bytes == count);
+        REQUIRE(header.payload_bytes <= (count * bits + 7) / 8);
+        PodVector<char> out, planes;
+        decompress_block(header, block.data(), &out, "f.bin", 0);
+        REQUIRE(std::equal(out.begin(), out.end(), raw.begin(), raw.end()));
+        decode_payload(header, block.data(), &planes, "f.bin", 0);
+        REQUIRE(std::equal(planes.begin(), planes.end(), raw.begin(), raw.end()));
+      }
+    }
+  }
+  // A byte of 16 or more keeps the block unpacked.
+  std::vector<char> wide(1000, 3);
+  wide[10] = 16;
+  PodVector<char> block;
+  compress_block({CodecKind::kLZ4, 1}, wide.data(), wide.size(), 0, &block);
+  CHECK(block[9] == 0);
+  CHECK(read_block_header(block.data(), block.size(), "f.bin", 0).packed_bits == 0);
+}
+
+TEST_CASE("an unknown layout or a short bit-packed payload is corruption, not a crash",
+          "[codec][bitpack]") {
+  std::vector<char> raw(5000);
+  for (size_t at = 0; at < raw.size(); ++at) raw[at] = static_cast<char>(at % 3);
+  PodVector<char> block;
+  compress_block({CodecKind::kNone, 1}, raw.data(), raw.size(), 0, &block);
+  REQUIRE(static_cast<uint8_t>(block[9]) == (kPackedLayout | 2));
+  // Damage that still carries a valid checksum: what a writer bug would leave.
+  auto reseal = [](PodVector<char>* b) {
+    const uint64_t sum = XXH3_64bits(b->data() + 8, b->size() - 8);
+    std::memcpy(b->data(), &sum, 8);
+  };
+  PodVector<char> bad_layout = block;
+  bad_layout[9] = static_cast<char>(kPackedLayout | 3);
+  reseal(&bad_layout);
+  CHECK_THROWS_WITH(read_block_header(bad_layout.data(), bad_layout.size(), "p/a.bin", 64),
+                    Catch::Contains("p/a.bin") && Catch::Contains("layout 0x83") &&
+                        Catch::Contains("offset 64"));
+  PodVector<char> bad_size = block;
+  const uint32_t raw_bytes = 6000;  // claims more values than the payload packs
+  std::memcpy(bad_size.data() + 14, &raw_bytes, 4);
+  reseal(&bad_size);
+  const BlockHeader header = read_block_header(bad_size.data(), bad_size.size(), "p/a.bin", 0);
+  PodVector<char> out;
+  CHECK_THROWS_WITH(decompress_block(header, bad_size.data(), &out, "p/a.bin", 0),
+                    Catch::Contains("p/a.bin") && Catch::Contains("2-bit"));
 }
