@@ -63,7 +63,7 @@ const CodecFunctions& codec_functions(CodecKind kind) {
 }
 
 size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
-                      size_t shuffle_width, PodVector<char>* out) {
+                      size_t shuffle_width, PodVector<char>* out, bool allow_bit_packing) {
   const CodecFunctions& codec = codec_functions(spec.kind);
   const bool shuffled = shuffle_width > 1;
   const size_t count = shuffled ? raw_bytes / shuffle_width : 0;
@@ -76,7 +76,8 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
   size_t input_bytes = raw_bytes;
   uint8_t layout = shuffled ? static_cast<uint8_t>(shuffle_width) : 0;
   const auto* raw_u8 = reinterpret_cast<const uint8_t*>(raw);
-  const unsigned bits = shuffled || raw_bytes == 0 ? 0 : packed_bits_for(raw_u8, raw_bytes);
+  const unsigned bits =
+      shuffled || raw_bytes == 0 || !allow_bit_packing ? 0 : packed_bits_for(raw_u8, raw_bytes);
   if (bits != 0) {
     packed.resize(packed_bytes(raw_bytes, bits));
     pack_bits(raw_u8, raw_bytes, bits, reinterpret_cast<uint8_t*>(packed.data()));
@@ -168,7 +169,7 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   if (static_cast<uint8_t>(header.codec) > 2)
     throw CorruptionError(
         fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
-  if (header.packed_bits != 0 && header.packed_bits != 1 && header.packed_bits != 2 &&
+  if ((layout & kPackedLayout) && header.packed_bits != 1 && header.packed_bits != 2 &&
       header.packed_bits != 4)
     throw CorruptionError(fmt::format("{}: unknown block layout {:#x} at offset {}", file,
                                       int(layout), offset));

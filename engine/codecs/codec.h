@@ -15,8 +15,10 @@
 //    nothing to store or decode, and a predicate can often be decided for a whole block from
 //    the descriptor alone.
 //  * 0x80 | b, b in {1, 2, 4} (bit-packed): raw bytes that are all below 2^b, packed by
-//    bit_pack.h. Blocks of one-byte values take this layout whenever it applies: the codes of
-//    small LowCardinality dictionaries, flags, small enums.
+//    bit_pack.h. Any block that is not shuffled takes this layout when all its bytes are below
+//    16; in practice the one-byte codes of small LowCardinality dictionaries, flags and small
+//    enums. The checksum is what guards raw bytes: a header claiming a few values more or
+//    less than were packed into the same number of bytes decodes without complaint.
 #pragma once
 
 #include <cstddef>
@@ -68,9 +70,10 @@ struct BlockHeader {
 constexpr uint8_t kPackedLayout = 0x80;
 
 // Compresses `raw` into one framed block appended to `out`. Returns the bytes appended.
-// Unshuffled blocks are bit-packed first when every byte fits in 4 bits.
+// Unshuffled blocks are bit-packed first when every byte fits in 4 bits, unless
+// `allow_bit_packing` is false (sizes of what a plain LZ4 codec would ship).
 size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
-                      size_t shuffle_width, PodVector<char>* out);
+                      size_t shuffle_width, PodVector<char>* out, bool allow_bit_packing = true);
 
 // Parses and verifies the header at `block`. `available` is the number of bytes from `block` to
 // the end of the file. On any mismatch throws CorruptionError naming `file` and `offset`.
@@ -81,7 +84,8 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
 void decompress_block(const BlockHeader& header, const char* block, PodVector<char>* out,
                       const std::string& file, uint64_t offset);
 // Decodes a verified block without undoing the byte shuffle, into `out` (resized to
-// raw_bytes, constant planes filled in): for readers that work on the planes.
+// raw_bytes, constant planes filled in; bit-packed blocks unpacked): for readers that work on
+// the planes.
 void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
                     const std::string& file, uint64_t offset);
 // Decodes a verified block into `out`. REQUIRES: `out` has room for header.raw_bytes.

@@ -474,7 +474,8 @@ struct WireBytes {
     for (size_t at = 0; at < bytes; at += kChunk) {
       const size_t len = std::min(kChunk, bytes - at);
       out.clear();
-      wire += engine::compress_block(engine::CodecSpec{}, data + at, len, 1, &out);
+      wire += engine::compress_block(engine::CodecSpec{}, data + at, len, 1, &out,
+                                     /*allow_bit_packing=*/false);
       raw += len;
     }
   }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <random>
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include "engine/codecs/byte_shuffle.h"
@@ -114,6 +115,13 @@ TEST_CASE("blocks of small byte values are bit-packed and come back exactly", "[
       }
     }
   }
+  // A caller can ask for the plain layout.
+  {
+    std::vector<char> small(1000, 1);
+    PodVector<char> plain;
+    compress_block({CodecKind::kLZ4, 1}, small.data(), small.size(), 0, &plain, false);
+    CHECK(plain[9] == 0);
+  }
   // A byte of 16 or more keeps the block unpacked.
   std::vector<char> wide(1000, 3);
   wide[10] = 16;
@@ -135,12 +143,15 @@ TEST_CASE("an unknown layout or a short bit-packed payload is corruption, not a 
     const uint64_t sum = XXH3_64bits(b->data() + 8, b->size() - 8);
     std::memcpy(b->data(), &sum, 8);
   };
-  PodVector<char> bad_layout = block;
-  bad_layout[9] = static_cast<char>(kPackedLayout | 3);
-  reseal(&bad_layout);
-  CHECK_THROWS_WITH(read_block_header(bad_layout.data(), bad_layout.size(), "p/a.bin", 64),
-                    Catch::Contains("p/a.bin") && Catch::Contains("layout 0x83") &&
-                        Catch::Contains("offset 64"));
+  for (int layout : {kPackedLayout | 3, kPackedLayout | 0, kPackedLayout | 8}) {
+    PodVector<char> bad_layout = block;
+    bad_layout[9] = static_cast<char>(layout);
+    reseal(&bad_layout);
+    CHECK_THROWS_WITH(read_block_header(bad_layout.data(), bad_layout.size(), "p/a.bin", 64),
+                      Catch::Contains("p/a.bin") &&
+                          Catch::Contains(fmt::format("layout {:#x}", layout)) &&
+                          Catch::Contains("offset 64"));
+  }
   PodVector<char> bad_size = block;
   const uint32_t raw_bytes = 6000;  // claims more values than the payload packs
   std::memcpy(bad_size.data() + 14, &raw_bytes, 4);

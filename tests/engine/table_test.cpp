@@ -1,6 +1,7 @@
 #include "engine/storage/table.h"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <random>
@@ -181,6 +182,12 @@ TEST_CASE("ORDER BY on signed and unsigned keys, both directions, ties broken by
     by_count += std::to_string(std::get<0>(g)) + "\t" + std::to_string(std::get<2>(g)) + "\n";
   CHECK(run_sql(*table, "SELECT k, count() AS c FROM ev GROUP BY k ORDER BY c DESC, k") ==
         by_count);
+  // A Date first key, descending (the rows cover three days from 2024-05-01).
+  size_t per_day[3] = {};
+  for (const Row& r : rows) ++per_day[(r.t - kStart) / 86400];
+  CHECK(run_sql(*table, "SELECT toDate(t) AS d, count() FROM ev GROUP BY d ORDER BY d DESC") ==
+        fmt::format("2024-05-03\t{}\n2024-05-02\t{}\n2024-05-01\t{}\n", per_day[2], per_day[1],
+                    per_day[0]));
 }
 
 TEST_CASE("primary key and partition pruning skip granules without changing answers", "[table]") {
