@@ -81,3 +81,50 @@ TEST_CASE("merge_and_finish answers as merging every partial then finishing",
     CHECK(got[3].values<uint64_t>()[g] == distinct[g].size());
   }
 }
+
+TEST_CASE("UInt64 keys move from 32-bit to 64-bit slots mid-stream without losing groups",
+          "[engine][aggregator]") {
+  // Many keys below 2^32 first (the table grows several times in 32-bit slots), then keys
+  // above it: the table widens and every earlier group must still be found. A narrow partial
+  // merged into a wide one and a wide one into a narrow one must agree with the truth too.
+  const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount)};
+  std::mt19937_64 rng(11);
+  std::map<uint64_t, uint64_t> truth;
+  auto block = [&](bool wide, size_t rows) {
+    std::vector<uint64_t> keys(rows);
+    for (uint64_t& k : keys) {
+      k = wide && rng() % 3 == 0 ? (uint64_t{1} << 32) + rng() % 5000 : rng() % 20000;
+      ++truth[k];
+    }
+    return u64_column(keys);
+  };
+  auto check = [&](const Aggregator& agg) {
+    const std::vector<Column> out = agg.finish();
+    REQUIRE(out[0].rows == truth.size());
+    std::map<uint64_t, uint64_t> got;
+    for (size_t g = 0; g < out[0].rows; ++g)
+      got[out[0].values<uint64_t>()[g]] = out[1].values<uint64_t>()[g];
+    CHECK(got == truth);
+  };
+  Aggregator narrow({TypeId::kUInt64}, specs);
+  for (int b = 0; b < 4; ++b) {
+    const Column keys = block(false, 30000);
+    narrow.add({&keys}, {nullptr}, keys.rows);
+  }
+  check(narrow);
+  const std::map<uint64_t, uint64_t> narrow_truth = truth;
+  Aggregator widened = narrow;
+  const Column high = block(true, 30000);
+  widened.add({&high}, {nullptr}, high.rows);
+  check(widened);
+
+  // wide + narrow, and narrow + wide
+  for (auto& [k, n] : narrow_truth) truth[k] += n;
+  Aggregator wide_first = widened;
+  wide_first.merge(narrow);
+  check(wide_first);
+  Aggregator narrow_first = narrow;
+  narrow_first.merge(widened);
+  check(narrow_first);
+  CHECK(narrow_first.memory_bytes() > narrow.memory_bytes());
+}
