@@ -185,19 +185,25 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
   return header;
 }
 
+void decode_packed(const BlockHeader& header, const char* block, PodVector<char>* out,
+                   const std::string& file, uint64_t offset) {
+  SHARDLAB_ASSERT(header.packed_bits != 0, "decode_packed on an unpacked block");
+  const CodecFunctions& codec = codec_functions(header.codec);
+  const size_t bytes = packed_bytes(header.raw_bytes, header.packed_bits);
+  out->resize(bytes);
+  if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out->data(), bytes))
+    throw CorruptionError(
+        fmt::format("{}: {} block at offset {} does not decode to {} bytes of {}-bit values",
+                    file, codec.name, offset, bytes, header.packed_bits));
+}
+
 namespace {
 
 // Decodes a bit-packed block into `out` (header.raw_bytes bytes).
 void unpack_block(const BlockHeader& header, const char* block, char* out,
                   const std::string& file, uint64_t offset) {
-  const CodecFunctions& codec = codec_functions(header.codec);
-  const size_t bytes = packed_bytes(header.raw_bytes, header.packed_bits);
   thread_local PodVector<char> packed;
-  packed.resize(bytes);
-  if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, packed.data(), bytes))
-    throw CorruptionError(
-        fmt::format("{}: {} block at offset {} does not decode to {} bytes of {}-bit values",
-                    file, codec.name, offset, bytes, header.packed_bits));
+  decode_packed(header, block, &packed, file, offset);
   unpack_bits(reinterpret_cast<const uint8_t*>(packed.data()), header.raw_bytes,
               header.packed_bits, reinterpret_cast<uint8_t*>(out));
 }

@@ -88,6 +88,10 @@ void decompress_block(const BlockHeader& header, const char* block, PodVector<ch
 // the planes.
 void decode_payload(const BlockHeader& header, const char* block, PodVector<char>* out,
                     const std::string& file, uint64_t offset);
+// Decodes a verified bit-packed block only as far as its packed bytes (bit_pack.h), into
+// `out`: for readers that pick a few values out of it. REQUIRES: header.packed_bits != 0.
+void decode_packed(const BlockHeader& header, const char* block, PodVector<char>* out,
+                   const std::string& file, uint64_t offset);
 // Decodes a verified block into `out`. REQUIRES: `out` has room for header.raw_bytes.
 void decompress_block_into(const BlockHeader& header, const char* block, char* out,
                            const std::string& file, uint64_t offset);

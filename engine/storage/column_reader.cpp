@@ -1,5 +1,6 @@
 #include "engine/storage/column_reader.h"
 
+#include "engine/codecs/bit_pack.h"
 #include "engine/codecs/codec.h"
 #include "engine/common/errors.h"
 
@@ -312,6 +313,50 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
   }
 }
 
+bool ColumnReader::read_selected_packed(size_t granule, const Mark& mark, size_t rows,
+                                        const uint8_t* m, size_t selected, Column* out) {
+  // A block already decoded whole (by a filter on this column) is read from there.
+  if (code_width_ != 1 || mark.block == planes_offset_) return false;
+  if (mark.block != packed_offset_) {
+    const BlockHeader header = header_at(mark.block);
+    if (header.packed_bits == 0) return false;
+    decode_packed(header, bin_->data() + mark.block, &packed_, bin_->path(), mark.block);
+    packed_header_ = header;
+    packed_offset_ = mark.block;
+    count_block(header);
+  }
+  const size_t count = packed_header_.raw_bytes;
+  const unsigned bits = packed_header_.packed_bits;
+  if (mark.in_block > count || count - mark.in_block < rows)
+    throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-value block at offset {}",
+                                      bin_->path(), granule, count, mark.block));
+  const size_t stride = packed_bytes(count, bits);
+  const auto value_mask = static_cast<uint8_t>((1u << bits) - 1);
+  const auto* packed = reinterpret_cast<const uint8_t*>(packed_.data());
+  const size_t at = out->data.size();
+  out->data.resize(at + selected * 4);
+  out->rows += selected;
+  uint32_t* codes = reinterpret_cast<uint32_t*>(out->data.data() + at);
+  uint32_t worst = 0;
+  // Value i is in byte i % stride, lane i / stride: walk the granule lane by lane, so that
+  // no selected row needs a division.
+  const size_t first = mark.in_block;
+  for (size_t lane_start = first - first % stride; lane_start < first + rows;
+       lane_start += stride) {
+    const size_t begin = std::max(first, lane_start);
+    const size_t end = std::min(first + rows, lane_start + stride);
+    const auto shift = static_cast<unsigned>(bits * (lane_start / stride));
+    const uint8_t* bytes = packed + (begin - lane_start);  // bytes[k]: value begin + k
+    for_each_selected(m + (begin - first), end - begin, [&](size_t k) {
+      const uint32_t code = (bytes[k] >> shift) & value_mask;
+      *codes++ = code;
+      worst = std::max(worst, code);
+    });
+  }
+  check_code(worst, granule);
+  return true;
+}
+
 Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
                                    const uint8_t* mask) {
   Column out(type_);
@@ -331,7 +376,9 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
       append_column(&out, filter_column(read(g, 1), m, selected));
       continue;
     }
-    const size_t first_elem = granule_in_planes(g, mark_of(g), rows, disk_width);
+    const Mark mark = mark_of(g);
+    if (is_codes && read_selected_packed(g, mark, rows, m, selected, &out)) continue;
+    const size_t first_elem = granule_in_planes(g, mark, rows, disk_width);
     const size_t at = out.data.size();
     out.data.resize(at + selected * mem_width);
     out.rows += selected;

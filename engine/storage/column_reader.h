@@ -67,6 +67,11 @@ class ColumnReader {
   // them, after checking that `rows` values of `width` bytes fit.
   size_t granule_in_planes(size_t granule, const Mark& mark, size_t rows, size_t width);
   bool try_read_whole_block(size_t granule, const Mark& mark, size_t rows, size_t width, char* dst);
+  // read_selected of one granule of a LowCardinality column with one-byte codes, straight from
+  // its block's packed bytes (appending the `selected` codes to `out`). Returns false, doing
+  // nothing, when the block is not bit-packed or is already decoded as planes.
+  bool read_selected_packed(size_t granule, const Mark& mark, size_t rows, const uint8_t* m,
+                            size_t selected, Column* out);
 
   PartPtr part_;
   size_t column_;
@@ -82,6 +87,10 @@ class ColumnReader {
   uint64_t planes_offset_ = UINT64_MAX;
   BlockHeader planes_header_;
   PodVector<char> planes_;
+  // The last bit-packed block decoded only to its packed bytes (read_selected_packed).
+  uint64_t packed_offset_ = UINT64_MAX;
+  BlockHeader packed_header_;
+  PodVector<char> packed_;
 };
 
 }  // namespace shardlab::engine

@@ -5,6 +5,10 @@
 
 #include "engine/common/errors.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace shardlab::engine {
 
 Dictionary::Dictionary(std::vector<std::string> sorted_values)
@@ -23,15 +27,21 @@ uint32_t Dictionary::lower_bound(std::string_view value) const {
 }
 
 size_t count_selected(const uint8_t* mask, size_t rows) {
-  // Byte-wide partial sums vectorize; flush them before they can overflow.
   size_t n = 0;
-  for (size_t start = 0; start < rows; start += 255) {
-    const size_t end = std::min(rows, start + 255);
-    uint8_t partial = 0;
-    for (size_t row = start; row < end; ++row)
-      partial = static_cast<uint8_t>(partial + (mask[row] != 0));
-    n += partial;
+  size_t row = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: clamp each to 0 or 1, then psadbw adds them into two 64-bit lanes.
+  const __m128i ones = _mm_set1_epi8(1);
+  const __m128i zero = _mm_setzero_si128();
+  __m128i sums = zero;
+  for (; row + 16 <= rows; row += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask + row));
+    sums = _mm_add_epi64(sums, _mm_sad_epu8(_mm_min_epu8(bytes, ones), zero));
   }
+  n = static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
+      static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+#endif
+  for (; row < rows; ++row) n += mask[row] != 0;
   return n;
 }
 
