@@ -25,6 +25,14 @@ void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
     auto set = static_cast<unsigned>(~_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, zero)) & 0xFFFF);
     for (; set != 0; set &= set - 1) f(row + static_cast<size_t>(__builtin_ctz(set)));
   }
+#else
+  for (; row + 8 <= rows; row += 8) {  // skip eight clear bytes at a time
+    uint64_t word;
+    std::memcpy(&word, mask + row, 8);
+    if (word == 0) continue;
+    for (size_t bit = 0; bit < 8; ++bit)
+      if (mask[row + bit]) f(row + bit);
+  }
 #endif
   for (; row < rows; ++row)
     if (mask[row]) f(row);
@@ -247,6 +255,15 @@ void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column*
 
 const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
   if (offset == planes_offset_) return planes_header_;
+  if (offset == packed_offset_) {
+    // Already decoded to its packed bytes (and counted): unpacking them is all that is left.
+    planes_header_ = packed_header_;
+    planes_.resize(planes_header_.raw_bytes);
+    unpack_bits(reinterpret_cast<const uint8_t*>(packed_.data()), planes_header_.raw_bytes,
+                planes_header_.packed_bits, reinterpret_cast<uint8_t*>(planes_.data()));
+    planes_offset_ = offset;
+    return planes_header_;
+  }
   planes_header_ = header_at(offset);
   decode_payload(planes_header_, bin_->data() + offset, &planes_, bin_->path(), offset);
   planes_offset_ = offset;
@@ -318,6 +335,13 @@ bool ColumnReader::read_selected_packed(size_t granule, const Mark& mark, size_t
   // A block already decoded whole (by a filter on this column) is read from there.
   if (code_width_ != 1 || mark.block == planes_offset_) return false;
   if (mark.block != packed_offset_) {
+    // The layout byte says whether the block is packed before its checksum is verified (the
+    // planes path verifies it if not); a block too short for a header is left to that path
+    // to report.
+    const uint64_t available = bin_->size() - mark.block;
+    if (available < kBlockHeaderBytes ||
+        !(static_cast<uint8_t>(bin_->data()[mark.block + 9]) & kPackedLayout))
+      return false;
     const BlockHeader header = header_at(mark.block);
     if (header.packed_bits == 0) return false;
     decode_packed(header, bin_->data() + mark.block, &packed_, bin_->path(), mark.block);

@@ -5,7 +5,7 @@
 
 #include "engine/common/errors.h"
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 #endif
 
@@ -29,7 +29,7 @@ uint32_t Dictionary::lower_bound(std::string_view value) const {
 size_t count_selected(const uint8_t* mask, size_t rows) {
   size_t n = 0;
   size_t row = 0;
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
   // Sixteen bytes at a time: clamp each to 0 or 1, then psadbw adds them into two 64-bit lanes.
   const __m128i ones = _mm_set1_epi8(1);
   const __m128i zero = _mm_setzero_si128();
@@ -40,6 +40,14 @@ size_t count_selected(const uint8_t* mask, size_t rows) {
   }
   n = static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
       static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+#else
+  // Byte-wide partial sums vectorize; flush them before they can overflow.
+  for (; row + 255 <= rows; row += 255) {
+    uint8_t partial = 0;
+    for (size_t at = row; at < row + 255; ++at)
+      partial = static_cast<uint8_t>(partial + (mask[at] != 0));
+    n += partial;
+  }
 #endif
   for (; row < rows; ++row) n += mask[row] != 0;
   return n;

@@ -126,5 +126,7 @@ TEST_CASE("UInt64 keys move from 32-bit to 64-bit slots mid-stream without losin
   Aggregator narrow_first = narrow;
   narrow_first.merge(widened);
   check(narrow_first);
-  CHECK(narrow_first.memory_bytes() > narrow.memory_bytes());
+  // The table is counted: 16-byte slots at a load of at most 1/2 are 32 bytes a group on top
+  // of the keys and counts (at most 32 bytes a group with their spare capacity).
+  CHECK(widened.memory_bytes() >= 40 * widened.groups());
 }
