@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <tuple>
+#include <xxhash.h>
 
 #include "engine/common/errors.h"
 #include "engine/common/file_io.h"
@@ -66,6 +67,17 @@ Block to_block(const std::vector<Row>& rows) {
   }
   b.columns = {t, k, string_to_low_cardinality(g), s, v, f};
   return b;
+}
+
+// The lines of `text`, without their newlines.
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return lines;
 }
 
 std::string run_sql(const Table& table, const std::string& sql, WorkProfile* profile = nullptr) {
@@ -293,6 +305,59 @@ TEST_CASE("corrupt and truncated files are named, never crash", "[table][corrupt
   REQUIRE(report.broken.size() == 1);
   CHECK(report.broken[0].find("k.bin: size mismatch") != std::string::npos);
   CHECK(std::filesystem::exists(dir.path() / "t" / "detached" / ("broken_" + part->name())));
+}
+
+TEST_CASE("parts of format 3 are still read; an unknown format is named", "[table][format]") {
+  testing::TempDir dir;
+  auto table = Table::create(dir.path() / "t", kDdl);
+  // One insert per day, so that each part stands alone (an insert's parts live or go together).
+  const auto rows = random_rows(2000, 5);
+  for (uint32_t day = 0; day < 3; ++day) {
+    std::vector<Row> of_day;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(of_day),
+                 [&](const Row& r) { return (r.t - kStart) / 86400 == day; });
+    table->insert(to_block(of_day));
+  }
+  const std::string sql = "SELECT g, sum(v), count() FROM ev GROUP BY g ORDER BY g";
+  const std::string expected = run_sql(*table, sql);
+  std::vector<std::filesystem::path> parts;
+  for (const PartPtr& part : table->active_parts()) parts.push_back(part->dir());
+  REQUIRE(parts.size() == 3);
+  table.reset();
+  // Gives part.txt another first line and reseals checksums.txt, as a writer of that format
+  // would have left them.
+  auto set_format = [](const std::filesystem::path& part, const std::string& line) {
+    std::string meta = io::read_file(part / "part.txt");
+    meta = line + meta.substr(meta.find('\n'));
+    std::ofstream(part / "part.txt", std::ios::binary | std::ios::trunc) << meta;
+    const std::string old_sums = io::read_file(part / "checksums.txt");
+    std::string sums;
+    for (std::string_view entry : split_lines(old_sums)) {
+      if (entry.starts_with("self\t")) continue;
+      sums += entry.starts_with("part.txt\t")
+                  ? fmt::format("part.txt\t{}\t{:016x}", meta.size(),
+                                XXH3_64bits(meta.data(), meta.size()))
+                  : std::string(entry);
+      sums += '\n';
+    }
+    sums += fmt::format("self\t{:016x}\n", XXH3_64bits(sums.data(), sums.size()));
+    std::ofstream(part / "checksums.txt", std::ios::binary | std::ios::trunc) << sums;
+  };
+  for (const auto& part : parts) set_format(part, "format: shardlab-part-3");
+  OpenReport report;
+  table = Table::open(dir.path() / "t", &report);
+  CHECK(report.broken.empty());
+  CHECK(table->active_parts().size() == 3);
+  CHECK(run_sql(*table, sql) == expected);
+  table.reset();
+
+  set_format(parts[0], "format: shardlab-part-5");
+  OpenReport newer;
+  table = Table::open(dir.path() / "t", &newer);
+  REQUIRE(newer.broken.size() == 1);
+  CHECK_THAT(newer.broken[0], Catch::Contains("part.txt") && Catch::Contains("unsupported format") &&
+                                  Catch::Contains("shardlab-part-5"));
+  CHECK(table->active_parts().size() == 2);
 }
 
 TEST_CASE("open() cleans leftovers and rolls back incomplete inserts", "[table][recovery]") {
