@@ -94,7 +94,7 @@ struct Aggregator::State {
   size_t key_width = 0;
   std::vector<StringPool> pools;
   PodVector<uint8_t> keys;      // groups x key_width
-  std::vector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
+  PodVector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
   size_t groups = 0;
   std::vector<AggregateSpec> specs;
   std::vector<AggState> aggs;
@@ -103,7 +103,7 @@ struct Aggregator::State {
   std::vector<std::vector<uint32_t>> cached_ids;
   PodVector<uint8_t> scratch;
   PodVector<uint32_t> group_ids;
-  std::vector<uint32_t> direct;  // narrow single key -> group + 1 (0: not seen yet)
+  PodVector<uint32_t> direct;  // narrow single key -> group + 1 (0: not seen yet)
 
   uint64_t hash(const uint8_t* key) const {
     if (key_width == 0) return 0;
@@ -117,7 +117,7 @@ struct Aggregator::State {
 
   void grow() {
     const size_t capacity = slots.empty() ? 1024 : slots.size() * 2;
-    std::vector<uint32_t> fresh(capacity, 0);
+    PodVector<uint32_t> fresh(capacity, 0);
     const size_t mask = capacity - 1;
     for (size_t g = 0; g < groups; ++g) {
       size_t at = hash(keys.data() + g * key_width) & mask;
@@ -158,13 +158,13 @@ struct Aggregator::State {
   };
   using Slot32 = KeySlot<uint32_t>;
   using Slot64 = KeySlot<uint64_t>;
-  std::vector<Slot32> slots32;
-  std::vector<Slot64> slots64;
+  PodVector<Slot32> slots32;
+  PodVector<Slot64> slots64;
   bool wide_keys = false;  // slots64 is the table, not slots32
 
   // Puts `from`'s occupied slots into `to`, a table of zeroed slots.
   template <typename From, typename To>
-  static void rehash(const std::vector<From>& from, std::vector<To>* to) {
+  static void rehash(const PodVector<From>& from, PodVector<To>* to) {
     const size_t mask = to->size() - 1;
     for (const From& slot : from) {
       if (slot.group_plus_one == 0) continue;
@@ -175,22 +175,22 @@ struct Aggregator::State {
   }
 
   template <typename Slot>
-  static void grow_table(std::vector<Slot>* table) {
-    std::vector<Slot> fresh(table->empty() ? 1024 : table->size() * 2, Slot{0, 0});
+  static void grow_table(PodVector<Slot>* table) {
+    PodVector<Slot> fresh(table->empty() ? 1024 : table->size() * 2, Slot{0, 0});
     rehash(*table, &fresh);
     table->swap(fresh);
   }
 
   void widen_keys() {
-    std::vector<Slot64> fresh(std::max<size_t>(slots32.size(), 1024), Slot64{0, 0});
+    PodVector<Slot64> fresh(std::max<size_t>(slots32.size(), 1024), Slot64{0, 0});
     rehash(slots32, &fresh);
     slots64.swap(fresh);
-    std::vector<Slot32>().swap(slots32);
+    PodVector<Slot32>().swap(slots32);
     wide_keys = true;
   }
 
   template <typename Slot>
-  uint32_t find_or_insert_in(std::vector<Slot>& table, uint64_t key, uint64_t hash) {
+  uint32_t find_or_insert_in(PodVector<Slot>& table, uint64_t key, uint64_t hash) {
     const size_t mask = table.size() - 1;
     size_t at = hash & mask;
     for (;;) {
@@ -210,7 +210,7 @@ struct Aggregator::State {
 
   // Looks up `count` keys of `table`, prefetching each slot a few rows ahead of its probe.
   template <typename Slot>
-  void find_or_insert_chunk(std::vector<Slot>& table, const uint64_t* batch, size_t count,
+  void find_or_insert_chunk(PodVector<Slot>& table, const uint64_t* batch, size_t count,
                             uint32_t* out) {
     constexpr size_t kAhead = 8;
     // The table grows first, for the case that every key is new, so that it cannot be resized
@@ -363,10 +363,10 @@ struct Aggregator::State {
   }
 
   // The group of this state that each of `os`'s groups merges into, inserting new ones.
-  std::vector<uint32_t> map_groups(const State& os) {
+  PodVector<uint32_t> map_groups(const State& os) {
     const bool has_strings = std::any_of(key_types.begin(), key_types.end(),
                                          [](DataType t) { return t.is_string_like(); });
-    std::vector<uint32_t> target(os.groups);
+    PodVector<uint32_t> target(os.groups);
     if (key_types.empty()) {
       std::fill(target.begin(), target.end(), 0);
     } else if (key_width == 8 && !has_strings) {
@@ -398,7 +398,7 @@ struct Aggregator::State {
 
   // Merges every group of `os` into its target group, one aggregate at a time: count() and
   // sum() states are plain arrays, so their loops carry no dispatch per group.
-  void merge_states(const State& os, const std::vector<uint32_t>& target, size_t a) {
+  void merge_states(const State& os, const PodVector<uint32_t>& target, size_t a) {
     AggState& s = aggs[a];
     const AggState& o = os.aggs[a];
     const uint32_t* to = target.data();
@@ -563,7 +563,7 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
 void Aggregator::merge(const Aggregator& other) {
   State& st = *state_;
   const State& os = *other.state_;
-  const std::vector<uint32_t> target = st.map_groups(os);
+  const PodVector<uint32_t> target = st.map_groups(os);
   for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(os, target, a);
 }
 
@@ -581,7 +581,7 @@ std::vector<Column> Aggregator::merge_and_finish(
   std::vector<Deferred> deferred;
   for (const Aggregator* other : others) {
     const State& os = *other->state_;
-    const std::vector<uint32_t> target = st.map_groups(os);
+    const PodVector<uint32_t> target = st.map_groups(os);
     for (size_t a = 0; a < st.specs.size(); ++a) {
       if (st.specs[a].kind != AggregateKind::kUniqExact) {
         st.merge_states(os, target, a);

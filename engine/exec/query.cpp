@@ -45,25 +45,39 @@ ExprPtr clone_without_alias(const ExprPtr& e) {
 // Sorts rows by the ORDER BY columns; returns the first `keep` row numbers in order.
 std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys,
                                 const std::vector<bool>& desc, size_t rows, size_t keep) {
-  std::vector<uint32_t> order(rows);
-  std::iota(order.begin(), order.end(), 0);
-  // An integer or date first key is gathered once as order bits (inverted for DESC): most
-  // comparisons of a top-k over many groups are decided there, without the per-type dispatch.
-  // Floats keep the dispatch, where NaN and -0.0 compare as the operators say.
-  PodVector<uint64_t> first;
-  if (!keys.empty() && (keys[0]->type.is_integer() || keys[0]->type.is_time())) {
+  keep = std::min(keep, rows);
+  if (keep == 0) return {};
+  // An integer or date first key compares as order bits (inverted for DESC): most comparisons
+  // are decided there, without the per-type dispatch. Floats keep the dispatch, where NaN and
+  // -0.0 compare as the operators say.
+  const bool integer_first =
+      !keys.empty() && (keys[0]->type.is_integer() || keys[0]->type.is_time());
+  const uint64_t flip = !keys.empty() && desc[0] ? ~uint64_t{0} : 0;
+  // A few rows out of many (ORDER BY ... LIMIT over a million groups) are picked in one pass
+  // through a bounded heap, without an index or key image of every row.
+  const bool top_k = integer_first && keep <= rows / 16;
+  PodVector<uint64_t> first;  // the first key's bits per row, when every row gets sorted
+  if (integer_first && !top_k) {
     first.resize(rows);
-    const uint64_t flip = desc[0] ? ~uint64_t{0} : 0;
     visit_fixed(keys[0]->type, [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* v = keys[0]->values<T>();
       for (size_t row = 0; row < rows; ++row) first[row] = order_bits(v[row]) ^ flip;
     });
   }
+  auto first_bits = [&](uint32_t row) {
+    if (!first.empty()) return first[row];
+    uint64_t bits = 0;
+    visit_fixed(keys[0]->type, [&](auto tag) {
+      bits = order_bits(keys[0]->values<typename decltype(tag)::type>()[row]) ^ flip;
+    });
+    return bits;
+  };
   auto less = [&](uint32_t a, uint32_t b) {
     size_t from = 0;
-    if (!first.empty()) {
-      if (first[a] != first[b]) return first[a] < first[b];
+    if (integer_first) {
+      const uint64_t x = first_bits(a), y = first_bits(b);
+      if (x != y) return x < y;
       from = 1;
     }
     for (size_t k = from; k < keys.size(); ++k) {
@@ -83,7 +97,34 @@ std::vector<uint32_t> sort_rows(const std::vector<const Column*>& keys,
     }
     return a < b;
   };
-  keep = std::min(keep, rows);
+  if (top_k) {
+    // A max-heap under `less`: its front is the worst row kept. A row whose first key is worse
+    // than that row's is rejected on the key alone; `less` settles ties, so the rows kept and
+    // their order are exactly those of a full sort.
+    std::vector<uint32_t> heap;
+    heap.reserve(keep);
+    uint64_t worst = 0;
+    visit_fixed(keys[0]->type, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* v = keys[0]->values<T>();
+      for (size_t at = 0; at < rows; ++at) {
+        const auto row = static_cast<uint32_t>(at);
+        if (heap.size() == keep) {
+          if ((order_bits(v[row]) ^ flip) > worst || !less(row, heap.front())) continue;
+          std::pop_heap(heap.begin(), heap.end(), less);
+          heap.back() = row;
+        } else {
+          heap.push_back(row);
+        }
+        std::push_heap(heap.begin(), heap.end(), less);
+        if (heap.size() == keep) worst = first_bits(heap.front());
+      }
+    });
+    std::sort_heap(heap.begin(), heap.end(), less);
+    return heap;
+  }
+  std::vector<uint32_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
   if (keep < rows) {
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
                       less);
