@@ -3,12 +3,19 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <mutex>
 #include <new>
+#include <vector>
 
 namespace shardlab::engine {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
+// Freed blocks kept for reuse, at most this many bytes in all: a query or a part merge that
+// builds and drops tables of a few megabytes again and again gets its memory back without a
+// system call, a fault or the kernel clearing pages (and without unmapping, which interrupts
+// every other core running the process to flush its TLB).
+constexpr size_t kCachedBytes = size_t{256} << 20;
 
 size_t mapped_length(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
 
@@ -17,10 +24,7 @@ void* map(size_t length) {
   return block == MAP_FAILED ? nullptr : block;
 }
 
-}  // namespace
-
-void* allocate_large(size_t bytes) {
-  const size_t length = mapped_length(bytes);
+void* map_aligned(size_t length) {
   // Recent kernels align anonymous mappings of whole huge pages by themselves; otherwise map
   // one huge page more and give back the unaligned head and tail.
   auto* block = static_cast<char*>(map(length));
@@ -42,6 +46,71 @@ void* allocate_large(size_t bytes) {
   return block;
 }
 
-void release_large(void* block, size_t bytes) noexcept { munmap(block, mapped_length(bytes)); }
+struct FreeBlock {
+  void* block;
+  size_t length;
+};
+
+class BlockCache {
+ public:
+  // A cached block of exactly `length` bytes, or null.
+  void* take(size_t length) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t at = blocks_.size(); at-- > 0;) {
+      if (blocks_[at].length != length) continue;
+      void* block = blocks_[at].block;
+      blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(at));
+      cached_ -= length;
+      return block;
+    }
+    return nullptr;
+  }
+  // Keeps the block, dropping the oldest ones past kCachedBytes; returns what must be unmapped.
+  std::vector<FreeBlock> keep(void* block, size_t length) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<FreeBlock> evicted;
+    if (length > kCachedBytes) {
+      evicted.push_back({block, length});
+      return evicted;
+    }
+    blocks_.push_back({block, length});
+    cached_ += length;
+    size_t drop = 0;
+    while (cached_ > kCachedBytes) {
+      cached_ -= blocks_[drop].length;
+      evicted.push_back(blocks_[drop++]);
+    }
+    blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(drop));
+    return evicted;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<FreeBlock> blocks_;  // oldest first
+  size_t cached_ = 0;
+};
+
+// Never destroyed: vectors in static storage may release their blocks after main() returns.
+BlockCache& cache() {
+  static auto* instance = new BlockCache;
+  return *instance;
+}
+
+}  // namespace
+
+void* allocate_large(size_t bytes) {
+  const size_t length = mapped_length(bytes);
+  if (void* block = cache().take(length)) return block;
+  return map_aligned(length);
+}
+
+void release_large(void* block, size_t bytes) noexcept {
+  try {
+    for (const FreeBlock& old : cache().keep(block, mapped_length(bytes)))
+      munmap(old.block, old.length);
+  } catch (...) {  // no memory to remember the block: give it back
+    munmap(block, mapped_length(bytes));
+  }
+}
 
 }  // namespace shardlab::engine

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "engine/common/errors.h"
+#include "engine/common/large_pages.h"
 #include "engine/exec/uniq_set.h"
 #include "engine/types/order_bits.h"
 
@@ -47,10 +48,10 @@ struct StringPool {
 };
 
 struct AggState {
-  PodVector<uint64_t> count;
-  PodVector<uint64_t> bits;  // integer sums (wrapping) or min/max order bits
-  PodVector<double> sum_f;
-  PodVector<uint8_t> has;
+  LargePageVector<uint64_t> count;
+  LargePageVector<uint64_t> bits;  // integer sums (wrapping) or min/max order bits
+  LargePageVector<double> sum_f;
+  LargePageVector<uint8_t> has;
   std::vector<std::string> strings;
   std::vector<UniqSet> sets;
 };
@@ -93,17 +94,17 @@ struct Aggregator::State {
   std::vector<size_t> key_offsets;
   size_t key_width = 0;
   std::vector<StringPool> pools;
-  PodVector<uint8_t> keys;      // groups x key_width
-  PodVector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
+  LargePageVector<uint8_t> keys;      // groups x key_width
+  LargePageVector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
   size_t groups = 0;
   std::vector<AggregateSpec> specs;
   std::vector<AggState> aggs;
   // LowCardinality key columns: dictionary -> pooled ids, cached across blocks of one part.
   std::vector<std::shared_ptr<const Dictionary>> cached_dict;
   std::vector<std::vector<uint32_t>> cached_ids;
-  PodVector<uint8_t> scratch;
-  PodVector<uint32_t> group_ids;
-  PodVector<uint32_t> direct;  // narrow single key -> group + 1 (0: not seen yet)
+  LargePageVector<uint8_t> scratch;
+  LargePageVector<uint32_t> group_ids;
+  LargePageVector<uint32_t> direct;  // narrow single key -> group + 1 (0: not seen yet)
 
   uint64_t hash(const uint8_t* key) const {
     if (key_width == 0) return 0;
@@ -117,7 +118,7 @@ struct Aggregator::State {
 
   void grow() {
     const size_t capacity = slots.empty() ? 1024 : slots.size() * 2;
-    PodVector<uint32_t> fresh(capacity, 0);
+    LargePageVector<uint32_t> fresh(capacity, 0);
     const size_t mask = capacity - 1;
     for (size_t g = 0; g < groups; ++g) {
       size_t at = hash(keys.data() + g * key_width) & mask;
@@ -158,13 +159,13 @@ struct Aggregator::State {
   };
   using Slot32 = KeySlot<uint32_t>;
   using Slot64 = KeySlot<uint64_t>;
-  PodVector<Slot32> slots32;
-  PodVector<Slot64> slots64;
+  LargePageVector<Slot32> slots32;
+  LargePageVector<Slot64> slots64;
   bool wide_keys = false;  // slots64 is the table, not slots32
 
   // Puts `from`'s occupied slots into `to`, a table of zeroed slots.
   template <typename From, typename To>
-  static void rehash(const PodVector<From>& from, PodVector<To>* to) {
+  static void rehash(const LargePageVector<From>& from, LargePageVector<To>* to) {
     const size_t mask = to->size() - 1;
     for (const From& slot : from) {
       if (slot.group_plus_one == 0) continue;
@@ -175,22 +176,22 @@ struct Aggregator::State {
   }
 
   template <typename Slot>
-  static void grow_table(PodVector<Slot>* table) {
-    PodVector<Slot> fresh(table->empty() ? 1024 : table->size() * 2, Slot{0, 0});
+  static void grow_table(LargePageVector<Slot>* table) {
+    LargePageVector<Slot> fresh(table->empty() ? 1024 : table->size() * 2, Slot{0, 0});
     rehash(*table, &fresh);
     table->swap(fresh);
   }
 
   void widen_keys() {
-    PodVector<Slot64> fresh(std::max<size_t>(slots32.size(), 1024), Slot64{0, 0});
+    LargePageVector<Slot64> fresh(std::max<size_t>(slots32.size(), 1024), Slot64{0, 0});
     rehash(slots32, &fresh);
     slots64.swap(fresh);
-    PodVector<Slot32>().swap(slots32);
+    LargePageVector<Slot32>().swap(slots32);
     wide_keys = true;
   }
 
   template <typename Slot>
-  uint32_t find_or_insert_in(PodVector<Slot>& table, uint64_t key, uint64_t hash) {
+  uint32_t find_or_insert_in(LargePageVector<Slot>& table, uint64_t key, uint64_t hash) {
     const size_t mask = table.size() - 1;
     size_t at = hash & mask;
     for (;;) {
@@ -210,7 +211,7 @@ struct Aggregator::State {
 
   // Looks up `count` keys of `table`, prefetching each slot a few rows ahead of its probe.
   template <typename Slot>
-  void find_or_insert_chunk(PodVector<Slot>& table, const uint64_t* batch, size_t count,
+  void find_or_insert_chunk(LargePageVector<Slot>& table, const uint64_t* batch, size_t count,
                             uint32_t* out) {
     constexpr size_t kAhead = 8;
     // The table grows first, for the case that every key is new, so that it cannot be resized
@@ -363,17 +364,17 @@ struct Aggregator::State {
   }
 
   // The group of this state that each of `os`'s groups merges into, inserting new ones.
-  PodVector<uint32_t> map_groups(const State& os) {
+  LargePageVector<uint32_t> map_groups(const State& os) {
     const bool has_strings = std::any_of(key_types.begin(), key_types.end(),
                                          [](DataType t) { return t.is_string_like(); });
-    PodVector<uint32_t> target(os.groups);
+    LargePageVector<uint32_t> target(os.groups);
     if (key_types.empty()) {
       std::fill(target.begin(), target.end(), 0);
     } else if (key_width == 8 && !has_strings) {
       find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups,
                                target.data());
     } else {
-      PodVector<uint8_t> key(key_width);
+      LargePageVector<uint8_t> key(key_width);
       for (size_t og = 0; og < os.groups; ++og) {
         std::memcpy(key.data(), os.keys.data() + og * os.key_width, key_width);
         // Pooled string ids differ between aggregators: translate through the strings.
@@ -398,7 +399,7 @@ struct Aggregator::State {
 
   // Merges every group of `os` into its target group, one aggregate at a time: count() and
   // sum() states are plain arrays, so their loops carry no dispatch per group.
-  void merge_states(const State& os, const PodVector<uint32_t>& target, size_t a) {
+  void merge_states(const State& os, const LargePageVector<uint32_t>& target, size_t a) {
     AggState& s = aggs[a];
     const AggState& o = os.aggs[a];
     const uint32_t* to = target.data();
@@ -563,7 +564,7 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
 void Aggregator::merge(const Aggregator& other) {
   State& st = *state_;
   const State& os = *other.state_;
-  const PodVector<uint32_t> target = st.map_groups(os);
+  const LargePageVector<uint32_t> target = st.map_groups(os);
   for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(os, target, a);
 }
 
@@ -581,7 +582,7 @@ std::vector<Column> Aggregator::merge_and_finish(
   std::vector<Deferred> deferred;
   for (const Aggregator* other : others) {
     const State& os = *other->state_;
-    const PodVector<uint32_t> target = st.map_groups(os);
+    const LargePageVector<uint32_t> target = st.map_groups(os);
     for (size_t a = 0; a < st.specs.size(); ++a) {
       if (st.specs[a].kind != AggregateKind::kUniqExact) {
         st.merge_states(os, target, a);

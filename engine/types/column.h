@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <new>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -16,13 +15,12 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/large_pages.h"
 #include "engine/types/data_type.h"
 
 namespace shardlab::engine {
 
 // An allocator that leaves new elements uninitialised, so resize() before an overwrite
-// does not pay for zeroing. Big arrays get huge pages (see large_pages.h).
+// does not pay for zeroing.
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>
@@ -30,18 +28,6 @@ struct DefaultInitAllocator : std::allocator<T> {
     using other = DefaultInitAllocator<U>;
   };
   using std::allocator<T>::allocator;
-  T* allocate(size_t count) {
-    if (count > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
-    if (count * sizeof(T) < kLargeAllocationBytes) return std::allocator<T>::allocate(count);
-    return static_cast<T*>(allocate_large(count * sizeof(T)));
-  }
-  void deallocate(T* block, size_t count) noexcept {
-    if (count * sizeof(T) < kLargeAllocationBytes) {
-      std::allocator<T>::deallocate(block, count);
-    } else {
-      release_large(block, count * sizeof(T));
-    }
-  }
   template <typename U>
   void construct(U* ptr) noexcept {
     ::new (static_cast<void*>(ptr)) U;

@@ -4,40 +4,48 @@
 #include <cstdint>
 #include <cstring>
 #include <numeric>
-
-#include "engine/types/column.h"
+#include <vector>
 
 using namespace shardlab::engine;
 
-TEST_CASE("large blocks are 2 MiB-aligned, read as zeros and hold what is written",
+TEST_CASE("large blocks are 2 MiB-aligned, hold what is written, and come back when released",
           "[large_pages]") {
   for (const size_t bytes : {size_t{2} << 20, (size_t{5} << 20) + 12345, size_t{64} << 20}) {
     auto* block = static_cast<uint8_t*>(allocate_large(bytes));
     CHECK(reinterpret_cast<uintptr_t>(block) % (size_t{2} << 20) == 0);
-    CHECK(block[0] == 0);
-    CHECK(block[bytes / 2] == 0);
-    CHECK(block[bytes - 1] == 0);
     // Every byte of the request is writable and keeps its value.
     std::memset(block, 0xA5, bytes);
+    CHECK(block[0] == 0xA5);
     CHECK(block[bytes - 1] == 0xA5);
+    // Released, the block is reused for a request of the same mapped size, and two live
+    // blocks never overlap.
     release_large(block, bytes);
+    auto* again = static_cast<uint8_t*>(allocate_large(bytes));
+    CHECK(again == block);
+    auto* other = static_cast<uint8_t*>(allocate_large(bytes));
+    CHECK((other + bytes <= again || again + bytes <= other));
+    std::memset(other, 0x5A, bytes);
+    CHECK(again[bytes - 1] == 0xA5);
+    release_large(again, bytes);
+    release_large(other, bytes);
   }
 }
 
-TEST_CASE("a PodVector keeps its values when it grows across the large threshold and back",
+TEST_CASE("a LargePageVector keeps its values when it grows across the large threshold and back",
           "[large_pages]") {
-  PodVector<uint64_t> values;
+  LargePageVector<uint64_t> values;
   const size_t large = (size_t{8} << 20) / sizeof(uint64_t);  // 8 MiB of values
   for (uint64_t v = 0; v < large; ++v) values.push_back(v * 2654435761u);
   bool intact = true;
   for (uint64_t v = 0; v < large; ++v) intact = intact && values[v] == v * 2654435761u;
   CHECK(intact);
-  PodVector<uint64_t> copy = values;  // a second large block, filled by copying
+  LargePageVector<uint64_t> copy = values;  // a second large block, filled by copying
   CHECK(copy == values);
   values.resize(100);
   values.shrink_to_fit();  // back to a heap block
   CHECK(values.size() == 100);
   CHECK(values[99] == 99 * uint64_t{2654435761u});
-  PodVector<uint32_t> zeroed(large, 0);  // value-initialised, as hash tables are
+  // Value-initialised, as hash tables are, even in a block that held other values.
+  LargePageVector<uint32_t> zeroed(2 * large, 0);
   CHECK(std::accumulate(zeroed.begin(), zeroed.end(), uint64_t{0}) == 0);
 }
