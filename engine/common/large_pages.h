@@ -10,10 +10,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
-#include <utility>
-#include <vector>
 
 namespace shardlab::engine {
 
@@ -31,42 +27,5 @@ void* allocate_large(size_t bytes);
 // Returns a block from allocate_large(bytes), with the same `bytes`. Up to 256 MiB of released
 // blocks are kept for reuse; older ones are unmapped.
 void release_large(void* block, size_t bytes) noexcept;
-
-// The allocator of big, randomly accessed working arrays: hash tables and aggregate states.
-// Blocks of kLargeAllocationBytes and more come from allocate_large; new elements are left
-// uninitialised, as in a PodVector. Sequentially read arrays (columns) stay on the heap: they
-// gain little from fewer TLB misses, and mapping every column block of a few megabytes cost
-// the simulator about a tenth of its time when they were mapped too.
-template <typename T>
-struct LargePageAllocator : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = LargePageAllocator<U>;
-  };
-  using std::allocator<T>::allocator;
-  T* allocate(size_t count) {
-    if (count > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
-    if (count * sizeof(T) < kLargeAllocationBytes) return std::allocator<T>::allocate(count);
-    return static_cast<T*>(allocate_large(count * sizeof(T)));
-  }
-  void deallocate(T* block, size_t count) noexcept {
-    if (count * sizeof(T) < kLargeAllocationBytes) {
-      std::allocator<T>::deallocate(block, count);
-    } else {
-      release_large(block, count * sizeof(T));
-    }
-  }
-  template <typename U>
-  void construct(U* ptr) noexcept {
-    ::new (static_cast<void*>(ptr)) U;
-  }
-  template <typename U, typename... Args>
-  void construct(U* ptr, Args&&... args) {
-    ::new (static_cast<void*>(ptr)) U(std::forward<Args>(args)...);
-  }
-};
-
-template <typename T>
-using LargePageVector = std::vector<T, LargePageAllocator<T>>;
 
 }  // namespace shardlab::engine

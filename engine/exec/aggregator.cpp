@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "engine/common/errors.h"
-#include "engine/common/large_pages.h"
+#include "engine/common/allocators.h"
 #include "engine/exec/uniq_set.h"
 #include "engine/types/order_bits.h"
 

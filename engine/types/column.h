@@ -15,28 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/allocators.h"
 #include "engine/types/data_type.h"
 
 namespace shardlab::engine {
-
-// An allocator that leaves new elements uninitialised, so resize() before an overwrite
-// does not pay for zeroing.
-template <typename T>
-struct DefaultInitAllocator : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = DefaultInitAllocator<U>;
-  };
-  using std::allocator<T>::allocator;
-  template <typename U>
-  void construct(U* ptr) noexcept {
-    ::new (static_cast<void*>(ptr)) U;
-  }
-  template <typename U, typename... Args>
-  void construct(U* ptr, Args&&... args) {
-    ::new (static_cast<void*>(ptr)) U(std::forward<Args>(args)...);
-  }
-};
 
 template <typename T>
 using PodVector = std::vector<T, DefaultInitAllocator<T>>;

@@ -6,6 +6,8 @@
 #include <numeric>
 #include <vector>
 
+#include "engine/common/allocators.h"
+
 using namespace shardlab::engine;
 
 TEST_CASE("large blocks are 2 MiB-aligned, hold what is written, and come back when released",
