@@ -8,8 +8,8 @@
 #include <limits>
 #include <tuple>
 
-#include "engine/common/errors.h"
 #include "engine/common/allocators.h"
+#include "engine/common/errors.h"
 #include "engine/exec/uniq_set.h"
 #include "engine/types/order_bits.h"
 
@@ -102,8 +102,8 @@ struct Aggregator::State {
   // LowCardinality key columns: dictionary -> pooled ids, cached across blocks of one part.
   std::vector<std::shared_ptr<const Dictionary>> cached_dict;
   std::vector<std::vector<uint32_t>> cached_ids;
-  LargePageVector<uint8_t> scratch;
-  LargePageVector<uint32_t> group_ids;
+  PodVector<uint8_t> scratch;
+  PodVector<uint32_t> group_ids;
   LargePageVector<uint32_t> direct;  // narrow single key -> group + 1 (0: not seen yet)
 
   uint64_t hash(const uint8_t* key) const {
@@ -374,7 +374,7 @@ struct Aggregator::State {
       find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(os.keys.data()), os.groups,
                                target.data());
     } else {
-      LargePageVector<uint8_t> key(key_width);
+      PodVector<uint8_t> key(key_width);
       for (size_t og = 0; og < os.groups; ++og) {
         std::memcpy(key.data(), os.keys.data() + og * os.key_width, key_width);
         // Pooled string ids differ between aggregators: translate through the strings.
