@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <tuple>
@@ -94,7 +95,7 @@ struct Aggregator::State {
   std::vector<size_t> key_offsets;
   size_t key_width = 0;
   std::vector<StringPool> pools;
-  LargePageVector<uint8_t> keys;      // groups x key_width
+  LargePageVector<uint8_t> keys;    // groups x key_width
   LargePageVector<uint32_t> slots;  // open addressing: group + 1, 0 when empty
   size_t groups = 0;
   std::vector<AggregateSpec> specs;
@@ -241,6 +242,148 @@ struct Aggregator::State {
         find_or_insert_chunk(slots32, batch + begin, n, out + begin);
       }
     }
+  }
+
+  // count()-only aggregation on one 4- or 8-byte integer key (GROUP BY user_id ... count()),
+  // while every key fits in 32 bits and fewer than 2^32 rows have been counted: each slot
+  // holds its key and its count, so a row costs one probe of one cache line, and a group
+  // costs 8 bytes at the table's load instead of a slot, a key and a count apart (a third of
+  // the memory, which a fresh process pays for page by page). Groups come out in slot order.
+  // The first key or count that does not fit moves the groups to the general layout for good.
+  struct CountSlot {
+    uint32_t key;
+    uint32_t count;  // 0: empty
+  };
+  LargePageVector<CountSlot> counted;
+  bool counting = false;
+  uint64_t rows_counted = 0;  // bounds every count in `counted`
+
+  static bool counts_only(const std::vector<DataType>& key_types,
+                          const std::vector<AggregateSpec>& specs) {
+    if (key_types.size() != 1 || key_types[0].is_string_like() || key_types[0].is_float() ||
+        specs.empty())
+      return false;
+    const size_t width = key_types[0].width();
+    if (width != 4 && width != 8) return false;
+    return std::all_of(specs.begin(), specs.end(),
+                       [](const AggregateSpec& a) { return a.kind == AggregateKind::kCount; });
+  }
+
+  // A key's first slot comes from the top bits of its hash, so slots run in hash order (but
+  // for a cluster wrapping past the end). Growing the table or merging another one into it
+  // then visits the target's slots in ascending order: a stream, not a cache miss per group.
+  static unsigned home_shift(size_t table_size) {
+    return 64 - static_cast<unsigned>(std::countr_zero(table_size));
+  }
+
+  // Adds `count` to `key`'s slot of `table`, which has an empty slot; true if it was empty.
+  static bool add_count(LargePageVector<CountSlot>& table, uint32_t key, uint32_t count) {
+    const size_t mask = table.size() - 1;
+    size_t at = mix64(key) >> home_shift(table.size());
+    for (;;) {
+      CountSlot& slot = table[at];
+      if (slot.count == 0) {
+        slot = CountSlot{key, count};
+        return true;  // a new group
+      }
+      if (slot.key == key) {
+        slot.count += count;
+        return false;
+      }
+      at = (at + 1) & mask;
+    }
+  }
+
+  void reserve_counted(size_t more) {
+    if ((groups + more) * 2 <= counted.size()) return;
+    size_t capacity = std::max<size_t>(counted.size(), 1024);
+    while ((groups + more) * 2 > capacity) capacity *= 2;
+    LargePageVector<CountSlot> fresh(capacity, CountSlot{0, 0});
+    for (const CountSlot& slot : counted)
+      if (slot.count != 0) add_count(fresh, slot.key, slot.count);
+    counted.swap(fresh);
+  }
+
+  // Counts `rows` keys of type K (uint32_t or uint64_t, each below 2^32).
+  template <typename K>
+  void count_keys(const K* keys, size_t rows) {
+    constexpr size_t kChunk = 4096;
+    constexpr size_t kAhead = 8;
+    rows_counted += rows;
+    for (size_t begin = 0; begin < rows; begin += kChunk) {
+      const size_t n = std::min(rows - begin, kChunk);
+      // Room for every key of the chunk being new, so prefetched slots cannot move.
+      reserve_counted(n);
+      const unsigned shift = home_shift(counted.size());
+      const K* batch = keys + begin;
+      for (size_t row = 0; row < n; ++row) {
+        if (row + kAhead < n) __builtin_prefetch(&counted[mix64(batch[row + kAhead]) >> shift]);
+        groups += add_count(counted, static_cast<uint32_t>(batch[row]), 1);
+      }
+    }
+  }
+
+  // Moves the counted groups to the general layout (keys, count states, hash table), in slot
+  // order, and leaves counting mode.
+  void leave_counting() {
+    if (!counting) return;
+    counting = false;
+    LargePageVector<CountSlot> table;
+    table.swap(counted);
+    groups = 0;
+    rows_counted = 0;
+    for (const CountSlot& slot : table) {
+      if (slot.count == 0) continue;
+      uint32_t g;
+      if (key_width == 8) {
+        const uint64_t key = slot.key;
+        find_or_insert_u64_batch(&key, 1, &g);
+      } else {
+        g = find_or_insert(reinterpret_cast<const uint8_t*>(&slot.key));
+      }
+      for (AggState& s : aggs) s.count[g] = slot.count;
+    }
+  }
+
+  // Adds `os`'s counted groups to this state's; both count and the total stays below 2^32.
+  void merge_counted(const State& os) {
+    rows_counted += os.rows_counted;
+    // A chunk of slots at a time: its occupied ones are gathered without a branch (half the
+    // slots are empty, at random), then added with their target slots prefetched. Room is
+    // reserved per chunk: most of a partial's groups are often already here, and room for all
+    // of them at once could double the table for nothing.
+    constexpr size_t kChunk = 4096;
+    constexpr size_t kAhead = 8;
+    CountSlot occupied[kChunk];
+    const CountSlot* from = os.counted.data();
+    const size_t slots = os.counted.size();
+    for (size_t begin = 0; begin < slots; begin += kChunk) {
+      const size_t end = std::min(slots, begin + kChunk);
+      size_t n = 0;
+      for (size_t at = begin; at < end; ++at) {
+        occupied[n] = from[at];
+        n += from[at].count != 0;
+      }
+      reserve_counted(n);
+      const unsigned shift = home_shift(counted.size());
+      for (size_t idx = 0; idx < n; ++idx) {
+        if (idx + kAhead < n)
+          __builtin_prefetch(&counted[mix64(occupied[idx + kAhead].key) >> shift]);
+        groups += add_count(counted, occupied[idx].key, occupied[idx].count);
+      }
+    }
+  }
+
+  // `os` in the general layout: itself, or a copy moved out of counting mode into `holder`.
+  static const State& general_layout(const State& os, std::unique_ptr<State>* holder) {
+    if (!os.counting) return os;
+    *holder = std::make_unique<State>(os);
+    (*holder)->leave_counting();
+    return **holder;
+  }
+
+  bool can_merge_counted(const State& os) const {
+    return counting && os.counting && rows_counted + os.rows_counted <= UINT32_MAX;
   }
 
   void add_group() {
@@ -466,6 +609,7 @@ Aggregator::Aggregator(std::vector<DataType> key_types, std::vector<AggregateSpe
   st.specs = std::move(aggregates);
   st.aggs.resize(st.specs.size());
   if (st.key_types.empty()) st.find_or_insert(nullptr);
+  st.counting = State::counts_only(st.key_types, st.specs);
 }
 
 Aggregator::~Aggregator() = default;
@@ -480,10 +624,11 @@ size_t Aggregator::memory_bytes() const {
   size_t bytes = sizeof(State) + st.keys.capacity() + st.slots.capacity() * sizeof(uint32_t) +
                  st.slots32.capacity() * sizeof(State::Slot32) +
                  st.slots64.capacity() * sizeof(State::Slot64) +
-                 st.direct.capacity() * sizeof(uint32_t);
+                 st.direct.capacity() * sizeof(uint32_t) +
+                 st.counted.capacity() * sizeof(State::CountSlot);
   for (const AggState& a : st.aggs) {
-    bytes += a.count.capacity() * 8 + a.bits.capacity() * 8 + a.sum_f.capacity() * 8 +
-             a.has.capacity();
+    bytes +=
+        a.count.capacity() * 8 + a.bits.capacity() * 8 + a.sum_f.capacity() * 8 + a.has.capacity();
     for (const std::string& text : a.strings) bytes += sizeof(std::string) + text.capacity();
     for (const UniqSet& set : a.sets) bytes += sizeof(UniqSet) + set.memory_bytes();
   }
@@ -539,6 +684,24 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
         }
       }
     }
+    if (st.counting) {
+      bool fits = st.rows_counted + rows <= UINT32_MAX;
+      if (fits && width == 8) {
+        uint64_t high = 0;
+        const auto* wide = reinterpret_cast<const uint64_t*>(scratch);
+        for (size_t row = 0; row < rows; ++row) high |= wide[row];
+        fits = (high >> 32) == 0;
+      }
+      if (fits) {
+        if (width == 8) {
+          st.count_keys(reinterpret_cast<const uint64_t*>(scratch), rows);
+        } else {
+          st.count_keys(reinterpret_cast<const uint32_t*>(scratch), rows);
+        }
+        return;
+      }
+      st.leave_counting();
+    }
     uint32_t* gid = st.group_ids.data();
     if (keys.size() == 1 && (st.key_types[0].is_string_like() || width <= 2)) {
       // One key with a small value space (pooled string ids, 8/16-bit integers): a dense array
@@ -561,16 +724,46 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
   for (size_t a = 0; a < st.specs.size(); ++a) st.update(a, args[a], rows);
 }
 
+void Aggregator::reserve(size_t groups) {
+  State& st = *state_;
+  if (groups <= st.groups) return;
+  if (st.counting) {
+    st.reserve_counted(groups - st.groups);
+  } else if (st.key_width == 8 && st.key_types.size() == 1 && !st.key_types[0].is_string_like()) {
+    if (st.wide_keys) {
+      while (groups * 2 > st.slots64.size()) State::grow_table(&st.slots64);
+    } else {
+      while (groups * 2 > st.slots32.size()) State::grow_table(&st.slots32);
+    }
+  }
+}
+
 void Aggregator::merge(const Aggregator& other) {
   State& st = *state_;
-  const State& os = *other.state_;
+  if (st.can_merge_counted(*other.state_)) {
+    st.merge_counted(*other.state_);
+    return;
+  }
+  st.leave_counting();
+  std::unique_ptr<State> holder;
+  const State& os = State::general_layout(*other.state_, &holder);
   const LargePageVector<uint32_t> target = st.map_groups(os);
   for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(os, target, a);
 }
 
-std::vector<Column> Aggregator::merge_and_finish(
-    std::span<const Aggregator* const> others) && {
+std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* const> others) && {
   State& st = *state_;
+  uint64_t counted_rows = st.rows_counted;
+  bool all_counting = st.counting;
+  for (const Aggregator* other : others) {
+    all_counting = all_counting && other->state_->counting;
+    counted_rows += other->state_->rows_counted;
+  }
+  if (all_counting && counted_rows <= UINT32_MAX) {
+    for (const Aggregator* other : others) st.merge_counted(*other->state_);
+    return finish();
+  }
+  st.leave_counting();
   // Large uniqExact inputs are only counted at the end, bucket by bucket through one reused
   // table (UniqSet::union_size); building their union would allocate and fill the whole merged
   // set just to read its size. Small ones merge as usual.
@@ -581,7 +774,8 @@ std::vector<Column> Aggregator::merge_and_finish(
   };
   std::vector<Deferred> deferred;
   for (const Aggregator* other : others) {
-    const State& os = *other->state_;
+    std::unique_ptr<State> holder;
+    const State& os = State::general_layout(*other->state_, &holder);
     const LargePageVector<uint32_t> target = st.map_groups(os);
     for (size_t a = 0; a < st.specs.size(); ++a) {
       if (st.specs[a].kind != AggregateKind::kUniqExact) {
@@ -618,6 +812,34 @@ std::vector<Column> Aggregator::merge_and_finish(
 std::vector<Column> Aggregator::finish() const {
   const State& st = *state_;
   std::vector<Column> out;
+  if (st.counting) {
+    // Every slot is written at the next group's row and kept only if occupied: no branch on
+    // the randomly empty slots, at the price of one spare row.
+    Column keys(st.key_types[0]);
+    Column counts(TypeId::kUInt64);
+    keys.resize_fixed(st.groups + 1);
+    counts.resize_fixed(st.groups + 1);
+    uint64_t* count = counts.values<uint64_t>();
+    auto compact = [&]<typename K>(K* key) {
+      size_t g = 0;
+      for (const State::CountSlot& slot : st.counted) {
+        key[g] = slot.key;
+        count[g] = slot.count;
+        g += slot.count != 0;
+      }
+    };
+    if (st.key_width == 8) {
+      compact(reinterpret_cast<uint64_t*>(keys.data.data()));
+    } else {
+      compact(reinterpret_cast<uint32_t*>(keys.data.data()));
+    }
+    keys.resize_fixed(st.groups);
+    counts.resize_fixed(st.groups);
+    out.push_back(std::move(keys));
+    for (size_t a = 1; a < st.specs.size(); ++a) out.push_back(counts);
+    out.push_back(std::move(counts));
+    return out;
+  }
   for (size_t k = 0; k < st.key_types.size(); ++k) {
     const DataType t = st.key_types[k];
     if (t.is_string_like()) {
@@ -636,8 +858,8 @@ std::vector<Column> Aggregator::finish() const {
         if (st.groups > 0) std::memcpy(c.data.data(), st.keys.data(), st.groups * w);
       } else {
         for (size_t g = 0; g < st.groups; ++g)
-          std::memcpy(c.data.data() + g * w,
-                      st.keys.data() + g * st.key_width + st.key_offsets[k], w);
+          std::memcpy(c.data.data() + g * w, st.keys.data() + g * st.key_width + st.key_offsets[k],
+                      w);
       }
       out.push_back(std::move(c));
     }

@@ -45,6 +45,9 @@ class Aggregator {
   void add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args,
            size_t rows);
   void merge(const Aggregator& other);
+  // Makes room for `groups` groups in all, so that reaching them costs no rehash. A hint:
+  // callers extrapolate it from the groups seen so far.
+  void reserve(size_t groups);
   // finish() of this aggregator with `others` merged in: what a distributed query's initiator
   // does with the shards' partial states. Faster than merge() then finish() when uniqExact
   // states are large, because their union is counted without being built; this aggregator is

@@ -34,6 +34,9 @@ struct QueryResult {
 // What one part contributes: a partial aggregate, or candidate rows.
 struct PartResult {
   std::optional<Aggregator> aggregate;
+  // Rows this result will have read once all its ranges are in (0: unknown or already used):
+  // its aggregation is sized from the groups of the first sixteenth of them.
+  uint64_t rows_expected = 0;
   std::vector<Column> rows;  // non-aggregating queries: output + ORDER BY columns
   WorkProfile profile;
 };

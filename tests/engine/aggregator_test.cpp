@@ -31,8 +31,7 @@ TEST_CASE("merge_and_finish answers as merging every partial then finishing",
   // are shared between partials and large enough to split the sets into buckets; group 1's
   // are disjoint per partial; group 2 is small; group 3 appears only in the last partials and
   // holds a 0. Groups are seen in a different order by each partial.
-  const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount),
-                                            spec(AggregateKind::kSum),
+  const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount), spec(AggregateKind::kSum),
                                             spec(AggregateKind::kUniqExact)};
   std::mt19937_64 rng(3);
   std::vector<Aggregator> partials;
@@ -129,4 +128,129 @@ TEST_CASE("UInt64 keys move from 32-bit to 64-bit slots mid-stream without losin
   // The table is counted: 16-byte slots at a load of at most 1/2 are 32 bytes a group on top
   // of the keys and counts (at most 32 bytes a group with their spare capacity).
   CHECK(widened.memory_bytes() >= 40 * widened.groups());
+}
+
+TEST_CASE("count()-only aggregation keeps counts in the slots and leaves that layout when it must",
+          "[engine][aggregator]") {
+  // GROUP BY k: count(), count() on a 4-byte and an 8-byte key. Partials that stay in the
+  // counting layout merge slot by slot; a partial holding a key beyond 32 bits (Int64 -1) has
+  // left it, and merging it either way round must still agree with the truth.
+  const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount),
+                                            spec(AggregateKind::kCount)};
+  std::mt19937_64 rng(5);
+  auto check = [](const std::vector<Column>& out, const std::map<int64_t, uint64_t>& truth,
+                  bool four_bytes) {
+    REQUIRE(out.size() == 3);
+    REQUIRE(out[0].rows == truth.size());
+    std::map<int64_t, uint64_t> got;
+    for (size_t g = 0; g < out[0].rows; ++g) {
+      const int64_t key = four_bytes ? out[0].values<uint32_t>()[g] : out[0].values<int64_t>()[g];
+      CHECK(out[1].values<uint64_t>()[g] == out[2].values<uint64_t>()[g]);
+      got[key] = out[1].values<uint64_t>()[g];
+    }
+    CHECK(got == truth);
+  };
+
+  SECTION("UInt32 keys, partials merged by merge() and by merge_and_finish()") {
+    std::map<int64_t, uint64_t> truth;
+    std::vector<Aggregator> partials;
+    for (int p = 0; p < 3; ++p) {
+      Aggregator partial({TypeId::kUInt32}, specs);
+      for (int b = 0; b < 3; ++b) {
+        Column keys(TypeId::kUInt32);
+        keys.resize_fixed(50'000);
+        for (size_t row = 0; row < keys.rows; ++row) {
+          // A hot key, then keys spread wide enough to grow the table several times.
+          const uint32_t k = row % 4 == 0 ? 7u : static_cast<uint32_t>(rng() % 120'000) * 33'331u;
+          keys.values<uint32_t>()[row] = k;
+          ++truth[k];
+        }
+        partial.add({&keys}, {nullptr, nullptr}, keys.rows);
+      }
+      partials.push_back(std::move(partial));
+    }
+    Aggregator chained = partials[0];
+    chained.merge(partials[1]);
+    chained.merge(partials[2]);
+    check(chained.finish(), truth, true);
+    CHECK(chained.groups() == truth.size());
+    Aggregator base = partials[0];
+    const std::vector<const Aggregator*> others = {&partials[1], &partials[2]};
+    check(std::move(base).merge_and_finish(others), truth, true);
+    // 8-byte slots at a load of at most 1/2: at least 16 bytes a group, far below the general
+    // layout's slot, key and count.
+    CHECK(chained.memory_bytes() >= 16 * chained.groups());
+    CHECK(chained.memory_bytes() < 40 * chained.groups());
+  }
+
+  SECTION("Int64 keys, one partial with a negative key") {
+    std::map<int64_t, uint64_t> truth;
+    auto partial_of = [&](bool negative) {
+      Aggregator partial({TypeId::kInt64}, specs);
+      Column keys(TypeId::kInt64);
+      keys.resize_fixed(40'000);
+      for (size_t row = 0; row < keys.rows; ++row) {
+        const int64_t k = negative && row == 30'000 ? -1 : static_cast<int64_t>(rng() % 25'000);
+        keys.values<int64_t>()[row] = k;
+        ++truth[k];
+      }
+      partial.add({&keys}, {nullptr, nullptr}, keys.rows);
+      return partial;
+    };
+    const Aggregator counted = partial_of(false);
+    const Aggregator general = partial_of(true);
+    Aggregator counted_first = counted;
+    counted_first.merge(general);
+    check(counted_first.finish(), truth, false);
+    Aggregator general_first = general;
+    general_first.merge(counted);
+    check(general_first.finish(), truth, false);
+    Aggregator base = counted;
+    const std::vector<const Aggregator*> others = {&general, &counted};
+    // counted + general + counted again: the counted partial's rows twice.
+    std::map<int64_t, uint64_t> expected = truth;
+    {
+      const std::vector<Column> once = counted.finish();
+      for (size_t g = 0; g < once[0].rows; ++g)
+        expected[once[0].values<int64_t>()[g]] += once[1].values<uint64_t>()[g];
+    }
+    check(std::move(base).merge_and_finish(others), expected, false);
+  }
+}
+
+TEST_CASE("reserve() sizes the table up front without changing the answer",
+          "[engine][aggregator]") {
+  // The same rows into a reserved and an unreserved aggregator, for the counting layout
+  // (count() only) and the general one (count() and sum()).
+  std::mt19937_64 rng(17);
+  Column keys(TypeId::kUInt64);
+  keys.resize_fixed(60'000);
+  for (size_t row = 0; row < keys.rows; ++row) keys.values<uint64_t>()[row] = rng() % 30'000;
+  for (const bool with_sum : {false, true}) {
+    std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount)};
+    if (with_sum) specs.push_back(spec(AggregateKind::kSum));
+    const std::vector<const Column*> args =
+        with_sum ? std::vector<const Column*>{nullptr, &keys} : std::vector<const Column*>{nullptr};
+    Aggregator plain({TypeId::kUInt64}, specs);
+    Aggregator reserved({TypeId::kUInt64}, specs);
+    reserved.reserve(200'000);
+    // Room for 200,000 groups at a load of at most 1/2: 400,000 slots of 8 bytes at least.
+    CHECK(reserved.memory_bytes() >= 400'000 * 8);
+    const size_t before = reserved.memory_bytes();
+    plain.add({&keys}, args, keys.rows);
+    reserved.add({&keys}, args, keys.rows);
+    // No growth past the reservation (the general layout adds its keys and states).
+    if (!with_sum) CHECK(reserved.memory_bytes() == before);
+    const std::vector<Column> a = plain.finish();
+    const std::vector<Column> b = reserved.finish();
+    REQUIRE(a[0].rows == b[0].rows);
+    std::map<uint64_t, std::pair<uint64_t, uint64_t>> got_a, got_b;
+    for (size_t g = 0; g < a[0].rows; ++g) {
+      got_a[a[0].values<uint64_t>()[g]] = {a[1].values<uint64_t>()[g],
+                                           with_sum ? a[2].values<uint64_t>()[g] : 0};
+      got_b[b[0].values<uint64_t>()[g]] = {b[1].values<uint64_t>()[g],
+                                           with_sum ? b[2].values<uint64_t>()[g] : 0};
+    }
+    CHECK(got_a == got_b);
+  }
 }
