@@ -38,6 +38,36 @@ void for_each_selected(const uint8_t* mask, size_t rows, F&& f) {
     if (mask[row]) f(row);
 }
 
+// The selected values of a granule of a byte-shuffled block (planes of `plane_bytes` bytes,
+// the granule at element `first_elem` of each). Constant planes, such as the high bytes of
+// ids, are not read: their bytes come from the block header. The granule's values are rebuilt
+// whole, one vectorisable pass per varying plane, and the selected ones kept after.
+template <typename W>
+void unshuffle_selected(const char* planes, size_t plane_bytes, const BlockHeader& header,
+                        size_t first_elem, size_t rows, const uint8_t* mask, size_t selected,
+                        W* out, PodVector<uint64_t>* scratch) {
+  W fixed = 0;
+  for (size_t plane = 0; plane < sizeof(W); ++plane)
+    if (header.is_constant(plane))
+      fixed |= static_cast<W>(W{header.constant_value[plane]} << (8 * plane));
+  W* values = out;
+  if (selected != rows) {
+    scratch->resize((rows * sizeof(W) + 7) / 8);
+    values = reinterpret_cast<W*>(scratch->data());
+  }
+  std::fill_n(values, rows, fixed);
+  for (size_t plane = 0; plane < sizeof(W); ++plane) {
+    if (header.is_constant(plane)) continue;
+    const auto* __restrict src =
+        reinterpret_cast<const uint8_t*>(planes + plane * plane_bytes + first_elem);
+    W* __restrict dst = values;
+    for (size_t row = 0; row < rows; ++row) dst[row] |= static_cast<W>(W{src[row]} << (8 * plane));
+  }
+  if (values == out) return;
+  size_t n = 0;
+  for_each_selected(mask, rows, [&](size_t row) { out[n++] = values[row]; });
+}
+
 bool any_selected(const uint8_t* mask, size_t rows) {
   size_t row = 0;
   for (; row + 8 <= rows; row += 8) {
@@ -430,6 +460,20 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
           widen(uint32_t{});
       }
       check_code(worst, g);
+    } else if (planes_header_.shuffle_width == disk_width &&
+               (disk_width == 2 || disk_width == 4 || disk_width == 8)) {
+      const size_t plane_bytes = planes_.size() / disk_width;
+      auto gather = [&]<typename W>(W* typed) {
+        unshuffle_selected(planes_.data(), plane_bytes, planes_header_, first_elem, rows, m,
+                           selected, typed, &unshuffled_);
+      };
+      if (disk_width == 2) {
+        gather(reinterpret_cast<uint16_t*>(dst));
+      } else if (disk_width == 4) {
+        gather(reinterpret_cast<uint32_t*>(dst));
+      } else {
+        gather(reinterpret_cast<uint64_t*>(dst));
+      }
     } else if (planes_header_.shuffle_width == disk_width && disk_width > 1) {
       const size_t plane = planes_.size() / disk_width;  // elements in the block
       for_each_selected(m, rows, [&](size_t row) {

@@ -87,6 +87,8 @@ class ColumnReader {
   uint64_t planes_offset_ = UINT64_MAX;
   BlockHeader planes_header_;
   PodVector<char> planes_;
+  // One granule's values rebuilt from planes_, before the selected ones are kept.
+  PodVector<uint64_t> unshuffled_;
   // The last bit-packed block decoded only to its packed bytes (read_selected_packed).
   uint64_t packed_offset_ = UINT64_MAX;
   BlockHeader packed_header_;
