@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <mutex>
+#include <thread>
 #include <tuple>
 
 #include "engine/common/allocators.h"
@@ -372,6 +375,135 @@ struct Aggregator::State {
         groups += add_count(counted, occupied[idx].key, occupied[idx].count);
       }
     }
+  }
+
+  // Parallel merges and finishes cut the counting table into `regions` equal ranges of slots,
+  // a power of two: a key's region is given by the top bits of its hash in tables of any size.
+  static unsigned regions_for(unsigned threads) {
+    return threads <= 1 ? 1 : std::bit_floor(std::min(threads, 8u));
+  }
+
+  // Runs fn(r) for every region r, each on its own thread (region 0 on the caller's).
+  template <typename F>
+  static void for_each_region(unsigned regions, F&& fn) {
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto guarded = [&](unsigned r) {
+      try {
+        fn(r);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned r = 1; r < regions; ++r) helpers.emplace_back(guarded, r);
+    guarded(0);
+    for (std::thread& helper : helpers) helper.join();
+    if (failure) std::rethrow_exception(failure);
+  }
+
+  // merge_counted() with each region's keys added by its own thread. A thread reads and
+  // writes only its region's slots: a key whose probe would run past the region's end (a
+  // cluster spanning two regions) is set aside and added afterwards, in region order, so the
+  // table is the same from run to run. REQUIRES: regions > 1, and room in the table for
+  // every group of both states.
+  void merge_counted_in_regions(const State& os, unsigned regions) {
+    rows_counted += os.rows_counted;
+    const unsigned region_shift = 64 - static_cast<unsigned>(std::countr_zero(regions));
+    const unsigned shift = home_shift(counted.size());
+    const size_t span = counted.size() / regions;
+    const size_t from_size = os.counted.size();
+    const size_t from_span = from_size / regions;
+    const CountSlot* from = os.counted.data();
+    std::vector<std::vector<CountSlot>> set_aside(regions);
+    std::vector<size_t> added(regions, 0);
+    for_each_region(regions, [&](unsigned r) {
+      const size_t end = (r + 1) * span;
+      auto add = [&](const CountSlot& slot) {
+        const uint64_t hash = mix64(slot.key);
+        if ((hash >> region_shift) != r) return;  // a neighbour's key, in a spanning cluster
+        for (size_t at = hash >> shift;; ++at) {
+          if (at == end) {
+            set_aside[r].push_back(slot);
+            return;
+          }
+          CountSlot& into = counted[at];
+          if (into.count == 0) {
+            into = slot;
+            ++added[r];
+            return;
+          }
+          if (into.key == slot.key) {
+            into.count += slot.count;
+            return;
+          }
+        }
+      };
+      // This region's keys sit in the same region of `os`, or in the cluster running on past
+      // its end (wrapping at the end of the table).
+      for (size_t at = r * from_span; at < (r + 1) * from_span; ++at)
+        if (from[at].count != 0) add(from[at]);
+      for (size_t step = 0; step < from_size; ++step) {
+        const CountSlot& slot = from[((r + 1) * from_span + step) & (from_size - 1)];
+        if (slot.count == 0) break;
+        add(slot);
+      }
+    });
+    for (unsigned r = 0; r < regions; ++r) {
+      groups += added[r];
+      for (const CountSlot& slot : set_aside[r]) groups += add_count(counted, slot.key, slot.count);
+    }
+  }
+
+  // finish() of the counting layout: groups in slot order, each of `regions` ranges of slots
+  // written by its own thread at its place in the output.
+  std::vector<Column> finish_counted(unsigned regions) const {
+    if (counted.size() < regions * size_t{4096}) regions = 1;  // not worth a thread
+    const size_t span = counted.size() / regions;
+    auto region_slots = [&](unsigned r) {
+      return std::span<const CountSlot>(counted.data() + r * span,
+                                        r + 1 == regions ? counted.size() - r * span : span);
+    };
+    std::vector<size_t> first_row(regions + 1, 0);
+    if (regions == 1) first_row[1] = groups;
+    if (regions > 1)
+      for_each_region(regions, [&](unsigned r) {
+        size_t n = 0;
+        for (const CountSlot& slot : region_slots(r)) n += slot.count != 0;
+        first_row[r + 1] = n;
+      });
+    for (unsigned r = 0; r < regions; ++r) first_row[r + 1] += first_row[r];
+    Column keys(key_types[0]);
+    Column counts(TypeId::kUInt64);
+    keys.resize_fixed(groups);
+    counts.resize_fixed(groups);
+    for_each_region(regions, [&](unsigned r) {
+      std::span<const CountSlot> slots = region_slots(r);
+      // Up to the region's last occupied slot, every slot is written at the next group's row
+      // and kept only if occupied: no branch on the randomly empty slots, and no write past
+      // the region's rows.
+      while (!slots.empty() && slots.back().count == 0) slots = slots.first(slots.size() - 1);
+      uint64_t* count = counts.values<uint64_t>() + first_row[r];
+      auto compact = [&]<typename K>(K* key) {
+        size_t g = 0;
+        for (const CountSlot& slot : slots) {
+          key[g] = slot.key;
+          count[g] = slot.count;
+          g += slot.count != 0;
+        }
+      };
+      if (key_width == 8) {
+        compact(reinterpret_cast<uint64_t*>(keys.data.data()) + first_row[r]);
+      } else {
+        compact(reinterpret_cast<uint32_t*>(keys.data.data()) + first_row[r]);
+      }
+    });
+    std::vector<Column> out;
+    out.push_back(std::move(keys));
+    for (size_t a = 1; a < specs.size(); ++a) out.push_back(counts);
+    out.push_back(std::move(counts));
+    return out;
   }
 
   // `os` in the general layout: itself, or a copy moved out of counting mode into `holder`.
@@ -751,7 +883,8 @@ void Aggregator::merge(const Aggregator& other) {
   for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(os, target, a);
 }
 
-std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* const> others) && {
+std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* const> others,
+                                                 unsigned threads) && {
   State& st = *state_;
   uint64_t counted_rows = st.rows_counted;
   bool all_counting = st.counting;
@@ -760,8 +893,19 @@ std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* con
     counted_rows += other->state_->rows_counted;
   }
   if (all_counting && counted_rows <= UINT32_MAX) {
-    for (const Aggregator* other : others) st.merge_counted(*other->state_);
-    return finish();
+    const unsigned regions = State::regions_for(threads);
+    for (const Aggregator* other : others) {
+      const State& os = *other->state_;
+      if (os.groups == 0) continue;
+      // In parallel only while the table has room for every group of both, so that it
+      // cannot grow; the merged table is consumed, so a load past 1/2 is harmless.
+      if (regions > 1 && (st.groups + os.groups) * 4 <= st.counted.size() * 3) {
+        st.merge_counted_in_regions(os, regions);
+      } else {
+        st.merge_counted(os);
+      }
+    }
+    return st.finish_counted(regions);
   }
   st.leave_counting();
   // Large uniqExact inputs are only counted at the end, bucket by bucket through one reused
@@ -812,34 +956,7 @@ std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* con
 std::vector<Column> Aggregator::finish() const {
   const State& st = *state_;
   std::vector<Column> out;
-  if (st.counting) {
-    // Every slot is written at the next group's row and kept only if occupied: no branch on
-    // the randomly empty slots, at the price of one spare row.
-    Column keys(st.key_types[0]);
-    Column counts(TypeId::kUInt64);
-    keys.resize_fixed(st.groups + 1);
-    counts.resize_fixed(st.groups + 1);
-    uint64_t* count = counts.values<uint64_t>();
-    auto compact = [&]<typename K>(K* key) {
-      size_t g = 0;
-      for (const State::CountSlot& slot : st.counted) {
-        key[g] = slot.key;
-        count[g] = slot.count;
-        g += slot.count != 0;
-      }
-    };
-    if (st.key_width == 8) {
-      compact(reinterpret_cast<uint64_t*>(keys.data.data()));
-    } else {
-      compact(reinterpret_cast<uint32_t*>(keys.data.data()));
-    }
-    keys.resize_fixed(st.groups);
-    counts.resize_fixed(st.groups);
-    out.push_back(std::move(keys));
-    for (size_t a = 1; a < st.specs.size(); ++a) out.push_back(counts);
-    out.push_back(std::move(counts));
-    return out;
-  }
+  if (st.counting) return st.finish_counted(1);
   for (size_t k = 0; k < st.key_types.size(); ++k) {
     const DataType t = st.key_types[k];
     if (t.is_string_like()) {

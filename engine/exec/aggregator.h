@@ -51,8 +51,9 @@ class Aggregator {
   // finish() of this aggregator with `others` merged in: what a distributed query's initiator
   // does with the shards' partial states. Faster than merge() then finish() when uniqExact
   // states are large, because their union is counted without being built; this aggregator is
-  // consumed.
-  std::vector<Column> merge_and_finish(std::span<const Aggregator* const> others) &&;
+  // consumed. `threads` may share the work (the count()-only layout uses them).
+  std::vector<Column> merge_and_finish(std::span<const Aggregator* const> others,
+                                       unsigned threads = 1) &&;
   size_t groups() const;
   // The memory the state holds (keys, slots, aggregate states), for caches that bound it.
   size_t memory_bytes() const;

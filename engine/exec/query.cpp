@@ -622,7 +622,7 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
   }
 }
 
-QueryResult Query::finish(std::vector<PartResult> partials) const {
+QueryResult Query::finish(std::vector<PartResult> partials, unsigned threads) const {
   const Plan& p = *plan_;
   QueryResult out;
   out.names = p.names;
@@ -638,7 +638,7 @@ QueryResult Query::finish(std::vector<PartResult> partials) const {
                                         : std::move(*partials.front().aggregate);
     std::vector<const Aggregator*> others;
     for (size_t idx = 1; idx < partials.size(); ++idx) others.push_back(&*partials[idx].aggregate);
-    table = std::move(total).merge_and_finish(others);
+    table = std::move(total).merge_and_finish(others, threads);
     rows = table.empty() ? 0 : table[0].rows;
     out.profile.groups = rows;  // finish() gives one row per group
     std::vector<const Column*> inputs;
@@ -796,7 +796,7 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     counts.profile = level;
     partials.push_back(std::move(counts));
   }
-  return finish(std::move(partials));
+  return finish(std::move(partials), threads);
 }
 
 }  // namespace shardlab::engine

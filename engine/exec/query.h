@@ -59,8 +59,9 @@ class Query {
                        PartResult* into, std::vector<ColumnFiles>* files = nullptr) const;
   // A partial result with nothing in it yet.
   PartResult empty_result() const;
-  // Merges partial results (in the given order) into the final answer.
-  QueryResult finish(std::vector<PartResult> partials) const;
+  // Merges partial results (in the given order) into the final answer, with up to `threads`
+  // threads for the merge where it can use them.
+  QueryResult finish(std::vector<PartResult> partials, unsigned threads = 1) const;
   // run_part over `parts` on up to `threads` threads, then finish().
   QueryResult run(const std::vector<PartPtr>& parts, unsigned threads = 1) const;
 
