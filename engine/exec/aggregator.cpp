@@ -784,6 +784,28 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
     if (needs_ids) std::fill(st.group_ids.begin(), st.group_ids.end(), 0);
   } else {
     const size_t width = st.key_width;
+    if (st.counting) {
+      // The only key, a 4- or 8-byte integer column: its values are the encoded keys.
+      SHARDLAB_ASSERT(keys[0]->type.width() == width, "key column of {} for a {}-byte key",
+                      keys[0]->type.name(), width);
+      const uint8_t* key_bytes = keys[0]->data.data();
+      bool fits = st.rows_counted + rows <= UINT32_MAX;
+      if (fits && width == 8) {
+        uint64_t high = 0;
+        const auto* wide = reinterpret_cast<const uint64_t*>(key_bytes);
+        for (size_t row = 0; row < rows; ++row) high |= wide[row];
+        fits = (high >> 32) == 0;
+      }
+      if (fits) {
+        if (width == 8) {
+          st.count_keys(reinterpret_cast<const uint64_t*>(key_bytes), rows);
+        } else {
+          st.count_keys(reinterpret_cast<const uint32_t*>(key_bytes), rows);
+        }
+        return;
+      }
+      st.leave_counting();
+    }
     st.scratch.resize(rows * width);
     uint8_t* scratch = st.scratch.data();
     for (size_t k = 0; k < keys.size(); ++k) {
@@ -815,24 +837,6 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
             std::memcpy(scratch + row * width + off, src + row * w, w);
         }
       }
-    }
-    if (st.counting) {
-      bool fits = st.rows_counted + rows <= UINT32_MAX;
-      if (fits && width == 8) {
-        uint64_t high = 0;
-        const auto* wide = reinterpret_cast<const uint64_t*>(scratch);
-        for (size_t row = 0; row < rows; ++row) high |= wide[row];
-        fits = (high >> 32) == 0;
-      }
-      if (fits) {
-        if (width == 8) {
-          st.count_keys(reinterpret_cast<const uint64_t*>(scratch), rows);
-        } else {
-          st.count_keys(reinterpret_cast<const uint32_t*>(scratch), rows);
-        }
-        return;
-      }
-      st.leave_counting();
     }
     uint32_t* gid = st.group_ids.data();
     if (keys.size() == 1 && (st.key_types[0].is_string_like() || width <= 2)) {
