@@ -732,13 +732,51 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     }
     if (!unit.ranges.empty()) units.push_back(std::move(unit));
   }
-  // Aggregations accumulate one partial per thread, unit t going to thread t mod T: merging
-  // per-unit partials would cost as much as aggregating again when groups are many. The static
-  // assignment keeps float sums reproducible for a given thread count. Row queries keep one
-  // partial per unit so LIMIT without ORDER BY sees units in order.
+  // Aggregations accumulate one partial per thread: merging per-unit partials would cost as
+  // much as aggregating again when groups are many. Thread t takes the t-th of T equal,
+  // contiguous shares of the selected granules (units cut again at the shares' edges), so the
+  // threads finish together, and float sums are reproducible for a given thread count. Row
+  // queries keep one partial per unit, unit u on thread u mod T, so LIMIT without ORDER BY
+  // sees units in order.
   threads = std::max(
       1u, std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(units.size(), 1))));
   const bool per_thread = plan_->aggregate;
+  std::vector<unsigned> owner(units.size());
+  for (size_t idx = 0; idx < units.size(); ++idx) owner[idx] = static_cast<unsigned>(idx % threads);
+  if (per_thread && threads > 1) {
+    size_t total = 0;
+    for (const Unit& unit : units)
+      for (const GranuleRange& range : unit.ranges) total += range.end - range.begin;
+    std::vector<Unit> shared;
+    owner.clear();
+    size_t seen = 0;  // granules handed out so far
+    for (const Unit& unit : units) {
+      Unit piece{unit.part, {}};
+      unsigned piece_owner = 0;
+      for (GranuleRange range : unit.ranges) {
+        while (range.begin < range.end) {
+          const auto t = static_cast<unsigned>(seen * threads / total);
+          if (!piece.ranges.empty() && t != piece_owner) {
+            shared.push_back(std::move(piece));
+            owner.push_back(piece_owner);
+            piece = Unit{unit.part, {}};
+          }
+          piece_owner = t;
+          // The first granule of the next share: the least i with i * threads / total > t.
+          const size_t next_share = ((t + 1) * total + threads - 1) / threads;
+          const size_t take = std::min(range.end - range.begin, next_share - seen);
+          piece.ranges.push_back({range.begin, range.begin + take, range.conjuncts});
+          range.begin += take;
+          seen += take;
+        }
+      }
+      if (!piece.ranges.empty()) {
+        shared.push_back(std::move(piece));
+        owner.push_back(piece_owner);
+      }
+    }
+    units = std::move(shared);
+  }
   std::vector<PartResult> partials(per_thread ? threads : units.size());
   for (auto& partial : partials) partial = empty_result();
   if (per_thread) {
@@ -746,7 +784,7 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
       const PartPtr& part = parts[units[idx].part];
       for (const GranuleRange& range : units[idx].ranges)
         for (size_t g = range.begin; g < range.end; ++g)
-          partials[idx % threads].rows_expected += part->granule_rows(g);
+          partials[owner[idx]].rows_expected += part->granule_rows(g);
     }
   }
   // Each thread keeps the column files of the part it is on: its units are in part order.
@@ -781,7 +819,8 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
     for (unsigned t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
         try {
-          for (size_t idx = t; idx < units.size(); idx += threads) run_unit(idx, t);
+          for (size_t idx = 0; idx < units.size(); ++idx)
+            if (owner[idx] == t) run_unit(idx, t);
         } catch (...) {
           std::lock_guard<std::mutex> lock(failure_mutex);
           if (!failure) failure = std::current_exception();

@@ -156,6 +156,49 @@ TEST_CASE("inserted rows come back exactly, before and after merges", "[table]")
   check_all();
 }
 
+TEST_CASE("aggregations give the same answers and profiles on any number of threads",
+          "[table][threads]") {
+  // Several parts of 64-row granules, so the selected granules split into shares that cut
+  // units and parts at different places for each thread count.
+  testing::TempDir dir;
+  auto table = Table::create(dir.path() / "t", kDdl);
+  for (uint32_t batch = 0; batch < 5; ++batch) table->insert(to_block(random_rows(4000, batch)));
+  // Rows sorted, as GROUP BY without ORDER BY has no order.
+  auto sorted_answer = [&](const std::string& sql, unsigned threads, WorkProfile* profile) {
+    auto q = Query::prepare(table->schema(), sql);
+    const QueryResult r = q->run(table->active_parts(), threads);
+    *profile = r.profile;
+    std::string text;
+    append_tsv(r.columns, &text);
+    std::vector<std::string_view> lines = split_lines(text);
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (std::string_view line : lines) out += fmt::format("{}\n", line);
+    return out;
+  };
+  for (const std::string sql :
+       {"SELECT k, count() FROM ev GROUP BY k",
+        "SELECT k, count() AS c FROM ev WHERE g = 'click' GROUP BY k ORDER BY c DESC, k LIMIT 7",
+        "SELECT g, k, sum(v), min(s), uniqExact(s) FROM ev WHERE t >= '2024-05-02 00:00:00' "
+        "GROUP BY g, k",
+        "SELECT count(), sum(v), max(f) FROM ev WHERE k < 500"}) {
+    INFO(sql);
+    WorkProfile one;
+    const std::string expected = sorted_answer(sql, 1, &one);
+    CHECK(expected.size() > 10);
+    for (unsigned threads : {2u, 3u, 5u}) {
+      INFO(threads << " threads");
+      WorkProfile many;
+      CHECK(sorted_answer(sql, threads, &many) == expected);
+      CHECK(many.granules_read == one.granules_read);
+      CHECK(many.rows_read == one.rows_read);
+      CHECK(many.rows_aggregated == one.rows_aggregated);
+      CHECK(many.groups == one.groups);
+      CHECK(many.parts_selected == one.parts_selected);
+    }
+  }
+}
+
 TEST_CASE("ORDER BY on signed and unsigned keys, both directions, ties broken by the next key",
           "[table][order]") {
   testing::TempDir dir;
