@@ -57,7 +57,8 @@ class Aggregator {
   size_t groups() const;
   // The memory the state holds (keys, slots, aggregate states), for caches that bound it.
   size_t memory_bytes() const;
-  // Key columns then aggregate columns, one row per group, in first-seen order. A query with
+  // Key columns then aggregate columns, one row per group, in first-seen order (slot order
+  // for the count()-only layout of one integer key, see aggregator.cpp). A query with
   // no GROUP BY has exactly one group even without input rows, as in ClickHouse.
   std::vector<Column> finish() const;
 
