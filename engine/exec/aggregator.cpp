@@ -6,14 +6,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
-#include <thread>
 #include <tuple>
 
 #include "engine/common/allocators.h"
 #include "engine/common/errors.h"
+#include "engine/common/parallel.h"
 #include "engine/exec/uniq_set.h"
 #include "engine/types/order_bits.h"
 
@@ -383,26 +381,6 @@ struct Aggregator::State {
     return threads <= 1 ? 1 : std::bit_floor(std::min(threads, 8u));
   }
 
-  // Runs fn(r) for every region r, each on its own thread (region 0 on the caller's).
-  template <typename F>
-  static void for_each_region(unsigned regions, F&& fn) {
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto guarded = [&](unsigned r) {
-      try {
-        fn(r);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-      }
-    };
-    std::vector<std::thread> helpers;
-    for (unsigned r = 1; r < regions; ++r) helpers.emplace_back(guarded, r);
-    guarded(0);
-    for (std::thread& helper : helpers) helper.join();
-    if (failure) std::rethrow_exception(failure);
-  }
-
   // merge_counted() with each region's keys added by its own thread. A thread reads and
   // writes only its region's slots: a key whose probe would run past the region's end (a
   // cluster spanning two regions) is set aside and added afterwards, in region order, so the
@@ -418,7 +396,7 @@ struct Aggregator::State {
     const CountSlot* from = os.counted.data();
     std::vector<std::vector<CountSlot>> set_aside(regions);
     std::vector<size_t> added(regions, 0);
-    for_each_region(regions, [&](unsigned r) {
+    run_in_parallel(regions, [&](unsigned r) {
       const size_t end = (r + 1) * span;
       auto add = [&](const CountSlot& slot) {
         const uint64_t hash = mix64(slot.key);
@@ -468,7 +446,7 @@ struct Aggregator::State {
     std::vector<size_t> first_row(regions + 1, 0);
     if (regions == 1) first_row[1] = groups;
     if (regions > 1)
-      for_each_region(regions, [&](unsigned r) {
+      run_in_parallel(regions, [&](unsigned r) {
         size_t n = 0;
         for (const CountSlot& slot : region_slots(r)) n += slot.count != 0;
         first_row[r + 1] = n;
@@ -478,7 +456,7 @@ struct Aggregator::State {
     Column counts(TypeId::kUInt64);
     keys.resize_fixed(groups);
     counts.resize_fixed(groups);
-    for_each_region(regions, [&](unsigned r) {
+    run_in_parallel(regions, [&](unsigned r) {
       std::span<const CountSlot> slots = region_slots(r);
       // Up to the region's last occupied slot, every slot is written at the next group's row
       // and kept only if occupied: no branch on the randomly empty slots, and no write past

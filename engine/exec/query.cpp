@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <numeric>
-#include <thread>
 
 #include "engine/common/errors.h"
+#include "engine/common/parallel.h"
 #include "engine/exec/key_condition.h"
 #include "engine/sql/parser.h"
 #include "engine/storage/column_reader.h"
@@ -813,22 +812,10 @@ QueryResult Query::run(const std::vector<PartPtr>& parts, unsigned threads) cons
       if (first_rows_only && !partials[idx].rows.empty()) collected += partials[idx].rows[0].rows;
     }
   } else {
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    std::vector<std::thread> workers;
-    for (unsigned t = 0; t < threads; ++t) {
-      workers.emplace_back([&, t] {
-        try {
-          for (size_t idx = 0; idx < units.size(); ++idx)
-            if (owner[idx] == t) run_unit(idx, t);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
-        }
-      });
-    }
-    for (auto& w : workers) w.join();
-    if (failure) std::rethrow_exception(failure);
+    run_in_parallel(threads, [&](unsigned t) {
+      for (size_t idx = 0; idx < units.size(); ++idx)
+        if (owner[idx] == t) run_unit(idx, t);
+    });
   }
   for (const WorkProfile& level : part_level) {
     PartResult counts = empty_result();
