@@ -12,6 +12,7 @@
 #include "engine/common/allocators.h"
 #include "engine/common/errors.h"
 #include "engine/common/parallel.h"
+#include "engine/exec/key_buckets.h"
 #include "engine/exec/uniq_set.h"
 #include "engine/types/order_bits.h"
 
@@ -305,13 +306,28 @@ struct Aggregator::State {
     counted.swap(fresh);
   }
 
+  // Deferred counting. Once the table holds kDeferGroups groups, its growth costs fresh pages
+  // and soon it no longer fits in L2, where a probe per row is a cache miss. add() then sets keys
+  // aside in KeyBuckets, by the top bits of their hash. Those are also the bits that place a key in
+  // `counted`, so settling adds the buckets one after another into successive slices of the table,
+  // each small enough to stay in cache; and merge_and_finish() counts each bucket of every partial
+  // in a small table of its own, without building the big one (finish_in_buckets).
+  static constexpr size_t kDeferGroups = size_t{1} << 12;
+  // A state settles its set-aside keys past this many: what bounds their memory (32 MiB).
+  static constexpr size_t kMaxPendingKeys = size_t{1} << 23;
+  KeyBuckets pending;
+
+  static size_t bucket_of(uint64_t hash) { return hash >> (64 - KeyBuckets::kBucketBits); }
+  bool deferring() const { return groups >= kDeferGroups || !pending.empty(); }
+
   // Counts `rows` keys of type K (uint32_t or uint64_t, each below 2^32).
   template <typename K>
   void count_keys(const K* keys, size_t rows) {
     constexpr size_t kChunk = 4096;
     constexpr size_t kAhead = 8;
     rows_counted += rows;
-    for (size_t begin = 0; begin < rows; begin += kChunk) {
+    size_t begin = 0;
+    for (; begin < rows && !deferring(); begin += kChunk) {
       const size_t n = std::min(rows - begin, kChunk);
       // Room for every key of the chunk being new, so prefetched slots cannot move.
       reserve_counted(n);
@@ -322,12 +338,41 @@ struct Aggregator::State {
         groups += add_count(counted, static_cast<uint32_t>(batch[row]), 1);
       }
     }
+    if (begin >= rows) return;
+    pending.add(keys + begin, rows - begin, [](K key) { return bucket_of(mix64(key)); });
+    if (pending.size() >= kMaxPendingKeys) settle_pending(/*release=*/false);
+  }
+
+  // Adds the set-aside keys to the groups; `release` frees their memory instead of keeping it
+  // for more keys. The groups are counted bucket by bucket first (count_in_buckets), so the
+  // table is rebuilt once at its final size, in slot order. Inserting the keys into the table
+  // as it stands would not do: a table sized for the groups so far would crowd each bucket's
+  // keys into a slice sized for the keys so far.
+  void settle_pending(bool release) {
+    if (!pending.empty()) {
+      const State* self = this;
+      const std::vector<PodVector<CountSlot>> found = count_in_buckets({&self, 1}, 1);
+      const PodVector<CountSlot>& all = found.front();
+      // Never smaller than the table was: a reserve() made it that size for a reason.
+      const size_t size =
+          std::max(counted.size(), std::bit_ceil(std::max<size_t>(1024, all.size() * 2)));
+      LargePageVector<CountSlot> fresh(size, CountSlot{0, 0});
+      for (const CountSlot& slot : all) add_count(fresh, slot.key, slot.count);
+      counted.swap(fresh);
+      groups = all.size();
+    }
+    if (release) {
+      pending.release();
+    } else {
+      pending.clear();
+    }
   }
 
   // Moves the counted groups to the general layout (keys, count states, hash table), in slot
   // order, and leaves counting mode.
   void leave_counting() {
     if (!counting) return;
+    settle_pending(/*release=*/true);
     counting = false;
     LargePageVector<CountSlot> table;
     table.swap(counted);
@@ -375,113 +420,201 @@ struct Aggregator::State {
     }
   }
 
-  // Parallel merges and finishes cut the counting table into `regions` equal ranges of slots,
-  // a power of two: a key's region is given by the top bits of its hash in tables of any size.
-  static unsigned regions_for(unsigned threads) {
-    return threads <= 1 ? 1 : std::bit_floor(std::min(threads, 8u));
-  }
-
-  // merge_counted() with each region's keys added by its own thread. A thread reads and
-  // writes only its region's slots: a key whose probe would run past the region's end (a
-  // cluster spanning two regions) is set aside and added afterwards, in region order, so the
-  // table is the same from run to run. REQUIRES: regions > 1, and room in the table for
-  // every group of both states.
-  void merge_counted_in_regions(const State& os, unsigned regions) {
-    rows_counted += os.rows_counted;
-    const unsigned region_shift = 64 - static_cast<unsigned>(std::countr_zero(regions));
-    const unsigned shift = home_shift(counted.size());
-    const size_t span = counted.size() / regions;
-    const size_t from_size = os.counted.size();
-    const size_t from_span = from_size / regions;
-    const CountSlot* from = os.counted.data();
-    std::vector<std::vector<CountSlot>> set_aside(regions);
-    std::vector<size_t> added(regions, 0);
-    run_in_parallel(regions, [&](unsigned r) {
-      const size_t end = (r + 1) * span;
-      auto add = [&](const CountSlot& slot) {
-        const uint64_t hash = mix64(slot.key);
-        if ((hash >> region_shift) != r) return;  // a neighbour's key, in a spanning cluster
-        for (size_t at = hash >> shift;; ++at) {
-          if (at == end) {
-            set_aside[r].push_back(slot);
-            return;
-          }
-          CountSlot& into = counted[at];
-          if (into.count == 0) {
-            into = slot;
-            ++added[r];
-            return;
-          }
-          if (into.key == slot.key) {
-            into.count += slot.count;
-            return;
-          }
-        }
-      };
-      // This region's keys sit in the same region of `os`, or in the cluster running on past
-      // its end (wrapping at the end of the table).
-      for (size_t at = r * from_span; at < (r + 1) * from_span; ++at)
-        if (from[at].count != 0) add(from[at]);
-      for (size_t step = 0; step < from_size; ++step) {
-        const CountSlot& slot = from[((r + 1) * from_span + step) & (from_size - 1)];
-        if (slot.count == 0) break;
-        add(slot);
-      }
-    });
-    for (unsigned r = 0; r < regions; ++r) {
-      groups += added[r];
-      for (const CountSlot& slot : set_aside[r]) groups += add_count(counted, slot.key, slot.count);
-    }
-  }
-
-  // finish() of the counting layout: groups in slot order, each of `regions` ranges of slots
-  // written by its own thread at its place in the output.
-  std::vector<Column> finish_counted(unsigned regions) const {
-    if (counted.size() < regions * size_t{4096}) regions = 1;  // not worth a thread
-    const size_t span = counted.size() / regions;
-    auto region_slots = [&](unsigned r) {
-      return std::span<const CountSlot>(counted.data() + r * span,
-                                        r + 1 == regions ? counted.size() - r * span : span);
-    };
-    std::vector<size_t> first_row(regions + 1, 0);
-    if (regions == 1) first_row[1] = groups;
-    if (regions > 1)
-      run_in_parallel(regions, [&](unsigned r) {
-        size_t n = 0;
-        for (const CountSlot& slot : region_slots(r)) n += slot.count != 0;
-        first_row[r + 1] = n;
-      });
-    for (unsigned r = 0; r < regions; ++r) first_row[r + 1] += first_row[r];
+  // finish() of the counting layout: groups in slot order.
+  std::vector<Column> finish_counted() const {
     Column keys(key_types[0]);
     Column counts(TypeId::kUInt64);
     keys.resize_fixed(groups);
     counts.resize_fixed(groups);
-    run_in_parallel(regions, [&](unsigned r) {
-      std::span<const CountSlot> slots = region_slots(r);
-      // Up to the region's last occupied slot, every slot is written at the next group's row
-      // and kept only if occupied: no branch on the randomly empty slots, and no write past
-      // the region's rows.
-      while (!slots.empty() && slots.back().count == 0) slots = slots.first(slots.size() - 1);
-      uint64_t* count = counts.values<uint64_t>() + first_row[r];
-      auto compact = [&]<typename K>(K* key) {
-        size_t g = 0;
-        for (const CountSlot& slot : slots) {
-          key[g] = slot.key;
-          count[g] = slot.count;
-          g += slot.count != 0;
-        }
-      };
-      if (key_width == 8) {
-        compact(reinterpret_cast<uint64_t*>(keys.data.data()) + first_row[r]);
-      } else {
-        compact(reinterpret_cast<uint32_t*>(keys.data.data()) + first_row[r]);
+    // Up to the last occupied slot, every slot is written at the next group's row and kept
+    // only if occupied: no branch on the randomly empty slots, and no write past the rows.
+    std::span<const CountSlot> slots(counted.data(), counted.size());
+    while (!slots.empty() && slots.back().count == 0) slots = slots.first(slots.size() - 1);
+    uint64_t* count = counts.values<uint64_t>();
+    auto compact = [&]<typename K>(K* key) {
+      size_t g = 0;
+      for (const CountSlot& slot : slots) {
+        key[g] = slot.key;
+        count[g] = slot.count;
+        g += slot.count != 0;
       }
-    });
+    };
+    if (key_width == 8) {
+      compact(reinterpret_cast<uint64_t*>(keys.data.data()));
+    } else {
+      compact(reinterpret_cast<uint32_t*>(keys.data.data()));
+    }
+    return count_columns(std::move(keys), std::move(counts));
+  }
+
+  // The key column, then the counts once per count() of the query.
+  std::vector<Column> count_columns(Column keys, Column counts) const {
     std::vector<Column> out;
     out.push_back(std::move(keys));
     for (size_t a = 1; a < specs.size(); ++a) out.push_back(counts);
     out.push_back(std::move(counts));
     return out;
+  }
+
+  // One bucket's groups while finish_in_buckets() counts them: slots placed by the hash bits
+  // below the bucket's, grown as groups arrive. Reused from bucket to bucket, so it stays in
+  // cache and costs no fresh memory.
+  class BucketCounter {
+   public:
+    // Empties the table, sized for about `expected` groups.
+    void reset(size_t expected) {
+      used_ = std::bit_ceil(std::max<size_t>(kMinSlots, expected * 2));
+      if (slots_.size() < used_) slots_.resize(used_);
+      std::fill_n(slots_.data(), used_, CountSlot{0, 0});
+      shift_ = 64 - static_cast<unsigned>(std::countr_zero(used_));
+      groups_ = 0;
+    }
+    void add(uint32_t key, uint32_t count) {
+      if ((groups_ + 1) * 2 > used_) grow();
+      place(key, count);
+    }
+    size_t groups() const { return groups_; }
+    // Appends the groups to `out`, in slot order.
+    void append_to(PodVector<CountSlot>* out) const {
+      const size_t at = out->size();
+      out->resize(at + groups_ + 1);  // one slot of slack for the branch-free compaction
+      CountSlot* into = out->data() + at;
+      size_t g = 0;
+      for (size_t idx = 0; idx < used_; ++idx) {
+        into[g] = slots_[idx];
+        g += slots_[idx].count != 0;
+      }
+      out->resize(at + groups_);
+    }
+
+   private:
+    static constexpr size_t kMinSlots = 256;  // keeps shift_ below 64 - kBucketBits
+
+    void place(uint32_t key, uint32_t count) {
+      const size_t mask = used_ - 1;
+      for (size_t at = (mix64(key) << KeyBuckets::kBucketBits) >> shift_;; at = (at + 1) & mask) {
+        CountSlot& slot = slots_[at];
+        if (slot.count == 0) {
+          slot = CountSlot{key, count};
+          ++groups_;
+          return;
+        }
+        if (slot.key == key) {
+          slot.count += count;
+          return;
+        }
+      }
+    }
+    void grow() {
+      const size_t old_used = used_;
+      if (spare_.size() < old_used) spare_.resize(old_used);
+      std::copy_n(slots_.data(), old_used, spare_.data());
+      reset(old_used);
+      for (size_t idx = 0; idx < old_used; ++idx)
+        if (spare_[idx].count != 0) place(spare_[idx].key, spare_[idx].count);
+    }
+
+    PodVector<CountSlot> slots_, spare_;
+    size_t used_ = 0;  // slots in use: a power of two
+    unsigned shift_ = 0;
+    size_t groups_ = 0;
+  };
+
+  // The groups of counting states, counted bucket by bucket: the groups of every state's
+  // table that fall in the bucket and every state's set-aside keys of it go through one
+  // BucketCounter, which stays in cache. Nothing else is built: no table of all the groups, no
+  // merge of partial tables. Threads take contiguous runs of buckets of about equal work;
+  // each returns its groups in bucket order. REQUIRES: every state counting, and all their
+  // rows together fewer than 2^32.
+  static std::vector<PodVector<CountSlot>> count_in_buckets(std::span<const State* const> states,
+                                                            unsigned threads) {
+    constexpr size_t kBuckets = KeyBuckets::kBuckets;
+    std::vector<size_t> work_before(kBuckets + 1, 0);  // keys and table slots, prefix sums
+    for (size_t bucket = 0; bucket < kBuckets; ++bucket) {
+      size_t work = 0;
+      for (const State* s : states) work += s->pending.count(bucket) + s->counted.size() / kBuckets;
+      work_before[bucket + 1] = work_before[bucket] + work;
+    }
+    threads = std::max(1u, std::min<unsigned>(threads, kBuckets));
+    std::vector<size_t> first_bucket(threads + 1, kBuckets);
+    for (unsigned t = 0; t < threads; ++t) {
+      const size_t share = work_before[kBuckets] * t / threads;
+      first_bucket[t] =
+          static_cast<size_t>(std::lower_bound(work_before.begin(), work_before.end() - 1, share) -
+                              work_before.begin());
+    }
+    std::vector<PodVector<CountSlot>> found(threads);
+    run_in_parallel(threads, [&](unsigned t) {
+      const size_t from = first_bucket[t], to = first_bucket[t + 1];
+      found[t].reserve(work_before[to] - work_before[from]);
+      BucketCounter counter;
+      size_t expected = 0;
+      for (size_t bucket = from; bucket < to; ++bucket) {
+        size_t keys = 0;
+        for (const State* s : states) keys += s->pending.count(bucket);
+        // The bucket before is the best guess of this one's groups: buckets are equal slices
+        // of the hash space. The first one guesses from its keys; a low guess only grows.
+        counter.reset(bucket == from ? keys / 2 : expected + expected / 8);
+        for (const State* s : states) s->add_region_to(bucket, &counter);
+        for (const State* s : states)
+          s->pending.for_each_run(bucket, [&](std::span<const uint32_t> run) {
+            for (uint32_t key : run) counter.add(key, 1);
+          });
+        expected = counter.groups();
+        counter.append_to(&found[t]);
+      }
+    });
+    return found;
+  }
+
+  // merge_and_finish() of counting states with many groups or set-aside keys: their groups
+  // from count_in_buckets(), in bucket order, written out by the same threads.
+  static std::vector<Column> finish_in_buckets(std::span<const State* const> states,
+                                               unsigned threads) {
+    const std::vector<PodVector<CountSlot>> found = count_in_buckets(states, threads);
+    threads = static_cast<unsigned>(found.size());
+    std::vector<size_t> first_row(threads + 1, 0);
+    for (unsigned t = 0; t < threads; ++t) first_row[t + 1] = first_row[t] + found[t].size();
+    const State& first = *states.front();
+    Column keys(first.key_types[0]);
+    Column counts(TypeId::kUInt64);
+    keys.resize_fixed(first_row[threads]);
+    counts.resize_fixed(first_row[threads]);
+    run_in_parallel(threads, [&](unsigned t) {
+      uint64_t* count = counts.values<uint64_t>() + first_row[t];
+      auto write = [&]<typename K>(K* key) {
+        for (const CountSlot& slot : found[t]) {
+          *key++ = slot.key;
+          *count++ = slot.count;
+        }
+      };
+      if (first.key_width == 8) {
+        write(reinterpret_cast<uint64_t*>(keys.data.data()) + first_row[t]);
+      } else {
+        write(reinterpret_cast<uint32_t*>(keys.data.data()) + first_row[t]);
+      }
+    });
+    return first.count_columns(std::move(keys), std::move(counts));
+  }
+
+  // Adds the groups of `counted` whose bucket is `bucket` to `counter`. They sit in the
+  // bucket's slice of the table, or in the cluster running on past its end (wrapping at the
+  // table's end): linear probing only moves a key forward from its home slot.
+  void add_region_to(size_t bucket, BucketCounter* counter) const {
+    const size_t size = counted.size();
+    if (size == 0) return;
+    const size_t span = size / KeyBuckets::kBuckets;  // tables have at least 1024 slots
+    const size_t end = (bucket + 1) * span;
+    auto take = [&](const CountSlot& slot) {
+      if (bucket_of(mix64(slot.key)) == bucket) counter->add(slot.key, slot.count);
+    };
+    for (size_t at = bucket * span; at < end; ++at)
+      if (counted[at].count != 0) take(counted[at]);
+    for (size_t step = 0; step < size; ++step) {
+      const CountSlot& slot = counted[(end + step) & (size - 1)];
+      if (slot.count == 0) break;
+      take(slot);
+    }
   }
 
   // `os` in the general layout: itself, or a copy moved out of counting mode into `holder`.
@@ -724,18 +857,24 @@ Aggregator::Aggregator(std::vector<DataType> key_types, std::vector<AggregateSpe
 
 Aggregator::~Aggregator() = default;
 Aggregator::Aggregator(Aggregator&&) noexcept = default;
-Aggregator::Aggregator(const Aggregator& other) : state_(std::make_unique<State>(*other.state_)) {}
+Aggregator::Aggregator(const Aggregator& other)
+    : state_(std::make_unique<State>(other.settled())) {}
 Aggregator& Aggregator::operator=(Aggregator&&) noexcept = default;
 
-size_t Aggregator::groups() const { return state_->groups; }
+Aggregator::State& Aggregator::settled() const {
+  if (!state_->pending.empty()) state_->settle_pending(/*release=*/true);
+  return *state_;
+}
+
+size_t Aggregator::groups() const { return settled().groups; }
 
 size_t Aggregator::memory_bytes() const {
-  const State& st = *state_;
+  const State& st = settled();
   size_t bytes = sizeof(State) + st.keys.capacity() + st.slots.capacity() * sizeof(uint32_t) +
                  st.slots32.capacity() * sizeof(State::Slot32) +
                  st.slots64.capacity() * sizeof(State::Slot64) +
                  st.direct.capacity() * sizeof(uint32_t) +
-                 st.counted.capacity() * sizeof(State::CountSlot);
+                 st.counted.capacity() * sizeof(State::CountSlot) + st.pending.memory_bytes();
   for (const AggState& a : st.aggs) {
     bytes +=
         a.count.capacity() * 8 + a.bits.capacity() * 8 + a.sum_f.capacity() * 8 + a.has.capacity();
@@ -839,7 +978,7 @@ void Aggregator::add(const std::vector<const Column*>& keys, const std::vector<c
 }
 
 void Aggregator::reserve(size_t groups) {
-  State& st = *state_;
+  State& st = settled();
   if (groups <= st.groups) return;
   if (st.counting) {
     st.reserve_counted(groups - st.groups);
@@ -852,17 +991,26 @@ void Aggregator::reserve(size_t groups) {
   }
 }
 
-void Aggregator::merge(const Aggregator& other) {
+void Aggregator::expect_rows(double scale) {
   State& st = *state_;
-  if (st.can_merge_counted(*other.state_)) {
-    st.merge_counted(*other.state_);
+  const auto want = static_cast<size_t>(static_cast<double>(st.groups) * scale);
+  // The counting layout defers past kDeferGroups instead of growing its table.
+  if (st.counting && (st.deferring() || want >= State::kDeferGroups)) return;
+  reserve(want);
+}
+
+void Aggregator::merge(const Aggregator& other) {
+  State& st = settled();
+  const State& os = other.settled();
+  if (st.can_merge_counted(os)) {
+    st.merge_counted(os);
     return;
   }
   st.leave_counting();
   std::unique_ptr<State> holder;
-  const State& os = State::general_layout(*other.state_, &holder);
-  const LargePageVector<uint32_t> target = st.map_groups(os);
-  for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(os, target, a);
+  const State& general = State::general_layout(os, &holder);
+  const LargePageVector<uint32_t> target = st.map_groups(general);
+  for (size_t a = 0; a < st.specs.size(); ++a) st.merge_states(general, target, a);
 }
 
 std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* const> others,
@@ -875,21 +1023,18 @@ std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* con
     counted_rows += other->state_->rows_counted;
   }
   if (all_counting && counted_rows <= UINT32_MAX) {
-    const unsigned regions = State::regions_for(threads);
+    std::vector<const State*> states = {&st};
+    bool large = st.deferring();
     for (const Aggregator* other : others) {
-      const State& os = *other->state_;
-      if (os.groups == 0) continue;
-      // In parallel only while the table has room for every group of both, so that it
-      // cannot grow; the merged table is consumed, so a load past 1/2 is harmless.
-      if (regions > 1 && (st.groups + os.groups) * 4 <= st.counted.size() * 3) {
-        st.merge_counted_in_regions(os, regions);
-      } else {
-        st.merge_counted(os);
-      }
+      states.push_back(other->state_.get());
+      large = large || other->state_->deferring();
     }
-    return st.finish_counted(regions);
+    if (large) return State::finish_in_buckets(states, threads);
+    for (const Aggregator* other : others) st.merge_counted(*other->state_);
+    return st.finish_counted();
   }
   st.leave_counting();
+  for (const Aggregator* other : others) other->settled();
   // Large uniqExact inputs are only counted at the end, bucket by bucket through one reused
   // table (UniqSet::union_size); building their union would allocate and fill the whole merged
   // set just to read its size. Small ones merge as usual.
@@ -936,9 +1081,9 @@ std::vector<Column> Aggregator::merge_and_finish(std::span<const Aggregator* con
 }
 
 std::vector<Column> Aggregator::finish() const {
-  const State& st = *state_;
+  const State& st = settled();
   std::vector<Column> out;
-  if (st.counting) return st.finish_counted(1);
+  if (st.counting) return st.finish_counted();
   for (size_t k = 0; k < st.key_types.size(); ++k) {
     const DataType t = st.key_types[k];
     if (t.is_string_like()) {

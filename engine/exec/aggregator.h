@@ -45,9 +45,11 @@ class Aggregator {
   void add(const std::vector<const Column*>& keys, const std::vector<const Column*>& args,
            size_t rows);
   void merge(const Aggregator& other);
-  // Makes room for `groups` groups in all, so that reaching them costs no rehash. A hint:
-  // callers extrapolate it from the groups seen so far.
+  // Makes room for `groups` groups in all, so that reaching them costs no rehash. A hint.
   void reserve(size_t groups);
+  // Expects `scale` times the rows added so far in all: reserves the groups that extrapolates
+  // to, where growing to them would cost rehashing. A hint.
+  void expect_rows(double scale);
   // finish() of this aggregator with `others` merged in: what a distributed query's initiator
   // does with the shards' partial states. Faster than merge() then finish() when uniqExact
   // states are large, because their union is counted without being built; this aggregator is
@@ -64,6 +66,11 @@ class Aggregator {
 
  private:
   struct State;
+  // The state with any rows add() set aside counted into its groups. Const methods call it
+  // too: it changes no answer, but it is why no method, const or not, may run on one
+  // Aggregator from two threads at once.
+  State& settled() const;
+
   std::unique_ptr<State> state_;
 };
 

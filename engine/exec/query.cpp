@@ -460,8 +460,7 @@ void size_aggregation(PartResult* result) {
   result->rows_expected = 0;
   if (expected <= read) return;
   const double scale = static_cast<double>(expected) / static_cast<double>(read);
-  result->aggregate->reserve(
-      static_cast<size_t>(static_cast<double>(result->aggregate->groups()) * scale));
+  result->aggregate->expect_rows(scale);
 }
 
 }  // namespace
@@ -579,17 +578,19 @@ void Query::run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>
         }
       }
       if (p.aggregate) {
-        std::vector<Column> key_values, arg_values(p.aggregates.size());
+        // A key or argument that is a plain column is used in place, not copied.
+        std::vector<Column> computed(p.group_keys.size() + p.aggregates.size());
+        auto column_of = [&](const ExprNode& node, size_t slot) -> const Column* {
+          if (node.kind == ExprNode::Kind::kInput) return out_inputs[node.input];
+          computed[slot] = evaluate_column(node, out_inputs, passed);
+          return &computed[slot];
+        };
         std::vector<const Column*> keys, args(p.aggregates.size(), nullptr);
-        key_values.reserve(p.group_keys.size());
-        for (const auto& k : p.group_keys)
-          key_values.push_back(evaluate_column(*k, out_inputs, passed));
-        for (const auto& k : key_values) keys.push_back(&k);
-        for (size_t a = 0; a < p.aggregates.size(); ++a) {
-          if (!p.aggregates[a].arg) continue;
-          arg_values[a] = evaluate_column(*p.aggregates[a].arg, out_inputs, passed);
-          args[a] = &arg_values[a];
-        }
+        for (size_t k = 0; k < p.group_keys.size(); ++k)
+          keys.push_back(column_of(*p.group_keys[k], k));
+        for (size_t a = 0; a < p.aggregates.size(); ++a)
+          if (p.aggregates[a].arg)
+            args[a] = column_of(*p.aggregates[a].arg, p.group_keys.size() + a);
         result.aggregate->add(keys, args, passed);
         profile.rows_aggregated += passed;
         size_aggregation(&result);

@@ -419,6 +419,14 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
   // Bytes per value on disk and in memory (LowCardinality codes widen to 4 bytes).
   const size_t disk_width = is_codes ? code_width_ : type_.width();
   const size_t mem_width = type_.width();
+  if (type_.is_fixed()) {
+    // One allocation of the final size: growing granule by granule would leave a trail of
+    // freed blocks of every size, and each block first touched costs a page fault per page.
+    size_t rows = 0;
+    for (size_t g = first_granule; g < first_granule + granule_count; ++g)
+      rows += part_->granule_rows(g);
+    out.data.reserve(count_selected(mask, rows) * mem_width);
+  }
   size_t mask_at = 0;
   for (size_t g = first_granule; g < first_granule + granule_count; ++g) {
     const size_t rows = part_->granule_rows(g);

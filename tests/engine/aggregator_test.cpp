@@ -227,8 +227,10 @@ TEST_CASE("reserve() sizes the table up front without changing the answer",
   keys.resize_fixed(60'000);
   for (size_t row = 0; row < keys.rows; ++row) keys.values<uint64_t>()[row] = rng() % 30'000;
   for (const bool with_sum : {false, true}) {
-    std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount)};
-    if (with_sum) specs.push_back(spec(AggregateKind::kSum));
+    const std::vector<AggregateSpec> specs =
+        with_sum
+            ? std::vector<AggregateSpec>{spec(AggregateKind::kCount), spec(AggregateKind::kSum)}
+            : std::vector<AggregateSpec>{spec(AggregateKind::kCount)};
     const std::vector<const Column*> args =
         with_sum ? std::vector<const Column*>{nullptr, &keys} : std::vector<const Column*>{nullptr};
     Aggregator plain({TypeId::kUInt64}, specs);
@@ -257,9 +259,10 @@ TEST_CASE("reserve() sizes the table up front without changing the answer",
 
 TEST_CASE("count()-only partials merged and finished on several threads agree with one thread",
           "[engine][aggregator]") {
-  // Partials whose merged table is loaded to 0.72, so that clusters of slots span the regions
-  // the threads split it into, merged with 1 to 8 threads: the same groups and counts, and
-  // for a given thread count the same rows in the same order from run to run.
+  // A partial copied (so its set-aside keys are settled into a table of 2^18 slots, whose
+  // clusters run past the bucket slices' ends) and partials with keys still set aside, merged
+  // with 1 to 8 threads: the same groups and counts, and for a given thread count the same
+  // rows in the same order from run to run.
   std::mt19937_64 rng(29);
   const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount)};
   std::map<uint64_t, uint64_t> truth;
@@ -297,4 +300,97 @@ TEST_CASE("count()-only partials merged and finished on several threads agree wi
     CHECK(std::equal(out[0].values<uint64_t>(), out[0].values<uint64_t>() + out[0].rows,
                      again[0].values<uint64_t>()));
   }
+}
+
+TEST_CASE("count()-only aggregation sets keys aside past a few thousand groups, same counts",
+          "[engine][aggregator]") {
+  // Keys below 2^32 in a UInt64 column (the counting layout), a hot key and a Zipf-like
+  // spread, added in blocks. Partials in every state the layout has: a table only (few
+  // groups), keys set aside, a table settled by a copy with more keys set aside on top.
+  const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount)};
+  std::mt19937_64 rng(41);
+  std::map<uint64_t, uint64_t> truth;
+  auto add_rows = [&](Aggregator* into, size_t rows, uint64_t spread) {
+    Column keys(TypeId::kUInt64);
+    keys.resize_fixed(rows);
+    for (size_t row = 0; row < rows; ++row) {
+      const uint64_t r = rng();
+      const uint64_t k = row % 5 == 0 ? 42 : (r % spread) * (r % 3 + 1) % spread;
+      keys.values<uint64_t>()[row] = k * 2'654'435'761u % 4'000'000'000u;
+      ++truth[keys.values<uint64_t>()[row]];
+    }
+    into->add({&keys}, {nullptr}, rows);
+  };
+  auto as_map = [](const std::vector<Column>& out) {
+    REQUIRE(out.size() == 2);
+    std::map<uint64_t, uint64_t> got;
+    for (size_t g = 0; g < out[0].rows; ++g) {
+      CHECK(got.count(out[0].values<uint64_t>()[g]) == 0);  // every group once
+      got[out[0].values<uint64_t>()[g]] = out[1].values<uint64_t>()[g];
+    }
+    return got;
+  };
+
+  Aggregator few({TypeId::kUInt64}, specs);
+  add_rows(&few, 3'000, 500);
+  Aggregator aside({TypeId::kUInt64}, specs);
+  for (int block = 0; block < 4; ++block) add_rows(&aside, 60'000, 150'000);
+  Aggregator layered({TypeId::kUInt64}, specs);
+  add_rows(&layered, 90'000, 400'000);
+  const Aggregator snapshot = layered;  // settles layered's keys into its table
+  add_rows(&layered, 90'000, 400'000);  // and sets more aside on top of it
+
+  // Each partial alone, through finish() and groups().
+  std::map<uint64_t, uint64_t> few_truth;
+  for (const auto& [key, count] : as_map(few.finish())) few_truth[key] = count;
+  CHECK(few.groups() == few_truth.size());
+
+  for (unsigned threads : {1u, 2u, 3u, 8u}) {
+    INFO(threads << " threads");
+    Aggregator base = few;
+    const std::vector<const Aggregator*> others = {&aside, &layered};
+    CHECK(as_map(std::move(base).merge_and_finish(others, threads)) == truth);
+    // The partials are read, not changed: merging them again gives the same answer.
+    Aggregator again = aside;
+    const std::vector<const Aggregator*> rest = {&layered, &few};
+    CHECK(as_map(std::move(again).merge_and_finish(rest, threads)) == truth);
+  }
+  Aggregator chained = layered;
+  chained.merge(aside);
+  chained.merge(few);
+  CHECK(chained.groups() == truth.size());
+  CHECK(as_map(chained.finish()) == truth);
+  // 8-byte slots at a load of at most 1/2 and no keys left aside once settled.
+  CHECK(chained.memory_bytes() < 40 * chained.groups());
+}
+
+TEST_CASE("count()-only aggregation settles its set-aside keys past their bound",
+          "[engine][aggregator]") {
+  // Nine million rows into one partial: past the bound on set-aside keys, they are settled
+  // into the table mid-stream and setting aside starts again.
+  const std::vector<AggregateSpec> specs = {spec(AggregateKind::kCount)};
+  Aggregator partial({TypeId::kUInt32}, specs);
+  constexpr size_t kBlock = 1'000'000;
+  constexpr uint32_t kKeys = 3'000'017;
+  Column keys(TypeId::kUInt32);
+  keys.resize_fixed(kBlock);
+  uint64_t row = 0;
+  for (int block = 0; block < 9; ++block) {
+    for (size_t at = 0; at < kBlock; ++at, ++row)
+      keys.values<uint32_t>()[at] = static_cast<uint32_t>(row * 7 % kKeys);
+    partial.add({&keys}, {nullptr}, kBlock);
+  }
+  const std::vector<Column> out = partial.finish();
+  REQUIRE(out[0].rows == kKeys);
+  // Row r counts key r*7 mod kKeys: 9M rows over 3,000,017 keys, each key 2 or 3 times.
+  uint64_t total = 0;
+  size_t thrice = 0;
+  for (size_t g = 0; g < out[0].rows; ++g) {
+    const uint64_t count = out[1].values<uint64_t>()[g];
+    CHECK((count == 2 || count == 3));
+    total += count;
+    thrice += count == 3;
+  }
+  CHECK(total == 9'000'000);
+  CHECK(thrice == 9'000'000 - 2 * size_t{kKeys});
 }
