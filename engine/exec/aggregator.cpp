@@ -307,11 +307,11 @@ struct Aggregator::State {
   }
 
   // Deferred counting. Once the table holds kDeferGroups groups, its growth costs fresh pages
-  // and soon it no longer fits in L2, where a probe per row is a cache miss. add() then sets keys
-  // aside in KeyBuckets, by the top bits of their hash. Those are also the bits that place a key in
-  // `counted`, so settling adds the buckets one after another into successive slices of the table,
-  // each small enough to stay in cache; and merge_and_finish() counts each bucket of every partial
-  // in a small table of its own, without building the big one (finish_in_buckets).
+  // and soon it no longer fits in L2, where a probe per row is a cache miss. add() then sets
+  // keys aside in KeyBuckets, by the top bits of their hash, and they are counted later bucket
+  // by bucket, each bucket in a small table that stays in cache (count_in_buckets):
+  // merge_and_finish() writes those counts out directly, without building the big table;
+  // anything else that needs the groups rebuilds the table from them (settle_pending).
   static constexpr size_t kDeferGroups = size_t{1} << 12;
   // A state settles its set-aside keys past this many: what bounds their memory (32 MiB).
   static constexpr size_t kMaxPendingKeys = size_t{1} << 23;
