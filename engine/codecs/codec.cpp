@@ -134,6 +134,15 @@ size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
   return head + payload;
 }
 
+size_t claimed_block_bytes(const char* block, size_t available) {
+  if (available < kBlockHeaderBytes + 1) return kBlockHeaderBytes + 1;
+  const auto layout = get<uint8_t>(block + 9);
+  size_t bytes = kBlockHeaderBytes + get<uint32_t>(block + 10);
+  if (!(layout & kPackedLayout) && layout > 1)
+    bytes += 1 + static_cast<size_t>(std::popcount(get<uint8_t>(block + kBlockHeaderBytes)));
+  return bytes;
+}
+
 BlockHeader read_block_header(const char* block, size_t available, const std::string& file,
                               uint64_t offset) {
   auto truncated = [&](size_t expected) {
@@ -171,8 +180,8 @@ BlockHeader read_block_header(const char* block, size_t available, const std::st
         fmt::format("{}: unknown codec {} at offset {}", file, int(header.codec), offset));
   if ((layout & kPackedLayout) && header.packed_bits != 1 && header.packed_bits != 2 &&
       header.packed_bits != 4)
-    throw CorruptionError(fmt::format("{}: unknown block layout {:#x} at offset {}", file,
-                                      int(layout), offset));
+    throw CorruptionError(
+        fmt::format("{}: unknown block layout {:#x} at offset {}", file, int(layout), offset));
   if (header.shuffle_width > 1) {
     if (header.shuffle_width > 8 || header.raw_bytes % header.shuffle_width != 0 ||
         (header.constant_planes >> header.shuffle_width) != 0)
@@ -193,19 +202,19 @@ void decode_packed(const BlockHeader& header, const char* block, PodVector<char>
   out->resize(bytes);
   if (!codec.decompress(block + kBlockHeaderBytes, header.payload_bytes, out->data(), bytes))
     throw CorruptionError(
-        fmt::format("{}: {} block at offset {} does not decode to {} bytes of {}-bit values",
-                    file, codec.name, offset, bytes, header.packed_bits));
+        fmt::format("{}: {} block at offset {} does not decode to {} bytes of {}-bit values", file,
+                    codec.name, offset, bytes, header.packed_bits));
 }
 
 namespace {
 
 // Decodes a bit-packed block into `out` (header.raw_bytes bytes).
-void unpack_block(const BlockHeader& header, const char* block, char* out,
-                  const std::string& file, uint64_t offset) {
+void unpack_block(const BlockHeader& header, const char* block, char* out, const std::string& file,
+                  uint64_t offset) {
   thread_local PodVector<char> packed;
   decode_packed(header, block, &packed, file, offset);
-  unpack_bits(reinterpret_cast<const uint8_t*>(packed.data()), header.raw_bytes,
-              header.packed_bits, reinterpret_cast<uint8_t*>(out));
+  unpack_bits(reinterpret_cast<const uint8_t*>(packed.data()), header.raw_bytes, header.packed_bits,
+              reinterpret_cast<uint8_t*>(out));
 }
 
 }  // namespace

@@ -75,6 +75,11 @@ constexpr uint8_t kPackedLayout = 0x80;
 size_t compress_block(const CodecSpec& spec, const char* raw, size_t raw_bytes,
                       size_t shuffle_width, PodVector<char>* out, bool allow_bit_packing = true);
 
+// The size of the block at `block` as its header claims it, unverified: what a reader must hold
+// before read_block_header can verify it. With fewer bytes than a header holds, the most the
+// header could need to be read (which is all that can be said yet).
+size_t claimed_block_bytes(const char* block, size_t available);
+
 // Parses and verifies the header at `block`. `available` is the number of bytes from `block` to
 // the end of the file. On any mismatch throws CorruptionError naming `file` and `offset`.
 BlockHeader read_block_header(const char* block, size_t available, const std::string& file,

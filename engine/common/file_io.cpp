@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -102,6 +103,36 @@ MappedFile::MappedFile(const fs::path& path) : path_(path.string()) {
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
+ReadableFile::ReadableFile(const fs::path& path) : path_(path.string()) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) fail("cannot open", path);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    ::close(fd_);
+    fail("cannot stat", path);
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+}
+
+ReadableFile::~ReadableFile() { ::close(fd_); }
+
+size_t ReadableFile::read_at(uint64_t offset, size_t bytes, char* dst) const {
+  bytes = static_cast<size_t>(std::min<uint64_t>(bytes, size_ - offset));
+  size_t done = 0;
+  while (done < bytes) {
+    const ssize_t n = ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot read", path_);
+    }
+    if (n == 0)
+      throw RuntimeError(fmt::format("cannot read '{}': the file ended at {} bytes, {} expected",
+                                     path_, offset + done, size_));
+    done += static_cast<size_t>(n);
+  }
+  return bytes;
 }
 
 std::string read_file(const fs::path& path) {

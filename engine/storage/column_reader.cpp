@@ -85,6 +85,7 @@ bool any_selected(const uint8_t* mask, size_t rows) {
 bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept,
                                 uint8_t* mask) {
   if (type_.id != TypeId::kLowCardinality || code_width_ != 1) return false;
+  range_end_ = first_granule + granule_count;
   // Comparisons on a sorted dictionary accept one run of codes [lo, hi), or everything but
   // one run: then a vectorizable range test replaces the table lookup.
   size_t lo = 0;
@@ -120,7 +121,7 @@ bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, cons
 
 ColumnFiles ColumnFiles::open(const Part& part, size_t column) {
   const std::string base = column_file_base(part.schema().columns[column].name);
-  return {std::make_shared<const io::MappedFile>(part.dir() / (base + ".bin")),
+  return {std::make_shared<const io::ReadableFile>(part.dir() / (base + ".bin")),
           std::make_shared<const io::MappedFile>(part.dir() / (base + ".mrk"))};
 }
 
@@ -150,8 +151,52 @@ ColumnReader::Mark ColumnReader::mark_of(size_t granule) const {
   return mark;
 }
 
-BlockHeader ColumnReader::header_at(uint64_t offset) const {
-  return read_block_header(bin_->data() + offset, bin_->size() - offset, bin_->path(), offset);
+void ColumnReader::fill_window(size_t granule, uint64_t offset, size_t bytes) {
+  // Runs of blocks read in order (a scan) are read ahead; a reader that skips about (the rows
+  // a filter selected) reads one block at a time.
+  constexpr uint64_t kReadAhead = 256 << 10;
+  const bool runs_on = offset == window_offset_ + window_.size();
+  uint64_t end = offset + bytes;
+  const size_t granules = part_->granules();
+  for (size_t g = granule + 1; g <= granules; ++g) {
+    uint64_t boundary = bin_->size();
+    if (g < granules) std::memcpy(&boundary, marks_->data() + g * 16, 8);
+    if (boundary <= offset) continue;  // granules in the same block
+    if (boundary > end) {
+      // The first boundary past the block is where it ends (marks point at block starts); the
+      // ones after it end the blocks read ahead, while they belong to the granules the call
+      // reads and fit in kReadAhead.
+      const bool have_block = end > offset + bytes;
+      if (have_block && (g > range_end_ || boundary - offset > kReadAhead)) break;
+      end = boundary;
+    }
+    if (!runs_on || end - offset >= kReadAhead) break;
+  }
+  end = std::min(end, bin_->size());
+  window_.clear();  // nothing to keep: no copy when the buffer grows
+  window_.resize(end - offset);
+  window_offset_ = offset;
+  verified_offset_ = UINT64_MAX;
+  window_.resize(bin_->read_at(offset, window_.size(), window_.data()));
+}
+
+const char* ColumnReader::fetch_block(size_t granule, uint64_t offset, BlockHeader* header) {
+  if (offset != verified_offset_) {
+    const auto held = [&]() -> uint64_t {
+      if (offset < window_offset_ || offset >= window_offset_ + window_.size()) return 0;
+      return window_offset_ + window_.size() - offset;
+    };
+    if (held() == 0) fill_window(granule, offset, kBlockHeaderBytes + 1);
+    // The marks normally bring in the whole block; a header that claims more (damaged marks
+    // or a damaged header) gets one more read, up to the end of the file at most.
+    const size_t need = claimed_block_bytes(window_.data() + (offset - window_offset_), held());
+    if (held() < need && offset + held() < bin_->size()) fill_window(granule, offset, need);
+    verified_header_ =
+        read_block_header(window_.data() + (offset - window_offset_), held(), bin_->path(), offset);
+    verified_offset_ = offset;
+  }
+  *header = verified_header_;
+  return window_.data() + (offset - window_offset_);
 }
 
 void ColumnReader::count_block(const BlockHeader& header) {
@@ -168,10 +213,11 @@ void ColumnReader::check_code(uint32_t largest, size_t granule) const {
                     largest, granule, dict_->size()));
 }
 
-void ColumnReader::load_block(uint64_t offset) {
+void ColumnReader::load_block(size_t granule, uint64_t offset) {
   if (offset == block_offset_) return;
-  const BlockHeader header = header_at(offset);
-  decompress_block(header, bin_->data() + offset, &block_, bin_->path(), offset);
+  BlockHeader header;
+  const char* block = fetch_block(granule, offset, &header);
+  decompress_block(header, block, &block_, bin_->path(), offset);
   block_offset_ = offset;
   count_block(header);
 }
@@ -186,9 +232,10 @@ bool ColumnReader::try_read_whole_block(size_t granule, const Mark& mark, size_t
     std::memcpy(&next, marks_->data() + (granule + 1) * 16, 8);
     if (next == mark.block) return false;
   }
-  const BlockHeader header = header_at(mark.block);
+  BlockHeader header;
+  const char* block = fetch_block(granule, mark.block, &header);
   if (header.raw_bytes != rows * width) return false;
-  decompress_block_into(header, bin_->data() + mark.block, dst, bin_->path(), mark.block);
+  decompress_block_into(header, block, dst, bin_->path(), mark.block);
   count_block(header);
   return true;
 }
@@ -200,6 +247,7 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
 }
 
 void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column* into) {
+  range_end_ = first_granule + granule_count;
   Column& out = *into;
   out.type = type_;
   out.dict = dict_;
@@ -221,7 +269,7 @@ void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column*
       row_at += rows;
       continue;
     }
-    load_block(mark.block);
+    load_block(g, mark.block);
     const uint64_t in_block = mark.in_block;
     auto need = [&](uint64_t bytes) {
       if (in_block > block_.size() || block_.size() - in_block < bytes)
@@ -283,7 +331,7 @@ void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column*
   }
 }
 
-const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
+const BlockHeader& ColumnReader::load_planes(size_t granule, uint64_t offset) {
   if (offset == planes_offset_) return planes_header_;
   if (offset == packed_offset_) {
     // Already decoded to its packed bytes (and counted): unpacking them is all that is left.
@@ -294,8 +342,8 @@ const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
     planes_offset_ = offset;
     return planes_header_;
   }
-  planes_header_ = header_at(offset);
-  decode_payload(planes_header_, bin_->data() + offset, &planes_, bin_->path(), offset);
+  const char* block = fetch_block(granule, offset, &planes_header_);
+  decode_payload(planes_header_, block, &planes_, bin_->path(), offset);
   planes_offset_ = offset;
   count_block(planes_header_);
   return planes_header_;
@@ -303,7 +351,7 @@ const BlockHeader& ColumnReader::load_planes(uint64_t offset) {
 
 size_t ColumnReader::granule_in_planes(size_t granule, const Mark& mark, size_t rows,
                                        size_t width) {
-  load_planes(mark.block);
+  load_planes(granule, mark.block);
   if (mark.in_block % width != 0 || mark.in_block + rows * width > planes_.size())
     throw CorruptionError(fmt::format("{}: granule {} does not fit its {}-byte block at offset {}",
                                       bin_->path(), granule, planes_.size(), mark.block));
@@ -314,6 +362,7 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
                                  uint8_t* mask) {
   SHARDLAB_ASSERT(type_.is_fixed() && type_.id != TypeId::kLowCardinality, "filter_equals on {}",
                   type_.name());
+  range_end_ = first_granule + granule_count;
   const size_t width = type_.width();
   uint8_t bytes[8];
   std::memcpy(bytes, &value, 8);
@@ -326,7 +375,8 @@ void ColumnReader::filter_equals(size_t first_granule, size_t granule_count, uin
     const Mark mark = mark_of(g);
     if (mark.block != planes_offset_) {
       // The descriptor alone may rule the block out.
-      const BlockHeader header = header_at(mark.block);
+      BlockHeader header;
+      fetch_block(g, mark.block, &header);
       bool possible = true;
       if (header.shuffle_width == width)
         for (size_t plane = 0; plane < width; ++plane)
@@ -365,16 +415,11 @@ bool ColumnReader::read_selected_packed(size_t granule, const Mark& mark, size_t
   // A block already decoded whole (by a filter on this column) is read from there.
   if (code_width_ != 1 || mark.block == planes_offset_) return false;
   if (mark.block != packed_offset_) {
-    // The layout byte says whether the block is packed before its checksum is verified (the
-    // planes path verifies it if not); a block too short for a header is left to that path
-    // to report.
-    const uint64_t available = bin_->size() - mark.block;
-    if (available < kBlockHeaderBytes ||
-        !(static_cast<uint8_t>(bin_->data()[mark.block + 9]) & kPackedLayout))
-      return false;
-    const BlockHeader header = header_at(mark.block);
+    // A block that is not bit-packed is left to the planes path, which finds it verified.
+    BlockHeader header;
+    const char* block = fetch_block(granule, mark.block, &header);
     if (header.packed_bits == 0) return false;
-    decode_packed(header, bin_->data() + mark.block, &packed_, bin_->path(), mark.block);
+    decode_packed(header, block, &packed_, bin_->path(), mark.block);
     packed_header_ = header;
     packed_offset_ = mark.block;
     count_block(header);
@@ -413,6 +458,7 @@ bool ColumnReader::read_selected_packed(size_t granule, const Mark& mark, size_t
 
 Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
                                    const uint8_t* mask) {
+  range_end_ = first_granule + granule_count;
   Column out(type_);
   out.dict = dict_;
   const bool is_codes = type_.id == TypeId::kLowCardinality;

@@ -10,11 +10,11 @@
 
 namespace shardlab::engine {
 
-// A column's two files, mapped once and shared by the readers that one thread runs over one
-// part in turn: each mapping costs system calls, and each unmapping a TLB flush on every core
-// the process runs on.
+// A column's two files, opened once and shared by the readers that one thread runs over one
+// part in turn. Compressed blocks are read with pread into each reader's own buffer (see
+// io::ReadableFile for why not a mapping); the marks, a few kilobytes, stay mapped.
 struct ColumnFiles {
-  std::shared_ptr<const io::MappedFile> bin;
+  std::shared_ptr<const io::ReadableFile> bin;
   std::shared_ptr<const io::MappedFile> marks;
   static ColumnFiles open(const Part& part, size_t column);
 };
@@ -57,12 +57,19 @@ class ColumnReader {
   };
   // The granule's mark. Throws CorruptionError if it points past the end of the file.
   Mark mark_of(size_t granule) const;
-  // Parses and verifies the block header at `offset`. REQUIRES: offset < file size.
-  BlockHeader header_at(uint64_t offset) const;
+  // Reads the block at `offset` (where `granule`'s mark points) into the window unless it is
+  // there, verifies it unless it was the last one verified, and returns its bytes and header.
+  // REQUIRES: offset < file size.
+  const char* fetch_block(size_t granule, uint64_t offset, BlockHeader* header);
+  // Fills the window from `offset` with at least `bytes` (fewer only at the end of the file):
+  // up to the end of the block by the marks after `granule`, and when reads run on from the
+  // last window, a read-ahead of whole blocks.
+  void fill_window(size_t granule, uint64_t offset, size_t bytes);
   void count_block(const BlockHeader& header);
   void check_code(uint32_t largest, size_t granule) const;
-  void load_block(uint64_t offset);
-  const BlockHeader& load_planes(uint64_t offset);
+  // Decode the block at `offset`, where `granule`'s mark points, unless it is already decoded.
+  void load_block(size_t granule, uint64_t offset);
+  const BlockHeader& load_planes(size_t granule, uint64_t offset);
   // Loads the granule's block as planes and returns the granule's first element index in
   // them, after checking that `rows` values of `width` bytes fit.
   size_t granule_in_planes(size_t granule, const Mark& mark, size_t rows, size_t width);
@@ -77,8 +84,17 @@ class ColumnReader {
   size_t column_;
   DataType type_;
   ColumnStats* stats_;
-  std::shared_ptr<const io::MappedFile> bin_;
+  std::shared_ptr<const io::ReadableFile> bin_;
   std::shared_ptr<const io::MappedFile> marks_;
+  // Compressed bytes [window_offset_, window_offset_ + window_.size()) of the .bin file.
+  PodVector<char> window_;
+  uint64_t window_offset_ = 0;
+  // The block of the window whose checksum was verified last: a filter that looks at a block's
+  // descriptor and then decodes it verifies it once.
+  uint64_t verified_offset_ = UINT64_MAX;
+  BlockHeader verified_header_;
+  // One past the last granule the current call reads: read-ahead stops at its mark.
+  size_t range_end_ = 0;
   std::shared_ptr<const Dictionary> dict_;
   uint8_t code_width_ = 0;
   uint64_t block_offset_ = UINT64_MAX;

@@ -1,0 +1,186 @@
+#include "engine/storage/column_reader.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/common/errors.h"
+#include "engine/storage/table.h"
+#include "tests/engine/test_util.h"
+
+using namespace shardlab;
+using namespace shardlab::engine;
+
+namespace {
+
+// Incompressible 8-byte values in 8 KiB granules (eight to a compressed block), and random
+// letters of up to 800 bytes a row: scans cross several read-ahead windows (256 KiB), and a
+// string granule makes a block larger than a window.
+constexpr const char* kDdl =
+    "CREATE TABLE r (k UInt32, v UInt64, s String) ENGINE = MergeTree() ORDER BY k "
+    "SETTINGS index_granularity = 1024";
+constexpr uint32_t kRows = 120'000;
+
+struct Fixture {
+  testing::TempDir dir;
+  std::unique_ptr<Table> table;
+  Column v{TypeId::kUInt64};
+  Column s{TypeId::kString};
+  PartPtr part;
+  size_t v_col = 0, s_col = 0;
+
+  Fixture() {
+    table = Table::create(dir.path() / "r", kDdl);
+    Block block;
+    block.names = {"k", "v", "s"};
+    Column k(TypeId::kUInt32);
+    std::mt19937_64 rng(41);
+    for (uint32_t row = 0; row < kRows; ++row) {
+      k.push(row);
+      v.push(rng());
+      std::string text(rng() % 800, ' ');
+      for (size_t at = 0; at < text.size(); at += 8) {
+        const uint64_t bits = rng();
+        for (size_t byte = 0; byte < 8 && at + byte < text.size(); ++byte)
+          text[at + byte] = static_cast<char>('a' + ((bits >> (8 * byte)) & 0xFF) % 26);
+      }
+      s.push_string(text);
+    }
+    block.columns = {k, v, s};
+    table->insert(block);
+    REQUIRE(table->active_parts().size() == 1);
+    part = table->active_parts().front();
+    v_col = 1;
+    s_col = 2;
+    REQUIRE(part->schema().columns[v_col].name == "v");
+  }
+  size_t first_row(size_t granule) const { return granule * part->granularity(); }
+  // Checks `got` against rows [first_row(first), ...) of the column with the mask applied.
+  void check_rows(const Column& got, size_t first, size_t count, size_t column,
+                  const std::vector<uint8_t>* mask = nullptr) const {
+    size_t at = 0;
+    const size_t begin = first_row(first);
+    const size_t end = first_row(first + count - 1) + part->granule_rows(first + count - 1);
+    for (size_t row = begin; row < end; ++row) {
+      if (mask != nullptr && !(*mask)[row - begin]) continue;
+      REQUIRE(at < got.rows);
+      if (column == v_col) {
+        REQUIRE(got.values<uint64_t>()[at] == v.values<uint64_t>()[row]);
+      } else {
+        REQUIRE(got.string_at(at) == s.string_at(row));
+      }
+      ++at;
+    }
+    CHECK(at == got.rows);
+  }
+};
+
+uint64_t mark_block(const std::filesystem::path& marks, size_t granule) {
+  std::ifstream in(marks, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(granule * 16));
+  uint64_t block = 0;
+  in.read(reinterpret_cast<char*>(&block), 8);
+  return block;
+}
+
+void set_mark_block(const std::filesystem::path& marks, size_t granule, uint64_t block) {
+  std::fstream out(marks, std::ios::in | std::ios::out | std::ios::binary);
+  out.seekp(static_cast<std::streamoff>(granule * 16));
+  out.write(reinterpret_cast<const char*>(&block), 8);
+}
+
+}  // namespace
+
+TEST_CASE("column reads agree with the rows in every order, and read each block once in a scan",
+          "[column_reader]") {
+  Fixture f;
+  const size_t granules = f.part->granules();
+  REQUIRE(granules > 100);
+  REQUIRE(std::filesystem::file_size(f.part->dir() / "v.bin") > 900'000);
+  REQUIRE(std::filesystem::file_size(f.part->dir() / "s.bin") / granules > 256 << 10);
+  for (const size_t column : {f.v_col, f.s_col}) {
+    INFO("column " << column);
+    {  // A whole scan decodes every block once: its bytes add up to the file.
+      ColumnStats stats;
+      ColumnReader reader(f.part, column, &stats);
+      f.check_rows(reader.read(0, granules), 0, granules, column);
+      CHECK(stats.compressed_bytes ==
+            std::filesystem::file_size(f.part->dir() / (column == f.v_col ? "v.bin" : "s.bin")));
+    }
+    ColumnReader reader(f.part, column, nullptr);
+    for (size_t g = 0; g < granules; ++g) f.check_rows(reader.read(g, 1), g, 1, column);
+    for (size_t g = granules; g-- > 0;) f.check_rows(reader.read(g, 1), g, 1, column);
+    std::mt19937_64 rng(5);
+    for (int round = 0; round < 60; ++round) {
+      const size_t first = rng() % granules;
+      const size_t count = 1 + rng() % std::min<size_t>(granules - first, 40);
+      f.check_rows(reader.read(first, count), first, count, column);
+      // Sparse selections: a few rows of some granules, none of the others.
+      std::vector<uint8_t> mask(f.first_row(first + count - 1) - f.first_row(first) +
+                                f.part->granule_rows(first + count - 1));
+      for (auto& byte : mask) byte = rng() % 200 == 0;
+      f.check_rows(reader.read_selected(first, count, mask.data()), first, count, column, &mask);
+    }
+  }
+}
+
+TEST_CASE("marks that mislead the reader and files shrunk under it are named, never crash",
+          "[column_reader][corruption]") {
+  Fixture f;
+  const auto marks = f.part->dir() / "v.mrk";
+  const auto bin = f.part->dir() / "v.bin";
+  // A granule that ends its block, so the next granule's mark is where the block ends.
+  size_t g = f.part->granules() / 2;
+  while (mark_block(marks, g + 1) == mark_block(marks, g)) ++g;
+  const uint64_t block = mark_block(marks, g);
+  REQUIRE(block > 0);
+
+  SECTION("a mark inside the block before it") {
+    // The marks now say block g ends 5 bytes after it starts: its header says otherwise, and
+    // the reader reads the rest. The next granule's mark points at no block at all.
+    set_mark_block(marks, g + 1, block + 5);
+    ColumnReader reader(f.part, f.v_col, nullptr);
+    f.check_rows(reader.read(g, 1), g, 1, f.v_col);
+    try {
+      reader.read(g + 1, 1);
+      FAIL("a mark into the middle of a block went unnoticed");
+    } catch (const CorruptionError& e) {
+      CHECK(std::string(e.what()).find("v.bin") != std::string::npos);
+    }
+    std::vector<uint8_t> all(f.part->granule_rows(g), 1);
+    f.check_rows(reader.read_selected(g, 1, all.data()), g, 1, f.v_col, &all);
+  }
+  SECTION("a file cut in the middle of a block") {
+    const uint64_t size = std::filesystem::file_size(bin);
+    const uint64_t next = mark_block(marks, g + 1);
+    std::filesystem::resize_file(bin, (block + next) / 2);
+    ColumnReader reader(f.part, f.v_col, nullptr);
+    f.check_rows(reader.read(0, g - 7), 0, g - 7, f.v_col);
+    try {
+      reader.read(g, 1);
+      FAIL("a truncated block went unnoticed");
+    } catch (const CorruptionError& e) {
+      CHECK(std::string(e.what()).find("v.bin: truncated compressed block at offset " +
+                                       std::to_string(block)) != std::string::npos);
+      CHECK(std::string(e.what()).find(std::to_string((next - block) / 2) + " remain") !=
+            std::string::npos);
+    }
+    // The failed read moved the reader's window: the block verified before it is read again.
+    std::vector<uint8_t> all(f.part->granule_rows(g - 8), 1);
+    f.check_rows(reader.read_selected(g - 8, 1, all.data()), g - 8, 1, f.v_col, &all);
+    REQUIRE_THROWS_WITH(reader.read(f.part->granules() - 1, 1),
+                        Catch::Contains("v.bin: mark of granule") &&
+                            Catch::Contains("past the end (" + std::to_string((block + next) / 2)));
+    REQUIRE(size > (block + next) / 2);
+  }
+  SECTION("a file shrunk after the reader opened it") {
+    ColumnReader reader(f.part, f.v_col, nullptr);
+    std::filesystem::resize_file(bin, block);
+    REQUIRE_THROWS_AS(reader.read(g, 1), RuntimeError);
+    REQUIRE_THROWS_WITH(reader.read(g, 1), Catch::Contains("v.bin") && Catch::Contains("ended"));
+  }
+}
