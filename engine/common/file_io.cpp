@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "engine/common/errors.h"
 
@@ -79,30 +80,6 @@ void WritableFile::finish() {
     fail("cannot close", path_);
   }
   fd_ = -1;
-}
-
-MappedFile::MappedFile(const fs::path& path) : path_(path.string()) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open", path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    fail("cannot stat", path);
-  }
-  size_ = static_cast<uint64_t>(st.st_size);
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      ::close(fd);
-      fail("cannot map", path);
-    }
-    data_ = static_cast<const char*>(p);
-  }
-  ::close(fd);
-}
-
-MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
 }
 
 ReadableFile::ReadableFile(const fs::path& path) : path_(path.string()) {
@@ -178,9 +155,18 @@ void rename_durable(const fs::path& from, const fs::path& to) {
 }
 
 uint64_t file_checksum(const fs::path& path, uint64_t* size_out) {
-  MappedFile file(path);
+  const ReadableFile file(path);
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(),
+                                                                &XXH3_freeState);
+  XXH3_64bits_reset(hash.get());
+  std::vector<char> buffer(std::min<uint64_t>(file.size(), 1 << 20));
+  for (uint64_t offset = 0; offset < file.size();) {
+    const size_t n = file.read_at(offset, buffer.size(), buffer.data());
+    XXH3_64bits_update(hash.get(), buffer.data(), n);
+    offset += n;
+  }
   *size_out = file.size();
-  return XXH3_64bits(file.data(), file.size());
+  return XXH3_64bits_digest(hash.get());
 }
 
 void remove_flat_directory(const fs::path& dir) {

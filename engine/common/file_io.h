@@ -1,5 +1,5 @@
 // All file I/O of the engine goes through this module: buffered appends with a running
-// checksum, durable syncs, read-only mappings, and whole small files. Errors become
+// checksum, durable syncs, positioned reads, and whole small files. Errors become
 // RuntimeError (I/O) or CorruptionError (content), always naming the path.
 #pragma once
 
@@ -40,27 +40,10 @@ class WritableFile {
   XXH3_state_t* hash_;
 };
 
-// A read-only mapping of a whole file. Empty files map to an empty view.
-class MappedFile {
- public:
-  explicit MappedFile(const fs::path& path);
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  const char* data() const { return data_; }
-  uint64_t size() const { return size_; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  const char* data_ = nullptr;
-  uint64_t size_ = 0;
-};
-
-// A file read with pread(2) into the caller's buffers. Reading block by block into a reused
-// buffer costs a copy, where a mapping costs a page-table entry and a fault per page first
-// touched; on virtual machines whose faults are slow (10 us or more) the copy is several times
-// cheaper, and it keeps the process's address space, and the TLB flushes on unmapping, out
+// A file read with pread(2) into the caller's buffers. The engine maps no files: reading block
+// by block into a reused buffer costs a copy, where a mapping costs a page-table entry and a
+// fault per page first touched; on virtual machines whose faults are slow (10 us or more) the
+// copy is several times cheaper, and it keeps the mapping and the TLB flushes on unmapping out
 // of every query. One instance may be read from several threads at once.
 class ReadableFile {
  public:

@@ -122,7 +122,7 @@ bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, cons
 ColumnFiles ColumnFiles::open(const Part& part, size_t column) {
   const std::string base = column_file_base(part.schema().columns[column].name);
   return {std::make_shared<const io::ReadableFile>(part.dir() / (base + ".bin")),
-          std::make_shared<const io::MappedFile>(part.dir() / (base + ".mrk"))};
+          std::make_shared<const std::string>(io::read_file(part.dir() / (base + ".mrk")))};
 }
 
 ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats,
@@ -132,9 +132,10 @@ ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stat
   bin_ = std::move(files.bin);
   marks_ = std::move(files.marks);
   if (marks_->size() != part->granules() * 16)
-    throw CorruptionError(fmt::format("{}: expected {} bytes of marks for {} granules, found {}",
-                                      marks_->path(), part->granules() * 16, part->granules(),
-                                      marks_->size()));
+    throw CorruptionError(fmt::format(
+        "{}: expected {} bytes of marks for {} granules, found {}",
+        (part->dir() / (column_file_base(part->schema().columns[column].name) + ".mrk")).string(),
+        part->granules() * 16, part->granules(), marks_->size()));
   if (type_.id == TypeId::kLowCardinality) {
     dict_ = part->dictionary(column);
     code_width_ = part->code_width(column);

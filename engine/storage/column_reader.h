@@ -12,10 +12,10 @@ namespace shardlab::engine {
 
 // A column's two files, opened once and shared by the readers that one thread runs over one
 // part in turn. Compressed blocks are read with pread into each reader's own buffer (see
-// io::ReadableFile for why not a mapping); the marks, a few kilobytes, stay mapped.
+// io::ReadableFile for why not a mapping); the marks, 16 bytes a granule, are read whole.
 struct ColumnFiles {
   std::shared_ptr<const io::ReadableFile> bin;
-  std::shared_ptr<const io::MappedFile> marks;
+  std::shared_ptr<const std::string> marks;
   static ColumnFiles open(const Part& part, size_t column);
 };
 
@@ -85,7 +85,7 @@ class ColumnReader {
   DataType type_;
   ColumnStats* stats_;
   std::shared_ptr<const io::ReadableFile> bin_;
-  std::shared_ptr<const io::MappedFile> marks_;
+  std::shared_ptr<const std::string> marks_;
   // Compressed bytes [window_offset_, window_offset_ + window_.size()) of the .bin file.
   PodVector<char> window_;
   uint64_t window_offset_ = 0;

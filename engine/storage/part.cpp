@@ -279,7 +279,7 @@ std::shared_ptr<const Dictionary> Part::dictionary(size_t column) const {
   std::lock_guard<std::mutex> lock(dict_mutex_);
   if (dicts_[column]) return dicts_[column];
   const fs::path path = dir_ / (column_file_base(schema_->columns[column].name) + ".dict.bin");
-  io::MappedFile file(path);
+  const std::string file = io::read_file(path);
   const BlockHeader header = read_block_header(file.data(), file.size(), path.string(), 0);
   PodVector<char> raw;
   decompress_block(header, file.data(), &raw, path.string(), 0);

@@ -177,6 +177,13 @@ TEST_CASE("marks that mislead the reader and files shrunk under it are named, ne
                             Catch::Contains("past the end (" + std::to_string((block + next) / 2)));
     REQUIRE(size > (block + next) / 2);
   }
+  SECTION("marks cut short") {
+    std::filesystem::resize_file(marks, 16 * f.part->granules() - 3);
+    REQUIRE_THROWS_WITH(
+        ColumnReader(f.part, f.v_col, nullptr),
+        Catch::Contains("v.mrk: expected " + std::to_string(16 * f.part->granules()) + " bytes") &&
+            Catch::Contains("found " + std::to_string(16 * f.part->granules() - 3)));
+  }
   SECTION("a file shrunk after the reader opened it") {
     ColumnReader reader(f.part, f.v_col, nullptr);
     std::filesystem::resize_file(bin, block);
