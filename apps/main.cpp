@@ -8,6 +8,7 @@
 
 #include "apps/commands.h"
 #include "engine/common/errors.h"
+#include "engine/common/file_io.h"
 
 namespace shardlab::apps {
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
@@ -29,6 +30,9 @@ int main(int argc, char** argv) {
   // them on the heap lets the next chunk reuse warm pages.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // A merge reads every column file of up to 100 parts at once; readers past the budget this
+  // sets reopen their file for each read instead.
+  shardlab::io::raise_open_file_limit();
   CLI::App app{
       "shardlab: simulate and benchmark ClickHouse-style clusters on an embedded MergeTree engine"};
   app.require_subcommand(1);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,24 +83,84 @@ void WritableFile::finish() {
   fd_ = -1;
 }
 
+namespace {
+
+int open_for_reading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open", path);
+  return fd;
+}
+
+uint64_t soft_open_file_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return limit.rlim_cur;
+}
+
+// 0 until first use, which takes half the soft limit then.
+std::atomic<size_t> descriptor_budget{0};
+std::atomic<size_t> descriptors_held{0};
+
+}  // namespace
+
+size_t read_descriptor_budget() {
+  size_t budget = descriptor_budget.load(std::memory_order_relaxed);
+  if (budget == 0) {
+    size_t fresh = std::max<size_t>(soft_open_file_limit() / 2, 1);
+    descriptor_budget.compare_exchange_strong(budget, fresh, std::memory_order_relaxed);
+    budget = descriptor_budget.load(std::memory_order_relaxed);
+  }
+  return budget;
+}
+
+void set_read_descriptor_budget(size_t budget) {
+  descriptor_budget.store(budget, std::memory_order_relaxed);
+}
+
+uint64_t raise_open_file_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return soft_open_file_limit();
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);  // failing leaves the old limit, which still works
+  }
+  return soft_open_file_limit();
+}
+
 ReadableFile::ReadableFile(const fs::path& path) : path_(path.string()) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) fail("cannot open", path);
+  fd_ = open_for_reading(path_);
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {
     ::close(fd_);
     fail("cannot stat", path);
   }
   size_ = static_cast<uint64_t>(st.st_size);
+  if (descriptors_held.fetch_add(1, std::memory_order_relaxed) >= read_descriptor_budget()) {
+    descriptors_held.fetch_sub(1, std::memory_order_relaxed);
+    ::close(fd_);
+    fd_ = -1;
+  }
 }
 
-ReadableFile::~ReadableFile() { ::close(fd_); }
+ReadableFile::~ReadableFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  descriptors_held.fetch_sub(1, std::memory_order_relaxed);
+}
 
 size_t ReadableFile::read_at(uint64_t offset, size_t bytes, char* dst) const {
   bytes = static_cast<size_t>(std::min<uint64_t>(bytes, size_ - offset));
+  const int fd = fd_ >= 0 ? fd_ : open_for_reading(path_);
+  struct CloseTransient {
+    int fd;
+    bool transient;
+    ~CloseTransient() {
+      if (transient) ::close(fd);
+    }
+  } closer{fd, fd_ < 0};
   size_t done = 0;
   while (done < bytes) {
-    const ssize_t n = ::pread(fd_, dst + done, bytes - done, static_cast<off_t>(offset + done));
+    const ssize_t n = ::pread(fd, dst + done, bytes - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       fail("cannot read", path_);

@@ -45,6 +45,10 @@ class WritableFile {
 // fault per page first touched; on virtual machines whose faults are slow (10 us or more) the
 // copy is several times cheaper, and it keeps the mapping and the TLB flushes on unmapping out
 // of every query. One instance may be read from several threads at once.
+//
+// Each instance keeps its descriptor open while fewer than read_descriptor_budget() do; past
+// that it opens the file for each read. A merge of 100 parts reads every column of each at
+// once, a thousand files or more, which must not fail under a limit of 1,024 descriptors.
 class ReadableFile {
  public:
   explicit ReadableFile(const fs::path& path);
@@ -60,9 +64,19 @@ class ReadableFile {
 
  private:
   std::string path_;
-  int fd_ = -1;
+  int fd_ = -1;  // -1: opened for each read
   uint64_t size_ = 0;
 };
+
+// How many ReadableFiles keep their descriptor open at once. By default half the soft limit
+// on open files when the first one is opened, leaving the rest to written files, sockets and
+// the caller. Tests lower it to see the other path; 0 restores the default, taken again from
+// the limit on next use.
+size_t read_descriptor_budget();
+void set_read_descriptor_budget(size_t budget);
+// Raises the soft limit on open files to the hard limit and returns the new soft limit (the
+// old one if it cannot be raised). Called once at start-up, before any file is read.
+uint64_t raise_open_file_limit();
 
 // Durability switch for the whole process, on by default. The simulator turns it off for the
 // replicas' tables of `shardlab run`: they are scratch state rebuilt from the scenario on every

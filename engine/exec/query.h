@@ -53,7 +53,7 @@ class Query {
   // the profile (parts_total, granules_total) are left to the caller.
   PartResult run_ranges(const PartPtr& part, const std::vector<GranuleRange>& ranges) const;
   // Like run_ranges(), adding into an existing partial result. `files`, when given, holds the
-  // part's column files by column number, mapped on first use and kept for the caller's next
+  // part's column files by column number, opened on first use and kept for the caller's next
   // call on the same part; the caller clears it before moving to another part.
   void run_ranges_into(const PartPtr& part, const std::vector<GranuleRange>& ranges,
                        PartResult* into, std::vector<ColumnFiles>* files = nullptr) const;

@@ -32,7 +32,7 @@ struct CostCoefficients {
   // A subquery on a replica.
   double query_setup_s = 0;        // per subquery: analysis, plan, pipeline start
   double part_s = 0;               // per part selected: index analysis, readers
-  double part_column_s = 0;        // per column read in each selected part: map its files, marks
+  double part_column_s = 0;        // per column read in each selected part: files, marks
   double granule_s = 0;            // per granule read: seek, block headers
   double row_read_s = 0;           // per row read by the first filter
   double uncompressed_byte_s = 0;  // per uncompressed byte decoded

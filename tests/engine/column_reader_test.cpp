@@ -1,14 +1,19 @@
 #include "engine/storage/column_reader.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/common/errors.h"
+#include "engine/common/file_io.h"
+#include "engine/exec/query.h"
 #include "engine/storage/table.h"
 #include "tests/engine/test_util.h"
 
@@ -189,5 +194,99 @@ TEST_CASE("marks that mislead the reader and files shrunk under it are named, ne
     std::filesystem::resize_file(bin, block);
     REQUIRE_THROWS_AS(reader.read(g, 1), RuntimeError);
     REQUIRE_THROWS_WITH(reader.read(g, 1), Catch::Contains("v.bin") && Catch::Contains("ended"));
+  }
+}
+
+namespace {
+
+size_t open_descriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("readers past the descriptor budget open their file for each read",
+          "[column_reader][descriptors]") {
+  Fixture f;
+  const size_t granules = f.part->granules();
+  io::set_read_descriptor_budget(2);
+  const size_t before = open_descriptors();
+  std::vector<std::unique_ptr<ColumnReader>> readers;
+  for (int copy = 0; copy < 3; ++copy)
+    for (const size_t column : {f.v_col, f.s_col})
+      readers.push_back(std::make_unique<ColumnReader>(f.part, column, nullptr));
+  CHECK(open_descriptors() == before + 2);
+  // Interleaved reads, as a merge makes them: every reader gets its own rows.
+  for (size_t g = 0; g < granules; g += 7)
+    for (size_t r = 0; r < readers.size(); ++r)
+      f.check_rows(readers[r]->read(g, 1), g, 1, r % 2 == 0 ? f.v_col : f.s_col);
+  readers.clear();
+  CHECK(open_descriptors() == before);
+  io::set_read_descriptor_budget(0);  // back to the default
+}
+
+TEST_CASE("a merge of more column files than the open-file limit allows succeeds",
+          "[column_reader][descriptors]") {
+  // 120 parts of 6 columns: 720 column files read at once, under a limit of 200 descriptors.
+  testing::TempDir dir;
+  auto table = Table::create(
+      dir.path() / "m",
+      "CREATE TABLE m (t DateTime, k UInt32, g LowCardinality(String), s String, v Int64, "
+      "f Float64) ENGINE = MergeTree() PARTITION BY toYYYYMMDD(t) ORDER BY (t, k) "
+      "SETTINGS index_granularity = 64");
+  std::mt19937_64 rng(8);
+  std::map<uint32_t, int64_t> expected;  // k -> sum of v
+  for (int insert = 0; insert < 120; ++insert) {
+    Block block;
+    block.names = {"t", "k", "g", "s", "v", "f"};
+    Column t(TypeId::kDateTime), k(TypeId::kUInt32), g(TypeId::kString), s(TypeId::kString),
+        v(TypeId::kInt64), fl(TypeId::kFloat64);
+    for (int row = 0; row < 200; ++row) {
+      t.push(static_cast<uint32_t>(1714521600 + rng() % 86400));
+      const auto key = static_cast<uint32_t>(rng() % 50);
+      k.push(key);
+      g.push_string(rng() % 2 ? "click" : "buy");
+      s.push_string(std::to_string(rng() % 1000));
+      const auto value = static_cast<int64_t>(rng() % 1000);
+      v.push(value);
+      fl.push(0.5);
+      expected[key] += value;
+    }
+    block.columns = {t, k, string_to_low_cardinality(g), s, v, fl};
+    table->insert(block);
+  }
+  REQUIRE(table->active_parts().size() == 120);
+
+  struct rlimit old_limit {};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old_limit) == 0);
+  struct rlimit low = old_limit;
+  low.rlim_cur = std::min<rlim_t>(200, old_limit.rlim_cur);
+  REQUIRE(open_descriptors() + 150 < low.rlim_cur);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  io::set_read_descriptor_budget(0);  // taken from the lowered limit on first use
+  std::string error;
+  try {
+    table->optimize(/*final=*/true, 1714521600);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const size_t budget = io::read_descriptor_budget();
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &old_limit) == 0);
+  io::set_read_descriptor_budget(0);
+  CHECK(budget == low.rlim_cur / 2);
+  REQUIRE(error.empty());
+  REQUIRE(table->active_parts().size() == 1);
+  auto query = Query::prepare(table->schema(), "SELECT k, sum(v) FROM m GROUP BY k ORDER BY k");
+  const QueryResult result = query->run(table->active_parts(), 1);
+  REQUIRE(result.columns.size() == 2);
+  REQUIRE(result.columns[0].rows == expected.size());
+  size_t row = 0;
+  for (const auto& [key, sum] : expected) {
+    CHECK(result.columns[0].values<uint32_t>()[row] == key);
+    CHECK(result.columns[1].values<int64_t>()[row] == sum);
+    ++row;
   }
 }
