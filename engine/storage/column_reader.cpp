@@ -178,7 +178,12 @@ void ColumnReader::fill_window(size_t granule, uint64_t offset, size_t bytes) {
   window_.resize(end - offset);
   window_offset_ = offset;
   verified_offset_ = UINT64_MAX;
-  window_.resize(bin_->read_at(offset, window_.size(), window_.data()));
+  try {
+    window_.resize(bin_->read_at(offset, window_.size(), window_.data()));
+  } catch (...) {
+    window_.clear();  // what was read is not to be taken for the file's bytes
+    throw;
+  }
 }
 
 const char* ColumnReader::fetch_block(size_t granule, uint64_t offset, BlockHeader* header) {
