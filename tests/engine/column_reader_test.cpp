@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -188,6 +189,41 @@ TEST_CASE("marks that mislead the reader and files shrunk under it are named, ne
         ColumnReader(f.part, f.v_col, nullptr),
         Catch::Contains("v.mrk: expected " + std::to_string(16 * f.part->granules()) + " bytes") &&
             Catch::Contains("found " + std::to_string(16 * f.part->granules() - 3)));
+  }
+  SECTION("a read that failed leaves no bytes behind") {
+    // The reader's window holds block 0 and the blocks after it, read ahead. A later read
+    // into the same buffer fails: if what the buffer still held were taken for the block at
+    // the new offset, block 0's valid header would pass, and its values be returned as that
+    // block's. It needs a block at least as long as block 0, past the first window.
+    const auto extent = [&](size_t first) {
+      size_t next = first;
+      while (next < f.part->granules() && mark_block(marks, next) == mark_block(marks, first))
+        ++next;
+      return (next < f.part->granules() ? mark_block(marks, next)
+                                        : std::filesystem::file_size(bin)) -
+             mark_block(marks, first);
+    };
+    const uint64_t first_block_bytes = extent(0);
+    size_t target = 0;
+    for (size_t at = 1; at < f.part->granules() && target == 0; ++at)
+      if (mark_block(marks, at) != mark_block(marks, at - 1) &&
+          mark_block(marks, at) > (512u << 10) && extent(at) >= first_block_bytes)
+        target = at;
+    REQUIRE(target != 0);
+    std::string original;
+    {
+      std::ifstream in(bin, std::ios::binary);
+      original.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    ColumnReader reader(f.part, f.v_col, nullptr);
+    f.check_rows(reader.read(0, 1), 0, 1, f.v_col);
+    std::filesystem::resize_file(bin, mark_block(marks, target));
+    REQUIRE_THROWS_WITH(reader.read(target, 1), Catch::Contains("ended"));
+    {
+      std::fstream out(bin, std::ios::in | std::ios::out | std::ios::binary);
+      out.write(original.data(), static_cast<std::streamsize>(original.size()));
+    }
+    f.check_rows(reader.read(target, 1), target, 1, f.v_col);
   }
   SECTION("a file shrunk after the reader opened it") {
     ColumnReader reader(f.part, f.v_col, nullptr);
