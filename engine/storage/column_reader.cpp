@@ -68,6 +68,36 @@ void unshuffle_selected(const char* planes, size_t plane_bytes, const BlockHeade
   for_each_selected(mask, rows, [&](size_t row) { out[n++] = values[row]; });
 }
 
+// Window buffers of finished readers, for the thread's next ones: a query makes a reader per
+// column per unit of granules, a merge one per column per part, and a fresh buffer of a few
+// hundred kilobytes each time would be first touched page by page again (and, under
+// AddressSanitizer, mapped and unmapped).
+class SpareWindows {
+ public:
+  static PodVector<char> take() {
+    auto& spare = list();
+    if (spare.empty()) return {};
+    PodVector<char> buffer = std::move(spare.back());
+    spare.pop_back();
+    return buffer;
+  }
+  static void give(PodVector<char>&& buffer) {
+    auto& spare = list();
+    if (buffer.capacity() == 0 || spare.size() >= kMaxSpare) return;
+    buffer.clear();
+    spare.push_back(std::move(buffer));
+  }
+
+ private:
+  // Enough for the columns one query unit reads at once, bounding what a thread keeps to a
+  // few megabytes.
+  static constexpr size_t kMaxSpare = 16;
+  static std::vector<PodVector<char>>& list() {
+    thread_local std::vector<PodVector<char>> spare;
+    return spare;
+  }
+};
+
 bool any_selected(const uint8_t* mask, size_t rows) {
   size_t row = 0;
   for (; row + 8 <= rows; row += 8) {
@@ -127,7 +157,11 @@ ColumnFiles ColumnFiles::open(const Part& part, size_t column) {
 
 ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats,
                            ColumnFiles files)
-    : part_(part), column_(column), type_(part->schema().columns[column].type), stats_(stats) {
+    : part_(part),
+      column_(column),
+      type_(part->schema().columns[column].type),
+      stats_(stats),
+      window_(SpareWindows::take()) {
   if (!files.bin) files = ColumnFiles::open(*part, column);
   bin_ = std::move(files.bin);
   marks_ = std::move(files.marks);
@@ -141,6 +175,8 @@ ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stat
     code_width_ = part->code_width(column);
   }
 }
+
+ColumnReader::~ColumnReader() { SpareWindows::give(std::move(window_)); }
 
 ColumnReader::Mark ColumnReader::mark_of(size_t granule) const {
   Mark mark;

@@ -24,6 +24,10 @@ class ColumnReader {
   // REQUIRES: `stats` outlives the reader (it may be null); `files`, when given, are
   // ColumnFiles::open(*part, column).
   ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats, ColumnFiles files = {});
+  // Leaves its window's buffer to the thread's next reader.
+  ~ColumnReader();
+  ColumnReader(const ColumnReader&) = delete;
+  ColumnReader& operator=(const ColumnReader&) = delete;
 
   // Reads granules [first, first + count) into a column of the in-memory type.
   // Throws CorruptionError naming the file on bad checksums, marks or sizes.
