@@ -12,6 +12,7 @@ The replicas' tables go to --data-root (a tmpfs by default when there is one: sm
 dominated by file creation there otherwise). Prints each scenario's wall time and
 'N passed, M failed'."""
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
@@ -33,15 +34,9 @@ def main():
     # The determinism rerun keeps its tables on disk, under the work directory; every other run
     # leaves the choice to shardlab (a tmpfs when the data fits).
     data_root = os.path.join(args.workdir, "data")
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAIL: {what}")
+    # Scenarios run two at a time: the test holds the whole machine (RUN_SERIAL), and one run
+    # is mostly one busy core. Each task gathers its own results; they are printed in order.
+    workers = 2
 
     def run(scenario, out, extra=()):
         started = time.monotonic()
@@ -49,101 +44,143 @@ def main():
                               capture_output=True, text=True)
         return proc, time.monotonic() - started
 
-    try:
-        for scenario in sorted(glob.glob(os.path.join(args.scenarios, "*.yaml"))):
-            name = os.path.splitext(os.path.basename(scenario))[0]
-            out = os.path.join(args.workdir, name)
-            proc, wall = run(scenario, out)
-            print(f"{name}: exit {proc.returncode}, {wall:.1f} s wall")
-            check(proc.returncode == 0, f"{name}: run failed: {proc.stderr.strip()[-400:]}")
-            if proc.returncode != 0:
+    def check_scenario(scenario):
+        """Runs one shipped scenario and checks its results: (lines to print, checks, failures)."""
+        lines, failures = [], []
+        checks = 0
+
+        def check(ok, what):
+            nonlocal checks
+            checks += 1
+            if not ok:
+                failures.append(what)
+
+        name = os.path.splitext(os.path.basename(scenario))[0]
+        out = os.path.join(args.workdir, name)
+        proc, wall = run(scenario, out)
+        lines.append(f"{name}: exit {proc.returncode}, {wall:.1f} s wall")
+        check(proc.returncode == 0, f"{name}: run failed: {proc.stderr.strip()[-400:]}")
+        if proc.returncode != 0:
+            return lines, checks, failures
+        for summary_path in sorted(glob.glob(os.path.join(out, "**", "summary.json"), recursive=True)):
+            run_dir = os.path.dirname(summary_path)
+            label = os.path.relpath(run_dir, args.workdir)
+            with open(summary_path) as f:
+                summary = json.load(f)
+            with open(os.path.join(run_dir, "run_info.json")) as f:
+                run_info = json.load(f)
+            check(not os.path.exists(run_info["data_dir"]),
+                  f"{label}: the run left its tables behind in {run_info['data_dir']}")
+            check(run_info["data_peak_bytes"] >= run_info["data_one_copy_bytes"] > 0,
+                  f"{label}: data on disk below one copy of the rows: {run_info}")
+            ins = summary["inserts"]
+            faults = summary["faults"]
+            mode = summary["cluster"]["insert_mode"]
+            check(ins["rows_sent"] == ins["rows_acknowledged"] + ins["rows_rejected"],
+                  f"{label}: sent != acknowledged + rejected: {ins}")
+            if mode == "async":
+                check(ins["rows_queryable"] == ins["rows_acknowledged"] - ins["rows_lost"],
+                      f"{label}: async queryable != acknowledged - lost: {ins}")
+            else:
+                check(ins["rows_lost"] == 0, f"{label}: sync lost rows: {ins}")
+                check(ins["rows_queryable"] >= ins["rows_acknowledged"],
+                      f"{label}: sync lost acknowledged rows: {ins}")
+            reshard = summary.get("reshard")
+            if reshard:
+                check(len(summary["shards"]) == reshard["shards_after"],
+                      f"{label}: {len(summary['shards'])} shards reported after growing to "
+                      f"{reshard['shards_after']}")
+                fraction = {}
+                for st in reshard["strategies"]:
+                    what = f"{label}: reshard {st['strategy']} {st['key']}"
+                    check(len(st["rows_per_shard_after"]) == reshard["shards_after"] and
+                          sum(st["rows_per_shard_after"]) == reshard["rows"],
+                          f"{what}: rows after {st['rows_per_shard_after']} are not the "
+                          f"{reshard['rows']} rows stored")
+                    check((st["transfer_s"] > 0) == (st["bytes_to_move"] > 0),
+                          f"{what}: {st['bytes_to_move']} bytes moved in {st['transfer_s']} s")
+                    fraction[st["strategy"]] = st["fraction_to_move"]
+                # Consistent hashing moves less than modulo hashing, random nothing.
+                if "jump" in fraction and "hash" in fraction:
+                    check(0 < fraction["jump"] < fraction["hash"],
+                          f"{label}: jump moves {fraction['jump']}, hash {fraction['hash']}")
+                if "random" in fraction:
+                    check(fraction["random"] == 0, f"{label}: random moves rows")
+            if faults:
                 continue
-            for summary_path in sorted(glob.glob(os.path.join(out, "**", "summary.json"), recursive=True)):
-                run_dir = os.path.dirname(summary_path)
-                label = os.path.relpath(run_dir, args.workdir)
-                with open(summary_path) as f:
-                    summary = json.load(f)
-                with open(os.path.join(run_dir, "run_info.json")) as f:
-                    run_info = json.load(f)
-                check(not os.path.exists(run_info["data_dir"]),
-                      f"{label}: the run left its tables behind in {run_info['data_dir']}")
-                check(run_info["data_peak_bytes"] >= run_info["data_one_copy_bytes"] > 0,
-                      f"{label}: data on disk below one copy of the rows: {run_info}")
-                ins = summary["inserts"]
-                faults = summary["faults"]
-                mode = summary["cluster"]["insert_mode"]
-                check(ins["rows_sent"] == ins["rows_acknowledged"] + ins["rows_rejected"],
-                      f"{label}: sent != acknowledged + rejected: {ins}")
-                if mode == "async":
-                    check(ins["rows_queryable"] == ins["rows_acknowledged"] - ins["rows_lost"],
-                          f"{label}: async queryable != acknowledged - lost: {ins}")
-                else:
-                    check(ins["rows_lost"] == 0, f"{label}: sync lost rows: {ins}")
-                    check(ins["rows_queryable"] >= ins["rows_acknowledged"],
-                          f"{label}: sync lost acknowledged rows: {ins}")
-                reshard = summary.get("reshard")
-                if reshard:
-                    check(len(summary["shards"]) == reshard["shards_after"],
-                          f"{label}: {len(summary['shards'])} shards reported after growing to "
-                          f"{reshard['shards_after']}")
-                    fraction = {}
-                    for st in reshard["strategies"]:
-                        what = f"{label}: reshard {st['strategy']} {st['key']}"
-                        check(len(st["rows_per_shard_after"]) == reshard["shards_after"] and
-                              sum(st["rows_per_shard_after"]) == reshard["rows"],
-                              f"{what}: rows after {st['rows_per_shard_after']} are not the "
-                              f"{reshard['rows']} rows stored")
-                        check((st["transfer_s"] > 0) == (st["bytes_to_move"] > 0),
-                              f"{what}: {st['bytes_to_move']} bytes moved in {st['transfer_s']} s")
-                        fraction[st["strategy"]] = st["fraction_to_move"]
-                    # Consistent hashing moves less than modulo hashing, random nothing.
-                    if "jump" in fraction and "hash" in fraction:
-                        check(0 < fraction["jump"] < fraction["hash"],
-                              f"{label}: jump moves {fraction['jump']}, hash {fraction['hash']}")
-                    if "random" in fraction:
-                        check(fraction["random"] == 0, f"{label}: random moves rows")
-                if faults:
-                    continue
-                check(ins["rows_queryable"] == ins["rows_sent"],
-                      f"{label}: rows missing without faults: {ins}")
-                # The single-node engine on the same rows.
-                table = os.path.join(args.workdir, "single-" + label.replace(os.sep, "-"))
-                variant = summary.get("variant")
-                load = [sl, "load", "--data", table, "--scenario", scenario, "--smoke"]
-                if variant:
-                    load += ["--variant", variant]
-                proc = subprocess.run(load, capture_output=True, text=True)
-                check(proc.returncode == 0, f"{label}: load failed: {proc.stderr.strip()[-300:]}")
-                for sql_path in sorted(glob.glob(os.path.join(run_dir, "answers", "*.sql"))):
-                    with open(sql_path) as f:
-                        sql = f.read()
-                    single = subprocess.run([sl, "sql", "--data", table, sql], capture_output=True,
-                                            text=True)
-                    with open(sql_path[:-4] + ".tsv") as f:
-                        distributed = f.read()
-                    check(single.returncode == 0 and single.stdout == distributed,
-                          f"{label}: {os.path.basename(sql_path)}: cluster answer differs from "
-                          f"the single-node engine's")
-                shutil.rmtree(table, ignore_errors=True)
-        # Determinism: the quickstart again, into another directory.
+            check(ins["rows_queryable"] == ins["rows_sent"],
+                  f"{label}: rows missing without faults: {ins}")
+            # The single-node engine on the same rows.
+            table = os.path.join(args.workdir, "single-" + label.replace(os.sep, "-"))
+            variant = summary.get("variant")
+            load = [sl, "load", "--data", table, "--scenario", scenario, "--smoke"]
+            if variant:
+                load += ["--variant", variant]
+            proc = subprocess.run(load, capture_output=True, text=True)
+            check(proc.returncode == 0, f"{label}: load failed: {proc.stderr.strip()[-300:]}")
+            for sql_path in sorted(glob.glob(os.path.join(run_dir, "answers", "*.sql"))):
+                with open(sql_path) as f:
+                    sql = f.read()
+                single = subprocess.run([sl, "sql", "--data", table, sql], capture_output=True,
+                                        text=True)
+                with open(sql_path[:-4] + ".tsv") as f:
+                    distributed = f.read()
+                check(single.returncode == 0 and single.stdout == distributed,
+                      f"{label}: {os.path.basename(sql_path)}: cluster answer differs from "
+                      f"the single-node engine's")
+            shutil.rmtree(table, ignore_errors=True)
+        return lines, checks, failures
+
+    passed = failed = 0
+
+    def tally(results):
+        nonlocal passed, failed
+        for lines, checks, failures in results:
+            for line in lines:
+                print(line)
+            for what in failures:
+                print(f"FAIL: {what}")
+            passed += checks - len(failures)
+            failed += len(failures)
+
+    def check(ok, what):
+        tally([([], 1, [] if ok else [what])])
+
+    try:
+        scenarios = sorted(glob.glob(os.path.join(args.scenarios, "*.yaml")))
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            tally(list(pool.map(check_scenario, scenarios)))
         quick = os.path.join(args.scenarios, "quickstart.yaml")
-        again = os.path.join(args.workdir, "quickstart-again")
-        proc, _ = run(quick, again, ["--data-dir", data_root])
+
+        def determinism():
+            # The quickstart again, into another directory, and with another seed.
+            again = os.path.join(args.workdir, "quickstart-again")
+            run(quick, again, ["--data-dir", data_root])
+            run(quick, os.path.join(args.workdir, "quickstart-seed2"), ["--seed", "2"])
+
+        def kept_data():
+            # Tables kept with --keep-data survive later runs in the same place (a run removes
+            # only scratch directories of dead runs, and kept ones are no longer scratch).
+            kept_root = os.path.join(args.workdir, "kept")
+            proc, _ = run(quick, os.path.join(args.workdir, "quickstart-kept"),
+                          ["--data-dir", kept_root, "--keep-data"])
+            kept = glob.glob(os.path.join(kept_root, "shardlab-data-*"))
+            first = (proc.returncode == 0 and len(kept) == 1, f"--keep-data kept {kept}")
+            proc, _ = run(quick, os.path.join(args.workdir, "quickstart-after-kept"),
+                          ["--data-dir", kept_root])
+            second = (proc.returncode == 0 and all(os.path.isdir(k) for k in kept),
+                      "a later run removed tables kept with --keep-data")
+            return [first, second]
+
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            rerun = pool.submit(determinism)
+            kept = pool.submit(kept_data)
+            rerun.result()
+            for ok, what in kept.result():
+                check(ok, what)
         with open(os.path.join(args.workdir, "quickstart", "summary.json"), "rb") as a, \
-                open(os.path.join(again, "summary.json"), "rb") as b:
+                open(os.path.join(args.workdir, "quickstart-again", "summary.json"), "rb") as b:
             check(a.read() == b.read(), "quickstart: summary.json differs between two runs")
-        # Tables kept with --keep-data survive later runs in the same place (a run removes only
-        # scratch directories of dead runs, and kept ones are no longer scratch).
-        kept_root = os.path.join(args.workdir, "kept")
-        proc, _ = run(quick, os.path.join(args.workdir, "quickstart-kept"),
-                      ["--data-dir", kept_root, "--keep-data"])
-        kept = glob.glob(os.path.join(kept_root, "shardlab-data-*"))
-        check(proc.returncode == 0 and len(kept) == 1, f"--keep-data kept {kept}")
-        proc, _ = run(quick, os.path.join(args.workdir, "quickstart-after-kept"),
-                      ["--data-dir", kept_root])
-        check(proc.returncode == 0 and all(os.path.isdir(k) for k in kept),
-              "a later run removed tables kept with --keep-data")
-        proc, _ = run(quick, os.path.join(args.workdir, "quickstart-seed2"), ["--seed", "2"])
         with open(os.path.join(args.workdir, "quickstart", "summary.json"), "rb") as a, \
                 open(os.path.join(args.workdir, "quickstart-seed2", "summary.json"), "rb") as b:
             check(a.read() != b.read(), "quickstart: another seed gave the same summary.json")
