@@ -92,8 +92,13 @@ class SpareWindows {
   // Enough for the columns one query unit reads at once, bounding what a thread keeps to a
   // few megabytes.
   static constexpr size_t kMaxSpare = 16;
+  // Room for all of them up front: give() runs in destructors, where growing could throw.
   static std::vector<PodVector<char>>& list() {
-    thread_local std::vector<PodVector<char>> spare;
+    thread_local std::vector<PodVector<char>> spare = [] {
+      std::vector<PodVector<char>> room;
+      room.reserve(kMaxSpare);
+      return room;
+    }();
     return spare;
   }
 };
