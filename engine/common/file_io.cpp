@@ -117,14 +117,11 @@ void set_read_descriptor_budget(size_t budget) {
   descriptor_budget.store(budget, std::memory_order_relaxed);
 }
 
-uint64_t raise_open_file_limit() {
+void raise_open_file_limit() {
   struct rlimit limit {};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return soft_open_file_limit();
-  if (limit.rlim_cur != limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);  // failing leaves the old limit, which still works
-  }
-  return soft_open_file_limit();
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);  // failing leaves the old limit, which still works
 }
 
 ReadableFile::ReadableFile(const fs::path& path) : path_(path.string()) {

@@ -74,9 +74,9 @@ class ReadableFile {
 // the limit on next use.
 size_t read_descriptor_budget();
 void set_read_descriptor_budget(size_t budget);
-// Raises the soft limit on open files to the hard limit and returns the new soft limit (the
-// old one if it cannot be raised). Called once at start-up, before any file is read.
-uint64_t raise_open_file_limit();
+// Raises the soft limit on open files to the hard limit (leaving it as it is if that fails).
+// Called once at start-up, before any file is read.
+void raise_open_file_limit();
 
 // Durability switch for the whole process, on by default. The simulator turns it off for the
 // replicas' tables of `shardlab run`: they are scratch state rebuilt from the scenario on every
