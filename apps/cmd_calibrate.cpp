@@ -1,5 +1,5 @@
 // `shardlab calibrate`: measures the embedded engine on this machine, fits the cost model's CPU
-// coefficients (sim/cluster/calibration.h) and writes them as a calibration file.
+// coefficients (calibration/calibration.h) and writes them as a calibration file.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -10,15 +10,15 @@
 #include <string>
 #include <thread>
 
+#include "apps/cli_output.h"
 #include "apps/commands.h"
-#include "engine/common/errors.h"
-#include "sim/cluster/calibration.h"
-#include "sim/cluster/cost_model.h"
+#include "base/errors.h"
+#include "calibration/calibration.h"
 
 namespace shardlab::apps {
 namespace {
 
-namespace cluster = sim::cluster;
+namespace cluster = calibration;
 
 std::string percent(double fraction) {
   return std::isfinite(fraction) ? fmt::format("{:.1f}%", 100 * fraction) : "n/a";

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "engine/common/date_time.h"
+#include "shardlab/engine/date_time.h"
 #include "scenarios/scenario.h"
 #include "workloads/row_generator.h"
 

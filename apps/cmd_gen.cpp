@@ -2,7 +2,7 @@
 
 #include "apps/commands.h"
 #include "apps/generator_options.h"
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "workloads/row_generator.h"
 #include "workloads/tsv_writer.h"
 

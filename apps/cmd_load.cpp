@@ -8,12 +8,13 @@
 #include <optional>
 #include <thread>
 
+#include "apps/cli_output.h"
 #include "apps/commands.h"
 #include "apps/generator_options.h"
-#include "engine/common/errors.h"
-#include "engine/common/file_io.h"
-#include "engine/exec/tsv_format.h"
-#include "engine/storage/table.h"
+#include "base/errors.h"
+#include "shardlab/engine/io_settings.h"
+#include "shardlab/engine/tsv_format.h"
+#include "shardlab/engine/table.h"
 #include "workloads/engine_block.h"
 
 namespace shardlab::apps {

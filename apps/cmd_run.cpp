@@ -3,10 +3,10 @@
 
 #include <cstdio>
 
+#include "apps/cli_output.h"
 #include "apps/commands.h"
-#include "apps/run_experiment.h"
-#include "engine/common/errors.h"
-#include "results/replicated_metrics.h"
+#include "base/errors.h"
+#include "experiment/experiment.h"
 #include "scenarios/scenario.h"
 
 namespace shardlab::apps {
@@ -30,38 +30,12 @@ struct RunOptions {
 void run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::filesystem::path& dir) {
   const uint64_t first_seed = opts.seed_given ? opts.seed : s.run.seed;
   const int replications = opts.replications > 0 ? opts.replications : s.run.replications;
-  ExperimentOptions options;
+  experiment::ExperimentOptions options;
   options.progress = stderr_is_tty();
   options.keep_data = opts.keep_data;
   options.data_dir = opts.data_dir;
-  if (replications == 1) {
-    options.out_dir = dir;
-    const ExperimentOutput out = run_experiment(s, first_seed, options);
-    std::printf("%s: wrote %s (%.1f s wall)\n", s.name.c_str(), (dir / "summary.json").c_str(),
-                out.run_info["wall_s"].get<double>());
-    return;
-  }
-  // One directory per seed, and the mean and 95% confidence interval of every metric on top.
-  results::ReplicatedMetrics metrics;
-  results::Json runs = results::Json::array();
-  for (int r = 0; r < replications; ++r) {
-    const uint64_t seed = first_seed + static_cast<uint64_t>(r);
-    options.out_dir = dir / fmt::format("seed-{}", seed);
-    const ExperimentOutput out = run_experiment(s, seed, options);
-    for (const auto& [name, value] : out.metrics) metrics.add(name, value);
-    runs.push_back(fmt::format("seed-{}", seed));
-    std::printf("%s: seed %llu done (%.1f s wall)\n", s.name.c_str(),
-                static_cast<unsigned long long>(seed), out.run_info["wall_s"].get<double>());
-  }
-  results::Json summary;
-  summary["scenario"] = s.name;
-  if (!s.variant.empty()) summary["variant"] = s.variant;
-  summary["replications"] = replications;
-  summary["first_seed"] = first_seed;
-  summary["runs"] = std::move(runs);
-  summary["metrics"] = metrics.to_json();
-  results::write_json(dir / "summary.json", summary);
-  std::printf("%s: wrote %s\n", s.name.c_str(), (dir / "summary.json").c_str());
+  experiment::run_replicated(s, first_seed, replications, options, dir,
+                             [](const std::string& line) { std::printf("%s\n", line.c_str()); });
 }
 
 }  // namespace

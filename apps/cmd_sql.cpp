@@ -1,11 +1,12 @@
 #include <cstdio>
 #include <thread>
 
+#include "apps/cli_output.h"
 #include "apps/commands.h"
-#include "engine/common/errors.h"
-#include "engine/exec/query.h"
-#include "engine/exec/tsv_format.h"
-#include "engine/storage/table.h"
+#include "base/errors.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/tsv_format.h"
+#include "shardlab/engine/table.h"
 
 namespace shardlab::apps {
 

@@ -1,10 +1,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "apps/cli_output.h"
 #include "apps/commands.h"
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
-#include "engine/storage/table.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
+#include "shardlab/engine/table.h"
 
 namespace shardlab::apps {
 namespace {

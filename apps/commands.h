@@ -15,9 +15,4 @@ void add_check_command(CLI::App& app);  // validate a scenario file (cmd_check.c
 void add_calibrate_command(CLI::App& app);  // cost model coefficients (cmd_calibrate.cpp)
 void add_run_command(CLI::App& app);  // simulate a scenario (cmd_run.cpp)
 
-// True when stderr is a terminal: progress bars only then.
-bool stderr_is_tty();
-// Writes `text` to the file at `path`, or to stderr when path is "-". Throws RuntimeError.
-void write_report(const std::string& path, const std::string& text);
-
 }  // namespace shardlab::apps

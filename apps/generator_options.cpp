@@ -1,7 +1,7 @@
 #include "apps/generator_options.h"
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
 #include "scenarios/scenario.h"
 #include "workloads/row_generator.h"
 

@@ -1,28 +1,12 @@
 // shardlab: a ClickHouse-style cluster simulator with an embedded MergeTree engine.
 // Exit codes: 0 ok, 1 runtime or corruption error, 2 usage or input error.
 #include <malloc.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "apps/commands.h"
-#include "engine/common/errors.h"
-#include "engine/common/file_io.h"
-
-namespace shardlab::apps {
-bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
-
-void write_report(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    return;
-  }
-  std::ofstream file(path);
-  file << text;
-  if (!file) throw RuntimeError("cannot write '" + path + "'");
-}
-}  // namespace shardlab::apps
+#include "base/errors.h"
+#include "shardlab/engine/io_settings.h"
 
 int main(int argc, char** argv) {
   // Column blocks of 64K rows are allocated and freed for every chunk a query reads. Above

@@ -6,12 +6,12 @@
 #include <random>
 #include <xxhash.h>
 
-#include "engine/codecs/codec.h"
-#include "engine/exec/aggregator.h"
-#include "engine/exec/expression.h"
+#include "shardlab/engine/codec.h"
+#include "shardlab/engine/aggregator.h"
+#include "shardlab/engine/expression.h"
 #include "engine/exec/uniq_set.h"
-#include "engine/sql/parser.h"
-#include "engine/storage/table.h"
+#include "shardlab/engine/parser.h"
+#include "shardlab/engine/table.h"
 
 using namespace shardlab::engine;
 

@@ -14,7 +14,7 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "plots/gnuplot_session.h"
 
 namespace shardlab::plots {

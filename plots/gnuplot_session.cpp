@@ -11,7 +11,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 extern char** environ;
 

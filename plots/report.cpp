@@ -7,10 +7,10 @@
 #include <utility>
 #include <variant>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "plots/human_units.h"
 #include "plots/markup.h"
-#include "results/atomic_file.h"
+#include "base/atomic_file.h"
 #include "results/number_format.h"
 
 namespace shardlab::plots {
@@ -431,8 +431,8 @@ std::string render_report_html(const ReportInput& input) {
 }
 
 void write_report(const std::filesystem::path& dir, const ReportInput& input) {
-  results::write_file_atomically(dir / "report.md", render_report_markdown(input));
-  results::write_file_atomically(dir / "report.html", render_report_html(input));
+  base::write_file_atomically(dir / "report.md", render_report_markdown(input));
+  base::write_file_atomically(dir / "report.html", render_report_html(input));
 }
 
 }  // namespace shardlab::plots

@@ -95,7 +95,7 @@ struct ReportInput {
 std::string render_report_markdown(const ReportInput& input);
 std::string render_report_html(const ReportInput& input);
 
-// Writes dir/report.md and dir/report.html, each atomically (results/atomic_file.h). Throws
+// Writes dir/report.md and dir/report.html, each atomically (base/atomic_file.h). Throws
 // RuntimeError naming the file that could not be written.
 void write_report(const std::filesystem::path& dir, const ReportInput& input);
 

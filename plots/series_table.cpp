@@ -9,7 +9,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::plots {
 namespace {

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <utility>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "plots/figure.h"
 #include "plots/human_units.h"
 #include "plots/step_series.h"

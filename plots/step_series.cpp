@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::plots {
 

@@ -2,7 +2,7 @@
 
 #include <gnuplot-iostream.h>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "plots/figure.h"
 #include "plots/step_series.h"
 

@@ -8,7 +8,7 @@
 #include <limits>
 #include <tuple>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "plots/figure.h"
 #include "plots/step_series.h"
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "results/student_t.h"
 
 namespace shardlab::results {

@@ -4,7 +4,7 @@
 #include <bit>
 #include <cmath>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::results {
 namespace {

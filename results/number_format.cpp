@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::results {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::results {
 

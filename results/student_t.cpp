@@ -4,7 +4,7 @@
 #include <limits>
 #include <numbers>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::results {
 namespace {

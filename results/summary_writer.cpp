@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "results/atomic_file.h"
+#include "base/atomic_file.h"
 #include "results/number_format.h"
 
 namespace shardlab::results {
@@ -125,7 +125,7 @@ std::string render_json(const Json& document) {
 }
 
 void write_json(const std::filesystem::path& path, const Json& document) {
-  write_file_atomically(path, render_json(document));
+  base::write_file_atomically(path, render_json(document));
 }
 
 }  // namespace shardlab::results

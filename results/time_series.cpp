@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/common/errors.h"
-#include "results/atomic_file.h"
+#include "base/errors.h"
+#include "base/atomic_file.h"
 #include "results/number_format.h"
 
 namespace shardlab::results {
@@ -193,7 +193,7 @@ std::string TimeSeries::to_csv() const {
 }
 
 void TimeSeries::write_csv(const std::filesystem::path& path) const {
-  AtomicFile file(path);
+  base::AtomicFile file(path);
   auto sink = [&file](std::string_view text) { file.append(text); };
   emit(sink);
   file.commit();

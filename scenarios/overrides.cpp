@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "scenarios/scenario_schema.h"
 
 namespace shardlab::scenarios {

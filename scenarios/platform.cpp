@@ -7,7 +7,7 @@
 #include <optional>
 #include <sstream>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "scenarios/units.h"
 
 namespace shardlab::scenarios {

@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "scenarios/overrides.h"
 #include "scenarios/platform.h"
 #include "scenarios/scenario_sections.h"
@@ -261,26 +261,6 @@ std::string trim_number(double value, int precision) {
 }
 
 }  // namespace
-
-const char* insert_mode_name(InsertMode mode) {
-  return mode == InsertMode::kSync ? "sync" : "async";
-}
-
-const char* load_balancing_name(LoadBalancing policy) {
-  switch (policy) {
-    case LoadBalancing::kRandom:
-      return "random";
-    case LoadBalancing::kNearestHostname:
-      return "nearest_hostname";
-    case LoadBalancing::kInOrder:
-      return "in_order";
-    case LoadBalancing::kFirstOrRandom:
-      return "first_or_random";
-    case LoadBalancing::kRoundRobin:
-      return "round_robin";
-  }
-  return "?";
-}
 
 Scenario parse_scenario(std::string_view yaml, const std::string& source,
                         const std::vector<std::string>& overrides, bool smoke,

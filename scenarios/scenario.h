@@ -35,7 +35,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/storage/table_schema.h"
+#include "shardlab/engine/table_schema.h"
+#include "sim/cluster/settings.h"
 #include "sim/cluster/sharding.h"
 #include "sim/core/time.h"
 #include "sim/hw/network.h"
@@ -85,21 +86,11 @@ struct NodeConfig {
   std::string rack;  // "r0" unless given
 };
 
-enum class InsertMode : uint8_t {
-  kAsync,  // the initiator queues blocks on its disk; background senders ship them (default)
-  kSync,   // insert_distributed_sync = 1: acknowledged once the target shards have written
-};
-
-enum class LoadBalancing : uint8_t {
-  kRandom,           // among the replicas with the fewest errors (ClickHouse's default)
-  kNearestHostname,  // fewest differing characters of the hostname, position by position
-  kInOrder,          // configuration order
-  kFirstOrRandom,    // the first replica, or a random one if it is unavailable
-  kRoundRobin,       // rotates among the replicas with the fewest errors
-};
-
-const char* insert_mode_name(InsertMode mode);
-const char* load_balancing_name(LoadBalancing policy);
+// The simulator's own enums: a scenario names the same choices the cluster makes.
+using sim::cluster::insert_mode_name;
+using sim::cluster::InsertMode;
+using sim::cluster::load_balancing_name;
+using sim::cluster::LoadBalancing;
 
 // The Distributed engine's settings, with ClickHouse 18.16's defaults (REFERENCE.md).
 struct DistributedSettings {
@@ -230,6 +221,9 @@ struct RunConfig {
   // What to write besides summary.json and run_info.json (always written). Default: every
   // kOutputs entry except "trace".
   std::vector<std::string> outputs;
+  // The trace keeps at most this many slices (and, separately, counter samples); later ones are
+  // counted but dropped, so a full-scale run's trace stays a few hundred MB at most.
+  uint64_t trace_max_slices = 1'000'000;
 };
 
 // Shards joining mid-run (the `reshard` section). At `at` the cluster grows by the shards of

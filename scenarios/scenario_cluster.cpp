@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "scenarios/scenario_sections.h"
 #include "workloads/user_behavior.h"
 
@@ -579,10 +579,8 @@ ClusterSection read_cluster(const MapReader& root, const HardwareConfig& hardwar
   if (auto f = map.find("load_balancing")) {
     static const std::vector<std::string> kPolicies = {"random", "nearest_hostname", "in_order",
                                                        "first_or_random", "round_robin"};
-    const std::string policy = f->choice("load balancing policy", kPolicies);
-    for (size_t idx = 0; idx < kPolicies.size(); ++idx) {
-      if (kPolicies[idx] == policy) cluster.load_balancing = static_cast<LoadBalancing>(idx);
-    }
+    cluster.load_balancing =
+        *sim::cluster::parse_load_balancing(f->choice("load balancing policy", kPolicies));
   }
   if (auto f = map.find("coordinator")) {
     const MapReader coordinator = f->map(*schema_at({"cluster"}).field("coordinator"));

@@ -8,7 +8,7 @@
 #include <limits>
 #include <map>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "scenarios/scenario.h"
 #include "scenarios/units.h"
 

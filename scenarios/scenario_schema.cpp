@@ -131,7 +131,8 @@ const SchemaNode* SchemaBuilder::build() {
                                {"seed", v},
                                {"replications", v},
                                {"out_dir", v},
-                               {"outputs", names}});
+                               {"outputs", names},
+                               {"trace_max_slices", v}});
   const SchemaNode* variant = map({{"name", v}, {"description", v}, {"set", v}});
   const SchemaNode* reshard =
       map({{"at", v}, {"add", list(names)}, {"sharding", sharding}, {"compare_key", v}});

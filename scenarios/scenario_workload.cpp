@@ -7,9 +7,9 @@
 #include <map>
 #include <optional>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
-#include "engine/exec/query.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
+#include "shardlab/engine/query.h"
 #include "scenarios/scenario_sections.h"
 #include "workloads/diurnal_curve.h"
 #include "workloads/engine_block.h"
@@ -405,6 +405,7 @@ RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
     run.out_dir = f->scalar("a directory");
     if (run.out_dir.empty()) f->fail("expected a directory, got an empty string");
   }
+  if (auto f = map.find("trace_max_slices")) run.trace_max_slices = f->count(1, 100'000'000);
   if (auto f = map.find("outputs")) {
     const std::vector<std::string> choices(std::begin(kOutputs), std::end(kOutputs));
     run.outputs.clear();

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::scenarios {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
 
 namespace shardlab::workloads {
 namespace {

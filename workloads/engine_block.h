@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/storage/table_schema.h"
-#include "engine/types/column.h"
+#include "shardlab/engine/table_schema.h"
+#include "shardlab/engine/column.h"
 #include "workloads/row_generator.h"
 
 namespace shardlab::workloads {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string_view>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "workloads/diurnal_curve.h"
 
 namespace shardlab::workloads {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "engine/common/date_time.h"
+#include "shardlab/engine/date_time.h"
 
 namespace shardlab::workloads {
 

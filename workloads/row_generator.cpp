@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/common/errors.h"
-#include "workloads/counter_rng.h"
+#include "base/errors.h"
+#include "base/counter_rng.h"
 
 // The hashing loops get one copy per instruction set, picked once by the dynamic loader (GCC's
 // function multi-versioning): the project builds for baseline x86-64, which has no 64-bit vector
@@ -18,6 +18,10 @@
 #endif
 
 namespace shardlab::workloads {
+using base::draw;
+using base::kGamma;
+using base::stream_key;
+
 namespace {
 
 __extension__ using Uint128 = unsigned __int128;

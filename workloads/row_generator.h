@@ -35,13 +35,16 @@
 #include <cstdint>
 #include <vector>
 
-#include "workloads/alias_table.h"
+#include "base/alias_table.h"
 #include "workloads/diurnal_curve.h"
 #include "workloads/generator_config.h"
 #include "workloads/user_behavior.h"
-#include "workloads/zipf_sampler.h"
+#include "base/zipf_sampler.h"
 
 namespace shardlab::workloads {
+
+using base::AliasTable;
+using base::ZipfSampler;
 
 class RowGenerator {
  public:

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <exception>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
 
 namespace shardlab::workloads {
 namespace {

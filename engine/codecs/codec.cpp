@@ -1,4 +1,4 @@
-#include "engine/codecs/codec.h"
+#include "shardlab/engine/codec.h"
 
 #include <xxhash.h>
 
@@ -8,7 +8,7 @@
 
 #include "engine/codecs/bit_pack.h"
 #include "engine/codecs/byte_shuffle.h"
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::engine {
 namespace {

@@ -1,6 +1,6 @@
 #include <lz4.h>
 
-#include "engine/codecs/codec.h"
+#include "shardlab/engine/codec.h"
 
 namespace shardlab::engine {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine/common/date_time.h"
+#include "shardlab/engine/date_time.h"
 
 #include <algorithm>
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::io {
 namespace {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "shardlab/engine/io_settings.h"
+
 namespace shardlab::io {
 
 namespace fs = std::filesystem;
@@ -74,19 +76,8 @@ class ReadableFile {
 // the limit on next use.
 size_t read_descriptor_budget();
 void set_read_descriptor_budget(size_t budget);
-// Raises the soft limit on open files to the hard limit (leaving it as it is if that fails).
-// Called once at start-up, before any file is read.
-void raise_open_file_limit();
+// raise_open_file_limit, set_durable and read_file are in shardlab/engine/io_settings.h.
 
-// Durability switch for the whole process, on by default. The simulator turns it off for the
-// replicas' tables of `shardlab run`: they are scratch state rebuilt from the scenario on every
-// run and never recovered after a crash of shardlab itself, so their fsyncs would only cost wall
-// time (the simulated cost of writing is charged by the disk model either way). Atomicity is
-// kept: files are still written to temporary names and renamed into place.
-void set_durable(bool durable);
-bool durable();
-
-std::string read_file(const fs::path& path);
 // Writes the file and fsyncs it (not its directory).
 void write_file_durable(const fs::path& path, std::string_view content);
 void sync_directory(const fs::path& dir);

@@ -1,5 +1,5 @@
 #define XXH_INLINE_ALL
-#include "engine/exec/aggregator.h"
+#include "shardlab/engine/aggregator.h"
 
 #include <xxhash.h>
 
@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "engine/common/allocators.h"
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/common/parallel.h"
 #include "engine/exec/key_buckets.h"
 #include "engine/exec/uniq_set.h"

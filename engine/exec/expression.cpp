@@ -1,4 +1,4 @@
-#include "engine/exec/expression.h"
+#include "shardlab/engine/expression.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <unordered_set>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
 #include "engine/functions/city_hash.h"
-#include "engine/sql/parser.h"
+#include "shardlab/engine/parser.h"
 
 namespace shardlab::engine {
 namespace {

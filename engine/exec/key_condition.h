@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/exec/expression.h"
-#include "engine/storage/part.h"
+#include "shardlab/engine/expression.h"
+#include "shardlab/engine/part.h"
 
 namespace shardlab::engine {
 

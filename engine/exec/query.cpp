@@ -1,14 +1,14 @@
-#include "engine/exec/query.h"
+#include "shardlab/engine/query.h"
 
 #include <algorithm>
 #include <functional>
 #include <limits>
 #include <numeric>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/common/parallel.h"
 #include "engine/exec/key_condition.h"
-#include "engine/sql/parser.h"
+#include "shardlab/engine/parser.h"
 #include "engine/storage/column_reader.h"
 #include "engine/types/order_bits.h"
 

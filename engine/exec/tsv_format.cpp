@@ -1,10 +1,10 @@
-#include "engine/exec/tsv_format.h"
+#include "shardlab/engine/tsv_format.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 
-#include "engine/common/date_time.h"
+#include "shardlab/engine/date_time.h"
 
 namespace shardlab::engine {
 

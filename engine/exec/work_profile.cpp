@@ -1,4 +1,4 @@
-#include "engine/exec/work_profile.h"
+#include "shardlab/engine/work_profile.h"
 
 namespace shardlab::engine {
 

@@ -1,4 +1,4 @@
-#include "engine/sql/ast.h"
+#include "shardlab/engine/ast.h"
 
 #include <fmt/format.h>
 

@@ -2,8 +2,8 @@
 
 #include <cctype>
 
-#include "engine/common/errors.h"
-#include "engine/sql/parser.h"
+#include "base/errors.h"
+#include "shardlab/engine/parser.h"
 
 namespace shardlab::engine {
 namespace {

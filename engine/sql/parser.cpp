@@ -1,11 +1,11 @@
-#include "engine/sql/parser.h"
+#include "shardlab/engine/parser.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/sql/lexer.h"
 
 namespace shardlab::engine {

@@ -1,8 +1,8 @@
 #include "engine/storage/column_reader.h"
 
 #include "engine/codecs/bit_pack.h"
-#include "engine/codecs/codec.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/codec.h"
+#include "base/errors.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -590,6 +590,18 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
     }
   }
   return out;
+}
+
+Block read_part_columns(const PartPtr& part, const std::vector<std::string>& names) {
+  Block block;
+  for (const std::string& name : names) {
+    const int column = part->schema().column_index(name);
+    if (column < 0) throw InputError("no column '" + name + "' in part " + part->name());
+    ColumnReader reader(part, static_cast<size_t>(column), nullptr);
+    block.names.push_back(name);
+    block.columns.push_back(reader.read(0, part->granules()));
+  }
+  return block;
 }
 
 }  // namespace shardlab::engine

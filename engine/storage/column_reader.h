@@ -4,9 +4,9 @@
 
 #include <memory>
 
-#include "engine/codecs/codec.h"
+#include "shardlab/engine/codec.h"
 #include "engine/common/file_io.h"
-#include "engine/storage/part.h"
+#include "shardlab/engine/part.h"
 
 namespace shardlab::engine {
 

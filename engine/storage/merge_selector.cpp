@@ -1,4 +1,4 @@
-#include "engine/storage/merge_selector.h"
+#include "shardlab/engine/merge_selector.h"
 
 #include <algorithm>
 

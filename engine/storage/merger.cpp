@@ -1,10 +1,10 @@
-#include "engine/storage/merger.h"
+#include "shardlab/engine/merger.h"
 
 #include <algorithm>
 #include <map>
 #include <queue>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/storage/column_reader.h"
 #include "engine/types/order_bits.h"
 

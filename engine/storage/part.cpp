@@ -1,10 +1,10 @@
-#include "engine/storage/part.h"
+#include "shardlab/engine/part.h"
 
 #include <charconv>
 #include <sstream>
 
-#include "engine/codecs/codec.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/codec.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
 
 namespace shardlab::engine {

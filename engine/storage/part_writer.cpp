@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "engine/codecs/codec.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/codec.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
 
 namespace shardlab::engine {

@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "engine/exec/expression.h"
-#include "engine/storage/part.h"
-#include "engine/storage/table_schema.h"
+#include "shardlab/engine/expression.h"
+#include "shardlab/engine/part.h"
+#include "shardlab/engine/table_schema.h"
 
 namespace shardlab::engine {
 

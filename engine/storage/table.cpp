@@ -1,4 +1,4 @@
-#include "engine/storage/table.h"
+#include "shardlab/engine/table.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,10 +9,10 @@
 #include <map>
 #include <set>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
-#include "engine/sql/parser.h"
+#include "shardlab/engine/parser.h"
 #include "engine/storage/part_writer.h"
 #include "engine/types/order_bits.h"
 

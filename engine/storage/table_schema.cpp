@@ -1,11 +1,11 @@
-#include "engine/storage/table_schema.h"
+#include "shardlab/engine/table_schema.h"
 
 #include <algorithm>
 #include <functional>
 
-#include "engine/common/errors.h"
-#include "engine/exec/expression.h"
-#include "engine/sql/parser.h"
+#include "base/errors.h"
+#include "shardlab/engine/expression.h"
+#include "shardlab/engine/parser.h"
 
 namespace shardlab::engine {
 

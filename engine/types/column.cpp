@@ -1,9 +1,9 @@
-#include "engine/types/column.h"
+#include "shardlab/engine/column.h"
 
 #include <algorithm>
 #include <map>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 #if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>

@@ -1,4 +1,4 @@
-#include "engine/types/data_type.h"
+#include "shardlab/engine/data_type.h"
 
 #include <array>
 #include <utility>

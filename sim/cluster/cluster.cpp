@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "sim/cluster/shard_pruning.h"
 
 namespace shardlab::sim::cluster {

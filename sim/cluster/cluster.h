@@ -58,8 +58,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/exec/query.h"
-#include "engine/storage/table.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/table.h"
 #include "sim/cluster/coordinator.h"
 #include "sim/cluster/cost_model.h"
 #include "sim/cluster/load_balancer.h"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::sim::cluster {
 

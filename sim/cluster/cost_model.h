@@ -5,7 +5,7 @@
 // CPU work is linear in its coefficients, one per kind of work, each multiplying a count the
 // engine reported (or a product of two: parts selected × columns read; rows aggregated when
 // there is more than one group), so it can be fitted by least squares from measured engine runs
-// (`shardlab calibrate`, sim/cluster/calibration.h) and every figure traces back to the engine's
+// (`shardlab calibrate`, calibration/calibration.h) and every figure traces back to the engine's
 // counts. Coefficients live in a JSON calibration file that scenarios can name;
 // CostModel::defaults() are the shipped values, measured on real engine runs (see the comment
 // there and bench/README.md).
@@ -21,10 +21,10 @@
 #include <string>
 #include <string_view>
 
-#include "engine/exec/query.h"
-#include "engine/exec/work_profile.h"
-#include "engine/storage/merger.h"
-#include "engine/storage/table.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/work_profile.h"
+#include "shardlab/engine/merger.h"
+#include "shardlab/engine/table.h"
 
 namespace shardlab::sim::cluster {
 

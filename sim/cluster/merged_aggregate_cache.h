@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/exec/aggregator.h"
-#include "engine/storage/part.h"
+#include "shardlab/engine/aggregator.h"
+#include "shardlab/engine/part.h"
 
 namespace shardlab::sim::cluster {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <tuple>
 
-#include "engine/exec/query.h"
+#include "shardlab/engine/query.h"
 
 namespace shardlab::sim::cluster {
 

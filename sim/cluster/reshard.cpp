@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::sim::cluster {
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/storage/table_schema.h"
-#include "engine/types/column.h"
+#include "shardlab/engine/table_schema.h"
+#include "shardlab/engine/column.h"
 #include "sim/cluster/sharding.h"
 
 namespace shardlab::sim::cluster {

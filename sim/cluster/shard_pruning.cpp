@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
-#include "engine/sql/parser.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
+#include "shardlab/engine/parser.h"
 
 namespace shardlab::sim::cluster {
 

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/storage/table_schema.h"
+#include "shardlab/engine/table_schema.h"
 #include "sim/cluster/sharding.h"
 
 namespace shardlab::sim::cluster {

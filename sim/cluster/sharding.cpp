@@ -6,10 +6,10 @@
 #include <map>
 #include <numeric>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
-#include "engine/sql/parser.h"
-#include "workloads/counter_rng.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
+#include "shardlab/engine/parser.h"
+#include "base/counter_rng.h"
 
 namespace shardlab::sim::cluster {
 
@@ -189,9 +189,9 @@ std::vector<uint32_t> ShardingScheme::assign(const Block& block, uint64_t seed,
   const size_t rows = block.rows();
   std::vector<uint32_t> shard_of(rows, 0);
   if (spec_.kind == ShardingKind::kRandom) {
-    const uint64_t key = workloads::stream_key(seed, batch);
+    const uint64_t key = base::stream_key(seed, batch);
     for (size_t row = 0; row < rows; ++row) {
-      shard_of[row] = shard_of_hash(workloads::draw(key, row));
+      shard_of[row] = shard_of_hash(base::draw(key, row));
     }
     return shard_of;
   }

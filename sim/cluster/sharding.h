@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/exec/expression.h"
-#include "engine/storage/table_schema.h"
-#include "engine/types/column.h"
+#include "shardlab/engine/expression.h"
+#include "shardlab/engine/table_schema.h"
+#include "shardlab/engine/column.h"
 
 namespace shardlab::sim::cluster {
 

@@ -4,8 +4,8 @@
 
 #include <charconv>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
 
 namespace shardlab::sim::cluster {
 

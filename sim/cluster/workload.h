@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/exec/query.h"
+#include "shardlab/engine/query.h"
 #include "sim/cluster/cluster.h"
 #include "workloads/engine_block.h"
 #include "workloads/generator_config.h"

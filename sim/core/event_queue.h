@@ -28,7 +28,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "sim/core/time.h"
 
 namespace shardlab::sim {

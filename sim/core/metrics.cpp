@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::sim {
 

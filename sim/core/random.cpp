@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <numbers>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::sim {
 
 RandomStream::RandomStream(uint64_t seed, std::string_view name)
-    : key_(workloads::stream_key(seed, XXH3_64bits(name.data(), name.size()))) {}
+    : key_(base::stream_key(seed, XXH3_64bits(name.data(), name.size()))) {}
 
 double RandomStream::normal() {
   const double radius = std::sqrt(-2.0 * std::log(uniform01_open_low()));

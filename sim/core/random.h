@@ -1,7 +1,7 @@
 // Named random streams. Every component draws from its own stream, whose key is derived from
 // (scenario seed, component name) alone: adding a component, or drawing more from one, never
 // changes another component's numbers. A stream is SplitMix64 over a counter (the same
-// counter-based generator as the row generator, workloads/counter_rng.h), so it is 16 bytes and
+// counter-based generator as the row generator, base/counter_rng.h), so it is 16 bytes and
 // copying it forks an independent-looking but reproducible sequence.
 #pragma once
 
@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "workloads/alias_table.h"
-#include "workloads/counter_rng.h"
-#include "workloads/zipf_sampler.h"
+#include "base/alias_table.h"
+#include "base/counter_rng.h"
+#include "base/zipf_sampler.h"
 
 namespace shardlab::sim {
 
@@ -28,7 +28,7 @@ class RandomStream {
     return s;
   }
 
-  uint64_t next_u64() { return workloads::draw(key_, counter_++); }
+  uint64_t next_u64() { return base::draw(key_, counter_++); }
   // Uniform in [0, 1) with 53 random bits.
   double uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
   // Uniform in (0, 1]: safe under a logarithm.
@@ -44,7 +44,7 @@ class RandomStream {
   double lognormal(double mu, double sigma) { return std::exp(mu + sigma * normal()); }
 
   // A sub-stream, e.g. one per node of a component: ("disk", 3) differs from ("disk", 4).
-  RandomStream child(uint64_t index) const { return from_key(workloads::stream_key(key_, index)); }
+  RandomStream child(uint64_t index) const { return from_key(base::stream_key(key_, index)); }
 
   uint64_t key() const { return key_; }
 
@@ -54,7 +54,7 @@ class RandomStream {
 };
 
 // Zipf(n, s) over ranks 1..n (rank 1 the most likely), exact to the tables of
-// workloads::ZipfSampler.
+// base::ZipfSampler.
 class ZipfDistribution {
  public:
   ZipfDistribution(uint64_t n, double exponent) : sampler_(n, exponent) {}
@@ -64,7 +64,7 @@ class ZipfDistribution {
   }
 
  private:
-  workloads::ZipfSampler sampler_;
+  base::ZipfSampler sampler_;
 };
 
 // An empirical distribution: either a discrete one over given values with weights, or, with
@@ -82,7 +82,7 @@ class EmpiricalDistribution {
  private:
   EmpiricalDistribution() = default;
   std::vector<double> values_;
-  workloads::AliasTable table_;
+  base::AliasTable table_;
   bool interpolate_ = false;
 };
 

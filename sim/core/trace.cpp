@@ -8,7 +8,7 @@
 #include <functional>
 #include <queue>
 
-#include "workloads/counter_rng.h"
+#include "base/counter_rng.h"
 
 namespace shardlab::sim {
 
@@ -29,7 +29,7 @@ uint32_t Tracer::intern(std::string_view name) {
   return static_cast<uint32_t>(names_.size() - 1);
 }
 
-void Tracer::mix(uint64_t value) { hash_ = workloads::mix64(hash_ ^ value) + workloads::kGamma; }
+void Tracer::mix(uint64_t value) { hash_ = base::mix64(hash_ ^ value) + base::kGamma; }
 
 void Tracer::slice(uint32_t track, std::string_view name, Time start, Time end) {
   const uint32_t name_id = intern(name);

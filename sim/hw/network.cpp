@@ -10,7 +10,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "sim/core/trace.h"
 
 namespace shardlab::sim {

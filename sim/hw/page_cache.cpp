@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <bit>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 namespace shardlab::sim {
 

@@ -2,10 +2,10 @@
 
 #include <functional>
 
-#include "engine/exec/query.h"
-#include "engine/exec/tsv_format.h"
-#include "engine/storage/table.h"
-#include "engine/common/date_time.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/tsv_format.h"
+#include "shardlab/engine/table.h"
+#include "shardlab/engine/date_time.h"
 #include "sim/cluster/cluster.h"
 #include "sim/cluster/workload.h"
 #include "tests/engine/test_util.h"

@@ -6,12 +6,15 @@
 #include <random>
 #include <string>
 
-#include "engine/common/errors.h"
-#include "sim/cluster/calibration.h"
+#include "base/errors.h"
+#include "calibration/calibration.h"
+#include "calibration/features.h"
+#include "calibration/nnls.h"
 #include "tests/engine/test_util.h"
 
 using namespace shardlab;
 using namespace shardlab::sim::cluster;
+using namespace shardlab::calibration;
 
 namespace {
 

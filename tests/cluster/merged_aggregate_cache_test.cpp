@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "engine/exec/query.h"
-#include "engine/exec/tsv_format.h"
-#include "engine/storage/table.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/tsv_format.h"
+#include "shardlab/engine/table.h"
 #include "tests/engine/test_util.h"
 
 using namespace shardlab;

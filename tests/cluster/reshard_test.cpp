@@ -2,9 +2,9 @@
 
 #include <map>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/functions/city_hash.h"
-#include "engine/storage/table_schema.h"
+#include "shardlab/engine/table_schema.h"
 #include "sim/cluster/reshard.h"
 #include "workloads/engine_block.h"
 

@@ -3,9 +3,9 @@
 #include <map>
 #include <set>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/functions/city_hash.h"
-#include "engine/storage/table_schema.h"
+#include "shardlab/engine/table_schema.h"
 #include "sim/cluster/shard_pruning.h"
 #include "sim/cluster/sharding.h"
 #include "workloads/engine_block.h"

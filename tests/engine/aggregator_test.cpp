@@ -1,4 +1,4 @@
-#include "engine/exec/aggregator.h"
+#include "shardlab/engine/aggregator.h"
 
 #include <catch2/catch.hpp>
 #include <map>

@@ -1,4 +1,4 @@
-#include "engine/codecs/codec.h"
+#include "shardlab/engine/codec.h"
 
 #include <catch2/catch.hpp>
 #include <random>
@@ -6,7 +6,7 @@
 #include <xxhash.h>
 
 #include "engine/codecs/byte_shuffle.h"
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 using namespace shardlab;
 using namespace shardlab::engine;

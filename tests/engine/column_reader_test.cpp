@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
-#include "engine/exec/query.h"
-#include "engine/storage/table.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/table.h"
 #include "tests/engine/test_util.h"
 
 using namespace shardlab;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/common/allocators.h"
-#include "engine/types/column.h"
+#include "shardlab/engine/column.h"
 
 using namespace shardlab::engine;
 

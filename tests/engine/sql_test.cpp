@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
-#include "engine/exec/tsv_format.h"
-#include "engine/sql/parser.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
+#include "shardlab/engine/tsv_format.h"
+#include "shardlab/engine/parser.h"
 
 using namespace shardlab;
 using namespace shardlab::engine;

@@ -1,4 +1,4 @@
-#include "engine/storage/table.h"
+#include "shardlab/engine/table.h"
 
 #include <fmt/format.h>
 #include <xxhash.h>
@@ -13,10 +13,10 @@
 #include <sstream>
 #include <tuple>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
-#include "engine/exec/query.h"
-#include "engine/exec/tsv_format.h"
+#include "shardlab/engine/query.h"
+#include "shardlab/engine/tsv_format.h"
 #include "tests/engine/test_util.h"
 
 using namespace shardlab;

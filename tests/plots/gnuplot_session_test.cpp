@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 using shardlab::RuntimeError;
 using shardlab::plots::GnuplotSession;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "plots/latency_cdf_plot.h"
 #include "plots/replica_lag_plot.h"
 #include "plots/shard_load_plot.h"

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "results/time_series.h"
 #include "tests/engine/test_util.h"
 

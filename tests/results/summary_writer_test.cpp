@@ -8,13 +8,14 @@
 #include <limits>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
-#include "results/atomic_file.h"
+#include "base/atomic_file.h"
 #include "results/number_format.h"
 #include "tests/engine/test_util.h"
 
 using namespace shardlab::results;
+using namespace shardlab::base;
 namespace fs = std::filesystem;
 
 namespace {

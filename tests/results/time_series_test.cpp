@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "engine/common/file_io.h"
 #include "tests/engine/test_util.h"
 

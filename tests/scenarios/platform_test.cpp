@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 using shardlab::InputError;
 using namespace shardlab::scenarios;

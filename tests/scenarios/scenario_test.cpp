@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "scenarios/platform.h"
 #include "sim/core/simulation.h"
 

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 
 using shardlab::InputError;
 using namespace shardlab::scenarios;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/errors.h"
+#include "base/errors.h"
 #include "sim/core/simulation.h"
 #include "sim/core/trace.h"
 

@@ -9,17 +9,23 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/common/date_time.h"
-#include "engine/common/errors.h"
-#include "workloads/alias_table.h"
-#include "workloads/counter_rng.h"
+#include "shardlab/engine/date_time.h"
+#include "base/errors.h"
+#include "base/alias_table.h"
+#include "base/counter_rng.h"
 #include "workloads/diurnal_curve.h"
 #include "workloads/row_generator.h"
 #include "workloads/tsv_writer.h"
-#include "workloads/zipf_sampler.h"
+#include "base/zipf_sampler.h"
 
 namespace shardlab::workloads {
 namespace {
+
+using base::AliasTable;
+using base::draw;
+using base::generalized_harmonic;
+using base::stream_key;
+using base::ZipfSampler;
 
 // Standard normal quantiles for the false-alarm rates used below.
 constexpr double kZ1e3 = 3.090232;  // one-sided alpha = 1e-3

@@ -1,0 +1,36 @@
+// Binding a validated Scenario to simulator objects: the cluster's spec, the workload's loads and
+// the fault targets. The scenario holds plain values; these functions are where they become the
+// simulator's types, so neither side needs to know the other's layout.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+#include "sim/cluster/cluster.h"
+#include "sim/cluster/workload.h"
+#include "sim/hw/faults.h"
+#include "sim/hw/network.h"
+
+namespace shardlab::experiment {
+
+// The cluster the scenario describes, its replicas' tables under `data_dir`. Nodes keep the
+// scenario's order; placement refers to them by index.
+sim::cluster::ClusterSpec cluster_spec(const scenarios::Scenario& s, uint64_t seed,
+                                       const std::filesystem::path& data_dir);
+
+// The ingest stream and the query templates, on the initiators the scenario names.
+sim::cluster::IngestLoad ingest_load(const scenarios::Scenario& s,
+                                     const sim::cluster::Cluster& cluster);
+std::vector<sim::cluster::QueryLoad> query_loads(const scenarios::Scenario& s,
+                                                 const std::vector<size_t>& initiators);
+
+// Schedules every fault of the scenario (fixed and random) on `faults`, ending random ones at
+// `end`. Throws InputError for a link that does not exist or a kind the runtime cannot play.
+// REQUIRES: cluster, network and faults outlive the simulation's run.
+void schedule_faults(const scenarios::Scenario& s, sim::cluster::Cluster& cluster,
+                     sim::Network& network, sim::FaultInjector& faults, sim::Time end);
+
+}  // namespace shardlab::experiment

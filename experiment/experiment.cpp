@@ -1,0 +1,290 @@
+#include "experiment/experiment.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "base/errors.h"
+#include "experiment/cluster_binding.h"
+#include "experiment/reshard_experiment.h"
+#include "experiment/run_metrics.h"
+#include "experiment/run_outputs.h"
+#include "experiment/scratch_space.h"
+#include "results/replicated_metrics.h"
+#include "scenarios/platform.h"
+#include "shardlab/engine/io_settings.h"
+#include "shardlab/engine/query.h"
+#include "sim/cluster/cost_model.h"
+#include "sim/core/trace.h"
+
+namespace shardlab::experiment {
+
+namespace {
+
+using sim::Duration;
+using sim::Time;
+namespace cl = sim::cluster;
+
+uint64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The simulated world of one run, built from the scenario, and its progress through time.
+// Members are built in declaration order, each from the ones before it.
+class SimulatedRun {
+ public:
+  SimulatedRun(const scenarios::Scenario& s, uint64_t seed, const std::filesystem::path& data_dir)
+      : s_(s),
+        seed_(seed),
+        data_dir_(data_dir),
+        sim_(seed),
+        network_(scenarios::build_platform(sim_, s.platform, s.source)),
+        cluster_(sim_, *network_, cluster_spec(s, seed, data_dir), cost_model(s)),
+        end_(Time::zero() + s.run.duration),
+        interval_(std::max(Duration::seconds(1),
+                           Duration::nanoseconds(s.run.duration.ns() / 1440))),
+        collector_(s, s.run.warmup, interval_),
+        gauges_(make_gauges(cluster_, *network_, interval_)),
+        driver_(sim_, cluster_, ingest_load(s, cluster_),
+                query_loads(s, ingest_load(s, cluster_).initiators), collector_),
+        faults_(sim_) {
+    if (wants_output(s, "trace")) {
+      tracer_ = std::make_unique<sim::Tracer>(s.run.trace_max_slices);
+      sim_.set_tracer(tracer_.get());
+    }
+    schedule_faults(s, cluster_, *network_, faults_, end_);
+  }
+
+  // Processes hold references into the cluster, the network and the gauges: free them first.
+  ~SimulatedRun() { sim_.shutdown(); }
+
+  // Runs to the scenario's end, then lets async queues drain and replicas catch up (bounded).
+  void run(bool progress, std::chrono::steady_clock::time_point wall_start);
+
+  // The final state, through the real engine: count() over every shard.
+  uint64_t rows_queryable();
+
+  FinishedRun finished(uint64_t rows_queryable) {
+    return FinishedRun{s_,       seed_,   cluster_,      sim_.now(),
+                       collector_, gauges_, faults_.log(), rows_queryable};
+  }
+  ReshardOutcome& reshard() { return reshard_; }
+  const sim::Simulation& simulation() const { return sim_; }
+  uint64_t data_peak_bytes() const { return data_peak_bytes_; }
+  const sim::Tracer* tracer() const { return tracer_.get(); }
+
+ private:
+  static cl::CostModel cost_model(const scenarios::Scenario& s) {
+    return s.hardware.calibration.empty() ? cl::CostModel()
+                                          : cl::CostModel::load(s.hardware.calibration);
+  }
+  void print_progress(std::chrono::steady_clock::time_point wall_start) const;
+
+  const scenarios::Scenario& s_;
+  uint64_t seed_;
+  std::filesystem::path data_dir_;
+  sim::Simulation sim_;
+  std::unique_ptr<sim::Network> network_;
+  cl::Cluster cluster_;
+  Time end_;
+  Duration interval_;
+  Collector collector_;
+  Gauges gauges_;
+  cl::WorkloadDriver driver_;
+  sim::FaultInjector faults_;
+  std::unique_ptr<sim::Tracer> tracer_;
+  ReshardOutcome reshard_;
+  uint64_t data_peak_bytes_ = 0;
+};
+
+void SimulatedRun::run(bool progress, std::chrono::steady_clock::time_point wall_start) {
+  cluster_.start();
+  driver_.start(end_);
+  sim_.spawn(sample_gauges(sim_, cluster_, *network_, gauges_, interval_));
+  if (s_.reshard) sim_.spawn(run_reshard(sim_, cluster_, s_, seed_, &reshard_));
+  // Progress in slices of simulated time; the tables' size is sampled at each.
+  const Duration slice =
+      std::max(Duration::seconds(1), Duration::nanoseconds(s_.run.duration.ns() / 100));
+  while (sim_.now() < end_) {
+    sim_.run_until(std::min(end_, sim_.now() + slice));
+    data_peak_bytes_ = std::max(data_peak_bytes_, disk_usage_bytes(data_dir_));
+    if (progress) print_progress(wall_start);
+  }
+  const Time settle_limit = end_ + Duration::seconds(3600);
+  while (sim_.now() < settle_limit &&
+         (cluster_.queued_rows() > 0 || cluster_.current_replica_lag() > Duration())) {
+    sim_.run_until(sim_.now() + Duration::seconds(10));
+  }
+  if (progress) std::fprintf(stderr, "\n");
+  data_peak_bytes_ = std::max(data_peak_bytes_, disk_usage_bytes(data_dir_));
+}
+
+void SimulatedRun::print_progress(std::chrono::steady_clock::time_point wall_start) const {
+  std::fprintf(stderr,
+               "\r%s: simulated %.0f/%.0f s, wall %.1f s, %.2fM events/s, %llu rows acked   ",
+               s_.name.c_str(), sim_.now().seconds(), end_.seconds(), seconds_since(wall_start),
+               sim_.stats().events_per_second() / 1e6,
+               static_cast<unsigned long long>(cluster_.counters().rows_acknowledged));
+}
+
+uint64_t SimulatedRun::rows_queryable() {
+  const std::string sql = "SELECT count() FROM " + cluster_.schema().name;
+  const auto count_query = engine::Query::prepare(cluster_.schema(), sql);
+  const engine::QueryResult counted = cluster_.query_now(*count_query);
+  return counted.rows() == 1 ? counted.columns[0].values<uint64_t>()[0] : 0;
+}
+
+results::Json run_info(const SimulatedRun& world, const FinishedRun& run, double wall_s,
+                       const std::filesystem::path& data_dir, bool data_in_memory) {
+  const sim::Simulation& sim = world.simulation();
+  results::Json info = {
+      {"wall_s", wall_s},
+      {"peak_rss_bytes", peak_rss_bytes()},
+      {"events", sim.stats().events_processed},
+      {"events_per_s", sim.stats().events_per_second()},
+      {"simulated_s_per_wall_s", sim.stats().speedup()},
+      {"data_dir", data_dir.string()},
+      {"data_dir_in_memory", data_in_memory},
+      // Sampled a hundred times over the run and once at its end.
+      {"data_peak_bytes", world.data_peak_bytes()},
+      {"data_one_copy_bytes", one_copy_bytes(run.cluster)},
+      // How much of the replicas' aggregation work the kept merged states saved.
+      {"kept_parts_reused", run.cluster.counters().kept_parts_reused},
+      {"kept_state_rebuilds", run.cluster.kept_state_rebuilds()}};
+  if (const sim::Tracer* tracer = world.tracer()) {
+    info["trace_slices"] = tracer->slices();
+    info["trace_dropped_slices"] = tracer->dropped_slices();
+  }
+  return info;
+}
+
+void write_trace(const sim::Tracer& tracer, const std::filesystem::path& path) {
+  std::ofstream out(path);
+  tracer.write_json(out);
+  out.flush();
+  if (!out) throw RuntimeError(fmt::format("cannot write the trace '{}'", path.string()));
+}
+
+void write_run_files(const SimulatedRun& world, const FinishedRun& run,
+                     const ExperimentOutput& out, std::vector<plots::ReportSection> sections,
+                     const std::filesystem::path& dir) {
+  const scenarios::Scenario& s = run.scenario;
+  std::filesystem::create_directories(dir);
+  results::write_json(dir / "summary.json", out.summary);
+  results::write_json(dir / "run_info.json", out.run_info);
+  if (wants_output(s, "timeseries")) write_timeseries(run, dir);
+  if (wants_output(s, "plots") || wants_output(s, "report")) {
+    write_plots_and_report(run, dir, out.summary, std::move(sections), wants_output(s, "plots"),
+                           wants_output(s, "report"));
+  }
+  if (wants_output(s, "answers")) write_answers(run, dir);
+  if (const sim::Tracer* tracer = world.tracer()) write_trace(*tracer, dir / "trace.json");
+}
+
+ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
+                          const ExperimentOptions& options, const std::filesystem::path& data_dir,
+                          bool data_in_memory) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  SimulatedRun world(s, seed, data_dir);
+  world.run(options.progress, wall_start);
+  FinishedRun run = world.finished(world.rows_queryable());
+
+  ExperimentOutput out;
+  std::vector<plots::ReportSection> sections;
+  ReshardOutcome& reshard = world.reshard();
+  if (reshard.done) {
+    time_reshard_transfers(s, &reshard);
+    sections.push_back(reshard_section(reshard));
+  }
+  out.summary = summarize(run, reshard.done ? &reshard : nullptr, &out.metrics);
+  out.run_info = run_info(world, run, seconds_since(wall_start), data_dir, data_in_memory);
+  if (options.write_files) write_run_files(world, run, out, std::move(sections), options.out_dir);
+  return out;
+}
+
+// A directory of the run's own, whose surroundings are never touched: a fresh subdirectory of the
+// data directory given, or of the scratch root chosen for the data's size.
+std::filesystem::path make_data_dir(const scenarios::Scenario& s, uint64_t seed,
+                                    const ExperimentOptions& options) {
+  std::filesystem::path root = options.data_dir;
+  if (root.empty()) {
+    // Uncompressed, generously: 16 bytes a value, one copy per replica unless replication
+    // hard-links its parts.
+    const uint64_t copies = s.cluster.internal_replication ? 1 : s.cluster.replicas;
+    const uint64_t estimate = s.workload.rows * s.table.schema.columns.size() * 16 * copies;
+    root = choose_scratch_root(estimate, options.out_dir);
+  }
+  remove_abandoned_scratch_dirs(root);
+  const std::filesystem::path data_dir =
+      root / fmt::format("shardlab-data-{}-seed{}", ::getpid(), seed);
+  std::filesystem::remove_all(data_dir);
+  create_scratch_dir(data_dir);
+  return data_dir;
+}
+
+}  // namespace
+
+ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
+                                const ExperimentOptions& options) {
+  const std::filesystem::path data_dir = make_data_dir(s, seed, options);
+  const bool in_memory = in_memory_filesystem(data_dir);
+  // The replicas' tables are scratch state (io::set_durable); output files are written
+  // atomically regardless.
+  struct Scratch {
+    ~Scratch() { io::set_durable(true); }
+  } restore_durability;
+  io::set_durable(false);
+  ExperimentOutput out = simulate(s, seed, options, data_dir, in_memory);
+  if (options.keep_data) {
+    keep_scratch_dir(data_dir);
+  } else {
+    std::filesystem::remove_all(data_dir);
+  }
+  return out;
+}
+
+void run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
+                    ExperimentOptions options, const std::filesystem::path& dir,
+                    const std::function<void(const std::string&)>& log) {
+  if (replications == 1) {
+    options.out_dir = dir;
+    const ExperimentOutput out = run_experiment(s, first_seed, options);
+    log(fmt::format("{}: wrote {} ({:.1f} s wall)", s.name, (dir / "summary.json").string(),
+                    out.run_info["wall_s"].get<double>()));
+    return;
+  }
+  results::ReplicatedMetrics metrics;
+  results::Json runs = results::Json::array();
+  for (int r = 0; r < replications; ++r) {
+    const uint64_t seed = first_seed + static_cast<uint64_t>(r);
+    options.out_dir = dir / fmt::format("seed-{}", seed);
+    const ExperimentOutput out = run_experiment(s, seed, options);
+    for (const auto& [name, value] : out.metrics) metrics.add(name, value);
+    runs.push_back(fmt::format("seed-{}", seed));
+    log(fmt::format("{}: seed {} done ({:.1f} s wall)", s.name, seed,
+                    out.run_info["wall_s"].get<double>()));
+  }
+  results::Json summary;
+  summary["scenario"] = s.name;
+  if (!s.variant.empty()) summary["variant"] = s.variant;
+  summary["replications"] = replications;
+  summary["first_seed"] = first_seed;
+  summary["runs"] = std::move(runs);
+  summary["metrics"] = metrics.to_json();
+  results::write_json(dir / "summary.json", summary);
+  log(fmt::format("{}: wrote {}", s.name, (dir / "summary.json").string()));
+}
+
+}  // namespace shardlab::experiment

@@ -1,0 +1,29 @@
+// The files of one run beyond summary.json and run_info.json, each chosen by `run.outputs`:
+// time series (CSV), plots and the report, the answers of every template on the final state, and
+// the trace. They read only what the run observed and the cluster's final state.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "experiment/run_summary.h"
+#include "plots/report.h"
+
+namespace shardlab::experiment {
+
+// True if the scenario's run.outputs names `what`.
+bool wants_output(const scenarios::Scenario& s, std::string_view what);
+
+// timeseries/*.csv. REQUIRES: summarize() ran (it completes the utilisation gauges).
+void write_timeseries(const FinishedRun& run, const std::filesystem::path& dir);
+
+// The figures (when `draw`) and report.md/report.html (when `report`), with `sections` appended.
+void write_plots_and_report(const FinishedRun& run, const std::filesystem::path& dir,
+                            const results::Json& summary,
+                            std::vector<plots::ReportSection> sections, bool draw, bool report);
+
+// answers/NAME.sql and answers/NAME.tsv: every template run once more on the final state through
+// the distributed path, shard pruning included.
+void write_answers(const FinishedRun& run, const std::filesystem::path& dir);
+
+}  // namespace shardlab::experiment

@@ -1,0 +1,149 @@
+#include "experiment/run_summary.h"
+
+#include <algorithm>
+
+namespace shardlab::experiment {
+
+namespace {
+
+using sim::Duration;
+namespace cl = sim::cluster;
+
+results::Json cluster_json(const scenarios::Scenario& s) {
+  const std::string& key = s.cluster.sharding.key;
+  return {{"nodes", s.cluster.nodes.size()},
+          {"shards", s.cluster.shards},
+          {"replicas", s.cluster.replicas},
+          {"sharding", std::string(cl::sharding_kind_name(s.cluster.sharding.kind)) +
+                           (key.empty() ? std::string() : " " + key)},
+          {"insert_mode", cl::insert_mode_name(s.cluster.insert_mode)},
+          {"internal_replication", s.cluster.internal_replication},
+          {"insert_quorum", s.cluster.insert_quorum},
+          {"load_balancing", cl::load_balancing_name(s.cluster.load_balancing)}};
+}
+
+results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {
+  const cl::ClusterCounters& c = run.cluster.counters();
+  metrics->emplace_back("inserts.rows_acknowledged", static_cast<double>(c.rows_acknowledged));
+  metrics->emplace_back("inserts.rows_lost", static_cast<double>(c.rows_lost));
+  metrics->emplace_back("inserts.rows_queryable", static_cast<double>(run.rows_queryable));
+  return {{"batches", c.inserts},
+          {"rows_sent", c.rows_sent},
+          {"rows_acknowledged", c.rows_acknowledged},
+          {"rows_lost", c.rows_lost},
+          {"rows_rejected", c.rows_rejected},
+          {"rows_queryable", run.rows_queryable}};
+}
+
+results::Json queries_json(const FinishedRun& run, Metrics* metrics) {
+  const scenarios::Scenario& s = run.scenario;
+  results::Json out = results::Json::object();
+  for (size_t q = 0; q < s.workload.queries.size(); ++q) {
+    const scenarios::QueryTemplate& t = s.workload.queries[q];
+    const results::LatencyHistogram& h = run.collector.histogram(q);
+    results::Json entry = results::latency_json(h, run.collector.errors(q));
+    if (t.target_latency_s > 0) {
+      entry["target_s"] = results::json_number(t.target_latency_s);
+      entry["p99_meets_target"] = !h.empty() && h.quantile(0.99) * 1e-9 <= t.target_latency_s;
+    }
+    out[t.name] = std::move(entry);
+    if (!h.empty()) {
+      metrics->emplace_back("queries." + t.name + ".mean_s", h.mean() * 1e-9);
+      metrics->emplace_back("queries." + t.name + ".p99_s", h.quantile(0.99) * 1e-9);
+    }
+  }
+  return out;
+}
+
+// "shards" and "skew": rows, bytes and parts per shard, and the largest shard over the mean.
+void add_shards(const FinishedRun& run, results::Json* summary, Metrics* metrics) {
+  results::Json shards = results::Json::array();
+  const auto states = run.cluster.shard_states();
+  uint64_t max_rows = 0;
+  uint64_t total_rows = 0;
+  for (size_t i = 0; i < states.size(); ++i) {
+    shards.push_back({{"shard", i + 1}, {"rows", states[i].rows}, {"bytes", states[i].bytes},
+                      {"parts", states[i].parts}});
+    max_rows = std::max(max_rows, states[i].rows);
+    total_rows += states[i].rows;
+  }
+  const double mean_rows = static_cast<double>(total_rows) / static_cast<double>(states.size());
+  const double skew = mean_rows > 0 ? static_cast<double>(max_rows) / mean_rows : 0.0;
+  (*summary)["shards"] = std::move(shards);
+  (*summary)["skew"] = {{"rows_max_over_mean", results::json_number(skew)}};
+  metrics->emplace_back("skew.rows_max_over_mean", skew);
+}
+
+// Mean utilisation per node over the run; also fills the per-second CPU and disk gauges.
+results::Json nodes_json(const FinishedRun& run) {
+  Gauges& gauges = run.gauges;
+  results::Json nodes = results::Json::object();
+  for (size_t n = 0; n < run.cluster.node_count(); ++n) {
+    sim::Node& node = run.cluster.node(n);
+    const double cpu = node.cpu().utilization().mean(run.finished) / node.cpu().cores();
+    const double disk = node.disk().utilization().mean(run.finished);
+    const double net =
+        gauges.samples ? gauges.network_sum[n] / static_cast<double>(gauges.samples) : 0.0;
+    nodes[node.name()] = {{"cpu", results::json_number(cpu)},
+                          {"disk", results::json_number(disk)},
+                          {"network", results::json_number(net)}};
+    const std::vector<double> cpu_buckets = node.cpu().utilization().buckets(run.finished);
+    const std::vector<double> disk_buckets = node.disk().utilization().buckets(run.finished);
+    for (size_t b = 0; b < cpu_buckets.size(); ++b) {
+      const int64_t t = static_cast<int64_t>(b) * Duration::seconds(1).ns();
+      gauges.utilisation.add(t, node.name() + ".cpu", cpu_buckets[b] / node.cpu().cores());
+      gauges.utilisation.add(t, node.name() + ".disk", disk_buckets[b]);
+    }
+  }
+  return nodes;
+}
+
+results::Json faults_json(const std::vector<sim::FaultInjector::Record>& log) {
+  results::Json out = results::Json::array();
+  for (const auto& record : log) {
+    out.push_back({{"at_s", results::json_number(record.at.seconds())},
+                   {"target", record.target},
+                   {"event", record.up ? "repaired" : "failed"}});
+  }
+  return out;
+}
+
+}  // namespace
+
+uint64_t one_copy_bytes(const cl::Cluster& cluster) {
+  uint64_t bytes = 0;
+  for (const cl::Cluster::ShardState& state : cluster.shard_states()) bytes += state.bytes;
+  return bytes;
+}
+
+results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, Metrics* metrics) {
+  const scenarios::Scenario& s = run.scenario;
+  const cl::ClusterCounters& c = run.cluster.counters();
+  results::Json summary;
+  summary["scenario"] = s.name;
+  if (!s.variant.empty()) summary["variant"] = s.variant;
+  summary["seed"] = run.seed;
+  summary["simulated_s"] = results::json_number(run.finished.seconds());
+  summary["cluster"] = cluster_json(s);
+  summary["inserts"] = inserts_json(run, metrics);
+  summary["queries"] = queries_json(run, metrics);
+  add_shards(run, &summary, metrics);
+  if (reshard) {
+    summary["reshard"] = reshard_json(*reshard);
+    for (auto& metric : reshard_metrics(*reshard)) metrics->push_back(std::move(metric));
+  }
+  summary["nodes"] = nodes_json(run);
+  summary["replication"] = {
+      {"max_lag_s", results::json_number(run.cluster.max_replica_lag().seconds())},
+      {"parts_fetched", c.parts_fetched},
+      {"bytes_fetched", c.bytes_fetched},
+      {"merges", c.merges}};
+  metrics->emplace_back("replication.max_lag_s", run.cluster.max_replica_lag().seconds());
+  summary["faults"] = faults_json(run.fault_log);
+  summary["queries_run"] = {{"count", c.queries},          {"errors", c.query_errors},
+                            {"failovers", c.failovers},    {"shards_pruned", c.shards_pruned},
+                            {"memo_hits", c.memo_hits},    {"memo_misses", c.memo_misses}};
+  return summary;
+}
+
+}  // namespace shardlab::experiment
