@@ -2,6 +2,10 @@
 // Distributed table in front, a coordination service, and the background work that keeps
 // replicas in step. Every replica is a real engine table holding real rows; every duration is
 // simulated. The cluster's logic runs as processes on the kernel, so it reads top to bottom.
+// Every engine call goes through the replica's ReplicaStore (replica_store.h), which also holds
+// the parts a write has not made visible yet; the processes only charge what it reports. The
+// sections below are the source files: insert.cpp, replication.cpp, query.cpp and crash.cpp;
+// cluster.cpp has construction and the helpers they share.
 //
 // Insert path (insert()):
 //   1. The initiator splits the block by the sharding scheme (real), charging the split's CPU.

@@ -2,7 +2,7 @@
 // their senders, shard writes with failover, replica writes, and insert quorum.
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <utility>
 
 #include "engine/common/errors.h"
 #include "sim/cluster/cluster.h"

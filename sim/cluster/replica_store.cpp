@@ -189,59 +189,30 @@ engine::PartPtr ReplicaStore::find_active(const std::string& name) const {
   return table_->find_active(name);
 }
 
+const engine::PartResult& ReplicaStore::memoised(const engine::Query& query,
+                                                 const engine::PartPtr& part, MemoStats* stats) {
+  PartResultCache& memo = caches_->memo;
+  if (const engine::PartResult* found = memo.find(memo_copy_, query.fingerprint(), part->name())) {
+    ++stats->hits;
+    return *found;
+  }
+  ++stats->misses;
+  return memo.insert(memo_copy_, query.fingerprint(), part->name(), query.run_part(part));
+}
+
 engine::PartResult ReplicaStore::run_query(const engine::Query& query, std::vector<PartRead>* reads,
                                            MemoStats* stats) {
   engine::PartResult partial = query.empty_result();
   const std::vector<engine::PartPtr> parts = visible_parts();
-  PartResultCache& memo = caches_->memo;
-  auto memoised = [&](const engine::PartPtr& part) -> const engine::PartResult& {
-    if (const engine::PartResult* found =
-            memo.find(memo_copy_, query.fingerprint(), part->name())) {
-      ++stats->hits;
-      return *found;
-    }
-    ++stats->misses;
-    return memo.insert(memo_copy_, query.fingerprint(), part->name(), query.run_part(part));
-  };
   std::vector<engine::WorkProfile> profiles(parts.size());
   if (!partial.aggregate) {
     for (size_t idx = 0; idx < parts.size(); ++idx) {
-      const engine::PartResult& result = memoised(parts[idx]);
+      const engine::PartResult& result = memoised(query, parts[idx], stats);
       PartResultCache::accumulate(result, &partial);
       profiles[idx] = result.profile;
     }
   } else {
-    // Aggregations start from the replica's kept merged state of its settled parts (large ones,
-    // which later merges rarely combine with parts the state has not seen), brought up to date,
-    // and merge in only the recent parts, which inserts and merges keep replacing.
-    std::vector<engine::PartPtr> settled;
-    std::vector<size_t> settled_at, recent_at;
-    for (size_t idx = 0; idx < parts.size(); ++idx) {
-      if (parts[idx]->rows() >= caches_->settled_rows) {
-        settled.push_back(parts[idx]);
-        settled_at.push_back(idx);
-      } else {
-        recent_at.push_back(idx);
-      }
-    }
-    MergedAggregateCache& kept = caches_->merged;
-    auto update = kept.begin(kept_id_, query.fingerprint(), settled, std::move(*partial.aggregate));
-    for (size_t k = 0; k < settled.size(); ++k) {
-      const engine::PartResult& result = memoised(settled[k]);
-      if (update.needs(k)) {
-        update.add(*result.aggregate);
-      } else {
-        ++stats->kept_parts_reused;
-      }
-      profiles[settled_at[k]] = result.profile;
-    }
-    partial.aggregate.emplace(kept.finish(kept_id_, query.fingerprint(), settled));
-    for (size_t idx : recent_at) {
-      const engine::PartResult& result = memoised(parts[idx]);
-      partial.aggregate->merge(*result.aggregate);
-      profiles[idx] = result.profile;
-    }
-    for (const engine::WorkProfile& profile : profiles) partial.profile.add(profile);
+    aggregate(query, parts, &partial, &profiles, stats);
   }
   if (reads) {
     for (size_t idx = 0; idx < parts.size(); ++idx) {
@@ -251,6 +222,42 @@ engine::PartResult ReplicaStore::run_query(const engine::Query& query, std::vect
   partial.profile.groups = partial.aggregate ? partial.aggregate->groups() : 0;
   partial.profile.result_bytes = partial_result_bytes(partial);
   return partial;
+}
+
+void ReplicaStore::aggregate(const engine::Query& query, const std::vector<engine::PartPtr>& parts,
+                             engine::PartResult* partial,
+                             std::vector<engine::WorkProfile>* profiles, MemoStats* stats) {
+  // Aggregations start from the replica's kept merged state of its settled parts (large ones,
+  // which later merges rarely combine with parts the state has not seen), brought up to date,
+  // and merge in only the recent parts, which inserts and merges keep replacing.
+  std::vector<engine::PartPtr> settled;
+  std::vector<size_t> settled_at, recent_at;
+  for (size_t idx = 0; idx < parts.size(); ++idx) {
+    if (parts[idx]->rows() >= caches_->settled_rows) {
+      settled.push_back(parts[idx]);
+      settled_at.push_back(idx);
+    } else {
+      recent_at.push_back(idx);
+    }
+  }
+  MergedAggregateCache& kept = caches_->merged;
+  auto update = kept.begin(kept_id_, query.fingerprint(), settled, std::move(*partial->aggregate));
+  for (size_t k = 0; k < settled.size(); ++k) {
+    const engine::PartResult& result = memoised(query, settled[k], stats);
+    if (update.needs(k)) {
+      update.add(*result.aggregate);
+    } else {
+      ++stats->kept_parts_reused;
+    }
+    (*profiles)[settled_at[k]] = result.profile;
+  }
+  partial->aggregate.emplace(kept.finish(kept_id_, query.fingerprint(), settled));
+  for (size_t idx : recent_at) {
+    const engine::PartResult& result = memoised(query, parts[idx], stats);
+    partial->aggregate->merge(*result.aggregate);
+    (*profiles)[idx] = result.profile;
+  }
+  for (const engine::WorkProfile& profile : *profiles) partial->profile.add(profile);
 }
 
 }  // namespace shardlab::sim::cluster

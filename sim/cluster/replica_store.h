@@ -153,6 +153,14 @@ class ReplicaStore {
   // The active parts a merge may take: all but those at or above a write still in flight.
   std::vector<engine::PartPtr> mergeable_parts() const;
   bool hidden(const std::string& part) const;
+  // The memoised result of `query` on `part`, run by the engine on a miss.
+  const engine::PartResult& memoised(const engine::Query& query, const engine::PartPtr& part,
+                                     MemoStats* stats);
+  // run_query() for an aggregating query: the kept merged state of the settled parts, brought
+  // up to date, with the recent parts merged in; each part's profile into (*profiles)[index].
+  void aggregate(const engine::Query& query, const std::vector<engine::PartPtr>& parts,
+                 engine::PartResult* partial, std::vector<engine::WorkProfile>* profiles,
+                 MemoStats* stats);
 
   std::unique_ptr<engine::Table> table_;
   std::vector<std::string> hidden_;  // parts written but not yet visible (write in progress)
