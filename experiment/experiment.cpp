@@ -63,6 +63,7 @@ class SimulatedRun {
     if (wants_output(s, "trace")) {
       tracer_ = std::make_unique<sim::Tracer>(s.run.trace_max_slices);
       sim_.set_tracer(tracer_.get());
+      collector_.set_tracer(tracer_.get());
     }
     schedule_faults(s, cluster_, *network_, faults_, end_);
   }
@@ -91,6 +92,8 @@ class SimulatedRun {
                                           : cl::CostModel::load(s.hardware.calibration);
   }
   void print_progress(std::chrono::steady_clock::time_point wall_start) const;
+  // Every fault and repair of the run as an instant of the trace.
+  void trace_faults();
 
   const scenarios::Scenario& s_;
   uint64_t seed_;
@@ -129,6 +132,14 @@ void SimulatedRun::run(bool progress, std::chrono::steady_clock::time_point wall
   }
   if (progress) std::fprintf(stderr, "\n");
   data_peak_bytes_ = std::max(data_peak_bytes_, disk_usage_bytes(data_dir_));
+  if (tracer_) trace_faults();
+}
+
+void SimulatedRun::trace_faults() {
+  const uint32_t track = tracer_->track("workload", "faults");
+  for (const sim::FaultInjector::Record& record : faults_.log()) {
+    tracer_->instant(track, record.target + (record.up ? " repaired" : " failed"), record.at);
+  }
 }
 
 void SimulatedRun::print_progress(std::chrono::steady_clock::time_point wall_start) const {

@@ -18,14 +18,33 @@ Collector::Collector(const scenarios::Scenario& s, Duration warmup, Duration int
                                               results::Aggregation::kRate));
     p99_columns_.push_back(series_.add_column(q.name + ".p99_s", results::Aggregation::kQuantile,
                                               0.99));
+    query_names_.push_back(q.name);
+  }
+  query_tracks_.assign(query_names_.size(), 0);
+}
+
+void Collector::set_tracer(sim::Tracer* tracer) {
+  tracer_ = tracer;
+  if (!tracer_) return;
+  insert_track_ = tracer_->track("workload", "inserts");
+  for (size_t q = 0; q < query_tracks_.size(); ++q) {
+    query_tracks_[q] = tracer_->track("workload", "query " + query_names_[q]);
   }
 }
 
-void Collector::insert_done(Time at, uint64_t rows, bool ok) {
+void Collector::insert_done(Time at, uint64_t rows, Duration latency, bool ok) {
+  if (tracer_) {
+    tracer_->slice(insert_track_, ok ? fmt::format("insert {} rows", rows) : "insert failed",
+                   at - latency, at);
+  }
   if (ok) series_.add(at.ns(), rows_column_, static_cast<double>(rows));
 }
 
 void Collector::query_done(Time at, size_t query, Duration latency, bool ok) {
+  if (tracer_) {
+    tracer_->slice(query_tracks_[query], ok ? query_names_[query] : query_names_[query] + " failed",
+                   at - latency, at);
+  }
   if (at - latency < Time::zero() + warmup_) return;
   if (!ok) {
     ++errors_[query];

@@ -12,6 +12,7 @@
 #include "sim/cluster/cluster.h"
 #include "sim/cluster/workload.h"
 #include "sim/core/simulation.h"
+#include "sim/core/trace.h"
 #include "sim/hw/network.h"
 
 namespace shardlab::experiment {
@@ -21,7 +22,11 @@ class Collector : public sim::cluster::WorkloadObserver {
  public:
   Collector(const scenarios::Scenario& s, sim::Duration warmup, sim::Duration interval);
 
-  void insert_done(sim::Time at, uint64_t rows, bool ok) override;
+  // Also records every insert and query as a slice of the workload's tracks in `tracer` (not
+  // owned; null: none).
+  void set_tracer(sim::Tracer* tracer);
+
+  void insert_done(sim::Time at, uint64_t rows, sim::Duration latency, bool ok) override;
   void query_done(sim::Time at, size_t query, sim::Duration latency, bool ok) override;
 
   results::TimeSeries& series() { return series_; }
@@ -37,6 +42,10 @@ class Collector : public sim::cluster::WorkloadObserver {
   std::vector<results::TimeSeries::ColumnId> p99_columns_;
   std::vector<results::LatencyHistogram> histograms_;
   std::vector<uint64_t> errors_;
+  sim::Tracer* tracer_ = nullptr;
+  uint32_t insert_track_ = 0;
+  std::vector<uint32_t> query_tracks_;
+  std::vector<std::string> query_names_;
 };
 
 // Gauges sampled every interval: network use of each node's links, replica lag, rows per shard.

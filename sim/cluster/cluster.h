@@ -2,6 +2,10 @@
 // Distributed table in front, a coordination service, and the background work that keeps
 // replicas in step. Every replica is a real engine table holding real rows; every duration is
 // simulated. The cluster's logic runs as processes on the kernel, so it reads top to bottom.
+// Every engine call goes through the replica's ReplicaStore (replica_store.h), which also holds
+// the parts a write has not made visible yet; the processes only charge what it reports. The
+// sections below are the source files: insert.cpp, replication.cpp, query.cpp and crash.cpp;
+// cluster.cpp has construction and the helpers they share.
 //
 // Insert path (insert()):
 //   1. The initiator splits the block by the sharding scheme (real), charging the split's CPU.
@@ -59,12 +63,9 @@
 #include <vector>
 
 #include "shardlab/engine/query.h"
-#include "shardlab/engine/table.h"
 #include "sim/cluster/coordinator.h"
 #include "sim/cluster/cost_model.h"
 #include "sim/cluster/load_balancer.h"
-#include "sim/cluster/merged_aggregate_cache.h"
-#include "sim/cluster/part_result_cache.h"
 #include "sim/cluster/settings.h"
 #include "sim/cluster/sharding.h"
 #include "sim/core/simulation.h"
@@ -72,6 +73,12 @@
 #include "sim/hw/node.h"
 
 namespace shardlab::sim::cluster {
+
+// replica_store.h: the cluster reaches the engine only through these.
+class ReplicaStore;
+struct StoreCaches;
+struct PartRead;
+struct MergeOutcome;
 
 struct ClusterSpec {
   std::vector<NodeSpec> nodes;  // node i is the network host called nodes[i].name
@@ -111,7 +118,7 @@ struct ClusterCounters {
   uint64_t rows_written = 0;       // rows written into a first replica (per shard)
   uint64_t queries = 0;
   uint64_t query_errors = 0;
-  uint64_t failovers = 0;  // replicas tried in vain before one answered
+  uint64_t failovers = 0;      // replicas tried in vain before one answered
   uint64_t shards_pruned = 0;  // shard visits skipped by range or list pruning
   uint64_t parts_fetched = 0;
   uint64_t bytes_fetched = 0;
@@ -182,10 +189,10 @@ class Cluster {
   const ClusterCounters& counters() const { return counters_; }
   // Kept merged aggregation states started again from empty because their parts could not be
   // matched (a merge took in rows a state had not seen, a part went away).
-  uint64_t kept_state_rebuilds() const { return merged_.rebuilds(); }
+  uint64_t kept_state_rebuilds() const;
 
-  // The final state, for reports (every shard, joining ones included): every shard's rows on its most up-to-date replica, and the
-  // bytes on disk.
+  // The final state, for reports (every shard, joining ones included): every shard's rows on its
+  // most up-to-date replica, and the bytes on disk.
   struct ShardState {
     uint64_t rows = 0;
     uint64_t bytes = 0;
@@ -213,9 +220,8 @@ class Cluster {
     size_t shard = 0;
     size_t index = 0;
     size_t node = 0;
-    std::unique_ptr<engine::Table> table;
-    std::vector<std::string> hidden;  // parts written but not yet visible (write in progress)
-    size_t applied = 0;               // replication log entries applied
+    std::unique_ptr<ReplicaStore> store;  // its table, parts and place in the memo caches
+    size_t applied = 0;                   // replication log entries applied
   };
   struct PendingBlock {
     engine::Block block;
@@ -229,11 +235,6 @@ class Cluster {
     uint64_t written_bytes = 0;  // the queue file's length so far
     Future enqueued;             // resolved when a block is queued (the sender waits on it)
   };
-  struct PartRead {
-    engine::PartPtr part;
-    engine::WorkProfile profile;
-  };
-
   bool replicated() const;
   bool replica_up(const Replica& replica) const;
   FileId file_id(size_t shard, const std::string& part, const std::string& column);
@@ -244,22 +245,34 @@ class Cluster {
 
   // Insert path.
   Process run_insert(size_t initiator, engine::Block block, uint64_t batch);
+  // Queues the shards' non-empty blocks of an acknowledged async insert (moving them out of
+  // *parts) and starts the initiator's senders on its first insert.
+  void enqueue(size_t initiator, std::vector<engine::Block>* parts);
   Process run_sender(size_t initiator, size_t shard);
   Future write_shard(size_t initiator, size_t shard, engine::Block block);
   Process run_write_shard(size_t initiator, size_t shard, engine::Block block);
   Process run_replica_write(size_t initiator, Replica* replica, const engine::Block* block);
+  // Appends the write's new parts to the shard's replication log.
+  void log_new_parts(const Replica& replica, const engine::InsertResult& write);
   Process run_quorum_wait(size_t shard, std::vector<std::string> parts);
+  // Writes the part's column files on the node (simulated disk time only).
   Future write_columns(size_t node, size_t shard, const engine::PartPtr& part);
 
   // Replication.
   Process run_applier(Replica* replica);
   Process run_fetch(Replica* replica, LogEntry entry);
   Process run_apply_merge(Replica* replica, LogEntry entry);
-  // Runs the entry's merge on the replica's own copies of its sources (the engine's work, no
-  // simulated time) and returns the merged part. Throws SimFault if a source is gone.
-  engine::PartPtr merge_locally(Replica* replica, const LogEntry& entry);
+  // Reads of the merge sources' column files on the node; with `estimate`, adds their bytes.
+  std::vector<Future> read_sources(size_t node, size_t shard,
+                                   const std::vector<engine::PartPtr>& parts,
+                                   engine::MergeProfile* estimate);
   // `own`: merges for that replica alone (no replication); null: the shard's leader merges.
   Process run_merge_scheduler(size_t shard, Replica* own);
+  // `own` if given, else the first replica of the shard that is up and current; or null.
+  Replica* merge_leader(size_t shard, Replica* own);
+  // Appends the leader's merge of `sources` to the shard's log.
+  void log_merge(const Replica& leader, const std::vector<engine::PartPtr>& sources,
+                 const MergeOutcome& outcome, int64_t now_s);
   Process run_lag_sampler();
   // A replica that is up (other than `except`) with `part` or a part covering it, and that
   // part; with `to`, only one with a network route to that host. Throws SimFault(kUnreachable)
@@ -270,9 +283,9 @@ class Cluster {
   };
   PartSource find_source(size_t shard, const std::string& part, const Replica* except,
                          std::optional<HostId> to = std::nullopt) const;
-  // Hard-links the source's part into `replica` if the source still has it active.
+  // Hard-links the source's part into `replica`. Throws SimFault if `replica` is down or the
+  // source no longer has the part active.
   void link_from(Replica* replica, const PartSource& source);
-  bool has_covering(const Replica& replica, const std::string& part) const;
 
   // Query path.
   Process run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer,
@@ -282,14 +295,22 @@ class Cluster {
                        engine::PartResult* out);
   Process run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
                          engine::PartResult* out);
+  // The replica store's run_query(), its cache statistics added to the counters.
   engine::PartResult execute_on_replica(const Replica& replica, const engine::Query& query,
                                         std::vector<PartRead>* reads);
-  std::vector<engine::PartPtr> visible_parts(const Replica& replica) const;
-  // The active parts a merge may take: all but those at or above a write still in flight.
-  std::vector<engine::PartPtr> mergeable_parts(const Replica& replica) const;
   Future read_columns(size_t node, size_t shard, const engine::PartPtr& part,
                       const engine::WorkProfile& profile);
   const Replica& most_current(size_t shard) const;
+
+  // Crashes.
+  // Drops the node's async queues (counted as lost), but for a block being sent right now.
+  void lose_queues(size_t node);
+
+  // Construction.
+  // Fills in the default placement, checks it, and appends the joining shards' placement.
+  void place_shards();
+  // Checks each shard's placement and creates its replicas (their stores) and load balancer.
+  void make_replicas();
 
   Simulation& sim_;
   Network& network_;
@@ -302,13 +323,13 @@ class Cluster {
   std::vector<HostId> hosts_;
   std::vector<bool> process_down_;  // crashed but disk and page cache kept (process restart)
   std::unique_ptr<Coordinator> coordinator_;
+  // Shared by every replica's store (the memory budget is the cluster's); outlives them.
+  std::unique_ptr<StoreCaches> caches_;
   std::vector<std::vector<std::unique_ptr<Replica>>> replicas_;  // [shard][replica]
   std::vector<LoadBalancer> balancers_;                          // per shard
   std::vector<std::vector<ShardQueue>> queues_;                  // [initiator][shard]
   std::vector<bool> senders_started_;                            // per initiator
   std::vector<std::vector<Future>> waiters_;                     // per shard
-  PartResultCache memo_;
-  MergedAggregateCache merged_;
   std::map<std::string, FileId> file_ids_;
   std::vector<uint64_t> bytes_sent_;      // per node
   std::vector<uint64_t> bytes_received_;  // per node

@@ -147,13 +147,14 @@ Process WorkloadDriver::run_ingest(Time end) {
 Process WorkloadDriver::run_insert(size_t initiator, uint64_t first_row, uint64_t rows) {
   engine::Block block;
   source_.fill(first_row, static_cast<size_t>(rows), &block);
+  const Time started = sim_.now();
   bool ok = true;
   try {
     co_await cluster_.insert(initiator, std::move(block));
   } catch (const SimFault&) {
     ok = false;
   }
-  observer_.insert_done(sim_.now(), rows, ok);
+  observer_.insert_done(sim_.now(), rows, sim_.now() - started, ok);
 }
 
 std::shared_ptr<const engine::Query> WorkloadDriver::prepare(Template& t) {

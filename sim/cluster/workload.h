@@ -56,7 +56,7 @@ struct QueryLoad {
 class WorkloadObserver {
  public:
   virtual ~WorkloadObserver() = default;
-  virtual void insert_done(Time at, uint64_t rows, bool acknowledged) = 0;
+  virtual void insert_done(Time at, uint64_t rows, Duration latency, bool acknowledged) = 0;
   virtual void query_done(Time at, size_t query, Duration latency, bool ok) = 0;
 };
 

@@ -50,6 +50,14 @@ void Tracer::counter(uint32_t track, std::string_view name, Time at, double valu
   if (counters_.size() < max_slices_) counters_.push_back(Counter{track, name_id, at.ns(), value});
 }
 
+void Tracer::instant(uint32_t track, std::string_view name, Time at) {
+  const uint32_t name_id = intern(name);
+  mix(track);
+  mix(name_id);
+  mix(static_cast<uint64_t>(at.ns()));
+  if (instants_.size() < max_slices_) instants_.push_back(Instant{track, name_id, at.ns()});
+}
+
 namespace {
 // Microseconds with nanosecond precision, the unit of the trace-event format.
 double micros(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
@@ -102,37 +110,47 @@ void Tracer::write_json(std::ostream& out) const {
     next_tid += std::max<uint32_t>(1, lanes_of_track[t]);
   }
 
-  nlohmann::json events = nlohmann::json::array();
+  // The document's keys in nlohmann's (sorted) order, then one event at a time.
+  out << "{\"displayTimeUnit\":\"ns\",";
+  if (dropped_slices() > 0) {
+    out << "\"otherData\":" << nlohmann::json{{"dropped_slices", dropped_slices()}}.dump() << ',';
+  }
+  out << "\"traceEvents\":[";
+  bool first = true;
+  const auto emit = [&](const nlohmann::json& event) {
+    out << (first ? "" : ",") << event.dump();
+    first = false;
+  };
   for (size_t n = 0; n < nodes.size(); ++n) {
-    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", n + 1}, {"tid", 0},
-                      {"args", {{"name", nodes[n]}}}});
+    emit({{"ph", "M"}, {"name", "process_name"}, {"pid", n + 1}, {"tid", 0},
+          {"args", {{"name", nodes[n]}}}});
   }
   for (size_t t = 0; t < tracks_.size(); ++t) {
     const uint32_t lanes = std::max<uint32_t>(1, lanes_of_track[t]);
     for (uint32_t lane = 0; lane < lanes; ++lane) {
       const std::string name =
           lane == 0 ? tracks_[t].resource : fmt::format("{} #{}", tracks_[t].resource, lane + 1);
-      events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", node_of_track[t] + 1},
-                        {"tid", first_tid[t] + lane}, {"args", {{"name", name}}}});
+      emit({{"ph", "M"}, {"name", "thread_name"}, {"pid", node_of_track[t] + 1},
+            {"tid", first_tid[t] + lane}, {"args", {{"name", name}}}});
     }
   }
   for (size_t i = 0; i < slices_.size(); ++i) {
     const Slice& s = slices_[i];
-    events.push_back({{"ph", "X"}, {"name", names_[s.name]}, {"pid", node_of_track[s.track] + 1},
-                      {"tid", first_tid[s.track] + lane_of[i]}, {"ts", micros(s.start_ns)},
-                      {"dur", micros(s.end_ns - s.start_ns)}});
+    emit({{"ph", "X"}, {"name", names_[s.name]}, {"pid", node_of_track[s.track] + 1},
+          {"tid", first_tid[s.track] + lane_of[i]}, {"ts", micros(s.start_ns)},
+          {"dur", micros(s.end_ns - s.start_ns)}});
   }
   for (const Counter& c : counters_) {
-    events.push_back({{"ph", "C"},
-                      {"name", fmt::format("{} {}", tracks_[c.track].resource, names_[c.name])},
-                      {"pid", node_of_track[c.track] + 1}, {"ts", micros(c.at_ns)},
-                      {"args", {{names_[c.name], c.value}}}});
+    emit({{"ph", "C"},
+          {"name", fmt::format("{} {}", tracks_[c.track].resource, names_[c.name])},
+          {"pid", node_of_track[c.track] + 1}, {"ts", micros(c.at_ns)},
+          {"args", {{names_[c.name], c.value}}}});
   }
-  nlohmann::json doc = {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
-  if (dropped_slices() > 0) {
-    doc["otherData"] = {{"dropped_slices", dropped_slices()}};
+  for (const Instant& i : instants_) {
+    emit({{"ph", "i"}, {"s", "t"}, {"name", names_[i.name]}, {"pid", node_of_track[i.track] + 1},
+          {"tid", first_tid[i.track]}, {"ts", micros(i.at_ns)}});
   }
-  out << doc.dump() << '\n';
+  out << "]}\n";
 }
 
 }  // namespace shardlab::sim

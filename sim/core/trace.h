@@ -7,6 +7,8 @@
 // resource are packed into lanes, "cpu", "cpu #2", ..., by interval partitioning: no two slices
 // in a lane overlap and the number of lanes is the peak concurrency.
 //
+// Instants mark moments (a fault, a repair) on a track; they are drawn as arrows over it.
+//
 // The trace also keeps a running hash of everything recorded, in recording order, so tests can
 // compare two runs without writing files.
 #pragma once
@@ -23,19 +25,21 @@ namespace shardlab::sim {
 
 class Tracer {
  public:
-  // REQUIRES: max_slices > 0. Past it, slices (and, separately, counter samples) are counted and
-  // hashed but not kept.
+  // REQUIRES: max_slices > 0. Past it, slices (and, separately, counter samples and instants) are
+  // counted and hashed but not kept.
   explicit Tracer(size_t max_slices = 4'000'000) : max_slices_(max_slices) {}
 
   // The track of `resource` on `node`, created on first use ("node3", "disk").
   uint32_t track(std::string_view node, std::string_view resource);
   void slice(uint32_t track, std::string_view name, Time start, Time end);
   void counter(uint32_t track, std::string_view name, Time at, double value);
+  void instant(uint32_t track, std::string_view name, Time at);
 
   uint64_t hash() const { return hash_; }
   size_t slices() const { return slice_count_; }
   size_t dropped_slices() const { return slice_count_ - slices_.size(); }
 
+  // Streams the trace event by event: memory beyond the kept events stays small at any size.
   void write_json(std::ostream& out) const;
 
  private:
@@ -55,6 +59,11 @@ class Tracer {
     int64_t at_ns;
     double value;
   };
+  struct Instant {
+    uint32_t track;
+    uint32_t name;
+    int64_t at_ns;
+  };
   uint32_t intern(std::string_view name);
   void mix(uint64_t value);
 
@@ -63,6 +72,7 @@ class Tracer {
   std::vector<std::string> names_;
   std::vector<Slice> slices_;
   std::vector<Counter> counters_;
+  std::vector<Instant> instants_;
   size_t slice_count_ = 0;
   uint64_t hash_ = 0x6a09e667f3bcc909ULL;
 };

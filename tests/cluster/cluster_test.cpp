@@ -242,7 +242,7 @@ struct Recorder : WorkloadObserver {
   std::vector<uint64_t> queries_ok = std::vector<uint64_t>(2, 0);
   std::vector<uint64_t> queries_failed = std::vector<uint64_t>(2, 0);
   Duration max_latency;
-  void insert_done(Time, uint64_t rows, bool ok) override {
+  void insert_done(Time, uint64_t rows, Duration, bool ok) override {
     ++inserts;
     (ok ? rows_ok : rows_failed) += rows;
   }
