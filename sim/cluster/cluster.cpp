@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "sim/cluster/replica_store.h"
 #include "sim/cluster/shard_pruning.h"
+#include "sim/core/trace.h"
 
 namespace shardlab::sim::cluster {
 
@@ -135,6 +136,12 @@ bool Cluster::replicated() const { return spec_.settings.internal_replication; }
 bool Cluster::replica_up(const Replica& replica) const {
   return nodes_[replica.node]->up() && !process_down_[replica.node] &&
          network_.node_up(hosts_[replica.node]);
+}
+
+void Cluster::trace_work(size_t node, std::string_view what, Time start) {
+  Tracer* tracer = sim_.tracer();
+  if (!tracer) return;
+  tracer->slice(tracer->track(spec_.nodes[node].name, "cluster"), what, start, sim_.now());
 }
 
 void Cluster::start() {

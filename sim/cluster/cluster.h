@@ -237,6 +237,10 @@ class Cluster {
   };
   bool replicated() const;
   bool replica_up(const Replica& replica) const;
+  // With a tracer set, one slice of the node's "cluster" track from `start` to now: a replica's
+  // query, insert, fetch or merge that completed. `what` is one of a few fixed names, so the
+  // tracer's name table stays small.
+  void trace_work(size_t node, std::string_view what, Time start);
   FileId file_id(size_t shard, const std::string& part, const std::string& column);
   // A future resolved at the next change of the shard's log or of a replica's progress; each
   // waiter gets its own.

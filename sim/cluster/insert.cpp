@@ -182,6 +182,7 @@ Process Cluster::run_write_shard(size_t initiator, size_t shard, engine::Block b
 }
 
 Process Cluster::run_replica_write(size_t initiator, Replica* replica, const engine::Block* block) {
+  const Time start = sim_.now();
   Node& node = *nodes_[replica->node];
   ReplicaStore& store = *replica->store;
   const HostId target = hosts_[replica->node];
@@ -220,6 +221,7 @@ Process Cluster::run_replica_write(size_t initiator, Replica* replica, const eng
     throw;
   }
   store.publish(result);
+  trace_work(replica->node, "insert", start);
   bytes_received_[replica->node] += cost_.wire_bytes(block_bytes(*block));
   bytes_sent_[initiator] += cost_.wire_bytes(block_bytes(*block));
   if (!replicated()) {

@@ -162,6 +162,7 @@ Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Quer
 
 Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
                                 engine::PartResult* out) {
+  const Time start = sim_.now();
   const HostId from = hosts_[initiator];
   const HostId to = hosts_[replica->node];
   co_await network_.transfer(from, to, Coordinator::kRequestBytes);
@@ -182,6 +183,7 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   bytes_sent_[replica->node] += demand.result_bytes;
   bytes_received_[initiator] += demand.result_bytes;
   *out = std::move(partial);
+  trace_work(replica->node, "query", start);
 }
 
 engine::QueryResult Cluster::query_now(const engine::Query& query,

@@ -75,6 +75,7 @@ Process Cluster::run_applier(Replica* replica) {
 }
 
 Process Cluster::run_fetch(Replica* replica, LogEntry entry) {
+  const Time start = sim_.now();
   // The part itself, or a part that has since covered it (merged at the source).
   const HostId target = hosts_[replica->node];
   const PartSource source = find_source(replica->shard, entry.part, replica, target);
@@ -87,6 +88,7 @@ Process Cluster::run_fetch(Replica* replica, LogEntry entry) {
   bytes_received_[replica->node] += bytes;
   ++counters_.parts_fetched;
   counters_.bytes_fetched += bytes;
+  trace_work(replica->node, "fetch", start);
 }
 
 std::vector<Future> Cluster::read_sources(size_t node, size_t shard,
@@ -117,6 +119,7 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
     co_await sim_.spawn(run_fetch(replica, entry));
     co_return;
   }
+  const Time start = sim_.now();
   Node& node = *nodes_[replica->node];
   engine::MergeProfile profile;
   profile.parts = entry.merged.size();
@@ -143,6 +146,7 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
     co_await write_columns(replica->node, replica->shard, merged);
   }
   ++counters_.merges;
+  trace_work(replica->node, "merge", start);
 }
 
 Cluster::Replica* Cluster::merge_leader(size_t shard, Replica* own) {
@@ -172,6 +176,7 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
       co_await wait_for_change(shard);
       continue;
     }
+    const Time start = sim_.now();
     engine::MergeProfile estimate;
     estimate.parts = plan->parts.size();
     estimate.rows_read = plan->rows;
@@ -187,6 +192,7 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     const int64_t now_s = spec_.epoch_s + sim_.now().ns() / 1'000'000'000;
     const MergeOutcome outcome = leader->store->merge(*plan, now_s);
     ++counters_.merges;
+    trace_work(leader->node, "merge", start);
     // Null when every row expired: the entry then tells the other replicas to drop the sources.
     if (outcome.merged) {
       try {
