@@ -135,48 +135,52 @@ Eigen::VectorXd fit_log(const Eigen::MatrixXd& f, const Eigen::VectorXd& offset,
 
 }  // namespace
 
-SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
+namespace {
+
+// The least-squares problem of one system: the features of its identifiable columns, the
+// measured seconds, and the seconds explained by coefficients fitted elsewhere.
+struct Design {
+  std::vector<size_t> identified;  // columns with a non-zero entry: only these can be fitted
+  Eigen::MatrixXd f;
+  Eigen::VectorXd y;
+  Eigen::VectorXd offset;
+};
+
+Design make_design(const FitSystem& system, CostCoefficients* coefficients) {
   const size_t m = system.rows.size();
   const size_t n = system.coefficients.size();
   const auto rows = static_cast<Eigen::Index>(m);
-  SystemFit fit;
-  fit.name = system.name;
-  fit.rows = m;
-
-  // Only columns with a non-zero entry can be identified.
-  std::vector<size_t> identified;
+  Design d;
   for (size_t col_idx = 0; col_idx < n; ++col_idx) {
     bool any = false;
     for (const Measurement& r : system.rows) any = any || r.features[col_idx] != 0;
-    if (any) identified.push_back(col_idx);
+    if (any) d.identified.push_back(col_idx);
   }
-  const auto k_cols = static_cast<Eigen::Index>(identified.size());
-
-  // The features of the identified columns, the measured seconds, and the seconds explained by
-  // coefficients fitted elsewhere.
-  Eigen::MatrixXd f(rows, k_cols);
-  Eigen::VectorXd y(rows), offset = Eigen::VectorXd::Zero(rows);
+  const auto k_cols = static_cast<Eigen::Index>(d.identified.size());
+  d.f.resize(rows, k_cols);
+  d.y.resize(rows);
+  d.offset = Eigen::VectorXd::Zero(rows);
   for (size_t row = 0; row < m; ++row) {
     const Measurement& r = system.rows[row];
     SHARDLAB_ASSERT(r.features.size() == n && r.fixed_features.size() == system.fixed.size(),
                     "measurement '{}' does not match system {}", r.label, system.name);
     const auto i = static_cast<Eigen::Index>(row);
     for (Eigen::Index k = 0; k < k_cols; ++k)
-      f(i, k) = r.features[identified[static_cast<size_t>(k)]];
-    y[i] = std::max(r.seconds, 1e-12);
+      d.f(i, k) = r.features[d.identified[static_cast<size_t>(k)]];
+    d.y[i] = std::max(r.seconds, 1e-12);
     for (size_t k = 0; k < system.fixed.size(); ++k)
-      offset[i] += *coefficient_or_die(coefficients, system.fixed[k]) * r.fixed_features[k];
+      d.offset[i] += *coefficient_or_die(coefficients, system.fixed[k]) * r.fixed_features[k];
   }
-  // Start from least squares on relative error, then minimise the squared log ratio: errors of
-  // a timing model are multiplicative, and unlike relative least squares (which penalises
-  // over-prediction without bound and under-prediction by at most 100%) the log objective does
-  // not pull the fit low.
-  Eigen::VectorXd c = Eigen::VectorXd::Zero(k_cols);
-  if (k_cols > 0 && m > 0) {
-    c = weighted_nnls(f, y.cwiseInverse(), y - offset);
-    c = fit_log(f, offset, y, c);
-  }
+  return d;
+}
 
+// Every coefficient of the system: fitted ones rounded from `c`, the others kept from
+// *coefficients, which is updated with the result. Appends the positive ones' indices in `c`.
+std::vector<CoefficientFit> coefficient_fits(const FitSystem& system, const Design& d,
+                                             const Eigen::VectorXd& c,
+                                             CostCoefficients* coefficients,
+                                             std::vector<Eigen::Index>* positive) {
+  const size_t n = system.coefficients.size();
   std::vector<CoefficientFit> result(n);
   for (size_t col_idx = 0; col_idx < n; ++col_idx) {
     result[col_idx].name = system.coefficients[col_idx];
@@ -184,66 +188,67 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
     result[col_idx].relative_std_error = std::numeric_limits<double>::quiet_NaN();
     result[col_idx].value = *coefficient_or_die(coefficients, system.coefficients[col_idx]);
   }
-  std::vector<Eigen::Index> positive;
-  for (Eigen::Index k = 0; k < k_cols; ++k) {
-    CoefficientFit& coefficient = result[identified[static_cast<size_t>(k)]];
+  for (Eigen::Index k = 0; k < c.size(); ++k) {
+    CoefficientFit& coefficient = result[d.identified[static_cast<size_t>(k)]];
     coefficient.value = round_significant(c[k], 4);
     coefficient.status = coefficient.value > 0 ? FitStatus::kFitted : FitStatus::kAtZero;
-    if (coefficient.value > 0) positive.push_back(k);
+    if (coefficient.value > 0) positive->push_back(k);
   }
   for (const CoefficientFit& r : result) *coefficient_or_die(coefficients, r.name) = r.value;
+  return result;
+}
 
-  // Standard errors from the Gauss-Newton normal matrix at the solution, on the positive
-  // coefficients: sigma^2 (J^T J)^-1, J the Jacobian of the log residuals (features divided by
-  // the prediction), sigma^2 their variance.
-  Eigen::MatrixXd a;  // J with unit-norm columns
-  const Eigen::VectorXd prediction = offset + f * c;
-  if (k_cols > 0 && m > 0 && prediction.minCoeff() > 0) {
-    a = prediction.cwiseInverse().asDiagonal() * f;
-    Eigen::VectorXd norm(k_cols);
-    for (Eigen::Index k = 0; k < k_cols; ++k) {
-      norm[k] = a.col(k).norm();
-      a.col(k) /= norm[k];
-    }
-    const auto p_cols = static_cast<Eigen::Index>(positive.size());
-    if (p_cols > 0 && rows > p_cols) {
-      Eigen::MatrixXd ap(rows, p_cols);
-      for (Eigen::Index k = 0; k < p_cols; ++k) ap.col(k) = a.col(positive[static_cast<size_t>(k)]);
-      const double sigma2 = log_objective(prediction, y) / static_cast<double>(rows - p_cols);
-      const Eigen::MatrixXd gram_inverse =
-          (ap.transpose() * ap).ldlt().solve(Eigen::MatrixXd::Identity(p_cols, p_cols));
-      for (Eigen::Index k = 0; k < p_cols; ++k) {
-        const Eigen::Index col = positive[static_cast<size_t>(k)];
-        result[identified[static_cast<size_t>(col)]].relative_std_error =
-            std::sqrt(std::max(0.0, sigma2 * gram_inverse(k, k))) / (c[col] * norm[col]);
-      }
-    }
+// Standard errors from the Gauss-Newton normal matrix at the solution, on the positive
+// coefficients: sigma^2 (J^T J)^-1, J the Jacobian of the log residuals (features divided by
+// the prediction), sigma^2 their variance. Returns J with unit-norm columns (empty when the
+// prediction is not positive), whose condition number the fit reports.
+Eigen::MatrixXd add_standard_errors(const Design& d, const Eigen::VectorXd& c,
+                                    const std::vector<Eigen::Index>& positive,
+                                    std::vector<CoefficientFit>* result) {
+  const Eigen::Index rows = d.f.rows();
+  const Eigen::Index k_cols = d.f.cols();
+  Eigen::MatrixXd a;
+  const Eigen::VectorXd prediction = d.offset + d.f * c;
+  if (k_cols == 0 || rows == 0 || prediction.minCoeff() <= 0) return a;
+  a = prediction.cwiseInverse().asDiagonal() * d.f;
+  Eigen::VectorXd norm(k_cols);
+  for (Eigen::Index k = 0; k < k_cols; ++k) {
+    norm[k] = a.col(k).norm();
+    a.col(k) /= norm[k];
   }
-  fit.coefficients = std::move(result);
-
-  if (a.size() > 0) {
-    Eigen::JacobiSVD<Eigen::MatrixXd> svd(a);
-    const auto& sv = svd.singularValues();
-    fit.condition =
-        sv[sv.size() - 1] > 0 ? sv[0] / sv[sv.size() - 1] : std::numeric_limits<double>::infinity();
+  const auto p_cols = static_cast<Eigen::Index>(positive.size());
+  if (p_cols == 0 || rows <= p_cols) return a;
+  Eigen::MatrixXd ap(rows, p_cols);
+  for (Eigen::Index k = 0; k < p_cols; ++k) ap.col(k) = a.col(positive[static_cast<size_t>(k)]);
+  const double sigma2 = log_objective(prediction, d.y) / static_cast<double>(rows - p_cols);
+  const Eigen::MatrixXd gram_inverse =
+      (ap.transpose() * ap).ldlt().solve(Eigen::MatrixXd::Identity(p_cols, p_cols));
+  for (Eigen::Index k = 0; k < p_cols; ++k) {
+    const Eigen::Index col = positive[static_cast<size_t>(k)];
+    (*result)[d.identified[static_cast<size_t>(col)]].relative_std_error =
+        std::sqrt(std::max(0.0, sigma2 * gram_inverse(k, k))) / (c[col] * norm[col]);
   }
+  return a;
+}
 
-  // Quality, with the rounded values actually stored.
+// R^2, errors overall and per shape, and the worst rows, with the rounded values stored.
+void add_quality(const FitSystem& system, const Eigen::VectorXd& offset, SystemFit* fit) {
+  const size_t m = system.rows.size();
   std::vector<double> measured(m), predicted(m);
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_shape;
   for (size_t row = 0; row < m; ++row) {
     const Measurement& r = system.rows[row];
     double p = offset[static_cast<Eigen::Index>(row)];
-    for (size_t col_idx = 0; col_idx < n; ++col_idx)
-      p += fit.coefficients[col_idx].value * r.features[col_idx];
+    for (size_t col_idx = 0; col_idx < system.coefficients.size(); ++col_idx)
+      p += fit->coefficients[col_idx].value * r.features[col_idx];
     measured[row] = r.seconds;
     predicted[row] = p;
     by_shape[r.shape].first.push_back(r.seconds);
     by_shape[r.shape].second.push_back(p);
   }
-  fit.overall = summarise("all", measured, predicted);
+  fit->overall = summarise("all", measured, predicted);
   for (const auto& [shape, values] : by_shape)
-    fit.shapes.push_back(summarise(shape, values.first, values.second));
+    fit->shapes.push_back(summarise(shape, values.first, values.second));
   double mean = 0;
   for (double seconds : measured) mean += seconds;
   mean /= static_cast<double>(std::max<size_t>(m, 1));
@@ -252,7 +257,7 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
     ss_res += (measured[row] - predicted[row]) * (measured[row] - predicted[row]);
     ss_tot += (measured[row] - mean) * (measured[row] - mean);
   }
-  fit.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : std::numeric_limits<double>::quiet_NaN();
+  fit->r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : std::numeric_limits<double>::quiet_NaN();
 
   std::vector<size_t> order(m);
   for (size_t row = 0; row < m; ++row) order[row] = row;
@@ -261,8 +266,37 @@ SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
   };
   std::sort(order.begin(), order.end(), [&](size_t l, size_t r) { return rel(l) > rel(r); });
   for (size_t idx = 0; idx < std::min<size_t>(5, m); ++idx)
-    fit.worst.push_back(
+    fit->worst.push_back(
         {system.rows[order[idx]].label, measured[order[idx]], predicted[order[idx]]});
+}
+
+}  // namespace
+
+SystemFit fit_system(const FitSystem& system, CostCoefficients* coefficients) {
+  SystemFit fit;
+  fit.name = system.name;
+  fit.rows = system.rows.size();
+  const Design d = make_design(system, coefficients);
+  // Start from least squares on relative error, then minimise the squared log ratio: errors of
+  // a timing model are multiplicative, and unlike relative least squares (which penalises
+  // over-prediction without bound and under-prediction by at most 100%) the log objective does
+  // not pull the fit low.
+  Eigen::VectorXd c = Eigen::VectorXd::Zero(d.f.cols());
+  if (d.f.cols() > 0 && d.f.rows() > 0) {
+    c = weighted_nnls(d.f, d.y.cwiseInverse(), d.y - d.offset);
+    c = fit_log(d.f, d.offset, d.y, c);
+  }
+  std::vector<Eigen::Index> positive;
+  std::vector<CoefficientFit> result = coefficient_fits(system, d, c, coefficients, &positive);
+  const Eigen::MatrixXd a = add_standard_errors(d, c, positive, &result);
+  fit.coefficients = std::move(result);
+  if (a.size() > 0) {
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(a);
+    const auto& sv = svd.singularValues();
+    fit.condition =
+        sv[sv.size() - 1] > 0 ? sv[0] / sv[sv.size() - 1] : std::numeric_limits<double>::infinity();
+  }
+  add_quality(system, d.offset, &fit);
   return fit;
 }
 
