@@ -63,15 +63,7 @@ namespace {
 double micros(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 }  // namespace
 
-void Tracer::write_json(std::ostream& out) const {
-  // Nodes become trace processes (pid), resource lanes become threads (tid).
-  std::vector<std::string> nodes;
-  std::vector<uint32_t> node_of_track(tracks_.size());
-  for (size_t t = 0; t < tracks_.size(); ++t) {
-    auto it = std::find(nodes.begin(), nodes.end(), tracks_[t].node);
-    if (it == nodes.end()) it = nodes.insert(nodes.end(), tracks_[t].node);
-    node_of_track[t] = static_cast<uint32_t>(it - nodes.begin());
-  }
+std::vector<uint32_t> Tracer::assign_lanes(std::vector<uint32_t>* lanes_of_track) const {
   // Interval partitioning per track: slices by start time, each into the lane that freed up
   // first (or a new lane).
   std::vector<uint32_t> order(slices_.size());
@@ -82,7 +74,7 @@ void Tracer::write_json(std::ostream& out) const {
     return x.track != y.track ? x.track < y.track : x.start_ns < y.start_ns;
   });
   std::vector<uint32_t> lane_of(slices_.size());
-  std::vector<uint32_t> lanes_of_track(tracks_.size(), 0);
+  lanes_of_track->assign(tracks_.size(), 0);
   using LaneFree = std::pair<int64_t, uint32_t>;  // (free from, lane)
   std::priority_queue<LaneFree, std::vector<LaneFree>, std::greater<>> free_lanes;
   uint32_t current_track = UINT32_MAX;
@@ -97,11 +89,25 @@ void Tracer::write_json(std::ostream& out) const {
       lane = free_lanes.top().second;
       free_lanes.pop();
     } else {
-      lane = lanes_of_track[s.track]++;
+      lane = (*lanes_of_track)[s.track]++;
     }
     lane_of[index] = lane;
     free_lanes.emplace(s.end_ns, lane);
   }
+  return lane_of;
+}
+
+void Tracer::write_json(std::ostream& out) const {
+  // Nodes become trace processes (pid), resource lanes become threads (tid).
+  std::vector<std::string> nodes;
+  std::vector<uint32_t> node_of_track(tracks_.size());
+  for (size_t t = 0; t < tracks_.size(); ++t) {
+    auto it = std::find(nodes.begin(), nodes.end(), tracks_[t].node);
+    if (it == nodes.end()) it = nodes.insert(nodes.end(), tracks_[t].node);
+    node_of_track[t] = static_cast<uint32_t>(it - nodes.begin());
+  }
+  std::vector<uint32_t> lanes_of_track;
+  const std::vector<uint32_t> lane_of = assign_lanes(&lanes_of_track);
   // Thread ids: tracks in order, each with its lanes (a counter-only track gets one).
   std::vector<uint32_t> first_tid(tracks_.size());
   uint32_t next_tid = 1;

@@ -65,6 +65,9 @@ class Tracer {
     int64_t at_ns;
   };
   uint32_t intern(std::string_view name);
+  // Each kept slice's lane within its track (the result, by slice index), and the number of
+  // lanes of each track (*lanes_of_track).
+  std::vector<uint32_t> assign_lanes(std::vector<uint32_t>* lanes_of_track) const;
   void mix(uint64_t value);
 
   size_t max_slices_;
