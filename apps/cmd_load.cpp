@@ -152,21 +152,132 @@ class TsvReader {
   size_t line_no_ = 0;
 };
 
+struct LoadOptions {
+  std::string data;
+  std::string ddl;
+  std::string tsv;
+  uint64_t rows = 0;
+  uint64_t batch_rows = 1 << 20;
+  bool ack_log = false;
+  bool no_merge = false;
+  GeneratorOptions gen;
+  ScenarioSource scenario;
+};
+
+// The table of --data: opened if it exists (and checked against --ddl), else created from
+// --ddl, the scenario's DDL or the default user_behavior table.
+std::unique_ptr<engine::Table> open_or_create(const LoadOptions& opts,
+                                              const std::optional<ScenarioRows>& from_scenario) {
+  if (engine::Table::exists(opts.data)) {
+    engine::OpenReport report;
+    auto table = engine::Table::open(opts.data, &report, true);
+    if (!opts.ddl.empty()) {
+      const auto wanted = engine::TableSchema::from_ddl(io::read_file(opts.ddl));
+      if (wanted.ddl != table->schema().ddl)
+        throw InputError(fmt::format("--ddl {} differs from the table already in '{}'", opts.ddl,
+                                     opts.data));
+    }
+    return table;
+  }
+  const std::string ddl = !opts.ddl.empty() ? io::read_file(opts.ddl)
+                          : from_scenario  ? from_scenario->ddl
+                                           : std::string(engine::kDefaultUserBehaviorDdl);
+  return engine::Table::create(opts.data, ddl);
+}
+
+// Where the rows come from: the generator (or a scenario's rows), or a TabSeparated file.
+class RowSource {
+ public:
+  RowSource(const LoadOptions& opts, const std::optional<ScenarioRows>& from_scenario,
+            const engine::TableSchema& schema)
+      : rows_(opts.rows), batch_rows_(opts.batch_rows) {
+    if (!opts.tsv.empty()) {
+      std::istream* in = &std::cin;
+      if (opts.tsv != "-") {
+        file_ = std::make_unique<std::ifstream>(opts.tsv);
+        if (!*file_) throw InputError("--tsv: cannot open '" + opts.tsv + "'");
+        in = file_.get();
+      }
+      tsv_ = std::make_unique<TsvReader>(*in, opts.tsv == "-" ? "<stdin>" : opts.tsv, schema);
+      return;
+    }
+    if (opts.rows == 0) throw InputError("load: give --rows N (or --tsv FILE)");
+    generated_ = std::make_unique<workloads::EngineBlockSource>(
+        from_scenario ? from_scenario->config : make_generator_config(opts.gen, opts.rows),
+        schema);
+  }
+
+  // The next block after `done` rows, or false at the end.
+  bool next(uint64_t done, engine::Block* block) {
+    if (!generated_) return tsv_->next(batch_rows_, block);
+    if (done >= rows_) return false;
+    generated_->fill(done, std::min<uint64_t>(batch_rows_, rows_ - done), block);
+    return true;
+  }
+  // Rows expected in all, for progress: 0 when reading a file.
+  uint64_t expected_rows() const { return generated_ ? rows_ : 0; }
+
+ private:
+  uint64_t rows_;
+  uint64_t batch_rows_;
+  std::unique_ptr<workloads::EngineBlockSource> generated_;
+  std::unique_ptr<std::ifstream> file_;
+  std::unique_ptr<TsvReader> tsv_;
+};
+
+void run_load(LoadOptions opts) {
+  std::optional<ScenarioRows> from_scenario;
+  if (!opts.scenario.path.empty()) {
+    if (!opts.tsv.empty()) throw InputError("load: --scenario and --tsv exclude each other");
+    from_scenario = scenario_rows(opts.scenario);
+    opts.rows = from_scenario->rows;
+  }
+  std::unique_ptr<engine::Table> table = open_or_create(opts, from_scenario);
+  RowSource source(opts, from_scenario, table->schema());
+  std::unique_ptr<BackgroundMerger> merger;
+  if (!opts.no_merge)
+    merger = std::make_unique<BackgroundMerger>(
+        table.get(), std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+  Progress progress(source.expected_rows(), stderr_is_tty() && source.expected_rows() > 0);
+  const auto start = Clock::now();
+  uint64_t done = 0, inserts = 0, bytes = 0;
+  engine::Block block;
+  while (source.next(done, &block)) {
+    // Too many parts: wait as ClickHouse would, giving merges time to catch up.
+    if (const uint64_t delay = table->insert_delay_ms(table->max_parts_in_partition());
+        delay > 0) {
+      if (merger) merger->poke();
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    }
+    const engine::InsertResult result = table->insert(block);
+    done += result.rows;
+    bytes += result.bytes_written;
+    ++inserts;
+    if (opts.ack_log) {
+      std::printf("acknowledged %llu\n", static_cast<unsigned long long>(done));
+      std::fflush(stdout);
+    }
+    if (merger) merger->poke();
+    progress.update(done);
+  }
+  progress.done();
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  if (merger) merger->stop();
+  std::fprintf(stderr,
+               "shardlab: inserted %llu rows in %llu inserts, %.2f s (%.0f rows/s), %llu bytes "
+               "written; %zu active parts, %llu background merges\n",
+               static_cast<unsigned long long>(done), static_cast<unsigned long long>(inserts),
+               secs, secs > 0 ? static_cast<double>(done) / secs : 0.0,
+               static_cast<unsigned long long>(bytes), table->active_parts().size(),
+               static_cast<unsigned long long>(merger ? merger->merges() : 0));
+}
+
 }  // namespace
 
 void add_load_command(CLI::App& app) {
-  struct Options {
-    std::string data;
-    std::string ddl;
-    std::string tsv;
-    uint64_t rows = 0;
-    uint64_t batch_rows = 1 << 20;
-    bool ack_log = false;
-    bool no_merge = false;
-    GeneratorOptions gen;
-    ScenarioSource scenario;
-  };
-  auto opts = std::make_shared<Options>();
+  auto opts = std::make_shared<LoadOptions>();
   CLI::App* cmd = app.add_subcommand(
       "load", "Create the table if needed and insert generated rows (or a TSV file)");
   cmd->add_option("--data", opts->data, "Table directory")->required();
@@ -183,93 +294,7 @@ void add_load_command(CLI::App& app) {
   cmd->add_flag("--no-merge", opts->no_merge, "Do not run background merges");
   add_generator_options(cmd, &opts->gen);
   add_scenario_options(cmd, &opts->scenario);
-  cmd->callback([opts] {
-    std::optional<ScenarioRows> from_scenario;
-    if (!opts->scenario.path.empty()) {
-      if (!opts->tsv.empty()) throw InputError("load: --scenario and --tsv exclude each other");
-      from_scenario = scenario_rows(opts->scenario);
-      opts->rows = from_scenario->rows;
-    }
-    const bool have_table = engine::Table::exists(opts->data);
-    std::unique_ptr<engine::Table> table;
-    engine::OpenReport report;
-    if (have_table) {
-      table = engine::Table::open(opts->data, &report, true);
-      if (!opts->ddl.empty()) {
-        const auto wanted = engine::TableSchema::from_ddl(io::read_file(opts->ddl));
-        if (wanted.ddl != table->schema().ddl)
-          throw InputError(fmt::format("--ddl {} differs from the table already in '{}'", opts->ddl,
-                                       opts->data));
-      }
-    } else {
-      const std::string ddl = !opts->ddl.empty() ? io::read_file(opts->ddl)
-                              : from_scenario  ? from_scenario->ddl
-                                               : std::string(engine::kDefaultUserBehaviorDdl);
-      table = engine::Table::create(opts->data, ddl);
-    }
-    std::unique_ptr<workloads::EngineBlockSource> generated;
-    std::unique_ptr<std::ifstream> file;
-    std::unique_ptr<TsvReader> tsv;
-    if (!opts->tsv.empty()) {
-      std::istream* in = &std::cin;
-      if (opts->tsv != "-") {
-        file = std::make_unique<std::ifstream>(opts->tsv);
-        if (!*file) throw InputError("--tsv: cannot open '" + opts->tsv + "'");
-        in = file.get();
-      }
-      tsv = std::make_unique<TsvReader>(*in, opts->tsv == "-" ? "<stdin>" : opts->tsv,
-                                        table->schema());
-    } else {
-      if (opts->rows == 0) throw InputError("load: give --rows N (or --tsv FILE)");
-      generated = std::make_unique<workloads::EngineBlockSource>(
-          from_scenario ? from_scenario->config : make_generator_config(opts->gen, opts->rows),
-          table->schema());
-    }
-    std::unique_ptr<BackgroundMerger> merger;
-    if (!opts->no_merge)
-      merger = std::make_unique<BackgroundMerger>(
-          table.get(), std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count());
-    Progress progress(generated ? opts->rows : 0, stderr_is_tty() && generated != nullptr);
-    const auto start = Clock::now();
-    uint64_t done = 0, inserts = 0, bytes = 0;
-    engine::Block block;
-    for (;;) {
-      if (generated) {
-        if (done >= opts->rows) break;
-        generated->fill(done, std::min<uint64_t>(opts->batch_rows, opts->rows - done), &block);
-      } else if (!tsv->next(opts->batch_rows, &block)) {
-        break;
-      }
-      // Too many parts: wait as ClickHouse would, giving merges time to catch up.
-      if (const uint64_t delay = table->insert_delay_ms(table->max_parts_in_partition());
-          delay > 0) {
-        if (merger) merger->poke();
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-      }
-      const engine::InsertResult result = table->insert(block);
-      done += result.rows;
-      bytes += result.bytes_written;
-      ++inserts;
-      if (opts->ack_log) {
-        std::printf("acknowledged %llu\n", static_cast<unsigned long long>(done));
-        std::fflush(stdout);
-      }
-      if (merger) merger->poke();
-      progress.update(done);
-    }
-    progress.done();
-    const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    if (merger) merger->stop();
-    std::fprintf(stderr,
-                 "shardlab: inserted %llu rows in %llu inserts, %.2f s (%.0f rows/s), %llu bytes "
-                 "written; %zu active parts, %llu background merges\n",
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(inserts),
-                 secs, secs > 0 ? static_cast<double>(done) / secs : 0.0,
-                 static_cast<unsigned long long>(bytes), table->active_parts().size(),
-                 static_cast<unsigned long long>(merger ? merger->merges() : 0));
-  });
+  cmd->callback([opts] { run_load(*opts); });
 }
 
 }  // namespace shardlab::apps

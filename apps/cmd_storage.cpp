@@ -31,18 +31,87 @@ void print_report(const engine::OpenReport& report) {
     std::fprintf(stderr, "shardlab: damaged part moved to detached/: %s\n", n.c_str());
 }
 
+struct OptimizeOptions {
+  std::string data;
+  bool final = false;
+  bool dry_run = false;
+  std::string now;
+  std::string profile;
+};
+
+void print_next_merge(engine::Table& table) {
+  auto plan = table.select_merge();
+  if (!plan) {
+    std::printf("nothing to merge\n");
+    return;
+  }
+  std::printf("merge %zu parts of partition %s (%llu rows, %llu bytes) into %s:\n",
+              plan->parts.size(), plan->partition_id.c_str(),
+              static_cast<unsigned long long>(plan->rows),
+              static_cast<unsigned long long>(plan->bytes), plan->result.name().c_str());
+  for (const auto& part : plan->parts) std::printf("  %s\n", part->name().c_str());
+}
+
+void run_optimize(const OptimizeOptions& opts) {
+  const int64_t now = parse_now(opts.now);
+  engine::OpenReport report;
+  auto table = engine::Table::open(opts.data, &report, /*writable=*/!opts.dry_run);
+  print_report(report);
+  if (opts.dry_run) {
+    print_next_merge(*table);
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t rows = 0, expired = 0;
+  const auto profiles = table->optimize(opts.final, now, [&](const engine::MergeProfile& m) {
+    rows += m.rows_read;
+    expired += m.rows_expired;
+  });
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!opts.profile.empty()) {
+    nlohmann::json merges = nlohmann::json::array();
+    for (const auto& m : profiles) merges.push_back(m.to_json());
+    write_report(opts.profile, merges.dump(2) + "\n");
+  }
+  std::fprintf(stderr,
+               "shardlab: %zu merges, %llu rows merged, %llu rows expired by TTL, %.2f s; %zu "
+               "active parts\n",
+               profiles.size(), static_cast<unsigned long long>(rows),
+               static_cast<unsigned long long>(expired), secs, table->active_parts().size());
+}
+
+void run_verify(const std::string& data) {
+  engine::OpenReport report;
+  auto table = engine::Table::open(data, &report, /*writable=*/false);
+  size_t bad = report.broken.size();
+  for (const auto& b : report.broken) std::printf("BROKEN\t%s\n", b.c_str());
+  for (const auto& part : table->active_parts()) {
+    try {
+      part->verify_contents();
+      std::printf("OK\t%s\n", part->name().c_str());
+    } catch (const CorruptionError& e) {
+      ++bad;
+      std::printf("BROKEN\t%s\n", e.what());
+    }
+  }
+  if (bad > 0) throw CorruptionError(fmt::format("{} damaged part(s)", bad));
+}
+
+void run_parts(const std::string& data) {
+  engine::OpenReport report;
+  auto table = engine::Table::open(data, &report, /*writable=*/false);
+  for (const auto& part : table->active_parts())
+    std::printf("%s\t%s\t%u\t%llu\t%llu\n", part->name().c_str(),
+                part->info().partition_id.c_str(), part->info().level,
+                static_cast<unsigned long long>(part->rows()),
+                static_cast<unsigned long long>(part->bytes_on_disk()));
+}
+
 }  // namespace
 
 void add_storage_commands(CLI::App& app) {
-  struct Options {
-    std::string data;
-    bool final = false;
-    bool dry_run = false;
-    std::string now;
-    std::string profile;
-  };
-  auto opts = std::make_shared<Options>();
-
+  auto opts = std::make_shared<OptimizeOptions>();
   CLI::App* optimize = app.add_subcommand(
       "optimize",
       "Merge parts: by the merge selector, or every partition into one part with --final");
@@ -55,78 +124,19 @@ void add_storage_commands(CLI::App& app) {
       "Write each merge's work profile as a JSON array to this file ('-' for stderr)");
   optimize->add_option("--now", opts->now,
                        "Current time for TTL, 'YYYY-MM-DD hh:mm:ss' UTC (default: the clock)");
-  optimize->callback([opts] {
-    const int64_t now = parse_now(opts->now);
-    engine::OpenReport report;
-    auto table = engine::Table::open(opts->data, &report, /*writable=*/!opts->dry_run);
-    print_report(report);
-    if (opts->dry_run) {
-      auto plan = table->select_merge();
-      if (!plan) {
-        std::printf("nothing to merge\n");
-        return;
-      }
-      std::printf("merge %zu parts of partition %s (%llu rows, %llu bytes) into %s:\n",
-                  plan->parts.size(), plan->partition_id.c_str(),
-                  static_cast<unsigned long long>(plan->rows),
-                  static_cast<unsigned long long>(plan->bytes), plan->result.name().c_str());
-      for (const auto& part : plan->parts) std::printf("  %s\n", part->name().c_str());
-      return;
-    }
-    const auto start = std::chrono::steady_clock::now();
-    uint64_t rows = 0, expired = 0;
-    const auto profiles = table->optimize(opts->final, now, [&](const engine::MergeProfile& m) {
-      rows += m.rows_read;
-      expired += m.rows_expired;
-    });
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!opts->profile.empty()) {
-      nlohmann::json merges = nlohmann::json::array();
-      for (const auto& m : profiles) merges.push_back(m.to_json());
-      write_report(opts->profile, merges.dump(2) + "\n");
-    }
-    std::fprintf(stderr,
-                 "shardlab: %zu merges, %llu rows merged, %llu rows expired by TTL, %.2f s; %zu "
-                 "active parts\n",
-                 profiles.size(), static_cast<unsigned long long>(rows),
-                 static_cast<unsigned long long>(expired), secs, table->active_parts().size());
-  });
+  optimize->callback([opts] { run_optimize(*opts); });
 
   auto verify_data = std::make_shared<std::string>();
   CLI::App* verify =
       app.add_subcommand("verify", "Check every file of every part against its checksum");
   verify->add_option("--data", *verify_data, "Table directory")->required();
-  verify->callback([verify_data] {
-    engine::OpenReport report;
-    auto table = engine::Table::open(*verify_data, &report, /*writable=*/false);
-    size_t bad = report.broken.size();
-    for (const auto& b : report.broken) std::printf("BROKEN\t%s\n", b.c_str());
-    for (const auto& part : table->active_parts()) {
-      try {
-        part->verify_contents();
-        std::printf("OK\t%s\n", part->name().c_str());
-      } catch (const CorruptionError& e) {
-        ++bad;
-        std::printf("BROKEN\t%s\n", e.what());
-      }
-    }
-    if (bad > 0) throw CorruptionError(fmt::format("{} damaged part(s)", bad));
-  });
+  verify->callback([verify_data] { run_verify(*verify_data); });
 
   auto parts_data = std::make_shared<std::string>();
   CLI::App* parts =
       app.add_subcommand("parts", "List active parts: name, partition, level, rows, bytes on disk");
   parts->add_option("--data", *parts_data, "Table directory")->required();
-  parts->callback([parts_data] {
-    engine::OpenReport report;
-    auto table = engine::Table::open(*parts_data, &report, /*writable=*/false);
-    for (const auto& part : table->active_parts())
-      std::printf("%s\t%s\t%u\t%llu\t%llu\n", part->name().c_str(),
-                  part->info().partition_id.c_str(), part->info().level,
-                  static_cast<unsigned long long>(part->rows()),
-                  static_cast<unsigned long long>(part->bytes_on_disk()));
-  });
+  parts->callback([parts_data] { run_parts(*parts_data); });
 }
 
 }  // namespace shardlab::apps
