@@ -33,7 +33,8 @@ struct Aggregator::State {
 
   size_t groups() const { return counting ? counted.groups() : table.groups(); }
   bool can_merge_counted(const State& os) const {
-    return counting && os.counting && counted.rows_counted() + os.counted.rows_counted() <= UINT32_MAX;
+    return counting && os.counting &&
+           counted.rows_counted() + os.counted.rows_counted() <= UINT32_MAX;
   }
   // Counts rows of the counting layout's key; false (nothing counted) if a key or the count no
   // longer fits it.
@@ -55,8 +56,8 @@ struct Aggregator::State {
 bool Aggregator::State::count(const Column& key, size_t rows) {
   const size_t width = table.key_width();
   // The only key, a 4- or 8-byte integer column: its values are the encoded keys.
-  SHARDLAB_ASSERT(key.type.width() == width, "key column of {} for a {}-byte key",
-                  key.type.name(), width);
+  SHARDLAB_ASSERT(key.type.width() == width, "key column of {} for a {}-byte key", key.type.name(),
+                  width);
   const uint8_t* key_bytes = key.data.data();
   bool fits = counted.rows_counted() + rows <= UINT32_MAX;
   if (fits && width == 8) {
@@ -189,8 +190,8 @@ struct DeferredSet {
 
 // Writes into `out` (finish()'s columns, keys first) the size of each group's union of its own
 // set and its deferred inputs, each group's inputs side by side.
-void count_deferred(std::vector<DeferredSet> deferred, const AggregateStates& states,
-                    size_t keys, std::vector<Column>* out) {
+void count_deferred(std::vector<DeferredSet> deferred, const AggregateStates& states, size_t keys,
+                    std::vector<Column>* out) {
   std::sort(deferred.begin(), deferred.end(), [](const DeferredSet& x, const DeferredSet& y) {
     return std::tie(x.agg, x.group) < std::tie(y.agg, y.group);
   });

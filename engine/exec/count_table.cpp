@@ -187,9 +187,8 @@ std::vector<PodVector<CountSlot>> CountTable::count_in_buckets(
   std::vector<size_t> first_bucket(threads + 1, kBuckets);
   for (unsigned t = 0; t < threads; ++t) {
     const size_t share = work_before[kBuckets] * t / threads;
-    first_bucket[t] =
-        static_cast<size_t>(std::lower_bound(work_before.begin(), work_before.end() - 1, share) -
-                            work_before.begin());
+    first_bucket[t] = static_cast<size_t>(
+        std::lower_bound(work_before.begin(), work_before.end() - 1, share) - work_before.begin());
   }
   std::vector<PodVector<CountSlot>> found(threads);
   run_in_parallel(threads, [&](unsigned t) {

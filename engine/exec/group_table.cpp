@@ -90,8 +90,7 @@ void GroupTable::widen_keys() {
 }
 
 template <typename Slot>
-uint32_t GroupTable::find_or_insert_in(LargePageVector<Slot>& table, uint64_t key,
-                                       uint64_t hash) {
+uint32_t GroupTable::find_or_insert_in(LargePageVector<Slot>& table, uint64_t key, uint64_t hash) {
   const size_t mask = table.size() - 1;
   size_t at = hash & mask;
   for (;;) {
@@ -218,8 +217,8 @@ LargePageVector<uint32_t> GroupTable::map_groups(const GroupTable& other) {
   if (key_types_.empty()) {
     std::fill(target.begin(), target.end(), 0);
   } else if (key_width_ == 8 && !has_strings) {
-    find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(other.keys_.data()),
-                             other.groups_, target.data());
+    find_or_insert_u64_batch(reinterpret_cast<const uint64_t*>(other.keys_.data()), other.groups_,
+                             target.data());
   } else {
     PodVector<uint8_t> key(key_width_);
     for (size_t og = 0; og < other.groups_; ++og) {

@@ -60,8 +60,7 @@ void finish_aggregate(const QueryPlan& p, Aggregator total, std::vector<const Ag
 void finish_rows(const QueryPlan& p, const std::vector<PartResult>& partials, FinalColumns* f) {
   f->computed.resize(p.select.size() + p.order.size());
   for (size_t idx = 0; idx < f->computed.size(); ++idx) {
-    const ExprNode& node =
-        idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
+    const ExprNode& node = idx < p.select.size() ? *p.select[idx] : *p.order[idx - p.select.size()];
     f->computed[idx] = Column(node.type);
   }
   for (const auto& partial : partials)

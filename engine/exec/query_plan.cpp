@@ -126,7 +126,8 @@ Clauses substitute_aliases(const SelectQuery& ast, const std::vector<ExprPtr>& s
   const AliasSubstitution sub(select, *plan);
   Clauses clauses;
   for (const ExprPtr& item : select) {
-    ExprPtr e = item->kind == ExprKind::kColumn ? item : sub.substitute(clone_without_alias(item), 0);
+    ExprPtr e =
+        item->kind == ExprKind::kColumn ? item : sub.substitute(clone_without_alias(item), 0);
     plan->names.push_back(item->alias.empty() ? item->to_string() : item->alias);
     clauses.select.push_back(e);
   }
@@ -159,8 +160,8 @@ void find_aggregates(const ExprPtr& e, bool inside, const QueryPlan& plan,
 
 void forbid_aggregates(const ExprPtr& e, const char* where_text, const QueryPlan& plan) {
   if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name))
-    plan.fail(e->pos,
-              fmt::format("aggregate function {} is not allowed in {}", e->to_string(), where_text));
+    plan.fail(e->pos, fmt::format("aggregate function {} is not allowed in {}", e->to_string(),
+                                  where_text));
   for (const auto& arg : e->args) forbid_aggregates(arg, where_text, plan);
 }
 
@@ -226,7 +227,8 @@ AggregateSpec plan_aggregate(const ExprPtr& call, QueryPlan* plan) {
   if (name == "count") {
     spec.kind = call->distinct ? AggregateKind::kUniqExact : AggregateKind::kCount;
     if (nargs > 1) plan->fail(call->pos, "count expects at most one argument");
-    if (call->distinct && nargs != 1) plan->fail(call->pos, "count(DISTINCT x) expects one argument");
+    if (call->distinct && nargs != 1)
+      plan->fail(call->pos, "count(DISTINCT x) expects one argument");
   } else {
     if (call->distinct) plan->fail(call->pos, "DISTINCT is only supported in count(DISTINCT x)");
     if (nargs != 1)

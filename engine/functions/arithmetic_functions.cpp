@@ -83,7 +83,8 @@ Value eval_interval_arith(const ExprNode& node, const std::vector<const Column*>
           last_day = days;
           // A date before 1970 clamps to 1970-01-01 (the time of day stays), as ClickHouse's
           // date table has no earlier day.
-          const int64_t moved = std::max<int64_t>(0, dt::add_months_to_days(days, sign * iv.months()));
+          const int64_t moved =
+              std::max<int64_t>(0, dt::add_months_to_days(days, sign * iv.months()));
           last_shift_days = moved - days;
         }
         v += is_date ? last_shift_days : last_shift_days * dt::kSecondsPerDay;

@@ -161,8 +161,8 @@ Value compare_strings(Fn fn, const Value& a, const Value& b, size_t rows) {
   Column out(TypeId::kUInt8);
   out.resize_fixed(n);
   for (size_t row = 0; row < n; ++row)
-    out.values<uint8_t>()[row] = compare_values(fn, ca.string_at(a.is_const ? 0 : row),
-                                                cb.string_at(b.is_const ? 0 : row));
+    out.values<uint8_t>()[row] =
+        compare_values(fn, ca.string_at(a.is_const ? 0 : row), cb.string_at(b.is_const ? 0 : row));
   return owned_value(std::move(out), a.is_const && b.is_const);
 }
 

@@ -81,8 +81,7 @@ Value eval_to_yyyymmdd(const ExprNode& node, const std::vector<const Column*>& i
   });
 }
 
-Value eval_to_yyyymm(const ExprNode& node, const std::vector<const Column*>& inputs,
-                     size_t rows) {
+Value eval_to_yyyymm(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
   DayCache cache;
   return eval_calendar(node, inputs, rows, [&](int64_t s) {
     const dt::Civil& c = cache.get(dt::day_of(s));

@@ -31,8 +31,7 @@ Registry build_registry() {
         hash_functions()}) {
     for (const Function& function : group) {
       const auto id = static_cast<uint8_t>(function.fn);
-      SHARDLAB_ASSERT(registry.by_fn[id] == nullptr, "function {} registered twice",
-                      function.name);
+      SHARDLAB_ASSERT(registry.by_fn[id] == nullptr, "function {} registered twice", function.name);
       registry.by_fn[id] = &function;
       registry.all.push_back(&function);
     }

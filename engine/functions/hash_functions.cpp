@@ -59,8 +59,7 @@ Value eval_city_hash64(const ExprNode& node, const std::vector<const Column*>& i
   return owned_value(std::move(out), all_const);
 }
 
-Value eval_int_hash64(const ExprNode& node, const std::vector<const Column*>& inputs,
-                      size_t rows) {
+Value eval_int_hash64(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
   Value a = evaluate(*node.args[0], inputs, rows);
   const Column& col = a.column();
   Column out(TypeId::kUInt64);
@@ -72,7 +71,8 @@ Value eval_int_hash64(const ExprNode& node, const std::vector<const Column*>& in
       using Wide = std::conditional_t<std::is_signed_v<S>, int64_t, uint64_t>;
       const S* src = col.values<S>();
       for (size_t row = 0; row < col.rows; ++row)
-        out.values<uint64_t>()[row] = int_hash64(static_cast<uint64_t>(static_cast<Wide>(src[row])));
+        out.values<uint64_t>()[row] =
+            int_hash64(static_cast<uint64_t>(static_cast<Wide>(src[row])));
     }
   });
   return owned_value(std::move(out), a.is_const);
