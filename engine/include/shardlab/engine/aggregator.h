@@ -60,7 +60,7 @@ class Aggregator {
   // The memory the state holds (keys, slots, aggregate states), for caches that bound it.
   size_t memory_bytes() const;
   // Key columns then aggregate columns, one row per group, in first-seen order (slot order
-  // for the count()-only layout of one integer key, see aggregator.cpp). A query with
+  // for the count()-only layout of one integer key, see count_table.h). A query with
   // no GROUP BY has exactly one group even without input rows, as in ClickHouse.
   std::vector<Column> finish() const;
 

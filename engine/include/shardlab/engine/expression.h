@@ -23,6 +23,8 @@ struct ColumnInfo {
   DataType type;
 };
 
+// A function's id: its name, type rule and evaluator are its registry entry
+// (functions/function_registry.h).
 enum class Fn : uint8_t {
   kPlus,
   kMinus,
