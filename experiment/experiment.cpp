@@ -69,7 +69,11 @@ class SimulatedRun {
   }
 
   // Processes hold references into the cluster, the network and the gauges: free them first.
-  ~SimulatedRun() { sim_.shutdown(); }
+  // The tracer goes before the cluster, so nothing may report to it after this.
+  ~SimulatedRun() {
+    sim_.shutdown();
+    sim_.set_tracer(nullptr);
+  }
 
   // Runs to the scenario's end, then lets async queues drain and replicas catch up (bounded).
   void run(bool progress, std::chrono::steady_clock::time_point wall_start);
