@@ -83,6 +83,23 @@ class Applier {
   // The key of `map` that segments [at, ...) name (a name may itself contain dots).
   std::string map_key(const YAML::Node& map, size_t at, size_t* last_used) const;
 
+  // Where segments [at, last] of the path lead from a node of `schema` at `path`: a key or a
+  // list index, and the child's schema.
+  struct Step {
+    const SchemaNode* child = nullptr;
+    std::string key;              // when the node is a map
+    std::optional<size_t> index;  // when the node is a list
+    size_t last = 0;              // the last segment the step used
+  };
+  Step resolve_step(const YAML::Node& node, const SchemaNode& schema, const std::string& path,
+                    size_t at) const;
+  // Sets the step's key or entry of `node` to the override's value.
+  void set_value(YAML::Node& node, const Step& step);
+  // The child the step names, checked to be a list or mapping as its schema says; a missing or
+  // null mapping is created. `next_segment` names the key looked for in it, for errors.
+  YAML::Node descend(YAML::Node& node, const Step& step, const std::string& child_path,
+                     const std::string& next_segment);
+
   const Override& change_;
   detail::Context& ctx_;
   std::vector<std::string> segments_;
@@ -159,89 +176,101 @@ void Applier::apply(YAML::Node& root) {
   node.reset(root);
   std::string path;
   for (size_t at = 0; at < segments_.size(); ++at) {
-    const std::string& segment = segments_[at];
-    size_t last_used = at;
-    const SchemaNode* child = nullptr;
-    std::string key;
-    std::optional<size_t> index;
-    switch (schema->kind) {
-      case Kind::kValue:
-        fail(fmt::format("'{}' is a single value; it has no key '{}'", path, segment));
-      case Kind::kMap:
-        child = schema->field(segment);
-        if (child == nullptr) fail(unknown_key_message(path, segment, *schema));
-        key = segment;
-        break;
-      case Kind::kNamedMap:
-        child = schema->element;
-        key = map_key(node, at, &last_used);
-        break;
-      case Kind::kList:
-        child = schema->element;
-        if (!node.IsSequence()) {
-          fail(
-              fmt::format("'{}' has no entries to change; set the whole list instead, e.g. "
-                          "--set '{}=[...]'",
-                          path, path));
-        }
-        index = list_index(node, *schema, path, at, &last_used);
-        break;
-    }
-    const std::string child_path =
-        join_path(path, index ? std::to_string(*index) : join_segments(segments_, at, last_used));
-    at = last_used;
-    const bool last = at + 1 == segments_.size();
-    if (last) {
-      if (index) {
-        node[*index] = change_.value;
-      } else {
-        assign(node, key, change_.value);
-      }
-      if (change_.external) ctx_.add_origin(change_.value, change_.origin);
+    const Step step = resolve_step(node, *schema, path, at);
+    const std::string child_path = join_path(
+        path, step.index ? std::to_string(*step.index) : join_segments(segments_, at, step.last));
+    at = step.last;
+    if (at + 1 == segments_.size()) {
+      set_value(node, step);
       return;
     }
-    YAML::Node next;
-    bool present = true;
-    if (index) {
-      next.reset(node[*index]);
-    } else {
-      // A const lookup: a missing key must not be inserted while we only look.
-      const YAML::Node& const_node = node;
-      const YAML::Node found = const_node[key];
-      present = found.IsDefined();
-      if (present) next.reset(found);
-    }
-    const bool container = child->kind != Kind::kValue;
-    if (child->kind == Kind::kList) {
-      if (!present || next.IsNull()) {
+    node.reset(descend(node, step, child_path, segments_[at + 1]));
+    path = child_path;
+    schema = step.child;
+  }
+}
+
+Applier::Step Applier::resolve_step(const YAML::Node& node, const SchemaNode& schema,
+                                    const std::string& path, size_t at) const {
+  const std::string& segment = segments_[at];
+  Step step;
+  step.last = at;
+  switch (schema.kind) {
+    case Kind::kValue:
+      fail(fmt::format("'{}' is a single value; it has no key '{}'", path, segment));
+    case Kind::kMap:
+      step.child = schema.field(segment);
+      if (step.child == nullptr) fail(unknown_key_message(path, segment, schema));
+      step.key = segment;
+      break;
+    case Kind::kNamedMap:
+      step.child = schema.element;
+      step.key = map_key(node, at, &step.last);
+      break;
+    case Kind::kList:
+      step.child = schema.element;
+      if (!node.IsSequence()) {
         fail(
             fmt::format("'{}' has no entries to change; set the whole list instead, e.g. "
                         "--set '{}=[...]'",
-                        child_path, child_path));
+                        path, path));
       }
-      if (!next.IsSequence()) {
-        fail(fmt::format("'{}' is {} at {}, not a list", child_path, describe(next),
-                         ctx_.where(next)));
-      }
-    } else if (container) {
-      if (!present || next.IsNull()) {
-        YAML::Node created(YAML::NodeType::Map);
-        ctx_.add_origin(created, change_.origin);
-        if (index) {
-          node[*index] = created;
-        } else {
-          assign(node, key, created);
-        }
-        next.reset(created);
-      } else if (!next.IsMap()) {
-        fail(fmt::format("'{}' is {} at {}, not a mapping, so it has no key '{}'", child_path,
-                         describe(next), ctx_.where(next), segments_[at + 1]));
-      }
-    }
-    node.reset(next);
-    path = child_path;
-    schema = child;
+      step.index = list_index(node, schema, path, at, &step.last);
+      break;
   }
+  return step;
+}
+
+void Applier::set_value(YAML::Node& node, const Step& step) {
+  if (step.index) {
+    node[*step.index] = change_.value;
+  } else {
+    assign(node, step.key, change_.value);
+  }
+  if (change_.external) ctx_.add_origin(change_.value, change_.origin);
+}
+
+YAML::Node Applier::descend(YAML::Node& node, const Step& step, const std::string& child_path,
+                            const std::string& next_segment) {
+  YAML::Node next;
+  bool present = true;
+  if (step.index) {
+    next.reset(node[*step.index]);
+  } else {
+    // A const lookup: a missing key must not be inserted while we only look.
+    const YAML::Node& const_node = node;
+    const YAML::Node found = const_node[step.key];
+    present = found.IsDefined();
+    if (present) next.reset(found);
+  }
+  const bool container = step.child->kind != Kind::kValue;
+  if (step.child->kind == Kind::kList) {
+    if (!present || next.IsNull()) {
+      fail(
+          fmt::format("'{}' has no entries to change; set the whole list instead, e.g. "
+                      "--set '{}=[...]'",
+                      child_path, child_path));
+    }
+    if (!next.IsSequence()) {
+      fail(fmt::format("'{}' is {} at {}, not a list", child_path, describe(next),
+                       ctx_.where(next)));
+    }
+  } else if (container) {
+    if (!present || next.IsNull()) {
+      YAML::Node created(YAML::NodeType::Map);
+      ctx_.add_origin(created, change_.origin);
+      if (step.index) {
+        node[*step.index] = created;
+      } else {
+        assign(node, step.key, created);
+      }
+      next.reset(created);
+    } else if (!next.IsMap()) {
+      fail(fmt::format("'{}' is {} at {}, not a mapping, so it has no key '{}'", child_path,
+                       describe(next), ctx_.where(next), next_segment));
+    }
+  }
+  return next;
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ class SchemaBuilder {
   std::deque<SchemaNode> nodes_;
 };
 
+// One function on purpose: a declarative table of the schema that reads like a scenario file.
 const SchemaNode* SchemaBuilder::build() {
   const SchemaNode* v = value();
   const SchemaNode* names = list(v);

@@ -126,6 +126,17 @@ class Parser {
   ExprPtr interval();
   ExprPtr select_item();
 
+  // Parts of CREATE TABLE.
+  ColumnDef column_def();
+  // After the CODEC keyword: the parenthesised codec and its level.
+  CodecSpec codec_spec();
+  // The clauses after ENGINE = MergeTree(), in any order. Returns whether ORDER BY was among
+  // them.
+  bool table_clauses(CreateTable* t);
+  // After ORDER BY: (a, b), (), tuple() or a single expression.
+  void sorting_key(std::vector<ExprPtr>* order_by);
+  Setting setting();
+
   std::string_view sql_;
   std::vector<Token> tokens_;
   size_t index_ = 0;
@@ -392,50 +403,7 @@ CreateTable Parser::create_table() {
   if (accept_symbol(".")) t.name = identifier("a table name after the database name");
   expect_symbol("(");
   do {
-    ColumnDef col;
-    col.pos = peek().pos;
-    col.name = identifier("a column name");
-    const size_t type_pos = peek().pos;
-    std::string type_text = identifier("a column type");
-    if (accept_symbol("(")) {
-      type_text += "(" + identifier("a type argument") + ")";
-      expect_symbol(")");
-    }
-    if (!parse_type_name(type_text, &col.type))
-      throw InputError(format_sql_error(
-          sql_, type_pos,
-          fmt::format("unknown type '{}'; expected one of UInt8, UInt16, UInt32, UInt64, Int8, "
-                      "Int16, Int32, Int64, Float64, String, LowCardinality(String), Date, "
-                      "DateTime",
-                      type_text)));
-    if (accept_keyword("codec")) {
-      expect_symbol("(");
-      const size_t codec_pos = peek().pos;
-      const std::string name = lower(identifier("a codec name"));
-      CodecSpec spec;
-      if (name == "lz4") {
-        spec.kind = CodecKind::kLZ4;
-      } else if (name == "zstd") {
-        spec.kind = CodecKind::kZSTD;
-        if (accept_symbol("(")) {
-          const uint64_t level = unsigned_number("a ZSTD level");
-          if (level < 1 || level > 22)
-            throw InputError(format_sql_error(sql_, codec_pos, "ZSTD level must be 1..22"));
-          spec.level = static_cast<int>(level);
-          expect_symbol(")");
-        }
-      } else if (name == "none") {
-        spec.kind = CodecKind::kNone;
-      } else {
-        throw InputError(format_sql_error(sql_, codec_pos,
-                                          fmt::format("unknown codec '{}'; expected LZ4, ZSTD "
-                                                      "or NONE",
-                                                      name)));
-      }
-      expect_symbol(")");
-      col.codec = spec;
-    }
-    t.columns.push_back(std::move(col));
+    t.columns.push_back(column_def());
   } while (accept_symbol(","));
   expect_symbol(")");
   expect_keyword("engine");
@@ -444,53 +412,113 @@ CreateTable Parser::create_table() {
   if (engine.kind != TokenKind::kIdent || engine.text != "MergeTree") fail("engine MergeTree");
   next();
   if (accept_symbol("(")) expect_symbol(")");
+  if (!table_clauses(&t)) fail("ORDER BY (MergeTree requires a sorting key)");
+  expect_end();
+  return t;
+}
+
+ColumnDef Parser::column_def() {
+  ColumnDef col;
+  col.pos = peek().pos;
+  col.name = identifier("a column name");
+  const size_t type_pos = peek().pos;
+  std::string type_text = identifier("a column type");
+  if (accept_symbol("(")) {
+    type_text += "(" + identifier("a type argument") + ")";
+    expect_symbol(")");
+  }
+  if (!parse_type_name(type_text, &col.type))
+    throw InputError(format_sql_error(
+        sql_, type_pos,
+        fmt::format("unknown type '{}'; expected one of UInt8, UInt16, UInt32, UInt64, Int8, "
+                    "Int16, Int32, Int64, Float64, String, LowCardinality(String), Date, "
+                    "DateTime",
+                    type_text)));
+  if (accept_keyword("codec")) col.codec = codec_spec();
+  return col;
+}
+
+CodecSpec Parser::codec_spec() {
+  expect_symbol("(");
+  const size_t codec_pos = peek().pos;
+  const std::string name = lower(identifier("a codec name"));
+  CodecSpec spec;
+  if (name == "lz4") {
+    spec.kind = CodecKind::kLZ4;
+  } else if (name == "zstd") {
+    spec.kind = CodecKind::kZSTD;
+    if (accept_symbol("(")) {
+      const uint64_t level = unsigned_number("a ZSTD level");
+      if (level < 1 || level > 22)
+        throw InputError(format_sql_error(sql_, codec_pos, "ZSTD level must be 1..22"));
+      spec.level = static_cast<int>(level);
+      expect_symbol(")");
+    }
+  } else if (name == "none") {
+    spec.kind = CodecKind::kNone;
+  } else {
+    throw InputError(format_sql_error(sql_, codec_pos,
+                                      fmt::format("unknown codec '{}'; expected LZ4, ZSTD "
+                                                  "or NONE",
+                                                  name)));
+  }
+  expect_symbol(")");
+  return spec;
+}
+
+bool Parser::table_clauses(CreateTable* t) {
   bool has_order = false;
   for (;;) {
     if (accept_keyword("partition")) {
       expect_keyword("by");
-      t.partition_by = expression();
+      t->partition_by = expression();
     } else if (accept_keyword("order")) {
       expect_keyword("by");
       has_order = true;
-      if (accept_symbol("(")) {
-        if (!accept_symbol(")")) {
-          do {
-            t.order_by.push_back(expression());
-          } while (accept_symbol(","));
-          expect_symbol(")");
-        }
-      } else if (accept_keyword("tuple")) {
-        expect_symbol("(");
-        expect_symbol(")");
-      } else {
-        t.order_by.push_back(expression());
-      }
+      sorting_key(&t->order_by);
     } else if (accept_keyword("ttl")) {
-      t.ttl = expression();
+      t->ttl = expression();
     } else if (accept_keyword("settings")) {
       do {
-        Setting s;
-        s.pos = peek().pos;
-        s.name = identifier("a setting name");
-        expect_symbol("=");
-        const Token& v = peek();
-        if (v.kind == TokenKind::kNumber) {
-          s.value = number_literal(next(), false)->literal;
-        } else if (v.kind == TokenKind::kString) {
-          s.value.kind = Literal::Kind::kString;
-          s.value.s = next().text;
-        } else {
-          fail("a setting value");
-        }
-        t.settings.push_back(std::move(s));
+        t->settings.push_back(setting());
       } while (accept_symbol(","));
     } else {
-      break;
+      return has_order;
     }
   }
-  if (!has_order) fail("ORDER BY (MergeTree requires a sorting key)");
-  expect_end();
-  return t;
+}
+
+void Parser::sorting_key(std::vector<ExprPtr>* order_by) {
+  if (accept_symbol("(")) {
+    if (!accept_symbol(")")) {
+      do {
+        order_by->push_back(expression());
+      } while (accept_symbol(","));
+      expect_symbol(")");
+    }
+  } else if (accept_keyword("tuple")) {
+    expect_symbol("(");
+    expect_symbol(")");
+  } else {
+    order_by->push_back(expression());
+  }
+}
+
+Setting Parser::setting() {
+  Setting s;
+  s.pos = peek().pos;
+  s.name = identifier("a setting name");
+  expect_symbol("=");
+  const Token& v = peek();
+  if (v.kind == TokenKind::kNumber) {
+    s.value = number_literal(next(), false)->literal;
+  } else if (v.kind == TokenKind::kString) {
+    s.value.kind = Literal::Kind::kString;
+    s.value.s = next().text;
+  } else {
+    fail("a setting value");
+  }
+  return s;
 }
 
 }  // namespace

@@ -115,6 +115,34 @@ bool any_selected(const uint8_t* mask, size_t rows) {
   return false;
 }
 
+// Widens `rows` stored dictionary codes of `code_width` bytes to 4 bytes into `dst`, returning
+// the largest, in one pass.
+inline uint32_t widen_codes(const char* src, size_t rows, uint8_t code_width, uint32_t* dst) {
+  uint32_t worst = 0;
+  switch (code_width) {
+    case 1: {
+      const auto* codes = reinterpret_cast<const uint8_t*>(src);
+      for (size_t row = 0; row < rows; ++row) {
+        dst[row] = codes[row];
+        worst = std::max(worst, dst[row]);
+      }
+      break;
+    }
+    case 2:
+      for (size_t row = 0; row < rows; ++row) {
+        uint16_t c;
+        std::memcpy(&c, src + row * 2, 2);
+        dst[row] = c;
+        worst = std::max(worst, dst[row]);
+      }
+      break;
+    default:
+      std::memcpy(dst, src, rows * 4);
+      for (size_t row = 0; row < rows; ++row) worst = std::max(worst, dst[row]);
+  }
+  return worst;
+}
+
 }  // namespace
 
 bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, const uint8_t* accept,
@@ -293,6 +321,46 @@ Column ColumnReader::read(size_t first_granule, size_t granule_count) {
   return out;
 }
 
+void ColumnReader::check_granule_fits(size_t granule, const Mark& mark, uint64_t bytes) const {
+  if (mark.in_block > block_.size() || block_.size() - mark.in_block < bytes)
+    throw CorruptionError(
+        fmt::format("{}: granule {} needs {} bytes at offset {} of a {}-byte "
+                    "block at file offset {}",
+                    bin_->path(), granule, bytes, mark.in_block, block_.size(), mark.block));
+}
+
+void ColumnReader::append_string_granule(size_t granule, const Mark& mark, size_t rows,
+                                         Column* out) {
+  // A granule of strings is `rows` 4-byte lengths, then the strings' bytes back to back.
+  check_granule_fits(granule, mark, rows * 4);
+  const char* src = block_.data() + mark.in_block;
+  uint64_t bytes = 0;
+  for (size_t row = 0; row < rows; ++row) {
+    uint32_t len;
+    std::memcpy(&len, src + row * 4, 4);
+    bytes += len;
+  }
+  check_granule_fits(granule, mark, rows * 4 + bytes);
+  const char* chars = src + rows * 4;
+  for (size_t row = 0; row < rows; ++row) {
+    uint32_t len;
+    std::memcpy(&len, src + row * 4, 4);
+    out->push_string(std::string_view(chars, len));
+    chars += len;
+  }
+}
+
+void ColumnReader::copy_fixed_granule(size_t granule, const Mark& mark, size_t rows, size_t width,
+                                      size_t row_at, Column* out) {
+  check_granule_fits(granule, mark, rows * width);
+  const char* src = block_.data() + mark.in_block;
+  if (type_.id == TypeId::kLowCardinality) {
+    check_code(widen_codes(src, rows, code_width_, out->values<uint32_t>() + row_at), granule);
+  } else {
+    std::memcpy(out->data.data() + row_at * width, src, rows * width);
+  }
+}
+
 void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column* into) {
   range_end_ = first_granule + granule_count;
   Column& out = *into;
@@ -317,63 +385,11 @@ void ColumnReader::read_into(size_t first_granule, size_t granule_count, Column*
       continue;
     }
     load_block(g, mark.block);
-    const uint64_t in_block = mark.in_block;
-    auto need = [&](uint64_t bytes) {
-      if (in_block > block_.size() || block_.size() - in_block < bytes)
-        throw CorruptionError(
-            fmt::format("{}: granule {} needs {} bytes at offset {} of a {}-byte "
-                        "block at file offset {}",
-                        bin_->path(), g, bytes, in_block, block_.size(), mark.block));
-    };
-    const char* src = block_.data() + in_block;
     if (type_.id == TypeId::kString) {
-      need(rows * 4);
-      uint64_t bytes = 0;
-      for (size_t row = 0; row < rows; ++row) {
-        uint32_t len;
-        std::memcpy(&len, src + row * 4, 4);
-        bytes += len;
-      }
-      need(rows * 4 + bytes);
-      const char* chars = src + rows * 4;
-      for (size_t row = 0; row < rows; ++row) {
-        uint32_t len;
-        std::memcpy(&len, src + row * 4, 4);
-        out.push_string(std::string_view(chars, len));
-        chars += len;
-      }
+      append_string_granule(g, mark, rows, &out);
       continue;
     }
-    need(rows * width);
-    if (type_.id == TypeId::kLowCardinality) {
-      uint32_t* dst = out.values<uint32_t>() + row_at;
-      // Widen the codes and track the largest in one pass.
-      uint32_t worst = 0;
-      switch (code_width_) {
-        case 1: {
-          const auto* codes = reinterpret_cast<const uint8_t*>(src);
-          for (size_t row = 0; row < rows; ++row) {
-            dst[row] = codes[row];
-            worst = std::max(worst, dst[row]);
-          }
-          break;
-        }
-        case 2:
-          for (size_t row = 0; row < rows; ++row) {
-            uint16_t c;
-            std::memcpy(&c, src + row * 2, 2);
-            dst[row] = c;
-            worst = std::max(worst, dst[row]);
-          }
-          break;
-        default:
-          std::memcpy(dst, src, rows * 4);
-          for (size_t row = 0; row < rows; ++row) worst = std::max(worst, dst[row]);
-      }
-      check_code(worst, g);
-    } else {
-      std::memcpy(out.data.data() + row_at * width, src, rows * width);
-    }
+    copy_fixed_granule(g, mark, rows, width, row_at, &out);
     row_at += rows;
   }
 }

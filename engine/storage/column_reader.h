@@ -78,6 +78,14 @@ class ColumnReader {
   // them, after checking that `rows` values of `width` bytes fit.
   size_t granule_in_planes(size_t granule, const Mark& mark, size_t rows, size_t width);
   bool try_read_whole_block(size_t granule, const Mark& mark, size_t rows, size_t width, char* dst);
+  // Throws CorruptionError unless the decoded block holds `bytes` from the granule's offset.
+  void check_granule_fits(size_t granule, const Mark& mark, uint64_t bytes) const;
+  // read_into of one String granule from the decoded block, appending its values to `out`.
+  void append_string_granule(size_t granule, const Mark& mark, size_t rows, Column* out);
+  // read_into of one fixed-width granule from the decoded block into `out` at row `row_at`
+  // (LowCardinality codes widened to 4 bytes and checked against the dictionary).
+  void copy_fixed_granule(size_t granule, const Mark& mark, size_t rows, size_t width,
+                          size_t row_at, Column* out);
   // read_selected of one granule of a LowCardinality column with one-byte codes, straight from
   // its block's packed bytes (appending the `selected` codes to `out`). Returns false, doing
   // nothing, when the block is not bit-packed or is already decoded as planes.

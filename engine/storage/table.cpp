@@ -43,6 +43,54 @@ std::string partition_id_of(const Column& values, size_t row) {
   return id;
 }
 
+// Throws InputError unless `block` has the schema's columns, in order, of equal length.
+void check_insert_block(const TableSchema& schema, const Block& block) {
+  const size_t rows = block.rows();
+  if (block.columns.size() != schema.columns.size())
+    throw InputError(fmt::format("insert into {} expects {} columns, got {}", schema.name,
+                                 schema.columns.size(), block.columns.size()));
+  for (size_t col = 0; col < schema.columns.size(); ++col) {
+    if (block.columns[col].type != schema.columns[col].type || block.columns[col].rows != rows)
+      throw InputError(
+          fmt::format("insert column {} ('{}') expects {} with {} rows, got {} with {} rows",
+                      col + 1, schema.columns[col].name, schema.columns[col].type.name(), rows,
+                      block.columns[col].type.name(), block.columns[col].rows));
+  }
+}
+
+// The rows of each partition, keyed by partition id: the map's order (partition-id order)
+// makes part numbering deterministic. A null `partition_node` puts every row in "all".
+// REQUIRES: block.rows() > 0.
+std::map<std::string, std::vector<uint32_t>> split_by_partition(const Block& block,
+                                                                const ExprNodePtr& partition_node) {
+  const size_t rows = block.rows();
+  std::map<std::string, std::vector<uint32_t>> by_partition;
+  if (!partition_node) {
+    auto& list = by_partition["all"];
+    list.resize(rows);
+    for (size_t r = 0; r < rows; ++r) list[r] = static_cast<uint32_t>(r);
+    return by_partition;
+  }
+  std::vector<const Column*> inputs;
+  for (const Column& c : block.columns) inputs.push_back(&c);
+  const Column values = evaluate_column(*partition_node, inputs, rows);
+  size_t row = 0;
+  while (row < rows) {
+    const std::string id = partition_id_of(values, row);
+    auto& list = by_partition[id];
+    // Rows usually arrive grouped by partition: extend the run without re-deriving the id.
+    size_t end = row + 1;
+    visit_fixed(values.type, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* v = values.values<T>();
+      while (end < rows && v[end] == v[row]) ++end;
+    });
+    for (size_t r = row; r < end; ++r) list.push_back(static_cast<uint32_t>(r));
+    row = end;
+  }
+  return by_partition;
+}
+
 std::vector<ColumnInfo> column_infos(const TableSchema& schema) {
   std::vector<ColumnInfo> infos;
   for (const auto& c : schema.columns) infos.push_back({c.name, c.type});
@@ -276,72 +324,47 @@ size_t Table::partitions_of(const Block& block) const {
 
 InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> given_first) {
   InsertResult result;
+  check_insert_block(schema_, block);
   const size_t rows = block.rows();
-  if (block.columns.size() != schema_.columns.size())
-    throw InputError(fmt::format("insert into {} expects {} columns, got {}", schema_.name,
-                                 schema_.columns.size(), block.columns.size()));
-  for (size_t col = 0; col < schema_.columns.size(); ++col) {
-    if (block.columns[col].type != schema_.columns[col].type || block.columns[col].rows != rows)
-      throw InputError(
-          fmt::format("insert column {} ('{}') expects {} with {} rows, got {} with {} rows",
-                      col + 1, schema_.columns[col].name, schema_.columns[col].type.name(), rows,
-                      block.columns[col].type.name(), block.columns[col].rows));
-  }
   if (rows == 0) return result;
-
-  // Split rows by partition, in partition-id order so part numbering is deterministic.
-  std::map<std::string, std::vector<uint32_t>> by_partition;
-  if (partition_node_) {
-    std::vector<const Column*> inputs;
-    for (const Column& c : block.columns) inputs.push_back(&c);
-    const Column values = evaluate_column(*partition_node_, inputs, rows);
-    size_t row = 0;
-    while (row < rows) {
-      const std::string id = partition_id_of(values, row);
-      auto& list = by_partition[id];
-      // Rows usually arrive grouped by partition: extend the run without re-deriving the id.
-      size_t end = row + 1;
-      visit_fixed(values.type, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        const T* v = values.values<T>();
-        while (end < rows && v[end] == v[row]) ++end;
-      });
-      for (size_t r = row; r < end; ++r) list.push_back(static_cast<uint32_t>(r));
-      row = end;
-    }
-  } else {
-    auto& list = by_partition["all"];
-    list.resize(rows);
-    for (size_t r = 0; r < rows; ++r) list[r] = static_cast<uint32_t>(r);
-  }
-
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [id, list] : by_partition) {
-      const size_t count =
-          static_cast<size_t>(std::count_if(parts_.begin(), parts_.end(), [&](const PartPtr& p) {
-            return p->info().partition_id == id;
-          }));
-      if (count > schema_.settings.parts_to_throw_insert)
-        throw RuntimeError(
-            fmt::format("Too many parts ({}). Merges are processing significantly slower "
-                        "than inserts (partition {}, parts_to_throw_insert = {})",
-                        count, id, schema_.settings.parts_to_throw_insert));
-    }
-  }
+  RowsByPartition by_partition = split_by_partition(block, partition_node_);
+  check_parts_limit(by_partition);
   uint64_t first_block;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     first_block = given_first.value_or(next_block_);
     next_block_ = std::max(next_block_, first_block + by_partition.size());
   }
+  const TempParts written = write_temp_parts(block, &by_partition, first_block, &result);
+  publish_parts(written, &result);
+  result.rows = rows;
+  return result;
+}
+
+void Table::check_parts_limit(const RowsByPartition& by_partition) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [id, list] : by_partition) {
+    const size_t count =
+        static_cast<size_t>(std::count_if(parts_.begin(), parts_.end(), [&](const PartPtr& p) {
+          return p->info().partition_id == id;
+        }));
+    if (count > schema_.settings.parts_to_throw_insert)
+      throw RuntimeError(
+          fmt::format("Too many parts ({}). Merges are processing significantly slower "
+                      "than inserts (partition {}, parts_to_throw_insert = {})",
+                      count, id, schema_.settings.parts_to_throw_insert));
+  }
+}
+
+Table::TempParts Table::write_temp_parts(const Block& block, RowsByPartition* by_partition,
+                                         uint64_t first_block, InsertResult* result) const {
   std::vector<std::shared_ptr<const Dictionary>> dicts;
   for (const Column& c : block.columns) dicts.push_back(c.dict);
 
-  std::vector<std::pair<std::filesystem::path, PartInfo>> written;
+  TempParts written;
   uint64_t block_number = first_block;
   try {
-    for (auto& [id, list] : by_partition) {
+    for (auto& [id, list] : *by_partition) {
       sort_by_key(schema_, block, &list);
       Block sorted;
       sorted.names = block.names;
@@ -351,9 +374,9 @@ InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> 
       const std::filesystem::path tmp = dir_ / fmt::format("tmp_insert_{}", info.name());
       PartWriter writer(schema_, tmp, dicts, ttl_node_);
       writer.write(sorted, 0, sorted.rows());
-      writer.finish(first_block, by_partition.size());
-      result.bytes_written += writer.stats().files_bytes;
-      result.uncompressed_bytes += writer.stats().uncompressed_bytes;
+      writer.finish(first_block, by_partition->size());
+      result->bytes_written += writer.stats().files_bytes;
+      result->uncompressed_bytes += writer.stats().uncompressed_bytes;
       written.emplace_back(tmp, info);
       ++block_number;
     }
@@ -361,6 +384,10 @@ InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> 
     for (const auto& [tmp, info] : written) std::filesystem::remove_all(tmp);
     throw;
   }
+  return written;
+}
+
+void Table::publish_parts(const TempParts& written, InsertResult* result) {
   // Every part is complete and durable; now make them visible. A crash between these renames
   // leaves an incomplete insert that open() rolls back.
   std::vector<PartPtr> parts;
@@ -370,7 +397,7 @@ InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> 
       throw RuntimeError(
           fmt::format("cannot rename '{}' to '{}'", tmp.string(), final_dir.string()));
     parts.push_back(Part::load(schema_, final_dir, info, /*check_sizes=*/false));
-    result.parts.push_back(info.name());
+    result->parts.push_back(info.name());
   }
   io::sync_directory(dir_);
   {
@@ -378,8 +405,6 @@ InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> 
     for (auto& part : parts) parts_.push_back(std::move(part));
     std::sort(parts_.begin(), parts_.end(), part_order);
   }
-  result.rows = rows;
-  return result;
 }
 
 PartPtr Table::find_active(const std::string& name) const {

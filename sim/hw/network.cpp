@@ -548,7 +548,7 @@ void Network::heal(PartitionId id) {
 // Weighted progressive filling (see the top of network.h). Per call: O(sum of route lengths)
 // to build each arc's member list and freeze the flows, plus O(log A) per heap operation over
 // the A arcs in use: one pop per bottleneck and one re-key per stale entry that reaches the top.
-void Network::compute_rates(std::span<FluidActivity> activities) {
+void Network::collect_arcs(std::span<const FluidActivity> activities) {
   touched_.clear();
   routes_of_.clear();
   for (const FluidActivity& activity : activities) {
@@ -568,6 +568,9 @@ void Network::compute_rates(std::span<FluidActivity> activities) {
       ++state.count;
     }
   }
+}
+
+void Network::group_by_arc(size_t activity_count) {
   uint32_t offset = 0;
   for (const uint32_t arc : touched_) {
     arcs_[arc].first = offset;
@@ -575,57 +578,62 @@ void Network::compute_rates(std::span<FluidActivity> activities) {
     arcs_[arc].count = 0;
   }
   members_.resize(offset);
-  for (uint32_t activity_idx = 0; activity_idx < activities.size(); ++activity_idx) {
+  for (uint32_t activity_idx = 0; activity_idx < activity_count; ++activity_idx) {
     for (const uint32_t arc : *routes_of_[activity_idx]) {
       ArcState& state = arcs_[arc];
       members_[state.first + state.count++] = activity_idx;
     }
   }
-  frozen_.assign(activities.size(), 0);
+  frozen_.assign(activity_count, 0);
+}
 
-  // A min-heap on (share, arc): equal shares pop in arc order, so the run is deterministic.
-  const auto later = [](const HeapEntry& x, const HeapEntry& y) {
-    return x.share > y.share || (x.share == y.share && x.arc > y.arc);
-  };
+void Network::seed_heap() {
   heap_.clear();
   for (const uint32_t arc : touched_) {
     const ArcState& state = arcs_[arc];
     heap_.push_back({state.remaining / state.weight, arc, state.version});
   }
-  std::make_heap(heap_.begin(), heap_.end(), later);
-  const auto pop = [&] {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    const HeapEntry entry = heap_.back();
-    heap_.pop_back();
-    return entry;
-  };
-  const auto push_current = [&](uint32_t arc) {
-    const ArcState& state = arcs_[arc];
-    heap_.push_back({state.remaining / state.weight, arc, state.version});
-    std::push_heap(heap_.begin(), heap_.end(), later);
-  };
-  const auto freeze = [&](uint32_t arc, double level) {
-    const ArcState& bottleneck = arcs_[arc];
-    for (uint32_t member = bottleneck.first; member < bottleneck.first + bottleneck.count;
-         ++member) {
-      const uint32_t activity_idx = members_[member];
-      if (frozen_[activity_idx]) continue;
-      frozen_[activity_idx] = 1;
-      FluidActivity& activity = activities[activity_idx];
-      activity.rate = activity.weight * level;
-      for (const uint32_t crossed : *routes_of_[activity_idx]) {
-        ArcState& state = arcs_[crossed];
-        state.remaining = std::max(0.0, state.remaining - activity.rate);
-        if (--state.unfrozen == 0) {
-          state.weight = 0;
-        } else {
-          state.weight -= activity.weight;
-        }
-        ++state.version;
-      }
-    }
-  };
+  std::make_heap(heap_.begin(), heap_.end(), HeapLater{});
+}
 
+Network::HeapEntry Network::pop_share() {
+  std::pop_heap(heap_.begin(), heap_.end(), HeapLater{});
+  const HeapEntry entry = heap_.back();
+  heap_.pop_back();
+  return entry;
+}
+
+void Network::push_share(uint32_t arc) {
+  const ArcState& state = arcs_[arc];
+  heap_.push_back({state.remaining / state.weight, arc, state.version});
+  std::push_heap(heap_.begin(), heap_.end(), HeapLater{});
+}
+
+void Network::freeze(std::span<FluidActivity> activities, uint32_t arc, double level) {
+  const ArcState& bottleneck = arcs_[arc];
+  for (uint32_t member = bottleneck.first; member < bottleneck.first + bottleneck.count; ++member) {
+    const uint32_t activity_idx = members_[member];
+    if (frozen_[activity_idx]) continue;
+    frozen_[activity_idx] = 1;
+    FluidActivity& activity = activities[activity_idx];
+    activity.rate = activity.weight * level;
+    for (const uint32_t crossed : *routes_of_[activity_idx]) {
+      ArcState& state = arcs_[crossed];
+      state.remaining = std::max(0.0, state.remaining - activity.rate);
+      if (--state.unfrozen == 0) {
+        state.weight = 0;
+      } else {
+        state.weight -= activity.weight;
+      }
+      ++state.version;
+    }
+  }
+}
+
+void Network::compute_rates(std::span<FluidActivity> activities) {
+  collect_arcs(activities);
+  group_by_arc(activities.size());
+  seed_heap();
   // A heap entry is a lower bound of its arc's fair share: freezing flows at the current level,
   // which is at most the arc's share, leaves (R - w * level) / (W - w) >= R / W. So an entry made
   // stale by a freeze is re-keyed only when it reaches the top (one push, not one per change),
@@ -634,23 +642,23 @@ void Network::compute_rates(std::span<FluidActivity> activities) {
   double level = 0;
   const auto tied = [&level](double share) { return share <= level * (1 + kTieTolerance); };
   while (!heap_.empty()) {
-    const HeapEntry top = pop();
+    const HeapEntry top = pop_share();
     if (arcs_[top.arc].unfrozen == 0) continue;
     if (top.version != arcs_[top.arc].version) {
-      push_current(top.arc);
+      push_share(top.arc);
       continue;
     }
     level = std::max(level, top.share);
-    freeze(top.arc, level);
+    freeze(activities, top.arc, level);
     // Every other constraint at the same level (to rounding) is a bottleneck too.
     while (!heap_.empty() && tied(heap_.front().share)) {
-      const HeapEntry next = pop();
+      const HeapEntry next = pop_share();
       const ArcState& state = arcs_[next.arc];
       if (state.unfrozen == 0) continue;
       if (next.version == state.version || tied(state.remaining / state.weight)) {
-        freeze(next.arc, level);
+        freeze(activities, next.arc, level);
       } else {
-        push_current(next.arc);
+        push_share(next.arc);
       }
     }
   }

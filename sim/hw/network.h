@@ -235,6 +235,7 @@ class Network {
   void free_flow(uint32_t slot);
   void start_sending(uint32_t slot);
   void finish(uint32_t slot);
+  // Sets each activity's rate to its weighted max-min fair share (see "Sharing" above).
   void compute_rates(std::span<FluidActivity> activities);
   template <typename Pred>
   void fail_flows(Pred pred, FaultKind kind, const std::string& message);
@@ -281,7 +282,24 @@ class Network {
     uint32_t arc;
     uint32_t version;
   };
+  // A min-heap on (share, arc): equal shares pop in arc order, so the run is deterministic.
+  struct HeapLater {
+    bool operator()(const HeapEntry& x, const HeapEntry& y) const {
+      return x.share > y.share || (x.share == y.share && x.arc > y.arc);
+    }
+  };
   std::vector<HeapEntry> heap_;
+  // compute_rates' steps, over the scratch above. collect_arcs resets the arcs the activities
+  // cross and sums their weights; group_by_arc lists each arc's activities in members_.
+  void collect_arcs(std::span<const FluidActivity> activities);
+  void group_by_arc(size_t activity_count);
+  void seed_heap();
+  HeapEntry pop_share();
+  // Pushes `arc` keyed by its current fair share.
+  void push_share(uint32_t arc);
+  // Gives every unfrozen activity on `arc` the rate weight * level, and takes it from the
+  // capacity and weight of every arc the activity crosses.
+  void freeze(std::span<FluidActivity> activities, uint32_t arc, double level);
 
   FluidSet fluid_;  // last member: destroyed first, while the flows it refers to still exist
 };

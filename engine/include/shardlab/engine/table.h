@@ -9,10 +9,12 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shardlab/engine/merge_selector.h"
@@ -97,6 +99,19 @@ class Table {
   Table(std::filesystem::path dir, TableSchema schema);
   void load_parts(OpenReport* report, bool writable);
   InsertResult insert_numbered(const Block& block, std::optional<uint64_t> first_block);
+  // Row indices of an insert's block per partition id, in partition-id order.
+  using RowsByPartition = std::map<std::string, std::vector<uint32_t>>;
+  // Parts written under tmp_insert_* names, not yet visible: (directory, final name).
+  using TempParts = std::vector<std::pair<std::filesystem::path, PartInfo>>;
+  // Throws RuntimeError "Too many parts" if a partition of the insert already holds more than
+  // parts_to_throw_insert active parts.
+  void check_parts_limit(const RowsByPartition& by_partition) const;
+  // Sorts each partition's rows by the key and writes them as level-0 parts numbered from
+  // `first_block`, adding their sizes to *result. On failure removes the parts it completed.
+  TempParts write_temp_parts(const Block& block, RowsByPartition* by_partition,
+                             uint64_t first_block, InsertResult* result) const;
+  // Renames written parts into place and makes them active, naming them in *result.
+  void publish_parts(const TempParts& written, InsertResult* result);
   void retire(const std::vector<PartPtr>& parts);
   ExprNodePtr ttl_node() const { return ttl_node_; }
 
