@@ -57,8 +57,8 @@ class SimulatedRun {
                            Duration::nanoseconds(s.run.duration.ns() / 1440))),
         collector_(s, s.run.warmup, interval_),
         gauges_(make_gauges(cluster_, *network_, interval_)),
-        driver_(sim_, cluster_, ingest_load(s, cluster_),
-                query_loads(s, ingest_load(s, cluster_).initiators), collector_),
+        ingest_(ingest_load(s, cluster_)),
+        driver_(sim_, cluster_, ingest_, query_loads(s, ingest_.initiators), collector_),
         faults_(sim_) {
     if (wants_output(s, "trace")) {
       tracer_ = std::make_unique<sim::Tracer>(s.run.trace_max_slices);
@@ -109,6 +109,7 @@ class SimulatedRun {
   Duration interval_;
   Collector collector_;
   Gauges gauges_;
+  cl::IngestLoad ingest_;  // queries go to the same initiators as inserts
   cl::WorkloadDriver driver_;
   sim::FaultInjector faults_;
   std::unique_ptr<sim::Tracer> tracer_;
