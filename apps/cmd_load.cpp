@@ -10,6 +10,7 @@
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/table_access.h"
 #include "apps/generator_options.h"
 #include "base/errors.h"
 #include "shardlab/engine/io_settings.h"
@@ -171,6 +172,7 @@ std::unique_ptr<engine::Table> open_or_create(const LoadOptions& opts,
   if (engine::Table::exists(opts.data)) {
     engine::OpenReport report;
     auto table = engine::Table::open(opts.data, &report, true);
+    print_open_report(report);
     if (!opts.ddl.empty()) {
       const auto wanted = engine::TableSchema::from_ddl(io::read_file(opts.ddl));
       if (wanted.ddl != table->schema().ddl)

@@ -3,6 +3,7 @@
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/table_access.h"
 #include "base/errors.h"
 #include "shardlab/engine/query.h"
 #include "shardlab/engine/tsv_format.h"
@@ -16,6 +17,7 @@ void add_sql_command(CLI::App& app) {
     std::string sql;
     std::string profile;
     unsigned threads = 0;
+    bool allow_broken_parts = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("sql", "Run a SELECT on a table and print TabSeparated rows");
@@ -24,11 +26,10 @@ void add_sql_command(CLI::App& app) {
   cmd->add_option("--profile", opts->profile,
                   "Write the work profile as JSON to this file ('-' for stderr)");
   cmd->add_option("--threads", opts->threads, "Threads (default: one per core)");
+  cmd->add_flag("--allow-broken-parts", opts->allow_broken_parts,
+                "Answer from the healthy parts when some are damaged or missing (default: exit 1)");
   cmd->callback([opts] {
-    engine::OpenReport report;
-    auto table = engine::Table::open(opts->data, &report, /*writable=*/false);
-    for (const auto& broken : report.broken)
-      std::fprintf(stderr, "shardlab: warning: skipping damaged part: %s\n", broken.c_str());
+    auto table = open_for_reading(opts->data, opts->allow_broken_parts);
     auto query = engine::Query::prepare(table->schema(), opts->sql);
     const unsigned threads =
         opts->threads > 0 ? opts->threads : std::max(1u, std::thread::hardware_concurrency());

@@ -3,6 +3,7 @@
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/table_access.h"
 #include "shardlab/engine/date_time.h"
 #include "base/errors.h"
 #include "shardlab/engine/table.h"
@@ -18,17 +19,6 @@ int64_t parse_now(const std::string& text) {
   const auto t = dt::parse_date_time(text);
   if (!t) throw InputError("--now: expected 'YYYY-MM-DD hh:mm:ss' (UTC), got '" + text + "'");
   return *t;
-}
-
-void print_report(const engine::OpenReport& report) {
-  for (const auto& n : report.removed_temporary)
-    std::fprintf(stderr, "shardlab: removed leftover %s\n", n.c_str());
-  for (const auto& n : report.removed_outdated)
-    std::fprintf(stderr, "shardlab: removed outdated part %s\n", n.c_str());
-  for (const auto& n : report.rolled_back)
-    std::fprintf(stderr, "shardlab: rolled back part %s of an unacknowledged insert\n", n.c_str());
-  for (const auto& n : report.broken)
-    std::fprintf(stderr, "shardlab: damaged part moved to detached/: %s\n", n.c_str());
 }
 
 struct OptimizeOptions {
@@ -56,7 +46,7 @@ void run_optimize(const OptimizeOptions& opts) {
   const int64_t now = parse_now(opts.now);
   engine::OpenReport report;
   auto table = engine::Table::open(opts.data, &report, /*writable=*/!opts.dry_run);
-  print_report(report);
+  print_open_report(report);
   if (opts.dry_run) {
     print_next_merge(*table);
     return;
@@ -84,8 +74,11 @@ void run_optimize(const OptimizeOptions& opts) {
 void run_verify(const std::string& data) {
   engine::OpenReport report;
   auto table = engine::Table::open(data, &report, /*writable=*/false);
-  size_t bad = report.broken.size();
-  for (const auto& b : report.broken) std::printf("BROKEN\t%s\n", b.c_str());
+  size_t bad = 0;
+  for (const auto& line : report.damage_lines()) {
+    ++bad;
+    std::printf("BROKEN\t%s\n", line.c_str());
+  }
   for (const auto& part : table->active_parts()) {
     try {
       part->verify_contents();
@@ -95,12 +88,14 @@ void run_verify(const std::string& data) {
       std::printf("BROKEN\t%s\n", e.what());
     }
   }
-  if (bad > 0) throw CorruptionError(fmt::format("{} damaged part(s)", bad));
+  if (bad > 0) throw CorruptionError(fmt::format("{} damaged or missing part(s)", bad));
 }
 
 void run_parts(const std::string& data) {
   engine::OpenReport report;
   auto table = engine::Table::open(data, &report, /*writable=*/false);
+  for (const auto& line : report.damage_lines())
+    std::fprintf(stderr, "shardlab: warning: %s\n", line.c_str());
   for (const auto& part : table->active_parts())
     std::printf("%s\t%s\t%u\t%llu\t%llu\n", part->name().c_str(),
                 part->info().partition_id.c_str(), part->info().level,

@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -72,6 +75,14 @@ std::atomic<bool> durable_io{true};
 
 void set_durable(bool durable) { durable_io.store(durable, std::memory_order_relaxed); }
 bool durable() { return durable_io.load(std::memory_order_relaxed); }
+
+void commit_pause() {
+  static const unsigned pause_ms = [] {
+    const char* text = std::getenv("SHARDLAB_TEST_COMMIT_PAUSE_MS");
+    return text ? static_cast<unsigned>(std::strtoul(text, nullptr, 10)) : 0u;
+  }();
+  if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+}
 
 void WritableFile::finish() {
   flush_buffer();

@@ -185,7 +185,7 @@ bool ColumnReader::filter_codes(size_t first_granule, size_t granule_count, cons
 ColumnFiles ColumnFiles::open(const Part& part, size_t column) {
   const std::string base = column_file_base(part.schema().columns[column].name);
   return {std::make_shared<const io::ReadableFile>(part.dir() / (base + ".bin")),
-          std::make_shared<const std::string>(io::read_file(part.dir() / (base + ".mrk")))};
+          std::make_shared<const std::string>(part.read_checked(base + ".mrk"))};
 }
 
 ColumnReader::ColumnReader(const PartPtr& part, size_t column, ColumnStats* stats,

@@ -50,7 +50,31 @@ void expect_first_line(const fs::path& file, std::string_view content, std::stri
                               first));
 }
 
+// A small file of the part that is read whole at load: it must be listed in checksums.txt and,
+// when `verify` (an open, not a part just written), match its hash there. These files steer
+// reads (row counts, index values, marks), so damage in them would give wrong answers rather
+// than fail a block checksum.
+std::string read_listed(const fs::path& dir, const std::string& file,
+                        const std::map<std::string, FileChecksum>& sums, bool verify) {
+  const fs::path path = dir / file;
+  const auto it = sums.find(file);
+  if (it == sums.end()) corrupt(path, "not listed in checksums.txt");
+  std::string bytes = io::read_file(path);
+  if (verify) {
+    const uint64_t hash = XXH3_64bits(bytes.data(), bytes.size());
+    if (bytes.size() != it->second.size || hash != it->second.hash)
+      corrupt(path, fmt::format("checksum mismatch: expected {:016x} ({} bytes), actual {:016x} "
+                                "({} bytes)",
+                                it->second.hash, it->second.size, hash, bytes.size()));
+  }
+  return bytes;
+}
+
 }  // namespace
+
+std::string Part::read_checked(const std::string& file) const {
+  return read_listed(dir_, file, checksums_, /*verify=*/true);
+}
 
 std::string PartInfo::name() const {
   return fmt::format("{}_{}_{}_{}", partition_id, min_block, max_block, level);
@@ -169,8 +193,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
 
   // part.txt: "key: value" lines.
   const fs::path meta_path = dir / "part.txt";
-  if (!part->checksums_.count("part.txt")) corrupt(meta_path, "not listed in checksums.txt");
-  const std::string meta = io::read_file(meta_path);
+  const std::string meta = read_listed(dir, "part.txt", part->checksums_, check_sizes);
   part->code_width_.assign(schema.columns.size(), 0);
   part->column_stats_.assign(schema.columns.size(), {});
   bool has_rows = false;
@@ -223,8 +246,7 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
   auto read_values = [&](const std::string& file, const std::vector<size_t>& columns, size_t count,
                          std::vector<Column>* out) {
     const fs::path path = dir / file;
-    if (!part->checksums_.count(file)) corrupt(path, "not listed in checksums.txt");
-    const std::string bytes = io::read_file(path);
+    const std::string bytes = read_listed(dir, file, part->checksums_, check_sizes);
     std::string_view in(bytes);
     for (size_t col : columns) out->emplace_back(index_type(schema.columns[col].type));
     for (size_t row = 0; row < count; ++row)

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -20,6 +21,8 @@ namespace shardlab::engine {
 namespace {
 
 constexpr const char* kMetadataFile = "metadata.sql";
+// More partitions than one insert could ever write (parts_to_throw_insert is per partition).
+constexpr uint64_t kMaxInsertParts = 1 << 20;
 
 bool part_order(const PartPtr& a, const PartPtr& b) {
   if (a->info().partition_id != b->info().partition_id)
@@ -207,31 +210,140 @@ std::unique_ptr<Table> Table::open(const std::filesystem::path& dir, OpenReport*
   return table;
 }
 
-void Table::load_parts(OpenReport* report, bool writable) {
+namespace {
+
+// An insert that writes several parts commits them with several renames. Before the first
+// rename it leaves insert_<first block>_<parts>.journal; the journal is removed, durably, before
+// the insert is acknowledged. A journal found at open is therefore the one proof that an insert
+// never returned, and its parts are rolled back. Damage found later is never such proof.
+struct InsertJournal {
+  std::filesystem::path file;
+  uint64_t first_block = 0;
+  uint64_t parts = 0;
+
+  std::string name() const { return file.filename().string(); }
+  bool wrote(const PartInfo& info) const {
+    return info.level == 0 && info.min_block >= first_block && info.min_block - first_block < parts;
+  }
+};
+
+std::string journal_name(uint64_t first_block, uint64_t parts) {
+  return fmt::format("insert_{}_{}.journal", first_block, parts);
+}
+
+std::optional<InsertJournal> parse_journal(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  unsigned long long first = 0, parts = 0;
+  int consumed = 0;
+  if (std::sscanf(name.c_str(), "insert_%llu_%llu.journal%n", &first, &parts, &consumed) != 2 ||
+      static_cast<size_t>(consumed) != name.size() || name != journal_name(first, parts))
+    return std::nullopt;
+  return InsertJournal{path, first, parts};
+}
+
+// What an open finds in the table directory, before it reads any part.
+struct DirectoryScan {
+  std::vector<std::filesystem::path> temporary;  // tmp_* directories
+  std::vector<InsertJournal> journals;
+  // Part directories, widest block range first (see Table::load_parts).
+  std::vector<std::pair<PartInfo, std::filesystem::path>> parts;
+  std::vector<std::string> detached_broken;  // detached/broken_* left by earlier opens
+};
+
+DirectoryScan scan_directory(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> entries;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_))
-    entries.push_back(entry.path());
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) entries.push_back(entry.path());
   std::sort(entries.begin(), entries.end());
-  // Widest block ranges first: a part covered by a part already accepted is a leftover of a
-  // merge whose clean-up was interrupted and is removed without being read (its files may be
-  // half deleted). A covering part that is itself damaged does not hide what it covers.
-  std::vector<std::pair<PartInfo, std::filesystem::path>> candidates;
+  DirectoryScan scan;
   for (const auto& path : entries) {
     const std::string name = path.filename().string();
-    if (!std::filesystem::is_directory(path) || name == "detached") continue;
-    if (name.rfind("tmp_", 0) == 0) {
-      report->removed_temporary.push_back(name);
-      if (writable) std::filesystem::remove_all(path);
+    if (std::filesystem::is_regular_file(path)) {
+      if (auto journal = parse_journal(path)) scan.journals.push_back(std::move(*journal));
       continue;
     }
-    if (const auto info = PartInfo::parse(name)) candidates.emplace_back(*info, path);
+    if (!std::filesystem::is_directory(path)) continue;
+    if (name == "detached") {
+      for (const auto& entry : std::filesystem::directory_iterator(path))
+        if (entry.path().filename().string().rfind("broken_", 0) == 0)
+          scan.detached_broken.push_back(entry.path().filename().string());
+      std::sort(scan.detached_broken.begin(), scan.detached_broken.end());
+    } else if (name.rfind("tmp_", 0) == 0) {
+      scan.temporary.push_back(path);
+    } else if (const auto info = PartInfo::parse(name)) {
+      scan.parts.emplace_back(*info, path);
+    }
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+  std::stable_sort(scan.parts.begin(), scan.parts.end(), [](const auto& a, const auto& b) {
     const uint64_t wa = a.first.max_block - a.first.min_block,
                    wb = b.first.max_block - b.first.min_block;
     return wa != wb ? wa > wb : a.first.level > b.first.level;
   });
-  std::vector<std::shared_ptr<Part>> active;
+  return scan;
+}
+
+bool covers_block(const std::vector<PartInfo>& parts, uint64_t block) {
+  return std::any_of(parts.begin(), parts.end(), [&](const PartInfo& info) {
+    return info.min_block <= block && block <= info.max_block;
+  });
+}
+
+}  // namespace
+
+std::vector<std::string> OpenReport::damage_lines() const {
+  std::vector<std::string> lines;
+  for (const auto& why : broken) lines.push_back("damaged part: " + why);
+  for (const auto& name : detached_broken)
+    lines.push_back(fmt::format("damaged part detached earlier: detached/{}", name));
+  for (const auto& what : missing) lines.push_back("missing part: " + what);
+  return lines;
+}
+
+void Table::load_parts(OpenReport* report, bool writable) {
+  DirectoryScan scan = scan_directory(dir_);
+  report->detached_broken = scan.detached_broken;
+  for (const auto& path : scan.temporary) {
+    report->removed_temporary.push_back(path.filename().string());
+    if (writable) std::filesystem::remove_all(path);
+  }
+  // New block numbers start above every part name seen, removed ones included, so a name is
+  // never reused.
+  for (const auto& [info, path] : scan.parts) next_block_ = std::max(next_block_, info.max_block + 1);
+  for (const auto& journal : scan.journals)
+    next_block_ = std::max(next_block_, journal.first_block + journal.parts);
+
+  std::vector<std::pair<PartInfo, std::filesystem::path>> kept;
+  for (auto& [info, path] : scan.parts) {
+    const bool unacknowledged = std::any_of(scan.journals.begin(), scan.journals.end(),
+                                            [&](const InsertJournal& j) { return j.wrote(info); });
+    if (unacknowledged) {
+      report->rolled_back.push_back(info.name());
+      if (writable) std::filesystem::remove_all(path);
+    } else {
+      kept.emplace_back(std::move(info), std::move(path));
+    }
+  }
+  std::vector<PartInfo> broken;
+  std::vector<PartPtr> loaded = load_part_directories(kept, report, writable, &broken);
+  if (writable) {
+    io::sync_directory(dir_);
+    // Only once the rolled-back parts are gone for good may their journal go.
+    for (const auto& journal : scan.journals) std::filesystem::remove(journal.file);
+    if (!scan.journals.empty()) io::sync_directory(dir_);
+  }
+  find_missing_parts(loaded, broken, report);
+  for (const auto& part : loaded) parts_.push_back(part);
+  std::sort(parts_.begin(), parts_.end(), part_order);
+}
+
+std::vector<PartPtr> Table::load_part_directories(
+    const std::vector<std::pair<PartInfo, std::filesystem::path>>& candidates, OpenReport* report,
+    bool writable, std::vector<PartInfo>* broken) {
+  // Widest block ranges first: a part covered by a part already accepted is a leftover of a
+  // merge whose clean-up was interrupted and is removed without being read (its files may be
+  // half deleted). A covering part that is itself damaged does not hide what it covers.
+  std::vector<PartPtr> active;
+  std::vector<std::pair<PartInfo, std::filesystem::path>> damaged;
+  std::vector<std::string> reasons;
   for (const auto& [info, path] : candidates) {
     const bool covered = std::any_of(active.begin(), active.end(),
                                      [&](const auto& part) { return part->info().contains(info); });
@@ -243,44 +355,54 @@ void Table::load_parts(OpenReport* report, bool writable) {
     try {
       active.push_back(Part::load(schema_, path, info));
     } catch (const CorruptionError& e) {
-      report->broken.push_back(e.what());
-      if (writable) {
-        std::filesystem::create_directories(dir_ / "detached");
-        std::filesystem::rename(path, dir_ / "detached" / ("broken_" + info.name()));
-      }
+      damaged.emplace_back(info, path);
+      reasons.push_back(e.what());
+      broken->push_back(info);
     }
   }
-  // An insert whose parts are not all present never returned: roll back what it left.
-  auto present = [&](uint64_t block) {
-    return std::any_of(active.begin(), active.end(), [&](const auto& part) {
-      return part->info().min_block <= block && block <= part->info().max_block;
-    });
-  };
-  std::vector<std::shared_ptr<Part>> complete;
-  for (const auto& part : active) {
-    bool whole = true;
-    if (part->info().level == 0 && part->insert_parts() > 1) {
-      for (uint64_t b = part->insert_first_block();
-           b < part->insert_first_block() + part->insert_parts(); ++b)
-        if (!present(b)) whole = false;
-    }
-    if (whole) {
-      complete.push_back(part);
-    } else {
-      report->rolled_back.push_back(part->name());
-      if (writable) std::filesystem::remove_all(part->dir());
+  // As ClickHouse does, too many damaged parts at once suggests a wrong table directory or a
+  // failing disk rather than a few damaged parts: refuse to open, and move nothing.
+  const uint64_t limit = schema_.settings.max_suspicious_broken_parts;
+  if (damaged.size() > limit)
+    throw CorruptionError(fmt::format(
+        "table '{}': {} damaged parts exceed max_suspicious_broken_parts = {}; nothing was "
+        "changed. The first: {}",
+        dir_.string(), damaged.size(), limit, reasons.front()));
+  for (size_t i = 0; i < damaged.size(); ++i) {
+    const auto& [info, path] = damaged[i];
+    report->broken.push_back(reasons[i]);
+    if (!writable) continue;
+    const std::filesystem::path target = dir_ / "detached" / ("broken_" + info.name());
+    std::filesystem::create_directories(target.parent_path());
+    std::filesystem::remove_all(target);  // an older copy under the same name
+    io::rename_durable(path, target);
+  }
+  return active;
+}
+
+void Table::find_missing_parts(const std::vector<PartPtr>& loaded,
+                               const std::vector<PartInfo>& broken, OpenReport* report) const {
+  // A level-0 part records the block numbers of its whole insert; a block that no part on disk
+  // covers any more belonged to a part that was deleted. With a TTL, a merge may drop every
+  // row of its parts and leave no part at all, so the check would be a false alarm there.
+  if (ttl_node_) return;
+  std::vector<PartInfo> present = broken;
+  for (const auto& part : loaded) present.push_back(part->info());
+  std::set<uint64_t> reported;
+  for (const auto& part : loaded) {
+    if (part->info().level != 0 || part->insert_parts() <= 1) continue;
+    const uint64_t first = part->insert_first_block();
+    // One part per partition: a count beyond any real insert is damage the checksums missed.
+    if (part->insert_parts() > kMaxInsertParts || first > UINT64_MAX - part->insert_parts())
+      continue;
+    for (uint64_t b = first; b < first + part->insert_parts(); ++b) {
+      if (covers_block(present, b) || !reported.insert(b).second) continue;
+      report->missing.push_back(fmt::format(
+          "block {} of the insert that wrote {} (blocks {}..{}) is in no part: a part of that "
+          "acknowledged insert was deleted",
+          b, part->name(), first, first + part->insert_parts() - 1));
     }
   }
-  if (writable) io::sync_directory(dir_);
-  for (const auto& part : complete) {
-    parts_.push_back(part);
-    next_block_ = std::max(next_block_, part->info().max_block + 1);
-  }
-  // New block numbers start above every part name seen, removed ones included, so a name is
-  // never reused.
-  for (const auto& [info, path] : candidates)
-    next_block_ = std::max(next_block_, info.max_block + 1);
-  std::sort(parts_.begin(), parts_.end(), part_order);
 }
 
 std::vector<PartPtr> Table::active_parts() const {
@@ -388,8 +510,19 @@ Table::TempParts Table::write_temp_parts(const Block& block, RowsByPartition* by
 }
 
 void Table::publish_parts(const TempParts& written, InsertResult* result) {
-  // Every part is complete and durable; now make them visible. A crash between these renames
-  // leaves an incomplete insert that open() rolls back.
+  // Every part is complete and durable; now make them visible. Several renames cannot be one
+  // atomic step, so a multi-part insert first leaves its journal (see InsertJournal): a crash
+  // between these renames leaves the journal, and open() rolls the insert back.
+  const bool journaled = written.size() > 1;
+  const std::filesystem::path journal =
+      journaled ? dir_ / journal_name(written.front().second.min_block, written.size())
+                : std::filesystem::path();
+  if (journaled) {
+    std::string names;
+    for (const auto& [tmp, info] : written) names += info.name() + "\n";
+    io::write_file_durable(journal, names);
+    io::sync_directory(dir_);
+  }
   std::vector<PartPtr> parts;
   for (const auto& [tmp, info] : written) {
     const std::filesystem::path final_dir = dir_ / info.name();
@@ -398,8 +531,14 @@ void Table::publish_parts(const TempParts& written, InsertResult* result) {
           fmt::format("cannot rename '{}' to '{}'", tmp.string(), final_dir.string()));
     parts.push_back(Part::load(schema_, final_dir, info, /*check_sizes=*/false));
     result->parts.push_back(info.name());
+    if (journaled) io::commit_pause();
   }
   io::sync_directory(dir_);
+  if (journaled) {
+    // The commit point: once the journal's removal is durable, the insert is acknowledged.
+    std::filesystem::remove(journal);
+    io::sync_directory(dir_);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& part : parts) parts_.push_back(std::move(part));
@@ -427,6 +566,21 @@ bool Table::drop_part(const std::string& name) {
   }
   retire({doomed});
   io::sync_directory(dir_);
+  return true;
+}
+
+bool Table::detach_broken(const std::string& name) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = std::find_if(parts_.begin(), parts_.end(),
+                                 [&](const PartPtr& p) { return p->name() == name; });
+    if (it == parts_.end()) return false;
+    parts_.erase(it);
+  }
+  const std::filesystem::path target = dir_ / "detached" / ("broken_" + name);
+  std::filesystem::create_directories(target.parent_path());
+  std::filesystem::remove_all(target);
+  io::rename_durable(dir_ / name, target);
   return true;
 }
 
@@ -500,6 +654,7 @@ MergeProfile Table::merge(const MergePlan& plan, int64_t now_s) {
   if (!empty) {
     io::rename_durable(tmp, dir_ / plan.result.name());
     merged = Part::load(schema_, dir_ / plan.result.name(), plan.result, /*check_sizes=*/false);
+    io::commit_pause();
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -91,6 +91,7 @@ void apply_settings(std::string_view ddl, const std::vector<Setting>& settings, 
       {"max_delay_to_insert", &st->max_delay_to_insert_s},
       {"max_parts_to_merge_at_once", &st->max_parts_to_merge_at_once},
       {"max_bytes_to_merge_at_max_space_in_pool", &st->max_bytes_to_merge},
+      {"max_suspicious_broken_parts", &st->max_suspicious_broken_parts},
   };
   for (const Setting& s : settings) {
     bool known = false;
@@ -106,7 +107,7 @@ void apply_settings(std::string_view ddl, const std::vector<Setting>& settings, 
           fmt::format("unknown setting '{}'; expected one of index_granularity, "
                       "min_compress_block_size, max_compress_block_size, parts_to_delay_insert, "
                       "parts_to_throw_insert, max_delay_to_insert, max_parts_to_merge_at_once, "
-                      "max_bytes_to_merge_at_max_space_in_pool",
+                      "max_bytes_to_merge_at_max_space_in_pool, max_suspicious_broken_parts",
                       s.name)));
   }
   if (st->index_granularity == 0 || st->index_granularity > (1u << 20))

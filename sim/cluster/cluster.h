@@ -4,8 +4,8 @@
 // simulated. The cluster's logic runs as processes on the kernel, so it reads top to bottom.
 // Every engine call goes through the replica's ReplicaStore (replica_store.h), which also holds
 // the parts a write has not made visible yet; the processes only charge what it reports. The
-// sections below are the source files: insert.cpp, replication.cpp, query.cpp and crash.cpp;
-// cluster.cpp has construction and the helpers they share.
+// sections below are the source files: insert.cpp, replication.cpp, query.cpp, repair.cpp and
+// crash.cpp; cluster.cpp has construction and the helpers they share.
 //
 // Insert path (insert()):
 //   1. The initiator splits the block by the sharding scheme (real), charging the split's CPU.
@@ -43,6 +43,10 @@
 //   3. The initiator merges the shards' partial results (two-stage aggregation), charging the
 //      merge's CPU; with group_by_no_merge each shard finishes its own and the initiator
 //      concatenates.
+//
+// Damaged parts (break_parts()): a replica that finds a part damaged detaches it and fetches it
+// again from a peer, as ReplicatedMergeTree does after its part check; until then it answers
+// without those rows.
 //
 // Crashes (crash_node()): a node loss fails everything running on the node; its replicas stop
 // serving and applying the log until restart; an initiator's async queue is lost unless the crash
@@ -122,6 +126,8 @@ struct ClusterCounters {
   uint64_t shards_pruned = 0;  // shard visits skipped by range or list pruning
   uint64_t parts_fetched = 0;
   uint64_t bytes_fetched = 0;
+  uint64_t parts_broken = 0;     // parts found damaged on a replica and detached
+  uint64_t parts_refetched = 0;  // ... and fetched again from a peer (or covered by a fetch)
   uint64_t merges = 0;
   uint64_t memo_hits = 0;
   uint64_t memo_misses = 0;
@@ -177,6 +183,16 @@ class Cluster {
   std::vector<engine::PartPtr> active_parts(size_t shard) const;
 
   void crash_node(size_t node, CrashKind kind);
+  // A latent disk error on `node`: on each of its replicas, the `count` visible parts holding
+  // the most rows are found damaged. Each is detached (detached/broken_*) and fetched again from
+  // a replica that has it or a part covering it, as ReplicatedMergeTree does; until then that
+  // replica answers without its rows. Without a peer holding it, the repair waits for one;
+  // without replication (plain MergeTree replicas), the rows are lost.
+  void break_parts(size_t node, size_t count);
+  // The longest a damaged part has waited for its repair (open repairs count up to now), and
+  // the rows of damaged parts not repaired (yet, or ever without replication).
+  Duration max_part_repair() const;
+  uint64_t rows_awaiting_repair() const;
   void restart_node(size_t node);
 
   size_t node_count() const { return nodes_.size(); }
@@ -266,6 +282,9 @@ class Cluster {
   Process run_applier(Replica* replica);
   Process run_fetch(Replica* replica, LogEntry entry);
   Process run_apply_merge(Replica* replica, LogEntry entry);
+  // Damaged parts (repair.cpp): fetches `part` again until the replica holds it or a part
+  // covering it.
+  Process run_repair(Replica* replica, std::string part);
   // Reads of the merge sources' column files on the node; with `estimate`, adds their bytes.
   std::vector<Future> read_sources(size_t node, size_t shard,
                                    const std::vector<engine::PartPtr>& parts,
@@ -340,6 +359,13 @@ class Cluster {
   ClusterCounters counters_;
   uint64_t next_batch_ = 0;
   Duration max_lag_;
+  // Damaged parts waiting for their repair: when each was found, and its rows.
+  struct OpenRepair {
+    Time since;
+    uint64_t rows = 0;
+  };
+  std::map<std::pair<const Replica*, std::string>, OpenRepair> open_repairs_;
+  Duration max_repair_;
   bool started_ = false;
 };
 

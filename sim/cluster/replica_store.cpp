@@ -161,6 +161,10 @@ bool ReplicaStore::attach_from(const ReplicaStore& peer, const engine::PartPtr& 
   return true;
 }
 
+bool ReplicaStore::detach_broken(const std::string& part) {
+  return !hidden(part) && table_->detach_broken(part);
+}
+
 bool ReplicaStore::holds(const std::string& part) const {
   return has_covering(part) && !hidden(part);
 }

@@ -131,6 +131,10 @@ class ReplicaStore {
   // Returns false, attaching nothing, if `peer` no longer has `part` active (merged away while
   // the fetch was simulated: its files are gone).
   bool attach_from(const ReplicaStore& peer, const engine::PartPtr& part);
+  // `part` was found damaged: it leaves the active parts for detached/broken_<part>, as
+  // ReplicatedMergeTree's part check moves it, and the cluster fetches it again from a peer.
+  // Returns false, changing nothing, if it is not a visible part here.
+  bool detach_broken(const std::string& part);
   // True if `part` counts towards an insert quorum here: covered by an active part, and not
   // hidden itself.
   bool holds(const std::string& part) const;

@@ -191,6 +191,55 @@ TEST_CASE("replicated shards: replicas converge by fetching, queries fail over a
   CHECK(f.cluster->max_replica_lag() > Duration::seconds(1));
 }
 
+TEST_CASE("a damaged part is detached and fetched again from a peer", "[cluster][repair]") {
+  // One shard, replicas on n0 and n1; queries go to the first replica (n0) while it is up.
+  Fixture f(1, 2, true, InsertMode::kSync, [](ClusterSpec& spec) {
+    spec.settings.load_balancing = LoadBalancing::kInOrder;
+  });
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 8, 5000, Duration::milliseconds(100), &acked));
+  f.sim.run_until(Time::zero() + Duration::seconds(20));
+  REQUIRE(acked == 40'000);
+  REQUIRE(f.cluster->current_replica_lag() == Duration());
+
+  f.cluster->break_parts(0, 1);
+  CHECK(f.cluster->counters().parts_broken == 1);
+  const uint64_t damaged_rows = f.cluster->rows_awaiting_repair();
+  CHECK(damaged_rows > 0);
+  bool detached = false;
+  for (const auto& e : std::filesystem::directory_iterator(f.dir.path() / "cluster" /
+                                                           "shard1_replica1" / "detached"))
+    detached |= e.path().filename().string().rfind("broken_", 0) == 0;
+  CHECK(detached);
+
+  f.sim.run_until(f.sim.now() + Duration::seconds(20));
+  CHECK(f.cluster->counters().parts_refetched == 1);
+  CHECK(f.cluster->rows_awaiting_repair() == 0);
+  CHECK(f.cluster->max_part_repair() > Duration());
+  // Answered by n0's replica again, with every row.
+  CHECK(tsv(ask_distributed(f, "SELECT count() FROM user_behavior").result) == "40000\n");
+  for (const char* sql : kQueries) {
+    INFO(sql);
+    CHECK(tsv(ask_distributed(f, sql).result) == single_node_answer(f, sql, 40'000));
+  }
+}
+
+TEST_CASE("without replication a damaged part's rows stay lost", "[cluster][repair]") {
+  Fixture f(1, 1, false, InsertMode::kSync);
+  uint64_t acked = 0;
+  f.sim.spawn(client(f.sim, f, 4, 5000, Duration::milliseconds(100), &acked));
+  f.sim.run_until(Time::zero() + Duration::seconds(10));
+  REQUIRE(acked == 20'000);
+  f.cluster->break_parts(0, 1);
+  const uint64_t damaged_rows = f.cluster->rows_awaiting_repair();
+  REQUIRE(damaged_rows > 0);
+  f.sim.run_until(f.sim.now() + Duration::seconds(20));
+  CHECK(f.cluster->counters().parts_refetched == 0);
+  CHECK(f.cluster->rows_awaiting_repair() == damaged_rows);
+  CHECK(tsv(ask_distributed(f, "SELECT count() FROM user_behavior").result) ==
+        fmt::format("{}\n", 20'000 - damaged_rows));
+}
+
 TEST_CASE("async inserts: a node loss loses exactly the rows still queued", "[cluster]") {
   Fixture f(2, 1, false, InsertMode::kAsync);
   // Insert continuously into n3, which holds no replica, then lose it mid-stream.

@@ -81,14 +81,18 @@ def main():
     check("flipped byte: sql", [sl, "sql", "--data", data, "SELECT sum(item_id) FROM user_behavior"], 1,
           ["corruption", "item_id.bin", "checksum mismatch"])
     check("flipped byte: verify", [sl, "verify", "--data", data], 1, ["BROKEN", "item_id.bin"])
-    # Truncate a file of another part: the part is reported and skipped, verify fails.
+    # Truncate a file of another part: verify fails, and queries refuse to answer short unless
+    # told to skip the damaged part.
     if len(parts) > 2:
         other = parts[1].split("\t")[0]
         victim = os.path.join(data, other, "user_id.bin")
         with open(victim, "r+b") as f:
             f.truncate(os.path.getsize(victim) // 2)
         check("truncated file: verify", [sl, "verify", "--data", data], 1, ["user_id.bin", "size mismatch"])
-        check("truncated file: query warns", [sl, "sql", "--data", data, "SELECT count() FROM user_behavior"], 0,
+        check("truncated file: query refuses", [sl, "sql", "--data", data, "SELECT count() FROM user_behavior"], 1,
+              ["damaged part", "user_id.bin", "--allow-broken-parts"])
+        check("truncated file: query warns when allowed",
+              [sl, "sql", "--data", data, "--allow-broken-parts", "SELECT count() FROM user_behavior"], 0,
               ["damaged part", "user_id.bin"])
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

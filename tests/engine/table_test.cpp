@@ -433,29 +433,113 @@ TEST_CASE("parts of format 3 are still read; an unknown format is named", "[tabl
   CHECK(table->active_parts().size() == 2);
 }
 
-TEST_CASE("open() cleans leftovers and rolls back incomplete inserts", "[table][recovery]") {
-  testing::TempDir dir;
-  const auto path = dir.path() / "t";
-  {
-    auto table = Table::create(path, kDdl);
-    table->insert(to_block(random_rows(2000, 1)));  // three parts, one insert
-  }
-  // A crash mid-write leaves a tmp_ directory; a crash between the renames of one insert
-  // leaves some of its parts. Simulate both.
-  std::filesystem::create_directories(path / "tmp_insert_20240509_99_99_0");
+namespace {
+
+// The part directories of the table at `path`, sorted by name.
+std::vector<std::string> part_names(const std::filesystem::path& path) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(path))
     if (PartInfo::parse(e.path().filename().string()))
       names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("open() rolls back an insert only from its journal", "[table][recovery]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "t";
+  {
+    auto table = Table::create(path, kDdl);
+    table->insert(to_block(random_rows(2000, 1)));  // three parts, one insert, blocks 1..3
+  }
+  const auto names = part_names(path);
   REQUIRE(names.size() == 3);
+  // A crash between the renames of one insert leaves its journal, some renamed parts and a
+  // tmp_ directory for the rest.
+  std::filesystem::create_directories(path / ("tmp_insert_" + names[1]));
   std::filesystem::remove_all(path / names[1]);
+  { std::ofstream(path / "insert_1_3.journal") << names[0] << "\n"; }
+  OpenReport read_only;
+  Table::open(path, &read_only, /*writable=*/false);
+  CHECK(read_only.rolled_back.size() == 2);
+  CHECK(!read_only.damaged());
+  CHECK(std::filesystem::exists(path / "insert_1_3.journal"));  // a read-only open changes nothing
+
   OpenReport report;
   auto table = Table::open(path, &report);
   CHECK(report.removed_temporary.size() == 1);
   CHECK(report.rolled_back.size() == 2);
+  CHECK(!report.damaged());
   CHECK(table->active_parts().empty());
+  CHECK(part_names(path).empty());
+  CHECK(!std::filesystem::exists(path / "insert_1_3.journal"));
   CHECK(run_sql(*table, "SELECT count() FROM ev") == "0\n");
+  // Block numbers of the rolled-back insert are never reused.
+  table->insert(to_block(random_rows(10, 2)));
+  CHECK(table->active_parts().front()->info().min_block >= 4);
+}
+
+TEST_CASE("an acknowledged insert keeps its healthy parts when one is deleted or damaged",
+          "[table][recovery]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "t";
+  std::string all;
+  {
+    auto table = Table::create(path, kDdl);
+    table->insert(to_block(random_rows(2000, 1)));  // three parts, one acknowledged insert
+    all = run_sql(*table, "SELECT count() FROM ev");
+  }
+  const auto names = part_names(path);
+  REQUIRE(names.size() == 3);
+  SECTION("a deleted part is reported missing") {
+    std::filesystem::remove_all(path / names[1]);
+    OpenReport report;
+    auto table = Table::open(path, &report);
+    CHECK(report.rolled_back.empty());
+    REQUIRE(report.missing.size() == 1);
+    CHECK_THAT(report.missing[0], Catch::Contains("block 2"));
+    CHECK(report.damaged());
+    CHECK(part_names(path) == std::vector<std::string>{names[0], names[2]});
+  }
+  SECTION("a damaged part goes to detached/, its siblings stay") {
+    std::filesystem::resize_file(path / names[1] / "count.txt", 0);
+    OpenReport report;
+    auto table = Table::open(path, &report);
+    CHECK(report.rolled_back.empty());
+    REQUIRE(report.broken.size() == 1);
+    CHECK_THAT(report.broken[0], Catch::Contains("count.txt"));
+    CHECK(report.missing.empty());
+    CHECK(part_names(path) == std::vector<std::string>{names[0], names[2]});
+    CHECK(std::filesystem::exists(path / "detached" / ("broken_" + names[1])));
+    table.reset();
+    OpenReport again;
+    table = Table::open(path, &again, /*writable=*/false);
+    CHECK(again.broken.empty());
+    CHECK(again.detached_broken == std::vector<std::string>{"broken_" + names[1]});
+    CHECK(again.damaged());
+    CHECK(table->active_parts().size() == 2);
+  }
+}
+
+TEST_CASE("more damaged parts than max_suspicious_broken_parts refuse the open",
+          "[table][recovery]") {
+  testing::TempDir dir;
+  const auto path = dir.path() / "t";
+  {
+    auto table = Table::create(path, std::string(kDdl) + ", max_suspicious_broken_parts = 1");
+    table->insert(to_block(random_rows(2000, 1)));
+  }
+  const auto names = part_names(path);
+  REQUIRE(names.size() == 3);
+  for (size_t i = 0; i < 2; ++i) std::filesystem::remove(path / names[i] / "checksums.txt");
+  OpenReport report;
+  CHECK_THROWS_WITH(Table::open(path, &report),
+                    Catch::Contains("2 damaged parts exceed max_suspicious_broken_parts = 1") &&
+                        Catch::Contains("checksums.txt"));
+  CHECK(part_names(path).size() == 3);  // nothing moved
+  CHECK(!std::filesystem::exists(path / "detached"));
 }
 
 TEST_CASE("a part left behind by an interrupted merge is retired on open", "[table][recovery]") {

@@ -20,6 +20,13 @@ void raise_open_file_limit();
 void set_durable(bool durable);
 bool durable();
 
+// Fault injection for the kill -9 tests: when the environment variable
+// SHARDLAB_TEST_COMMIT_PAUSE_MS is a positive number, every multi-step commit pauses that long
+// at its unsafe points (between the renames of one insert's parts, and between a merge's rename
+// and the removal of its sources), so that a kill at a random moment often lands inside one.
+// Never set outside tests; unset, it costs one branch.
+void commit_pause();
+
 // The whole file. Throws RuntimeError naming the path.
 std::string read_file(const std::filesystem::path& path);
 

@@ -57,8 +57,9 @@ struct ColumnStats {
 class Part {
  public:
   // Loads the metadata of a complete part directory and checks every file's size against
-  // checksums.txt. Throws CorruptionError naming the file on any mismatch. `check_sizes` false
-  // skips the size check (a stat per file), for a part this process has just written.
+  // checksums.txt, and the hash of every file it reads whole (part.txt, the indexes). Throws
+  // CorruptionError naming the file on any mismatch. `check_sizes` false skips these checks,
+  // for a part this process has just written.
   static std::shared_ptr<Part> load(const TableSchema& schema, const fs::path& dir,
                                     const PartInfo& info, bool check_sizes = true);
 
@@ -90,6 +91,9 @@ class Part {
   uint64_t insert_parts() const { return insert_parts_; }
   uint8_t code_width(size_t column) const { return code_width_[column]; }
   const std::map<std::string, FileChecksum>& checksums() const { return checksums_; }
+  // A small file of the part (marks, say), read whole and checked against checksums.txt.
+  // Throws CorruptionError naming the file if it is damaged.
+  std::string read_checked(const std::string& file) const;
   ColumnStats column_stats(size_t column) const { return column_stats_[column]; }
 
   // The dictionary of a LowCardinality column, read on first use. Thread-safe.

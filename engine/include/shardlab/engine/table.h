@@ -24,11 +24,22 @@
 
 namespace shardlab::engine {
 
+// What an open found and did. A writable open acts on it (removes leftovers, rolls back,
+// detaches damaged parts); a read-only open only reports.
 struct OpenReport {
   std::vector<std::string> removed_temporary;  // tmp_* leftovers of interrupted writes
   std::vector<std::string> removed_outdated;   // parts covered by a merged part
-  std::vector<std::string> rolled_back;        // parts of inserts that never completed
-  std::vector<std::string> broken;             // damaged parts, moved to detached/
+  std::vector<std::string> rolled_back;        // parts of inserts never acknowledged (journal)
+  std::vector<std::string> broken;             // damaged parts found now (why, naming the file);
+                                               // a writable open moves them to detached/
+  std::vector<std::string> detached_broken;    // detached/broken_* left by earlier opens
+  std::vector<std::string> missing;            // parts of acknowledged inserts that are gone
+
+  // True when some acknowledged rows are not readable: a damaged part (now or detached earlier)
+  // or a missing one. Reading such a table would give short answers.
+  bool damaged() const { return !broken.empty() || !detached_broken.empty() || !missing.empty(); }
+  // One line per finding, for messages.
+  std::vector<std::string> damage_lines() const;
 };
 
 struct InsertResult {
@@ -45,7 +56,9 @@ class Table {
   static std::unique_ptr<Table> create(const std::filesystem::path& dir, std::string_view ddl);
   // Opens an existing table. A writable open takes the directory's lock (one writer per
   // table) and recovers from any interrupted write (see OpenReport); a read-only open changes
-  // nothing on disk and just ignores leftovers.
+  // nothing on disk and just ignores leftovers. Damaged parts are left out and reported, never
+  // taken as a reason to remove their healthy siblings; the caller decides whether a damaged
+  // table may be read (OpenReport::damaged()).
   static std::unique_ptr<Table> open(const std::filesystem::path& dir, OpenReport* report,
                                      bool writable = true);
   static bool exists(const std::filesystem::path& dir);
@@ -76,6 +89,10 @@ class Table {
   // Removes an active part from the table and from disk (an insert that was never completed,
   // rolled back). Returns false if no active part has that name.
   bool drop_part(const std::string& name);
+  // Moves the active part `name` to detached/broken_<name>: a part found damaged while the
+  // table is open (ClickHouse's part check does the same). Returns false if no active part has
+  // that name.
+  bool detach_broken(const std::string& name);
 
   // ClickHouse's insert delay for a partition with `parts` active parts, in milliseconds
   // (0 below parts_to_delay_insert).
@@ -98,6 +115,15 @@ class Table {
  private:
   Table(std::filesystem::path dir, TableSchema schema);
   void load_parts(OpenReport* report, bool writable);
+  // Loads the part directories (widest block range first), skipping those covered by a loaded
+  // part, and detaches the damaged ones (writable). Throws CorruptionError, changing nothing,
+  // if more than max_suspicious_broken_parts are damaged. Appends the damaged to *broken.
+  std::vector<PartPtr> load_part_directories(
+      const std::vector<std::pair<PartInfo, std::filesystem::path>>& candidates,
+      OpenReport* report, bool writable, std::vector<PartInfo>* broken);
+  // Reports blocks of acknowledged multi-part inserts that no part covers.
+  void find_missing_parts(const std::vector<PartPtr>& loaded, const std::vector<PartInfo>& broken,
+                          OpenReport* report) const;
   InsertResult insert_numbered(const Block& block, std::optional<uint64_t> first_block);
   // Row indices of an insert's block per partition id, in partition-id order.
   using RowsByPartition = std::map<std::string, std::vector<uint32_t>>;

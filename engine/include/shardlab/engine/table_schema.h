@@ -19,6 +19,7 @@ struct TableSettings {
   uint64_t parts_to_throw_insert = 300;        // per partition: inserts are refused above this
   uint64_t max_delay_to_insert_s = 1;          // the longest delay applied before refusing
   uint64_t max_parts_to_merge_at_once = 100;
+  uint64_t max_suspicious_broken_parts = 10;   // more damaged parts than this refuse the open
   double merge_base = 5;                       // min ratio of a merge's size to its largest part
   uint64_t merge_fixed_cost_bytes = 5 << 20;   // per-part overhead the selector adds
   uint64_t max_bytes_to_merge = 150ULL << 30;  // merged parts stay below this size
