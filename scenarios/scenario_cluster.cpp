@@ -466,6 +466,37 @@ TopologyConfig expand_racks(const MapReader& racks, ClusterSection& cluster) {
   return topology;
 }
 
+// topology.links: each between two declared nodes, at most one link per pair.
+void read_explicit_links(const Field& links, TopologyConfig* out_topology) {
+  TopologyConfig& topology = *out_topology;
+  std::vector<std::string> all = topology.hosts;
+  all.insert(all.end(), topology.switches.begin(), topology.switches.end());
+  std::map<std::pair<std::string, std::string>, std::string> joined;  // sorted ends -> where
+  for (const Field& item : links.list("a list of links {a, b, bandwidth, latency}")) {
+    const MapReader link = item.map(schema_at({"topology", "links"}));
+    TopologyLink out;
+    out.a = link.require("a", "a host or switch name").choice("node", all);
+    out.b = link.require("b", "a host or switch name").choice("node", all);
+    if (out.a == out.b) {
+      link.get("b").fail(
+          fmt::format("a link joins two different nodes, but both ends are '{}'", out.a));
+    }
+    out.bandwidth_bytes_per_s =
+        link.require("bandwidth", "a bandwidth such as 10Gbit/s").bandwidth();
+    out.latency = link.require("latency", "a one-way latency such as 20us").duration(Duration());
+    const auto ends = std::minmax(out.a, out.b);
+    const auto [it, inserted] =
+        joined.emplace(std::make_pair(ends.first, ends.second), item.where());
+    if (!inserted) {
+      item.fail(
+          fmt::format("'{}' and '{}' are already linked (at {}); model parallel links as "
+                      "one link with their summed bandwidth",
+                      out.a, out.b, it->second));
+    }
+    topology.links.push_back(std::move(out));
+  }
+}
+
 TopologyConfig read_explicit(const MapReader& map, ClusterSection& cluster) {
   TopologyConfig topology;
   std::map<std::string, std::string> declared;  // name -> where
@@ -485,36 +516,7 @@ TopologyConfig read_explicit(const MapReader& map, ClusterSection& cluster) {
   };
   declare("hosts", &topology.hosts);
   declare("switches", &topology.switches);
-  std::vector<std::string> all = topology.hosts;
-  all.insert(all.end(), topology.switches.begin(), topology.switches.end());
-  std::map<std::pair<std::string, std::string>, std::string> joined;  // sorted ends -> where
-  if (auto links = map.find("links")) {
-    for (const Field& item : links->list("a list of links {a, b, bandwidth, latency}")) {
-      const MapReader link = item.map(schema_at({"topology", "links"}));
-      TopologyLink out;
-      out.a = link.require("a", "a host or switch name").choice("node", all);
-      out.b = link.require("b", "a host or switch name").choice("node", all);
-      if (out.a == out.b)
-        link.get("b").fail(
-            fmt::format("a link joins two different nodes, "
-                        "but both ends are '{}'",
-                        out.a));
-      out.bandwidth_bytes_per_s =
-          link.require("bandwidth", "a bandwidth such as 10Gbit/s").bandwidth();
-      out.latency =
-          link.require("latency", "a one-way latency such as 20us").duration(Duration());
-      const auto ends = std::minmax(out.a, out.b);
-      const auto [it, inserted] =
-          joined.emplace(std::make_pair(ends.first, ends.second), item.where());
-      if (!inserted) {
-        item.fail(
-            fmt::format("'{}' and '{}' are already linked (at {}); model parallel links as "
-                        "one link with their summed bandwidth",
-                        out.a, out.b, it->second));
-      }
-      topology.links.push_back(std::move(out));
-    }
-  }
+  if (auto links = map.find("links")) read_explicit_links(*links, &topology);
   const Field hosts = map.get("hosts");
   for (const NodeConfig& node : cluster.config.nodes) {
     if (std::find(topology.hosts.begin(), topology.hosts.end(), node.name) ==
