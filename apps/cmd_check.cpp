@@ -47,7 +47,7 @@ std::string first_paragraph(const std::string& text) {
 std::string sharding_text(const Scenario& s) {
   const auto& spec = s.cluster.sharding;
   if (s.cluster.shards == 1) return "one shard";
-  std::string text = fmt::format("{} sharding", sim::cluster::sharding_kind_name(spec.kind));
+  std::string text = fmt::format("{} sharding", scenarios::sharding_kind_name(spec.kind));
   if (!spec.key.empty()) text += fmt::format(" on {}", spec.key);
   if (!spec.weights.empty()) {
     text += " with weights";
@@ -62,7 +62,7 @@ std::string hardware_text(const Scenario& s) {
   std::string text = plural(s.cluster.nodes.size(), "node", "nodes") + ":";
   bool first = true;
   for (const auto& [type, count] : per_type) {
-    const sim::NodeSpec& spec = s.hardware.node_types.at(type);
+    const scenarios::NodeType& spec = s.hardware.node_types.at(type);
     text += fmt::format("{} {} x {} ({} cores, {} memory, disk {}/s read, {}/s write)",
                         first ? "" : ";", count, type, spec.cores,
                         scenarios::format_bytes(static_cast<double>(spec.memory_bytes)),
@@ -94,7 +94,7 @@ std::string network_text(const Scenario& s) {
                        plural(topology.switches.size(), "switch", "switches"),
                        plural(topology.links.size(), "link", "links"));
   }
-  text += topology.sharing == sim::Sharing::kRtt ? ", rtt sharing" : ", maxmin sharing";
+  text += topology.sharing == scenarios::Sharing::kRtt ? ", rtt sharing" : ", maxmin sharing";
   if (!s.cluster.coordinator_node.empty()) {
     text += fmt::format("; coordinator {} ({} per operation)", s.cluster.coordinator_node,
                         scenarios::format_duration(s.cluster.coordinator_latency));
@@ -109,7 +109,7 @@ std::string rows_text(const Scenario& s) {
       "{} over {} from {} UTC, peak {:.6g} rows/s, batches of up to {} rows or {}", w.rows,
       plural(static_cast<uint64_t>(g.days), "day", "days"), dt::date_time_to_string(g.start),
       w.peak_rows_per_s, w.batch_rows, scenarios::format_duration(w.batch_interval));
-  const sim::Duration data_length = sim::Duration::seconds(int64_t{g.days} * dt::kSecondsPerDay);
+  const base::Duration data_length = base::Duration::seconds(int64_t{g.days} * dt::kSecondsPerDay);
   if (s.run.duration < data_length) {
     const workloads::RowGenerator generator(g);
     const uint64_t due = generator.first_row_at(g.start + s.run.duration.ns() / 1'000'000'000);
@@ -132,7 +132,7 @@ std::string queries_text(const Scenario& s) {
     if (q.target_latency_s > 0) {
       text +=
           fmt::format(", target {}",
-                      scenarios::format_duration(sim::Duration::from_seconds(q.target_latency_s)));
+                      scenarios::format_duration(base::Duration::from_seconds(q.target_latency_s)));
     }
     text += ")";
   }
@@ -147,7 +147,7 @@ std::string faults_text(const Scenario& s) {
     std::string targets;
     for (const auto& t : f.targets) targets += (targets.empty() ? "" : " ") + t;
     text += fmt::format("{} of {} at {}", f.kind, targets, scenarios::format_duration(f.at));
-    text += f.duration == sim::Duration::max()
+    text += f.duration == base::Duration::max()
                 ? std::string(" for the rest of the run")
                 : fmt::format(" for {}", scenarios::format_duration(f.duration));
     if (f.kind == "slow_disk" || f.kind == "slow_node") text += fmt::format(" (x{:g})", f.factor);
@@ -197,7 +197,7 @@ SummaryLines summary(const Scenario& s) {
                                 scenarios::format_duration(s.reshard->at),
                                 plural(s.reshard->add.size(), "shard", "shards"),
                                 s.cluster.shards + s.reshard->add.size(),
-                                sim::cluster::sharding_kind_name(s.reshard->sharding.kind),
+                                scenarios::sharding_kind_name(s.reshard->sharding.kind),
                                 s.reshard->sharding.key,
                                 s.reshard->compare_key.empty()
                                     ? std::string()

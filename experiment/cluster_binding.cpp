@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <stdexcept>
 
 #include "base/errors.h"
 
@@ -24,14 +26,53 @@ std::vector<std::vector<size_t>> node_indices(const std::vector<std::vector<std:
   return out;
 }
 
+sim::Sharing sharing(scenarios::Sharing sharing) {
+  switch (sharing) {
+    case scenarios::Sharing::kMaxMin: return sim::Sharing::kMaxMin;
+    case scenarios::Sharing::kRtt: return sim::Sharing::kRtt;
+  }
+  throw std::logic_error("unknown scenarios::Sharing");
+}
+
+cl::ShardingKind sharding_kind(scenarios::ShardingKind kind) {
+  switch (kind) {
+    case scenarios::ShardingKind::kHash: return cl::ShardingKind::kHash;
+    case scenarios::ShardingKind::kRange: return cl::ShardingKind::kRange;
+    case scenarios::ShardingKind::kList: return cl::ShardingKind::kList;
+    case scenarios::ShardingKind::kRandom: return cl::ShardingKind::kRandom;
+    case scenarios::ShardingKind::kJump: return cl::ShardingKind::kJump;
+  }
+  throw std::logic_error("unknown scenarios::ShardingKind");
+}
+
+cl::InsertMode insert_mode(scenarios::InsertMode mode) {
+  switch (mode) {
+    case scenarios::InsertMode::kAsync: return cl::InsertMode::kAsync;
+    case scenarios::InsertMode::kSync: return cl::InsertMode::kSync;
+  }
+  throw std::logic_error("unknown scenarios::InsertMode");
+}
+
+cl::LoadBalancing load_balancing(scenarios::LoadBalancing policy) {
+  using P = scenarios::LoadBalancing;
+  switch (policy) {
+    case P::kRandom: return cl::LoadBalancing::kRandom;
+    case P::kNearestHostname: return cl::LoadBalancing::kNearestHostname;
+    case P::kInOrder: return cl::LoadBalancing::kInOrder;
+    case P::kFirstOrRandom: return cl::LoadBalancing::kFirstOrRandom;
+    case P::kRoundRobin: return cl::LoadBalancing::kRoundRobin;
+  }
+  throw std::logic_error("unknown scenarios::LoadBalancing");
+}
+
 cl::DistributedSettings distributed_settings(const scenarios::Scenario& s) {
   const scenarios::DistributedSettings& d = s.cluster.settings;
   cl::DistributedSettings out;
-  out.insert_mode = s.cluster.insert_mode;
+  out.insert_mode = insert_mode(s.cluster.insert_mode);
   out.internal_replication = s.cluster.internal_replication;
   out.insert_quorum = s.cluster.insert_quorum;
   out.insert_quorum_timeout = d.insert_quorum_timeout;
-  out.load_balancing = s.cluster.load_balancing;
+  out.load_balancing = load_balancing(s.cluster.load_balancing);
   out.async_send_interval = d.directory_monitor_sleep_time;
   out.connect_timeout = d.connect_timeout_with_failover;
   out.connect_tries = static_cast<uint32_t>(d.connections_with_failover_max_tries);
@@ -96,19 +137,60 @@ std::vector<sim::FaultTarget> fault_targets(const scenarios::Scenario& s, const 
 
 }  // namespace
 
+std::unique_ptr<sim::Network> build_network(sim::Simulation& sim,
+                                            const scenarios::Platform& platform) {
+  auto network = std::make_unique<sim::Network>(sim, sharing(platform.sharing));
+  for (const std::string& host : platform.hosts) network->add_host(host);
+  for (const std::string& name : platform.switches) network->add_switch(name);
+  for (const scenarios::TopologyLink& link : platform.links) {
+    network->add_link(*network->find_node(link.a), *network->find_node(link.b),
+                      link.bandwidth_bytes_per_s, link.latency);
+  }
+  network->seal();
+  return network;
+}
+
+sim::NodeSpec node_spec(const scenarios::Scenario& s, const scenarios::NodeConfig& node) {
+  const scenarios::NodeType& type = s.hardware.node_types.at(node.type);
+  sim::NodeSpec spec;
+  spec.name = node.name;
+  spec.cores = type.cores;
+  spec.cpu_speed = type.cpu_speed;
+  spec.memory_bytes = type.memory_bytes;
+  spec.memory_bytes_per_s = type.memory_bytes_per_s;
+  spec.disk.read_bytes_per_s = type.disk.read_bytes_per_s;
+  spec.disk.write_bytes_per_s = type.disk.write_bytes_per_s;
+  spec.disk.latency = type.disk.latency;
+  spec.disk.iops = type.disk.iops;
+  spec.page_cache_block_bytes = type.page_cache_block_bytes;
+  return spec;
+}
+
+cl::ShardingSpec sharding_spec(const scenarios::ShardingConfig& sharding) {
+  cl::ShardingSpec spec;
+  spec.kind = sharding_kind(sharding.kind);
+  spec.key = sharding.key;
+  spec.weights = sharding.weights;
+  spec.shards = sharding.shards;
+  spec.range_bounds = sharding.range_bounds;
+  spec.lists = sharding.lists;
+  spec.default_shard = sharding.default_shard;
+  return spec;
+}
+
 cl::ClusterSpec cluster_spec(const scenarios::Scenario& s, uint64_t seed,
                              const std::filesystem::path& data_dir) {
   cl::ClusterSpec spec;
   std::map<std::string, size_t> index;
   for (const scenarios::NodeConfig& node : s.cluster.nodes) {
     index[node.name] = spec.nodes.size();
-    spec.nodes.push_back(scenarios::node_spec(s, node));
+    spec.nodes.push_back(node_spec(s, node));
   }
   spec.shards = s.cluster.shards;
   spec.replicas = s.cluster.replicas;
   spec.placement = node_indices(s.cluster.placement, index);
   if (s.reshard) spec.joining_placement = node_indices(s.reshard->add, index);
-  spec.sharding = s.cluster.sharding;
+  spec.sharding = sharding_spec(s.cluster.sharding);
   spec.ddl = s.table.ddl;
   spec.settings = distributed_settings(s);
   spec.coordinator_host =

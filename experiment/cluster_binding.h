@@ -1,20 +1,34 @@
-// Binding a validated Scenario to simulator objects: the cluster's spec, the workload's loads and
-// the fault targets. The scenario holds plain values; these functions are where they become the
-// simulator's types, so neither side needs to know the other's layout.
+// Binding a validated Scenario to simulator objects: the network, the cluster's spec, the
+// workload's loads and the fault targets. The scenario holds plain values (scenarios/ includes
+// nothing of the simulator); these functions are where they become the simulator's types, so
+// neither side needs to know the other's layout.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "scenarios/platform.h"
 #include "scenarios/scenario.h"
 #include "sim/cluster/cluster.h"
+#include "sim/cluster/sharding.h"
 #include "sim/cluster/workload.h"
 #include "sim/hw/faults.h"
 #include "sim/hw/network.h"
+#include "sim/hw/node.h"
 
 namespace shardlab::experiment {
+
+// The sealed network of a validated platform (PLATFORM.yaml, or a scenario's topology): node ids
+// follow hosts, then switches, in their order.
+std::unique_ptr<sim::Network> build_network(sim::Simulation& sim,
+                                            const scenarios::Platform& platform);
+
+// The simulator's forms of the scenario's values.
+sim::NodeSpec node_spec(const scenarios::Scenario& s, const scenarios::NodeConfig& node);
+sim::cluster::ShardingSpec sharding_spec(const scenarios::ShardingConfig& sharding);
 
 // The cluster the scenario describes, its replicas' tables under `data_dir`. Nodes keep the
 // scenario's order; placement refers to them by index.

@@ -50,7 +50,7 @@ class SimulatedRun {
         seed_(seed),
         data_dir_(data_dir),
         sim_(seed),
-        network_(scenarios::build_platform(sim_, s.platform, s.source)),
+        network_(build_network(sim_, s.topology)),
         cluster_(sim_, *network_, cluster_spec(s, seed, data_dir), cost_model(s)),
         end_(Time::zero() + s.run.duration),
         interval_(std::max(Duration::seconds(1),

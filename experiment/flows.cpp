@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/errors.h"
+#include "experiment/cluster_binding.h"
 #include "scenarios/platform.h"
 #include "scenarios/units.h"
 #include "sim/core/simulation.h"
@@ -184,7 +185,8 @@ void run_flows(const std::string& platform_path, const std::string& flows_path,
   sim::Simulation sim;
   sim::Tracer tracer;
   if (!trace_path.empty()) sim.set_tracer(&tracer);
-  const std::unique_ptr<sim::Network> net = scenarios::load_platform(sim, platform_path);
+  const std::unique_ptr<sim::Network> net =
+      build_network(sim, scenarios::load_platform(platform_path));
   const std::vector<FlowSpec> flows = FlowsReader(flows_path, platform_path, *net).read();
 
   std::vector<Finish> finish(flows.size());

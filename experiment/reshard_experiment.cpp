@@ -6,7 +6,7 @@
 #include <map>
 
 #include "plots/human_units.h"
-#include "scenarios/platform.h"
+#include "experiment/cluster_binding.h"
 
 namespace shardlab::experiment {
 
@@ -41,9 +41,9 @@ std::vector<cl::ReshardStrategy> reshard_strategies(const scenarios::Scenario& s
   const size_t before = s.cluster.shards;
   const size_t after = before + r.add.size();
   std::vector<cl::ReshardStrategy> strategies;
-  cl::ShardingSpec own = s.cluster.sharding;
+  cl::ShardingSpec own = sharding_spec(s.cluster.sharding);
   own.shards = before;
-  strategies.push_back({cl::sharding_kind_name(own.kind), own, r.sharding});
+  strategies.push_back({cl::sharding_kind_name(own.kind), own, sharding_spec(r.sharding)});
   const auto compare = [&](cl::ShardingKind kind, const std::string& key) {
     if (kind == own.kind && key == own.key) return;
     strategies.push_back({cl::sharding_kind_name(kind), over(kind, key, before), over(kind, key, after)});
@@ -75,7 +75,7 @@ sim::Process run_reshard(sim::Simulation& sim, cl::Cluster& cluster, const scena
   }
   out->moves = analysis.result();
   out->shards_before = cluster.shards();
-  cluster.grow(s.reshard->sharding);
+  cluster.grow(sharding_spec(s.reshard->sharding));
   out->shards_after = cluster.shards();
   out->done = true;
 }
@@ -85,7 +85,7 @@ void time_reshard_transfers(const scenarios::Scenario& s, ReshardOutcome* out) {
   out->transfer_s.clear();
   for (const cl::ReshardMoves& moves : out->moves) {
     sim::Simulation sim(1);
-    std::unique_ptr<sim::Network> network = scenarios::build_platform(sim, s.platform, s.source);
+    std::unique_ptr<sim::Network> network = build_network(sim, s.topology);
     const auto host = [&](const std::string& name) { return *network->find_host(name); };
     // Flows with the same ends share one transfer.
     std::map<std::pair<std::string, std::string>, double> flows;

@@ -14,12 +14,12 @@ results::Json cluster_json(const scenarios::Scenario& s) {
   return {{"nodes", s.cluster.nodes.size()},
           {"shards", s.cluster.shards},
           {"replicas", s.cluster.replicas},
-          {"sharding", std::string(cl::sharding_kind_name(s.cluster.sharding.kind)) +
+          {"sharding", std::string(scenarios::sharding_kind_name(s.cluster.sharding.kind)) +
                            (key.empty() ? std::string() : " " + key)},
-          {"insert_mode", cl::insert_mode_name(s.cluster.insert_mode)},
+          {"insert_mode", scenarios::insert_mode_name(s.cluster.insert_mode)},
           {"internal_replication", s.cluster.internal_replication},
           {"insert_quorum", s.cluster.insert_quorum},
-          {"load_balancing", cl::load_balancing_name(s.cluster.load_balancing)}};
+          {"load_balancing", scenarios::load_balancing_name(s.cluster.load_balancing)}};
 }
 
 results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {

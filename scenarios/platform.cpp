@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
-#include <optional>
+#include <set>
 #include <sstream>
 
 #include "base/errors.h"
@@ -30,9 +32,9 @@ bool valid_name(std::string_view name) {
 
 class PlatformLoader {
  public:
-  PlatformLoader(sim::Simulation& sim, const std::string& source) : sim_(sim), source_(source) {}
+  explicit PlatformLoader(const std::string& source) : source_(source) {}
 
-  std::unique_ptr<sim::Network> load(const YAML::Node& platform);
+  Platform load(const YAML::Node& platform);
 
  private:
   std::string where(const YAML::Mark& mark) const {
@@ -46,20 +48,21 @@ class PlatformLoader {
     if (!node.IsScalar()) fail(node, fmt::format("expected {}", expected));
     return node.Scalar();
   }
-  sim::Sharing parse_sharing(const YAML::Node& node) const;
+  Sharing parse_sharing(const YAML::Node& node) const;
   void declare(const YAML::Node& list, bool hosts);
+  std::map<std::string, YAML::Node> link_fields(const YAML::Node& link) const;
   void add_link(const YAML::Node& link);
 
-  sim::Simulation& sim_;
   const std::string& source_;
-  std::unique_ptr<sim::Network> net_;
+  Platform out_;
   std::map<std::string, YAML::Mark> declared_;
+  std::set<std::pair<std::string, std::string>> linked_;  // each link's ends, sorted
 };
 
-sim::Sharing PlatformLoader::parse_sharing(const YAML::Node& node) const {
+Sharing PlatformLoader::parse_sharing(const YAML::Node& node) const {
   const std::string value = scalar(node, "'maxmin' or 'rtt'");
-  if (value == "maxmin") return sim::Sharing::kMaxMin;
-  if (value == "rtt") return sim::Sharing::kRtt;
+  if (value == "maxmin") return Sharing::kMaxMin;
+  if (value == "rtt") return Sharing::kRtt;
   fail(node, fmt::format("unknown sharing '{}'; expected 'maxmin' or 'rtt'", value));
 }
 
@@ -80,15 +83,12 @@ void PlatformLoader::declare(const YAML::Node& list, bool hosts) {
       fail(item,
            fmt::format("duplicate name '{}' (first declared at {})", name, where(it->second)));
     }
-    if (hosts) {
-      net_->add_host(name);
-    } else {
-      net_->add_switch(name);
-    }
+    (hosts ? out_.hosts : out_.switches).push_back(name);
   }
 }
 
-void PlatformLoader::add_link(const YAML::Node& link) {
+// The link's four fields by key, each present once and not empty.
+std::map<std::string, YAML::Node> PlatformLoader::link_fields(const YAML::Node& link) const {
   if (!link.IsMap()) {
     fail(link, fmt::format("expected a link: a mapping with the keys {}", kLinkKeys));
   }
@@ -113,45 +113,48 @@ void PlatformLoader::add_link(const YAML::Node& link) {
       fail(link, fmt::format("the link has no '{}'; each link needs {}", key, kLinkKeys));
     }
   }
-  sim::NodeId ends[2];
-  for (int end_idx = 0; end_idx < 2; ++end_idx) {
-    const YAML::Node& node = fields.at(end_idx == 0 ? "a" : "b");
-    const std::string name = scalar(node, "a host or switch name");
-    const std::optional<sim::NodeId> found = net_->find_node(name);
-    if (!found) {
+  return fields;
+}
+
+void PlatformLoader::add_link(const YAML::Node& link) {
+  const std::map<std::string, YAML::Node> fields = link_fields(link);
+  TopologyLink out;
+  for (std::string* end : {&out.a, &out.b}) {
+    const YAML::Node& node = fields.at(end == &out.a ? "a" : "b");
+    *end = scalar(node, "a host or switch name");
+    if (!declared_.count(*end)) {
       fail(node, fmt::format("unknown node '{}' in a link; expected a name declared under hosts "
                              "or switches",
-                             name));
+                             *end));
     }
-    ends[end_idx] = *found;
   }
   const YAML::Node& bandwidth_node = fields.at("bandwidth");
   const std::string bandwidth_text = scalar(bandwidth_node, "a bandwidth such as 10Gbit/s");
-  double bandwidth = 0;
   try {
-    bandwidth = parse_bandwidth(bandwidth_text);
+    out.bandwidth_bytes_per_s = parse_bandwidth(bandwidth_text);
   } catch (const InputError& e) {
     fail(bandwidth_node, e.what());
   }
-  if (!(bandwidth > 0)) {
+  if (!(out.bandwidth_bytes_per_s > 0)) {
     fail(bandwidth_node, fmt::format("bad bandwidth '{}': it must be > 0", bandwidth_text));
   }
   const YAML::Node& latency_node = fields.at("latency");
   const std::string latency_text = scalar(latency_node, "a latency such as 50us or 5.0e-5");
-  sim::Duration latency;
   try {
-    latency = parse_duration(latency_text);
+    out.latency = parse_duration(latency_text);
   } catch (const InputError& e) {
     fail(latency_node, e.what());
   }
-  try {
-    net_->add_link(ends[0], ends[1], bandwidth, latency);
-  } catch (const InputError& e) {
-    fail(link, e.what());  // a self-loop or a repeated link
+  if (out.a == out.b) fail(link, fmt::format("a link cannot join '{}' to itself", out.a));
+  if (!linked_.insert(std::minmax(out.a, out.b)).second) {
+    fail(link, fmt::format("'{}' and '{}' are already linked (model parallel links as one link "
+                           "with their summed bandwidth)",
+                           out.a, out.b));
   }
+  out_.links.push_back(std::move(out));
 }
 
-std::unique_ptr<sim::Network> PlatformLoader::load(const YAML::Node& platform) {
+Platform PlatformLoader::load(const YAML::Node& platform) {
   if (!platform.IsMap()) {
     if (platform.IsNull()) {
       throw InputError(fmt::format("{}: the platform is empty; expected a mapping with the keys {}",
@@ -178,9 +181,7 @@ std::unique_ptr<sim::Network> PlatformLoader::load(const YAML::Node& platform) {
   if (!sections.count("hosts")) {
     fail(platform, "the platform has no 'hosts'; expected a list of host names such as [h0, h1]");
   }
-  const sim::Sharing sharing =
-      sections.count("sharing") ? parse_sharing(sections.at("sharing")) : sim::Sharing::kMaxMin;
-  net_ = std::make_unique<sim::Network>(sim_, sharing);
+  if (sections.count("sharing")) out_.sharing = parse_sharing(sections.at("sharing"));
   declare(sections.at("hosts"), true);
   if (sections.count("switches") && !sections.at("switches").IsNull()) {
     declare(sections.at("switches"), false);
@@ -193,19 +194,20 @@ std::unique_ptr<sim::Network> PlatformLoader::load(const YAML::Node& platform) {
     }
     for (const YAML::Node& link : links) add_link(link);
   }
-  net_->seal();
-  return std::move(net_);
+  return std::move(out_);
 }
 
 }  // namespace
 
-std::unique_ptr<sim::Network> build_platform(sim::Simulation& sim, const YAML::Node& platform,
-                                             const std::string& source) {
-  return PlatformLoader(sim, source).load(platform);
+const char* sharing_name(Sharing sharing) {
+  return sharing == Sharing::kRtt ? "rtt" : "maxmin";
 }
 
-std::unique_ptr<sim::Network> parse_platform(sim::Simulation& sim, std::string_view yaml,
-                                             const std::string& source) {
+Platform read_platform(const YAML::Node& platform, const std::string& source) {
+  return PlatformLoader(source).load(platform);
+}
+
+Platform parse_platform(std::string_view yaml, const std::string& source) {
   const YAML::Node root = [&] {
     try {
       return YAML::Load(std::string(yaml));
@@ -215,16 +217,50 @@ std::unique_ptr<sim::Network> parse_platform(sim::Simulation& sim, std::string_v
                                    e.mark.column + 1, e.msg));
     }
   }();
-  return build_platform(sim, root, source);
+  return read_platform(root, source);
 }
 
-std::unique_ptr<sim::Network> load_platform(sim::Simulation& sim, const std::string& path) {
+Platform load_platform(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw InputError(fmt::format("cannot read the platform file '{}'", path));
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) throw InputError(fmt::format("cannot read the platform file '{}'", path));
-  return parse_platform(sim, text.str(), path);
+  return parse_platform(text.str(), path);
+}
+
+void validate_platform(const Platform& platform) {
+  std::set<std::string> names;
+  for (const auto* list : {&platform.hosts, &platform.switches}) {
+    for (const std::string& name : *list) {
+      if (!valid_name(name)) {
+        throw InputError(fmt::format("bad node name '{}'; expected {}", name, kNameRule));
+      }
+      if (!names.insert(name).second) {
+        throw InputError(fmt::format("duplicate node name '{}'", name));
+      }
+    }
+  }
+  std::set<std::pair<std::string, std::string>> linked;
+  for (const TopologyLink& link : platform.links) {
+    for (const std::string& end : {link.a, link.b}) {
+      if (!names.count(end)) throw InputError(fmt::format("a link names unknown node '{}'", end));
+    }
+    if (link.a == link.b) {
+      throw InputError(fmt::format("a link cannot join '{}' to itself", link.a));
+    }
+    if (!linked.insert(std::minmax(link.a, link.b)).second) {
+      throw InputError(fmt::format("'{}' and '{}' are already linked", link.a, link.b));
+    }
+    if (!std::isfinite(link.bandwidth_bytes_per_s) || !(link.bandwidth_bytes_per_s > 0)) {
+      throw InputError(fmt::format("the bandwidth of a link must be finite and > 0, got {}",
+                                   link.bandwidth_bytes_per_s));
+    }
+    if (link.latency < Duration()) {
+      throw InputError(
+          fmt::format("the latency of a link must be >= 0, got {} ns", link.latency.ns()));
+    }
+  }
 }
 
 }  // namespace shardlab::scenarios

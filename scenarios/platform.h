@@ -1,5 +1,5 @@
-// PLATFORM.yaml: the hosts, switches and links of a simulated network, loaded into a sealed
-// sim::Network.
+// PLATFORM.yaml: the hosts, switches and links of a simulated network, read into plain values
+// (Platform); experiment/cluster_binding.h builds the simulator's sealed network from them.
 //
 //     sharing: rtt            # or maxmin (the default): see sim/hw/network.h
 //     hosts: [h0, h1, h2]     # required; node ids follow declaration order, hosts first
@@ -16,23 +16,53 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <memory>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "sim/hw/network.h"
+#include "scenarios/units.h"
 
 namespace shardlab::scenarios {
 
-// Reads and loads the file at `path`. Throws InputError (also when the file cannot be read).
-std::unique_ptr<sim::Network> load_platform(sim::Simulation& sim, const std::string& path);
+// How concurrent flows share a link (sim/hw/network.h has the model of each).
+enum class Sharing : uint8_t {
+  kMaxMin,  // every flow has the same weight
+  kRtt,     // a flow's weight is inversely proportional to its route latency
+};
 
-// Loads YAML text; `source` names it in messages (a file name).
-std::unique_ptr<sim::Network> parse_platform(sim::Simulation& sim, std::string_view yaml,
-                                             const std::string& source);
+// "maxmin" or "rtt", as the files spell them.
+const char* sharing_name(Sharing sharing);
 
-// Loads an already parsed mapping, e.g. the `platform:` section of a larger scenario file.
-std::unique_ptr<sim::Network> build_platform(sim::Simulation& sim, const YAML::Node& platform,
-                                             const std::string& source);
+// A full-duplex link: `bandwidth_bytes_per_s` in each direction, `latency` one way.
+struct TopologyLink {
+  std::string a;
+  std::string b;
+  double bandwidth_bytes_per_s = 0;
+  Duration latency;
+};
+
+// A validated network: names unique and valid, links between declared distinct nodes, at most
+// one link per pair, bandwidths finite and > 0, latencies >= 0. Node ids follow the order here:
+// hosts, then switches.
+struct Platform {
+  Sharing sharing = Sharing::kMaxMin;
+  std::vector<std::string> hosts;
+  std::vector<std::string> switches;
+  std::vector<TopologyLink> links;
+};
+
+// Reads the file at `path`. Throws InputError (also when the file cannot be read).
+Platform load_platform(const std::string& path);
+
+// Reads YAML text; `source` names it in messages (a file name).
+Platform parse_platform(std::string_view yaml, const std::string& source);
+
+// Reads an already parsed mapping, e.g. the `platform:` section of a larger file.
+Platform read_platform(const YAML::Node& platform, const std::string& source);
+
+// Checks the rules above on values built elsewhere (the racks shorthand); throws InputError
+// without a place, since the values have none.
+void validate_platform(const Platform& platform);
 
 }  // namespace shardlab::scenarios

@@ -3,16 +3,18 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "base/errors.h"
 #include "scenarios/overrides.h"
 #include "scenarios/platform.h"
 #include "scenarios/scenario_sections.h"
-#include "sim/core/simulation.h"
 
 namespace shardlab::scenarios {
 
@@ -157,50 +159,48 @@ std::string default_name(const std::string& source) {
   return name;
 }
 
-Scenario parse_one(std::string_view yaml, const std::string& source,
-                   const std::vector<std::string>& overrides, bool smoke,
-                   const std::string& variant) {
-  Context ctx(source, std::string(yaml));
+// The root mapping of the file, checked to be a non-empty mapping.
+YAML::Node parse_root(const Context& ctx) {
   YAML::Node root = parse_yaml(ctx);
   const SchemaNode& schema = scenario_schema();
   if (!root.IsDefined() || root.IsNull()) {
-    ctx.fail_at(source, fmt::format("the scenario is empty; expected a mapping with the keys: {}",
-                                    schema.key_list()));
+    ctx.fail_at(ctx.source(),
+                fmt::format("the scenario is empty; expected a mapping with the keys: {}",
+                            schema.key_list()));
   }
   if (!root.IsMap()) {
     ctx.fail(root, fmt::format("expected a mapping with the keys: {}", schema.key_list()));
   }
-  const Field root_field(ctx, root, YAML::Node(YAML::NodeType::Undefined), "");
-  const ChangeSections sections = read_change_sections(MapReader(root_field, schema));
+  return root;
+}
 
-  Scenario scenario;
-  for (const VariantSpec& spec : sections.variants) scenario.variants.push_back(spec.config);
-  for (const Override& change : sections.smoke) scenario.smoke_paths.push_back(change.path);
-  std::vector<Override> changes;
-  if (!variant.empty()) {
-    const VariantSpec* chosen = nullptr;
-    std::vector<std::string> names;
-    for (const VariantSpec& spec : sections.variants) {
-      names.push_back(spec.config.name);
-      if (spec.config.name == variant) chosen = &spec;
-    }
-    if (chosen == nullptr) {
-      if (names.empty()) {
-        throw InputError(
-            fmt::format("{}: there is no variant '{}': the scenario has no "
-                        "variants section",
-                        source, variant));
-      }
-      std::string message = fmt::format("{}: there is no variant '{}' (variants: {})", source,
-                                        variant, detail::join_words(names, names.size()));
-      if (const std::string close = closest_word(variant, names); !close.empty()) {
-        message += fmt::format("; did you mean '{}'?", close);
-      }
-      throw InputError(message);
-    }
-    changes = chosen->set;
-    scenario.variant = variant;
+const VariantSpec& find_variant(const ChangeSections& sections, const std::string& variant,
+                                const std::string& source) {
+  std::vector<std::string> names;
+  for (const VariantSpec& spec : sections.variants) {
+    if (spec.config.name == variant) return spec;
+    names.push_back(spec.config.name);
   }
+  if (names.empty()) {
+    throw InputError(
+        fmt::format("{}: there is no variant '{}': the scenario has no "
+                    "variants section",
+                    source, variant));
+  }
+  std::string message = fmt::format("{}: there is no variant '{}' (variants: {})", source,
+                                    variant, detail::join_words(names, names.size()));
+  if (const std::string close = closest_word(variant, names); !close.empty()) {
+    message += fmt::format("; did you mean '{}'?", close);
+  }
+  throw InputError(message);
+}
+
+// The overrides to apply, in order: the variant's `set`, the smoke section, the --set arguments.
+std::vector<Override> changes_to_apply(const ChangeSections& sections, const std::string& source,
+                                       const std::vector<std::string>& overrides, bool smoke,
+                                       const std::string& variant) {
+  std::vector<Override> changes;
+  if (!variant.empty()) changes = find_variant(sections, variant, source).set;
   if (smoke) {
     if (!sections.has_smoke) {
       throw InputError(fmt::format("{}: --smoke: the scenario has no smoke section", source));
@@ -212,34 +212,77 @@ Scenario parse_one(std::string_view yaml, const std::string& source,
     check_target(change);
     changes.push_back(std::move(change));
   }
-  for (const Override& change : changes) apply_override(root, change, ctx);
+  return changes;
+}
 
-  const MapReader top(root_field, schema);
+// The sections, in dependency order (scenario_sections.h), into `scenario`.
+void read_sections(const MapReader& top, Scenario* scenario) {
+  scenario->name =
+      top.has("name") ? top.get("name").name("scenario name") : default_name(scenario->source);
+  scenario->hardware =
+      detail::read_hardware(top, std::filesystem::path(scenario->source).parent_path().string());
+  scenario->table = detail::read_table(top);
+  detail::ClusterSection cluster = detail::read_cluster(top, scenario->hardware, scenario->table);
+  scenario->topology = detail::read_topology(top, cluster);
+  scenario->cluster = cluster.config;
+  scenario->workload = detail::read_workload(top, scenario->cluster, scenario->table);
+  scenario->run = detail::read_run(top, scenario->workload, scenario->name);
+  scenario->faults =
+      detail::read_faults(top, scenario->cluster, scenario->topology, scenario->run);
+  scenario->random_faults = detail::read_random_faults(top, scenario->cluster);
+  detail::ReshardSection reshard =
+      detail::read_reshard(top, scenario->cluster, scenario->table, scenario->run);
+  scenario->reshard = reshard.config;
+  const workloads::GeneratorConfig& generator = scenario->workload.generator;
+  detail::check_list_values(scenario->cluster.sharding, cluster.sharding_lists, generator,
+                            &scenario->warnings);
+  if (reshard.config) {
+    detail::check_list_values(reshard.config->sharding, reshard.sharding_lists, generator,
+                              &scenario->warnings);
+  }
+  try {
+    // Everything here was checked above, with places; this is a safety net.
+    validate_platform(scenario->topology);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("topology: {}: {}", scenario->source, e.what()));
+  }
+}
+
+Scenario parse_one(std::string_view yaml, const std::string& source,
+                   const std::vector<std::string>& overrides, bool smoke,
+                   const std::string& variant) {
+  Context ctx(source, std::string(yaml));
+  YAML::Node root = parse_root(ctx);
+  const Field root_field(ctx, root, YAML::Node(YAML::NodeType::Undefined), "");
+  const ChangeSections sections = read_change_sections(MapReader(root_field, scenario_schema()));
+
+  Scenario scenario;
+  for (const VariantSpec& spec : sections.variants) scenario.variants.push_back(spec.config);
+  for (const Override& change : sections.smoke) scenario.smoke_paths.push_back(change.path);
+  scenario.variant = variant;
+  for (const Override& change : changes_to_apply(sections, source, overrides, smoke, variant)) {
+    apply_override(root, change, ctx);
+  }
   scenario.source = source;
   scenario.smoke = smoke;
   scenario.overrides = overrides;
   scenario.question = leading_comment(yaml);
-  scenario.name = top.has("name") ? top.get("name").name("scenario name") : default_name(source);
-  scenario.hardware =
-      detail::read_hardware(top, std::filesystem::path(source).parent_path().string());
-  scenario.table = detail::read_table(top);
-  detail::ClusterSection cluster = detail::read_cluster(top, scenario.hardware, scenario.table);
-  scenario.topology = detail::read_topology(top, cluster);
-  scenario.cluster = cluster.config;
-  scenario.workload = detail::read_workload(top, scenario.cluster, scenario.table);
-  scenario.run = detail::read_run(top, scenario.workload, scenario.name);
-  scenario.faults = detail::read_faults(top, scenario.cluster, scenario.topology, scenario.run);
-  scenario.random_faults = detail::read_random_faults(top, scenario.cluster);
-  scenario.reshard = detail::read_reshard(top, scenario.cluster, scenario.table, scenario.run);
-  scenario.platform = detail::platform_node(scenario.topology);
-  try {
-    // Everything build_platform checks was checked above, with places; this is a safety net.
-    sim::Simulation sim;
-    build_platform(sim, scenario.platform, source);
-  } catch (const InputError& e) {
-    throw InputError(fmt::format("topology: {}", e.what()));
-  }
+  read_sections(MapReader(root_field, scenario_schema()), &scenario);
   return scenario;
+}
+
+// Prints each warning on stderr once per process: `shardlab check` loads a file several times
+// (as written, per variant, with its smoke section), and one mention is enough.
+void print_warnings(const std::vector<Scenario>& scenarios) {
+  static std::mutex mutex;
+  static std::set<std::string> printed;
+  const std::lock_guard<std::mutex> lock(mutex);
+  for (const Scenario& scenario : scenarios) {
+    for (const std::string& warning : scenario.warnings) {
+      if (printed.insert(warning).second) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
+  }
+  std::fflush(stderr);
 }
 
 std::string read_text(const std::string& path) {
@@ -270,7 +313,10 @@ Scenario parse_scenario(std::string_view yaml, const std::string& source,
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides,
                        bool smoke, const std::string& variant) {
-  return parse_one(read_text(path), path, overrides, smoke, variant);
+  std::vector<Scenario> loaded;
+  loaded.push_back(parse_one(read_text(path), path, overrides, smoke, variant));
+  print_warnings(loaded);
+  return std::move(loaded.front());
 }
 
 std::vector<Scenario> parse_scenario_variants(std::string_view yaml, const std::string& source,
@@ -293,17 +339,37 @@ std::vector<Scenario> parse_scenario_variants(std::string_view yaml, const std::
 std::vector<Scenario> load_scenario_variants(const std::string& path,
                                              const std::vector<std::string>& overrides,
                                              bool smoke) {
-  return parse_scenario_variants(read_text(path), path, overrides, smoke);
+  std::vector<Scenario> loaded = parse_scenario_variants(read_text(path), path, overrides, smoke);
+  print_warnings(loaded);
+  return loaded;
 }
 
-sim::NodeSpec node_spec(const Scenario& scenario, const NodeConfig& node) {
-  sim::NodeSpec spec = scenario.hardware.node_types.at(node.type);
-  spec.name = node.name;
-  return spec;
+const char* insert_mode_name(InsertMode mode) {
+  return mode == InsertMode::kSync ? "sync" : "async";
 }
 
-std::string format_duration(sim::Duration duration) {
-  if (duration == sim::Duration::max()) return "forever";
+const char* load_balancing_name(LoadBalancing policy) {
+  switch (policy) {
+    case LoadBalancing::kRandom: return "random";
+    case LoadBalancing::kNearestHostname: return "nearest_hostname";
+    case LoadBalancing::kInOrder: return "in_order";
+    case LoadBalancing::kFirstOrRandom: return "first_or_random";
+    case LoadBalancing::kRoundRobin: return "round_robin";
+  }
+  return "?";
+}
+
+std::optional<LoadBalancing> parse_load_balancing(std::string_view text) {
+  for (const LoadBalancing policy :
+       {LoadBalancing::kRandom, LoadBalancing::kNearestHostname, LoadBalancing::kInOrder,
+        LoadBalancing::kFirstOrRandom, LoadBalancing::kRoundRobin}) {
+    if (text == load_balancing_name(policy)) return policy;
+  }
+  return std::nullopt;
+}
+
+std::string format_duration(Duration duration) {
+  if (duration == Duration::max()) return "forever";
   const int64_t ns = duration.ns();
   constexpr int64_t kMinute = int64_t{60} * 1'000'000'000;
   constexpr int64_t kHour = 60 * kMinute;

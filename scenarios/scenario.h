@@ -1,7 +1,8 @@
 // A scenario: everything one simulated experiment needs, read from a YAML file, validated as a
 // whole, and resolved into plain values in the simulator's units (integer nanoseconds, bytes,
-// bytes per second). scenarios/README.md documents every key with its unit, default and range;
-// this header says what the values mean to whoever runs them.
+// bytes per second). Nothing here is a simulator type: experiment/cluster_binding.h turns these
+// values into the simulator's. scenarios/README.md documents every key with its unit, default
+// and range; this header says what the values mean to whoever runs them.
 //
 // Time and inserts. Simulated time 0 is workload.start, a UTC instant. The data set covers
 // workload.days days from there, and row i is due when the simulated clock reaches its
@@ -35,20 +36,35 @@
 #include <string_view>
 #include <vector>
 
+#include "scenarios/platform.h"
+#include "scenarios/sharding.h"
+#include "scenarios/units.h"
 #include "shardlab/engine/table_schema.h"
-#include "sim/cluster/settings.h"
-#include "sim/cluster/sharding.h"
-#include "sim/core/time.h"
-#include "sim/hw/network.h"
-#include "sim/hw/node.h"
 #include "workloads/generator_config.h"
 
 namespace shardlab::scenarios {
 
+// A node type's hardware. The defaults are the simulator's (sim::NodeSpec, sim::DiskSpec); a
+// test checks that they agree.
+struct DiskConfig {
+  double read_bytes_per_s = 500e6;
+  double write_bytes_per_s = 400e6;
+  Duration latency = Duration::microseconds(100);
+  double iops = 50'000;  // 0: no bound
+};
+
+struct NodeType {
+  int cores = 8;
+  double cpu_speed = 1.0;
+  uint64_t memory_bytes = uint64_t{32} << 30;
+  double memory_bytes_per_s = 10e9;  // copy bandwidth for page-cache hits
+  DiskConfig disk;
+  uint64_t page_cache_block_bytes = 64 * 1024;
+};
+
 struct HardwareConfig {
-  // By type name; each spec's `name` is the type's name (node_spec() renames it per node). A
-  // file without node types gets one type, kDefaultNodeType, with NodeSpec's defaults.
-  std::map<std::string, sim::NodeSpec> node_types;
+  // By type name. A file without node types gets one type, kDefaultNodeType, with the defaults.
+  std::map<std::string, NodeType> node_types;
   // A cost-model calibration file (from `shardlab calibrate`), checked to be readable; empty:
   // the shipped defaults. The scenario names it relative to its own directory; this path is
   // resolved, so it is absolute or relative to the current directory.
@@ -57,21 +73,10 @@ struct HardwareConfig {
 
 inline constexpr std::string_view kDefaultNodeType = "default";
 
-struct TopologyLink {
-  std::string a;
-  std::string b;
-  double bandwidth_bytes_per_s = 0;
-  sim::Duration latency;
-};
-
-// The network after the racks shorthand is expanded; Scenario::platform holds the same thing in
-// the form build_platform() reads.
-struct TopologyConfig {
+// The network after the racks shorthand is expanded (with racks, the cluster nodes are the
+// first hosts, in declaration order). Passes validate_platform().
+struct TopologyConfig : Platform {
   bool from_racks = false;
-  sim::Sharing sharing = sim::Sharing::kMaxMin;
-  std::vector<std::string> hosts;  // cluster nodes first, in declaration order with racks
-  std::vector<std::string> switches;
-  std::vector<TopologyLink> links;
 };
 
 // Names the racks shorthand gives its switches: "tor-<rack>" per rack and one spine.
@@ -86,29 +91,44 @@ struct NodeConfig {
   std::string rack;  // "r0" unless given
 };
 
-// The simulator's own enums: a scenario names the same choices the cluster makes.
-using sim::cluster::insert_mode_name;
-using sim::cluster::InsertMode;
-using sim::cluster::load_balancing_name;
-using sim::cluster::LoadBalancing;
+// The Distributed engine's choices, as ClickHouse names them (sim/cluster/settings.h has what
+// each does; the binding maps them one to one).
+enum class InsertMode : uint8_t {
+  kAsync,  // the default: acknowledged once queued on the initiator
+  kSync,   // insert_distributed_sync = 1: acknowledged once the shards have written it
+};
+
+enum class LoadBalancing : uint8_t {
+  kRandom,
+  kNearestHostname,
+  kInOrder,
+  kFirstOrRandom,
+  kRoundRobin,
+};
+
+// The spellings of the files and of summary.json: "async", "sync"; "random", "nearest_hostname",
+// "in_order", "first_or_random", "round_robin".
+const char* insert_mode_name(InsertMode mode);
+const char* load_balancing_name(LoadBalancing policy);
+std::optional<LoadBalancing> parse_load_balancing(std::string_view text);
 
 // The Distributed engine's settings, with ClickHouse 18.16's defaults (REFERENCE.md).
 struct DistributedSettings {
   // distributed_directory_monitor_sleep_time_ms: how often async senders look for queued blocks.
-  sim::Duration directory_monitor_sleep_time = sim::Duration::milliseconds(100);
+  Duration directory_monitor_sleep_time = Duration::milliseconds(100);
   // connect_timeout_with_failover_ms: 50 ms in 18.16 (1000 ms in current releases).
-  sim::Duration connect_timeout_with_failover = sim::Duration::milliseconds(50);
+  Duration connect_timeout_with_failover = Duration::milliseconds(50);
   int connections_with_failover_max_tries = 3;
   // distributed_replica_error_half_life: replica error counters halve this often. 18.16 has no
   // such setting and halves every 5 minutes (current releases: 60 s); every other default here
   // follows 18.16, the server the differential tests compare against, so this does too.
-  sim::Duration replica_error_half_life = sim::Duration::seconds(300);
+  Duration replica_error_half_life = Duration::seconds(300);
   bool skip_unavailable_shards = false;
-  sim::Duration max_replica_delay_for_distributed_queries = sim::Duration::seconds(300);
+  Duration max_replica_delay_for_distributed_queries = Duration::seconds(300);
   bool fallback_to_stale_replicas = true;
   bool prefer_localhost_replica = true;
   bool distributed_group_by_no_merge = false;
-  sim::Duration insert_quorum_timeout = sim::Duration::seconds(600);
+  Duration insert_quorum_timeout = Duration::seconds(600);
   // Per partition, from the table's MergeTree SETTINGS (150 / 300 in 18.16): inserts are
   // delayed above the first and refused above the second.
   uint64_t parts_to_delay_insert = 150;
@@ -122,9 +142,9 @@ struct ClusterConfig {
   // placement[shard][replica] = node name; the replicas of a shard are on distinct nodes.
   // Default: round robin over the nodes, replica r of shard s on node (s * replicas + r) mod n.
   std::vector<std::vector<std::string>> placement;
-  // Validated against the table by constructing a sim::cluster::ShardingScheme; shards is
-  // ClusterConfig::shards. default_shard is 0-based here (1-based in the file, like shard_num).
-  sim::cluster::ShardingSpec sharding;
+  // Passes validate_sharding() against the table; shards is ClusterConfig::shards.
+  // default_shard is 0-based here (1-based in the file, like shard_num).
+  ShardingConfig sharding;
   InsertMode insert_mode = InsertMode::kAsync;
   bool internal_replication = false;  // ClickHouse's default
   uint32_t insert_quorum = 0;         // 0: no quorum; else 1..replicas
@@ -136,7 +156,7 @@ struct ClusterConfig {
   // 300 us: about 10 coordination operations per inserted block, served one at a time, give
   // ~330 inserted blocks per second, the "few hundred INSERTs per second" a ZooKeeper ensemble
   // sustains (REFERENCE.md).
-  sim::Duration coordinator_latency = sim::Duration::microseconds(300);
+  Duration coordinator_latency = Duration::microseconds(300);
   DistributedSettings settings;
 };
 
@@ -154,7 +174,7 @@ struct QueryTemplate {
   double target_latency_s = 0;  // 0: no target
   // Closed loop only: the mean of the exponential pause a client takes after each answer before
   // it sends the next query (a user reading the dashboard). 0: at once.
-  sim::Duration think_time;
+  Duration think_time;
 };
 
 struct WorkloadConfig {
@@ -166,7 +186,7 @@ struct WorkloadConfig {
   uint64_t batch_rows = 100'000;  // the most rows in one INSERT
   // A batch is sent at the latest this long after its first row was due. 1 s with 100k rows
   // follows REFERENCE.md's advice: batches of at least 1000 rows, about one INSERT per second.
-  sim::Duration batch_interval = sim::Duration::seconds(1);
+  Duration batch_interval = Duration::seconds(1);
   double peak_rows_per_s = 0;  // the insert-rate curve's peak
   // Nodes that receive INSERTs and queries, in turn; default: every cluster node.
   std::vector<std::string> initiators;
@@ -191,10 +211,10 @@ inline constexpr std::string_view kRandomFaultKinds[] = {"node_crash", "process_
 //  * slow_disk, slow_node  cluster nodes whose disk bandwidth / CPU speed is multiplied by
 //                     `factor` in (0, 1].
 struct ScheduledFault {
-  sim::Duration at;
+  Duration at;
   std::string kind;
   std::vector<std::string> targets;
-  sim::Duration duration = sim::Duration::max();  // max(): until the end of the run
+  Duration duration = Duration::max();  // max(): until the end of the run
   double factor = 1.0;
 };
 
@@ -204,8 +224,8 @@ struct ScheduledFault {
 struct RandomFault {
   std::string kind;
   std::vector<std::string> targets;
-  sim::Duration mtbf;
-  sim::Duration mttr;
+  Duration mtbf;
+  Duration mttr;
   double factor = 1.0;  // slow_disk, slow_node
 };
 
@@ -213,8 +233,8 @@ inline constexpr std::string_view kOutputs[] = {"timeseries", "answers", "plots"
                                                 "trace"};
 
 struct RunConfig {
-  sim::Duration duration;  // default: workload.days * 24 h
-  sim::Duration warmup;    // metrics start after it; < duration
+  Duration duration;  // default: workload.days * 24 h
+  Duration warmup;    // metrics start after it; < duration
   uint64_t seed = 1;       // the simulation's random streams (not the data: workload.seed)
   int replications = 1;    // runs with seeds seed, seed + 1, ...
   std::string out_dir;     // default "out/<name>"; with variants, one subdirectory per variant
@@ -231,11 +251,11 @@ struct RunConfig {
 // are, as in ClickHouse. The run reports, for the rows stored at `at`, what the cluster's strategy
 // and the comparison strategies would have to move, and how long moving it takes on the network.
 struct ReshardConfig {
-  sim::Duration at;
+  Duration at;
   std::vector<std::vector<std::string>> add;  // [new shard][replica] = node name
   // The scheme over every shard (shards = cluster.shards + add.size()). Default for hash, jump
   // and random: the cluster's, each new shard weighted 1; range and list must say.
-  sim::cluster::ShardingSpec sharding;
+  ShardingConfig sharding;
   // The key the hash and jump comparisons hash (an unsigned integer expression). Default: the
   // cluster's key when it shards by hash or jump; empty: no hash or jump comparison.
   std::string compare_key;
@@ -259,13 +279,16 @@ struct Scenario {
   std::vector<RandomFault> random_faults;
   RunConfig run;
   std::optional<ReshardConfig> reshard;
-  std::string source;   // the file path
-  YAML::Node platform;  // the topology as build_platform() takes it (racks expanded)
+  std::string source;  // the file path
   std::vector<VariantConfig> variants;   // every variant the file declares
   std::string variant;                   // the variant applied; empty for the file as written
   std::vector<std::string> smoke_paths;  // the dotted paths the file's smoke section sets
   bool smoke = false;                    // the smoke section was applied
   std::vector<std::string> overrides;    // the --set arguments applied, as given
+  // Things that are valid but probably not meant, each "FILE:LINE:COL: what" (without a
+  // "warning: " prefix): list-sharding values the workload never generates. load_scenario and
+  // load_scenario_variants print them on stderr, each once per process; parse_* do not.
+  std::vector<std::string> warnings;
 };
 
 // Reads, overrides and validates the scenario at `path`. `overrides` are --set arguments
@@ -288,13 +311,9 @@ std::vector<Scenario> parse_scenario_variants(std::string_view yaml, const std::
                                               const std::vector<std::string>& overrides,
                                               bool smoke);
 
-// The hardware of `node`: its type's spec, named after the node.
-// REQUIRES: node is one of scenario.cluster.nodes.
-sim::NodeSpec node_spec(const Scenario& scenario, const NodeConfig& node);
-
 // Compact human forms for summaries and messages, in spellings the scenario files accept:
 // "250ms", "1.5s", "90min", "24h"; "64GiB", "1.5MB"; "10Gbit/s".
-std::string format_duration(sim::Duration duration);
+std::string format_duration(Duration duration);
 std::string format_bytes(double bytes);
 std::string format_bandwidth(double bytes_per_s);
 

@@ -8,7 +8,6 @@
 
 #include "base/errors.h"
 #include "scenarios/scenario_sections.h"
-#include "workloads/user_behavior.h"
 
 namespace shardlab::scenarios::detail {
 
@@ -35,13 +34,12 @@ constexpr std::string_view kDefaultRack = "r0";
 // One-way latencies per hop of a few microseconds of switching plus cable, rounded up.
 constexpr double kDefaultHostLinkBytesPerS = 10e9 / 8;
 constexpr double kDefaultUplinkBytesPerS = 40e9 / 8;
-constexpr sim::Duration kDefaultHostLinkLatency = sim::Duration::microseconds(10);
-constexpr sim::Duration kDefaultUplinkLatency = sim::Duration::microseconds(20);
+constexpr Duration kDefaultHostLinkLatency = Duration::microseconds(10);
+constexpr Duration kDefaultUplinkLatency = Duration::microseconds(20);
 
-sim::NodeSpec read_node_type(const Field& field, const std::string& name) {
+NodeType read_node_type(const Field& field) {
   const MapReader map = field.map(schema_at({"hardware", "node_types"}));
-  sim::NodeSpec spec;
-  spec.name = name;
+  NodeType spec;
   if (auto f = map.find("cores")) spec.cores = static_cast<int>(f->count(1, 1024));
   if (auto f = map.find("cpu_speed")) spec.cpu_speed = f->number(0, 1000, /*min_exclusive=*/true);
   if (auto f = map.find("memory")) spec.memory_bytes = f->bytes(uint64_t{1} << 20);
@@ -58,7 +56,7 @@ sim::NodeSpec read_node_type(const Field& field, const std::string& name) {
     const MapReader disk = f->map(schema_at({"hardware", "node_types", "disk"}));
     if (auto d = disk.find("read_bandwidth")) spec.disk.read_bytes_per_s = d->bandwidth();
     if (auto d = disk.find("write_bandwidth")) spec.disk.write_bytes_per_s = d->bandwidth();
-    if (auto d = disk.find("latency")) spec.disk.latency = d->duration(sim::Duration());
+    if (auto d = disk.find("latency")) spec.disk.latency = d->duration(Duration());
     if (auto d = disk.find("iops")) spec.disk.iops = d->number(0, 1e12);
   }
   return spec;
@@ -133,20 +131,101 @@ std::vector<std::vector<std::string>> read_placement(const Field& field,
   return placement;
 }
 
-// Validates a ShardingSpec against the table in stages, so that each problem points at the
-// key, bound or section that causes it.
-void check_sharding(const MapReader& map, const sim::cluster::ShardingSpec& spec,
-                    const TableConfig& table) {
-  using sim::cluster::ShardingKind;
-  using sim::cluster::ShardingScheme;
+// cluster.nodes: at least one, at most kMaxNodes, names unique.
+void read_nodes(const MapReader& map, const HardwareConfig& hardware, ClusterSection* out) {
+  ClusterConfig& cluster = out->config;
+  const Field nodes = map.require("nodes", "a list of nodes such as [n0, n1, n2]");
+  std::map<std::string, std::string> seen;
+  for (const Field& item : nodes.list("a list of nodes")) {
+    NodeConfig node = read_node(item, hardware, &out->node_names);
+    const auto [it, inserted] = seen.emplace(node.name, out->node_names.back().where());
+    if (!inserted) {
+      out->node_names.back().fail(
+          fmt::format("duplicate node '{}' (first declared at {})", node.name, it->second));
+    }
+    cluster.nodes.push_back(std::move(node));
+  }
+  if (cluster.nodes.empty()) nodes.fail("expected at least one node");
+  if (cluster.nodes.size() > kMaxNodes) {
+    nodes.fail(fmt::format("expected at most {} nodes, got {}", kMaxNodes, cluster.nodes.size()));
+  }
+}
+
+// shards, replicas and placement (by default round robin over the nodes).
+void read_shape(const MapReader& map, ClusterConfig* cluster) {
+  std::vector<std::string> names;
+  for (const NodeConfig& node : cluster->nodes) names.push_back(node.name);
+  cluster->shards = map.require("shards", "the number of shards").count(1, kMaxShards);
+  if (auto f = map.find("replicas")) {
+    cluster->replicas = f->count(1, kMaxReplicas);
+    if (cluster->replicas > cluster->nodes.size()) {
+      f->fail(
+          fmt::format("{} replicas per shard need at least {} nodes (the replicas of a shard "
+                      "are on distinct nodes), but cluster.nodes has {}",
+                      cluster->replicas, cluster->replicas, cluster->nodes.size()));
+    }
+  }
+  if (auto f = map.find("placement")) {
+    cluster->placement = read_placement(*f, *cluster, names);
+    return;
+  }
+  for (size_t shard = 0; shard < cluster->shards; ++shard) {
+    std::vector<std::string> replicas;
+    for (size_t replica = 0; replica < cluster->replicas; ++replica) {
+      replicas.push_back(names[(shard * cluster->replicas + replica) % names.size()]);
+    }
+    cluster->placement.push_back(std::move(replicas));
+  }
+}
+
+// insert_mode, internal_replication, insert_quorum and load_balancing.
+void read_insert_options(const MapReader& map, ClusterConfig* cluster) {
+  if (auto f = map.find("insert_mode")) {
+    cluster->insert_mode = f->choice("insert mode", {"async", "sync"}) == "sync"
+                               ? InsertMode::kSync
+                               : InsertMode::kAsync;
+  }
+  if (auto f = map.find("internal_replication")) cluster->internal_replication = f->boolean();
+  if (auto f = map.find("insert_quorum")) {
+    cluster->insert_quorum = static_cast<uint32_t>(f->count(0, kMaxReplicas));
+    if (cluster->insert_quorum > cluster->replicas) {
+      f->fail(
+          fmt::format("a quorum of {} replicas is more than the {} each shard has "
+                      "(cluster.replicas); expected 0 (no quorum) to {}",
+                      cluster->insert_quorum, cluster->replicas, cluster->replicas));
+    }
+  }
+  if (auto f = map.find("load_balancing")) {
+    static const std::vector<std::string> kPolicies = {"random", "nearest_hostname", "in_order",
+                                                       "first_or_random", "round_robin"};
+    cluster->load_balancing = *parse_load_balancing(f->choice("load balancing policy", kPolicies));
+  }
+}
+
+void read_coordinator(const MapReader& map, ClusterSection* out) {
+  const std::optional<Field> f = map.find("coordinator");
+  if (!f) return;
+  const MapReader coordinator = f->map(*schema_at({"cluster"}).field("coordinator"));
+  if (auto node = coordinator.find("node")) {
+    out->config.coordinator_node = node->name("host name", /*colon_ok=*/true);
+    out->coordinator = node;
+  }
+  if (auto latency = coordinator.find("latency")) {
+    out->config.coordinator_latency = latency->duration(Duration());
+  }
+}
+
+// Validates a scheme against the table in stages, so that each problem points at the key,
+// bound or section that causes it.
+void check_sharding(const MapReader& map, const ShardingConfig& spec, const TableConfig& table) {
   if (spec.kind != ShardingKind::kRandom) {
-    sim::cluster::ShardingSpec key_only;
+    ShardingConfig key_only;
     key_only.kind = spec.kind;
     key_only.key = spec.key;
     key_only.shards = 1;
     if (spec.kind == ShardingKind::kList) key_only.lists.resize(1);
     try {
-      ShardingScheme scheme(table.schema, key_only);
+      validate_sharding(table.schema, key_only);
     } catch (const InputError& e) {
       fail_sql(map.get("key"), e.what());
     }
@@ -154,65 +233,37 @@ void check_sharding(const MapReader& map, const sim::cluster::ShardingSpec& spec
   if (spec.kind == ShardingKind::kRange) {
     const std::vector<Field> bounds = map.get("bounds").list("a list of boundaries");
     for (size_t count = 1; count <= spec.range_bounds.size(); ++count) {
-      sim::cluster::ShardingSpec prefix = spec;
+      ShardingConfig prefix = spec;
       prefix.shards = count + 1;
       prefix.range_bounds.resize(count);
       prefix.weights.clear();
       try {
-        ShardingScheme scheme(table.schema, prefix);
+        validate_sharding(table.schema, prefix);
       } catch (const InputError& e) {
         bounds[count - 1].fail(e.what());
       }
     }
   }
   try {
-    ShardingScheme scheme(table.schema, spec);
+    validate_sharding(table.schema, spec);
   } catch (const InputError& e) {
     map.self().fail(e.what());
   }
 }
 
-// Without a default shard, a value in no list cannot be inserted. For a key that is one of the
-// generated text columns the values are known, so a gap is an input error now rather than a
-// failed insert hours into the run.
-void check_generated_values_listed(const Field& lists, const sim::cluster::ShardingSpec& spec) {
-  std::vector<std::string_view> domain;
-  if (spec.key == "province") domain.assign(workloads::kProvinceNames.begin(), workloads::kProvinceNames.end());
-  if (spec.key == "gender") domain.assign(workloads::kGenderNames.begin(), workloads::kGenderNames.end());
-  if (spec.key == "action") domain.assign(workloads::kActionNames.begin(), workloads::kActionNames.end());
-  std::vector<std::string> missing;
-  for (const std::string_view value : domain) {
-    bool listed = false;
-    for (const auto& list : spec.lists) {
-      listed = listed || std::find(list.begin(), list.end(), value) != list.end();
-    }
-    if (!listed) missing.emplace_back(value);
-  }
-  if (missing.empty()) return;
-  std::string names;
-  for (const std::string& value : missing) names += (names.empty() ? "" : ", ") + value;
-  lists.fail(fmt::format("the workload generates {} value{} of {} in no list: {}; list {} or set "
-                         "default_shard",
-                         missing.size(), missing.size() == 1 ? "" : "s", spec.key, names,
-                         missing.size() == 1 ? "it" : "them"));
-}
-
-sim::cluster::ShardingSpec read_sharding(const MapReader& map, size_t shards,
-                                         const TableConfig& table) {
-  using sim::cluster::ShardingKind;
-  sim::cluster::ShardingSpec spec;
-  spec.shards = shards;
+// `kind`, with the keys that apply to other kinds refused.
+ShardingKind read_sharding_kind(const MapReader& map) {
   static const std::vector<std::string> kKinds = {"hash", "range", "list", "random", "jump"};
   const std::string kind =
       map.has("kind") ? map.get("kind").choice("sharding kind", kKinds) : std::string("hash");
-  spec.kind = kind == "hash"     ? ShardingKind::kHash
-              : kind == "range"  ? ShardingKind::kRange
-              : kind == "list"   ? ShardingKind::kList
-              : kind == "random" ? ShardingKind::kRandom
-                                 : ShardingKind::kJump;
+  const ShardingKind out = kind == "hash"     ? ShardingKind::kHash
+                           : kind == "range"  ? ShardingKind::kRange
+                           : kind == "list"   ? ShardingKind::kList
+                           : kind == "random" ? ShardingKind::kRandom
+                                              : ShardingKind::kJump;
   const auto only_for = [&](std::string_view key, std::initializer_list<ShardingKind> kinds,
                             std::string_view which) {
-    if (map.has(key) && std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
+    if (map.has(key) && std::find(kinds.begin(), kinds.end(), out) == kinds.end()) {
       map.get(key).fail(fmt::format("'{}' applies to {} sharding, not to {}", key, which, kind));
     }
   };
@@ -220,68 +271,87 @@ sim::cluster::ShardingSpec read_sharding(const MapReader& map, size_t shards,
   only_for("bounds", {ShardingKind::kRange}, "range");
   only_for("lists", {ShardingKind::kList}, "list");
   only_for("default_shard", {ShardingKind::kList}, "list");
+  return out;
+}
 
-  if (spec.kind == ShardingKind::kRandom) {
+// `key` (none for random) and `weights`.
+void read_key_and_weights(const MapReader& map, ShardingConfig* spec) {
+  if (spec->kind == ShardingKind::kRandom) {
     if (map.has("key")) {
       map.get("key").fail("random sharding takes no key: each row picks a shard by rand()");
     }
   } else {
-    const Field key =
-        map.require("key", fmt::format("the sharding expression, e.g. {}",
-                                       spec.kind == ShardingKind::kRange  ? "toYYYYMMDD(event_time)"
-                                       : spec.kind == ShardingKind::kList ? "province"
-                                                                          : "cityHash64(user_id)"));
-    spec.key = key.scalar("an SQL expression over the table's columns");
+    const Field key = map.require(
+        "key", fmt::format("the sharding expression, e.g. {}",
+                           spec->kind == ShardingKind::kRange  ? "toYYYYMMDD(event_time)"
+                           : spec->kind == ShardingKind::kList ? "province"
+                                                               : "cityHash64(user_id)"));
+    spec->key = key.scalar("an SQL expression over the table's columns");
   }
   if (auto f = map.find("weights")) {
     const std::vector<Field> weights = f->list("a list of whole numbers, one per shard");
-    if (weights.size() != shards) {
-      f->fail(fmt::format("expected {} weights (one per shard), got {}", shards, weights.size()));
+    if (weights.size() != spec->shards) {
+      f->fail(fmt::format("expected {} weights (one per shard), got {}", spec->shards,
+                          weights.size()));
     }
     for (const Field& weight : weights) {
-      spec.weights.push_back(static_cast<uint32_t>(weight.count(1, 1'000'000)));
+      spec->weights.push_back(static_cast<uint32_t>(weight.count(1, 1'000'000)));
     }
   }
-  if (spec.kind == ShardingKind::kRange) {
-    const Field bounds = map.require(
-        "bounds", fmt::format("{} ascending boundaries between the {} shards", shards - 1, shards));
-    const std::vector<Field> items = bounds.list("a list of boundaries");
-    if (items.size() + 1 != shards) {
-      bounds.fail(
-          fmt::format("range sharding over {} shards needs {} boundaries (shard i holds "
-                      "keys from boundary i-1 up to boundary i), got {}",
-                      shards, shards - 1, items.size()));
-    }
-    for (const Field& item : items) spec.range_bounds.push_back(item.scalar("a key value"));
+}
+
+void read_range_bounds(const MapReader& map, ShardingConfig* spec) {
+  const size_t shards = spec->shards;
+  const Field bounds = map.require(
+      "bounds", fmt::format("{} ascending boundaries between the {} shards", shards - 1, shards));
+  const std::vector<Field> items = bounds.list("a list of boundaries");
+  if (items.size() + 1 != shards) {
+    bounds.fail(
+        fmt::format("range sharding over {} shards needs {} boundaries (shard i holds "
+                    "keys from boundary i-1 up to boundary i), got {}",
+                    shards, shards - 1, items.size()));
   }
-  if (spec.kind == ShardingKind::kList) {
-    const Field lists =
-        map.require("lists", fmt::format("{} lists of key values, one per shard", shards));
-    const std::vector<Field> items = lists.list("a list with one list of values per shard");
-    if (items.size() != shards) {
-      lists.fail(
-          fmt::format("expected {} value lists (one per shard), got {}", shards, items.size()));
-    }
-    std::map<std::string, std::pair<size_t, std::string>> owner;  // value -> (shard, where)
-    for (size_t shard = 0; shard < items.size(); ++shard) {
-      std::vector<std::string> values;
-      for (const Field& value : items[shard].list_or_scalar("a list of key values")) {
-        const std::string text = value.scalar("a key value");
-        const auto [it, inserted] = owner.emplace(text, std::make_pair(shard, value.where()));
-        if (!inserted) {
-          value.fail(fmt::format("'{}' is already listed for shard {} (at {})", text,
-                                 it->second.first + 1, it->second.second));
-        }
-        values.push_back(text);
+  for (const Field& item : items) spec->range_bounds.push_back(item.scalar("a key value"));
+}
+
+// `lists` (each value in one list only) and `default_shard`.
+void read_lists(const MapReader& map, ShardingConfig* spec, ListPlaces* places) {
+  const size_t shards = spec->shards;
+  const Field lists =
+      map.require("lists", fmt::format("{} lists of key values, one per shard", shards));
+  const std::vector<Field> items = lists.list("a list with one list of values per shard");
+  if (items.size() != shards) {
+    lists.fail(
+        fmt::format("expected {} value lists (one per shard), got {}", shards, items.size()));
+  }
+  places->lists = lists;
+  std::map<std::string, std::pair<size_t, std::string>> owner;  // value -> (shard, where)
+  for (size_t shard = 0; shard < items.size(); ++shard) {
+    std::vector<std::string> values;
+    places->values.push_back(items[shard].list_or_scalar("a list of key values"));
+    for (const Field& value : places->values.back()) {
+      const std::string text = value.scalar("a key value");
+      const auto [it, inserted] = owner.emplace(text, std::make_pair(shard, value.where()));
+      if (!inserted) {
+        value.fail(fmt::format("'{}' is already listed for shard {} (at {})", text,
+                               it->second.first + 1, it->second.second));
       }
-      spec.lists.push_back(std::move(values));
+      values.push_back(text);
     }
-    if (auto f = map.find("default_shard")) {
-      spec.default_shard = f->count(1, shards) - 1;
-    } else {
-      check_generated_values_listed(lists, spec);
-    }
+    spec->lists.push_back(std::move(values));
   }
+  if (auto f = map.find("default_shard")) spec->default_shard = f->count(1, shards) - 1;
+}
+
+// A scheme over `shards` shards; a list scheme's value places go to `places`.
+ShardingConfig read_sharding(const MapReader& map, size_t shards, const TableConfig& table,
+                             ListPlaces* places) {
+  ShardingConfig spec;
+  spec.shards = shards;
+  spec.kind = read_sharding_kind(map);
+  read_key_and_weights(map, &spec);
+  if (spec.kind == ShardingKind::kRange) read_range_bounds(map, &spec);
+  if (spec.kind == ShardingKind::kList) read_lists(map, &spec, places);
   check_sharding(map, spec, table);
   return spec;
 }
@@ -289,8 +359,8 @@ sim::cluster::ShardingSpec read_sharding(const MapReader& map, size_t shards,
 DistributedSettings read_settings(const Field& field, const TableConfig& table) {
   const MapReader map = field.map(schema_at({"cluster", "settings"}));
   DistributedSettings s;
-  const sim::Duration zero;
-  const sim::Duration one_ns = sim::Duration::nanoseconds(1);
+  const Duration zero;
+  const Duration one_ns = Duration::nanoseconds(1);
   if (auto f = map.find("distributed_directory_monitor_sleep_time")) {
     s.directory_monitor_sleep_time = f->duration(one_ns);
   }
@@ -321,14 +391,14 @@ DistributedSettings read_settings(const Field& field, const TableConfig& table) 
 }
 
 TopologyLink read_link_spec(const MapReader& racks, std::string_view key, double bandwidth,
-                            sim::Duration latency) {
+                            Duration latency) {
   TopologyLink link;
   link.bandwidth_bytes_per_s = bandwidth;
   link.latency = latency;
   if (auto f = racks.find(key)) {
     const MapReader map = f->map(schema_at({"topology", "racks", "host_link"}));
     if (auto b = map.find("bandwidth")) link.bandwidth_bytes_per_s = b->bandwidth();
-    if (auto l = map.find("latency")) link.latency = l->duration(sim::Duration());
+    if (auto l = map.find("latency")) link.latency = l->duration(Duration());
   }
   return link;
 }
@@ -396,6 +466,37 @@ TopologyConfig expand_racks(const MapReader& racks, ClusterSection& cluster) {
   return topology;
 }
 
+// topology.links: each between two declared nodes, at most one link per pair.
+void read_explicit_links(const Field& links, TopologyConfig* out_topology) {
+  TopologyConfig& topology = *out_topology;
+  std::vector<std::string> all = topology.hosts;
+  all.insert(all.end(), topology.switches.begin(), topology.switches.end());
+  std::map<std::pair<std::string, std::string>, std::string> joined;  // sorted ends -> where
+  for (const Field& item : links.list("a list of links {a, b, bandwidth, latency}")) {
+    const MapReader link = item.map(schema_at({"topology", "links"}));
+    TopologyLink out;
+    out.a = link.require("a", "a host or switch name").choice("node", all);
+    out.b = link.require("b", "a host or switch name").choice("node", all);
+    if (out.a == out.b) {
+      link.get("b").fail(
+          fmt::format("a link joins two different nodes, but both ends are '{}'", out.a));
+    }
+    out.bandwidth_bytes_per_s =
+        link.require("bandwidth", "a bandwidth such as 10Gbit/s").bandwidth();
+    out.latency = link.require("latency", "a one-way latency such as 20us").duration(Duration());
+    const auto ends = std::minmax(out.a, out.b);
+    const auto [it, inserted] =
+        joined.emplace(std::make_pair(ends.first, ends.second), item.where());
+    if (!inserted) {
+      item.fail(
+          fmt::format("'{}' and '{}' are already linked (at {}); model parallel links as "
+                      "one link with their summed bandwidth",
+                      out.a, out.b, it->second));
+    }
+    topology.links.push_back(std::move(out));
+  }
+}
+
 TopologyConfig read_explicit(const MapReader& map, ClusterSection& cluster) {
   TopologyConfig topology;
   std::map<std::string, std::string> declared;  // name -> where
@@ -415,36 +516,7 @@ TopologyConfig read_explicit(const MapReader& map, ClusterSection& cluster) {
   };
   declare("hosts", &topology.hosts);
   declare("switches", &topology.switches);
-  std::vector<std::string> all = topology.hosts;
-  all.insert(all.end(), topology.switches.begin(), topology.switches.end());
-  std::map<std::pair<std::string, std::string>, std::string> joined;  // sorted ends -> where
-  if (auto links = map.find("links")) {
-    for (const Field& item : links->list("a list of links {a, b, bandwidth, latency}")) {
-      const MapReader link = item.map(schema_at({"topology", "links"}));
-      TopologyLink out;
-      out.a = link.require("a", "a host or switch name").choice("node", all);
-      out.b = link.require("b", "a host or switch name").choice("node", all);
-      if (out.a == out.b)
-        link.get("b").fail(
-            fmt::format("a link joins two different nodes, "
-                        "but both ends are '{}'",
-                        out.a));
-      out.bandwidth_bytes_per_s =
-          link.require("bandwidth", "a bandwidth such as 10Gbit/s").bandwidth();
-      out.latency =
-          link.require("latency", "a one-way latency such as 20us").duration(sim::Duration());
-      const auto ends = std::minmax(out.a, out.b);
-      const auto [it, inserted] =
-          joined.emplace(std::make_pair(ends.first, ends.second), item.where());
-      if (!inserted) {
-        item.fail(
-            fmt::format("'{}' and '{}' are already linked (at {}); model parallel links as "
-                        "one link with their summed bandwidth",
-                        out.a, out.b, it->second));
-      }
-      topology.links.push_back(std::move(out));
-    }
-  }
+  if (auto links = map.find("links")) read_explicit_links(*links, &topology);
   const Field hosts = map.get("hosts");
   for (const NodeConfig& node : cluster.config.nodes) {
     if (std::find(topology.hosts.begin(), topology.hosts.end(), node.name) ==
@@ -467,6 +539,43 @@ TopologyConfig read_explicit(const MapReader& map, ClusterSection& cluster) {
   return topology;
 }
 
+// reshard.add: one list of cluster.replicas node names per new shard.
+std::vector<std::vector<std::string>> read_new_shards(const MapReader& map,
+                                                      const ClusterConfig& cluster) {
+  std::vector<std::string> names;
+  for (const NodeConfig& node : cluster.nodes) names.push_back(node.name);
+  const Field add = map.require("add", "the new shards, each a list of its replicas' nodes");
+  const std::vector<Field> shards = add.list("a list with one list of node names per new shard");
+  if (shards.empty()) add.fail("expected at least one new shard");
+  if (cluster.shards + shards.size() > kMaxShards) {
+    add.fail(fmt::format("expected at most {} shards in all, got {}", kMaxShards,
+                         cluster.shards + shards.size()));
+  }
+  std::vector<std::vector<std::string>> out;
+  for (const Field& shard : shards) out.push_back(read_shard_nodes(shard, cluster, names));
+  return out;
+}
+
+// reshard.compare_key: an unsigned integer expression; by default the cluster's hash or jump key.
+std::string read_compare_key(const MapReader& map, const ClusterConfig& cluster,
+                             const TableConfig& table) {
+  const ShardingKind kind = cluster.sharding.kind;
+  if (auto f = map.find("compare_key")) {
+    ShardingConfig probe;
+    probe.kind = ShardingKind::kHash;
+    probe.key = f->scalar("an unsigned integer SQL expression, e.g. cityHash64(user_id)");
+    probe.shards = 1;
+    try {
+      validate_sharding(table.schema, probe);
+    } catch (const InputError& e) {
+      fail_sql(*f, e.what());
+    }
+    return probe.key;
+  }
+  if (kind == ShardingKind::kHash || kind == ShardingKind::kJump) return cluster.sharding.key;
+  return {};
+}
+
 }  // namespace
 
 HardwareConfig read_hardware(const MapReader& root, const std::string& scenario_dir) {
@@ -477,7 +586,7 @@ HardwareConfig read_hardware(const MapReader& root, const std::string& scenario_
       for (const auto& [key, value] : named_entries(*types, "node type")) {
         const Field name_field(types->ctx(), key, key, value.path());
         const std::string name = name_field.name("node type name");
-        hardware.node_types.emplace(name, read_node_type(value, name));
+        hardware.node_types.emplace(name, read_node_type(value));
       }
     }
     if (auto f = map.find("calibration")) {
@@ -493,11 +602,7 @@ HardwareConfig read_hardware(const MapReader& root, const std::string& scenario_
       hardware.calibration = path.lexically_normal().string();
     }
   }
-  if (hardware.node_types.empty()) {
-    sim::NodeSpec spec;
-    spec.name = kDefaultNodeType;
-    hardware.node_types.emplace(kDefaultNodeType, spec);
-  }
+  if (hardware.node_types.empty()) hardware.node_types.emplace(kDefaultNodeType, NodeType());
   return hardware;
 }
 
@@ -508,90 +613,21 @@ ClusterSection read_cluster(const MapReader& root, const HardwareConfig& hardwar
   const Field section = root.require("cluster", "the cluster: nodes, shards, replicas, sharding");
   out.section = section;
   const MapReader map = section.map(*scenario_schema().field("cluster"));
-
-  const Field nodes = map.require("nodes", "a list of nodes such as [n0, n1, n2]");
-  std::map<std::string, std::string> seen;
-  for (const Field& item : nodes.list("a list of nodes")) {
-    NodeConfig node = read_node(item, hardware, &out.node_names);
-    const auto [it, inserted] = seen.emplace(node.name, out.node_names.back().where());
-    if (!inserted) {
-      out.node_names.back().fail(
-          fmt::format("duplicate node '{}' (first declared at {})", node.name, it->second));
-    }
-    cluster.nodes.push_back(std::move(node));
-  }
-  if (cluster.nodes.empty()) nodes.fail("expected at least one node");
-  if (cluster.nodes.size() > kMaxNodes) {
-    nodes.fail(fmt::format("expected at most {} nodes, got {}", kMaxNodes, cluster.nodes.size()));
-  }
-  std::vector<std::string> names;
-  for (const NodeConfig& node : cluster.nodes) names.push_back(node.name);
-
-  cluster.shards = map.require("shards", "the number of shards").count(1, kMaxShards);
-  if (auto f = map.find("replicas")) {
-    cluster.replicas = f->count(1, kMaxReplicas);
-    if (cluster.replicas > cluster.nodes.size()) {
-      f->fail(
-          fmt::format("{} replicas per shard need at least {} nodes (the replicas of a shard "
-                      "are on distinct nodes), but cluster.nodes has {}",
-                      cluster.replicas, cluster.replicas, cluster.nodes.size()));
-    }
-  }
-  if (auto f = map.find("placement")) {
-    cluster.placement = read_placement(*f, cluster, names);
-  } else {
-    for (size_t shard = 0; shard < cluster.shards; ++shard) {
-      std::vector<std::string> replicas;
-      for (size_t replica = 0; replica < cluster.replicas; ++replica) {
-        replicas.push_back(names[(shard * cluster.replicas + replica) % names.size()]);
-      }
-      cluster.placement.push_back(std::move(replicas));
-    }
-  }
-
+  read_nodes(map, hardware, &out);
+  read_shape(map, &cluster);
   if (auto f = map.find("sharding")) {
-    cluster.sharding =
-        read_sharding(f->map(*schema_at({"cluster"}).field("sharding")), cluster.shards, table);
+    cluster.sharding = read_sharding(f->map(*schema_at({"cluster"}).field("sharding")),
+                                     cluster.shards, table, &out.sharding_lists);
   } else if (cluster.shards > 1) {
     section.fail(
         "missing key 'sharding': with more than one shard, say how rows are spread, e.g. "
         "sharding: {kind: hash, key: cityHash64(user_id)}");
   } else {
-    cluster.sharding.kind = sim::cluster::ShardingKind::kRandom;  // one shard takes every row
+    cluster.sharding.kind = ShardingKind::kRandom;  // one shard takes every row
     cluster.sharding.shards = 1;
   }
-
-  if (auto f = map.find("insert_mode")) {
-    cluster.insert_mode = f->choice("insert mode", {"async", "sync"}) == "sync"
-                              ? InsertMode::kSync
-                              : InsertMode::kAsync;
-  }
-  if (auto f = map.find("internal_replication")) cluster.internal_replication = f->boolean();
-  if (auto f = map.find("insert_quorum")) {
-    cluster.insert_quorum = static_cast<uint32_t>(f->count(0, kMaxReplicas));
-    if (cluster.insert_quorum > cluster.replicas) {
-      f->fail(
-          fmt::format("a quorum of {} replicas is more than the {} each shard has "
-                      "(cluster.replicas); expected 0 (no quorum) to {}",
-                      cluster.insert_quorum, cluster.replicas, cluster.replicas));
-    }
-  }
-  if (auto f = map.find("load_balancing")) {
-    static const std::vector<std::string> kPolicies = {"random", "nearest_hostname", "in_order",
-                                                       "first_or_random", "round_robin"};
-    cluster.load_balancing =
-        *sim::cluster::parse_load_balancing(f->choice("load balancing policy", kPolicies));
-  }
-  if (auto f = map.find("coordinator")) {
-    const MapReader coordinator = f->map(*schema_at({"cluster"}).field("coordinator"));
-    if (auto node = coordinator.find("node")) {
-      cluster.coordinator_node = node->name("host name", /*colon_ok=*/true);
-      out.coordinator = node;
-    }
-    if (auto latency = coordinator.find("latency")) {
-      cluster.coordinator_latency = latency->duration(sim::Duration());
-    }
-  }
+  read_insert_options(map, &cluster);
+  read_coordinator(map, &out);
   cluster.settings =
       map.has("settings")
           ? read_settings(map.get("settings"), table)
@@ -605,10 +641,9 @@ TopologyConfig read_topology(const MapReader& root, ClusterSection& cluster) {
   const Field field =
       section ? *section : Field(root.self().ctx(), YAML::Node(), YAML::Node(), "topology");
   const MapReader map = field.map(*scenario_schema().field("topology"));
-  sim::Sharing sharing = sim::Sharing::kMaxMin;
+  Sharing sharing = Sharing::kMaxMin;
   if (auto f = map.find("sharing")) {
-    sharing = f->choice("sharing", {"maxmin", "rtt"}) == "rtt" ? sim::Sharing::kRtt
-                                                               : sim::Sharing::kMaxMin;
+    sharing = f->choice("sharing", {"maxmin", "rtt"}) == "rtt" ? Sharing::kRtt : Sharing::kMaxMin;
   }
   TopologyConfig topology;
   if (map.has("hosts")) {
@@ -635,88 +670,39 @@ TopologyConfig read_topology(const MapReader& root, ClusterSection& cluster) {
   return topology;
 }
 
-YAML::Node platform_node(const TopologyConfig& topology) {
-  YAML::Node platform(YAML::NodeType::Map);
-  platform["sharing"] = topology.sharing == sim::Sharing::kRtt ? "rtt" : "maxmin";
-  YAML::Node hosts(YAML::NodeType::Sequence);
-  for (const std::string& host : topology.hosts) hosts.push_back(host);
-  platform["hosts"] = hosts;
-  YAML::Node switches(YAML::NodeType::Sequence);
-  for (const std::string& name : topology.switches) switches.push_back(name);
-  platform["switches"] = switches;
-  YAML::Node links(YAML::NodeType::Sequence);
-  for (const TopologyLink& link : topology.links) {
-    YAML::Node node(YAML::NodeType::Map);
-    node["a"] = link.a;
-    node["b"] = link.b;
-    // Shortest round-trip form: parse_bandwidth reads back the same double.
-    node["bandwidth"] = fmt::format("{}", link.bandwidth_bytes_per_s);
-    node["latency"] = fmt::format("{}ns", link.latency.ns());
-    links.push_back(node);
-  }
-  platform["links"] = links;
-  return platform;
-}
-
-std::optional<ReshardConfig> read_reshard(const MapReader& root, const ClusterConfig& cluster,
-                                          const TableConfig& table, const RunConfig& run) {
-  using sim::cluster::ShardingKind;
+ReshardSection read_reshard(const MapReader& root, const ClusterConfig& cluster,
+                            const TableConfig& table, const RunConfig& run) {
+  ReshardSection out;
   const std::optional<Field> section = root.find("reshard");
-  if (!section) return std::nullopt;
+  if (!section) return out;
   const MapReader map = section->map(*scenario_schema().field("reshard"));
-  ReshardConfig reshard;
+  ReshardConfig& reshard = out.config.emplace();
   const Field at = map.require("at", "the simulated time the new shards join, e.g. 12h");
-  reshard.at = at.duration(sim::Duration::nanoseconds(1));
+  reshard.at = at.duration(Duration::nanoseconds(1));
   if (reshard.at >= run.duration) {
     at.fail(fmt::format("expected a time before the run ends (run.duration is {}), got {}",
                         format_duration(run.duration), format_duration(reshard.at)));
   }
-
-  std::vector<std::string> names;
-  for (const NodeConfig& node : cluster.nodes) names.push_back(node.name);
-  const Field add = map.require("add", "the new shards, each a list of its replicas' nodes");
-  const std::vector<Field> shards = add.list("a list with one list of node names per new shard");
-  if (shards.empty()) add.fail("expected at least one new shard");
-  if (cluster.shards + shards.size() > kMaxShards) {
-    add.fail(fmt::format("expected at most {} shards in all, got {}", kMaxShards,
-                         cluster.shards + shards.size()));
-  }
-  for (const Field& shard : shards) reshard.add.push_back(read_shard_nodes(shard, cluster, names));
+  reshard.add = read_new_shards(map, cluster);
   const size_t after = cluster.shards + reshard.add.size();
-
   const ShardingKind kind = cluster.sharding.kind;
   if (auto f = map.find("sharding")) {
-    reshard.sharding = read_sharding(f->map(*schema_at({"reshard"}).field("sharding")), after, table);
+    reshard.sharding = read_sharding(f->map(*schema_at({"reshard"}).field("sharding")), after,
+                                     table, &out.sharding_lists);
   } else if (kind == ShardingKind::kRange || kind == ShardingKind::kList) {
     section->fail(fmt::format(
         "missing key 'sharding': with {} sharding, say which {} the {} shards hold after the "
         "reshard, e.g. sharding: {}",
-        sim::cluster::sharding_kind_name(kind), kind == ShardingKind::kRange ? "ranges" : "values",
-        after,
-        kind == ShardingKind::kRange
-            ? "{kind: range, key: toYYYYMMDD(event_time), bounds: [...]}"
-            : "{kind: list, key: province, lists: [...]}"));
+        sharding_kind_name(kind), kind == ShardingKind::kRange ? "ranges" : "values", after,
+        kind == ShardingKind::kRange ? "{kind: range, key: toYYYYMMDD(event_time), bounds: [...]}"
+                                     : "{kind: list, key: province, lists: [...]}"));
   } else {
     reshard.sharding = cluster.sharding;
     reshard.sharding.shards = after;
     if (!reshard.sharding.weights.empty()) reshard.sharding.weights.resize(after, 1);
   }
-
-  if (auto f = map.find("compare_key")) {
-    reshard.compare_key = f->scalar("an unsigned integer SQL expression, e.g. cityHash64(user_id)");
-    sim::cluster::ShardingSpec probe;
-    probe.kind = ShardingKind::kHash;
-    probe.key = reshard.compare_key;
-    probe.shards = 1;
-    try {
-      sim::cluster::ShardingScheme scheme(table.schema, probe);
-    } catch (const InputError& e) {
-      fail_sql(*f, e.what());
-    }
-  } else if (kind == ShardingKind::kHash || kind == ShardingKind::kJump) {
-    reshard.compare_key = cluster.sharding.key;
-  }
-  return reshard;
+  reshard.compare_key = read_compare_key(map, cluster, table);
+  return out;
 }
 
 }  // namespace shardlab::scenarios::detail

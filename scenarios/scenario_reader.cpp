@@ -202,16 +202,16 @@ bool Field::boolean() const {
   fail(fmt::format("expected true or false, got '{}'", text));
 }
 
-sim::Duration Field::duration(sim::Duration min, sim::Duration max) const {
+Duration Field::duration(Duration min, Duration max) const {
   const std::string text = scalar("a duration such as 250ms, 10s, 5min or 2h");
-  sim::Duration value;
+  Duration value;
   try {
     value = parse_duration(text);
   } catch (const InputError& e) {
     fail(e.what());
   }
   if (value < min) {
-    fail(min == sim::Duration::nanoseconds(1)
+    fail(min == Duration::nanoseconds(1)
              ? fmt::format("expected a duration > 0, got {}", trim(text))
              : fmt::format("expected a duration of at least {}, got {}", format_duration(min),
                            trim(text)));

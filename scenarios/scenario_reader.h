@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "scenarios/scenario_schema.h"
-#include "sim/core/time.h"
+#include "scenarios/units.h"
 
 namespace shardlab::scenarios::detail {
 
@@ -83,7 +83,7 @@ class Field {
   double number(double min, double max, bool min_exclusive = false) const;
   bool boolean() const;
   // Human units (scenarios/units.h). A duration in [min, max].
-  sim::Duration duration(sim::Duration min, sim::Duration max = sim::Duration::max()) const;
+  Duration duration(Duration min, Duration max = Duration::max()) const;
   double bandwidth() const;  // bytes per second, > 0
   uint64_t bytes(uint64_t min) const;
   // A name: letters, digits and `_ . -` (and `:` when colon_ok), not starting with a dot.

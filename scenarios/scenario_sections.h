@@ -1,6 +1,7 @@
 // The readers of a scenario's sections, each validating what it reads. Internal to scenarios/:
 // scenario.cpp calls them in dependency order (hardware, table, cluster, topology, workload,
-// run, faults), so each can check names against what came before.
+// run, faults, reshard), so each can check names against what came before; the list values of
+// the sharding schemes are checked against the workload last.
 #pragma once
 
 #include <optional>
@@ -12,12 +13,25 @@
 
 namespace shardlab::scenarios::detail {
 
+// Where a list scheme's values are written: values[shard][index], and the `lists` key. Empty for
+// other kinds.
+struct ListPlaces {
+  std::optional<Field> lists;
+  std::vector<std::vector<Field>> values;
+};
+
 // The cluster section and the fields later sections point at in their messages.
 struct ClusterSection {
   ClusterConfig config;
   std::vector<Field> node_names;     // each node's name (or its bare entry)
   std::optional<Field> coordinator;  // cluster.coordinator.node, when given
   std::optional<Field> section;      // cluster itself
+  ListPlaces sharding_lists;
+};
+
+struct ReshardSection {
+  std::optional<ReshardConfig> config;  // none without a reshard section
+  ListPlaces sharding_lists;
 };
 
 // `scenario_dir` resolves a relative calibration path.
@@ -27,8 +41,6 @@ ClusterSection read_cluster(const MapReader& root, const HardwareConfig& hardwar
                             const TableConfig& table);
 // Also settles cluster.coordinator_node: checks a named one, or picks the default.
 TopologyConfig read_topology(const MapReader& root, ClusterSection& cluster);
-// The topology as build_platform() reads it: bandwidths in bytes/s, latencies in exact ns.
-YAML::Node platform_node(const TopologyConfig& topology);
 WorkloadConfig read_workload(const MapReader& root, const ClusterConfig& cluster,
                              const TableConfig& table);
 RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
@@ -36,8 +48,16 @@ RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
 std::vector<ScheduledFault> read_faults(const MapReader& root, const ClusterConfig& cluster,
                                         const TopologyConfig& topology, const RunConfig& run);
 std::vector<RandomFault> read_random_faults(const MapReader& root, const ClusterConfig& cluster);
-std::optional<ReshardConfig> read_reshard(const MapReader& root, const ClusterConfig& cluster,
-                                          const TableConfig& table, const RunConfig& run);
+ReshardSection read_reshard(const MapReader& root, const ClusterConfig& cluster,
+                            const TableConfig& table, const RunConfig& run);
+
+// For a list scheme whose key is a generated text column (province, gender, action), checked
+// against the values the workload's generator produces in it: a generated value in no list is an
+// error unless there is a default shard; a listed value it never produces is a warning,
+// appended to `warnings` as "WHERE: PATH: what".
+void check_list_values(const ShardingConfig& spec, const ListPlaces& places,
+                       const workloads::GeneratorConfig& generator,
+                       std::vector<std::string>* warnings);
 
 // The place in the file of an SQL error inside the scalar `field`: the engine's message says
 // "(line L, column C)" within the SQL text; when the scalar can be found verbatim in the file (a

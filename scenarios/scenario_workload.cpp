@@ -134,10 +134,10 @@ QueryTemplate read_query(const Field& field, const TableConfig& table,
     query.concurrency = static_cast<int>(f->count(1, kMaxClients));
   }
   if (auto f = map.find("target_latency")) {
-    query.target_latency_s = f->duration(sim::Duration::nanoseconds(1)).seconds();
+    query.target_latency_s = f->duration(Duration::nanoseconds(1)).seconds();
   }
   if (auto f = map.find("think_time")) {
-    query.think_time = f->duration(sim::Duration());
+    query.think_time = f->duration(Duration());
     if (query.rate_per_s > 0) {
       f->fail("think_time applies to closed-loop clients (rate_per_s: 0); an open workload's "
               "clients send at rate_per_s whatever the answers");
@@ -181,6 +181,107 @@ std::vector<std::string> read_node_targets(const Field& targets, const ClusterCo
   return out;
 }
 
+// rows, days and start: the data set's size and its window of event time.
+void read_data_window(const MapReader& map, const Field& section, WorkloadConfig* workload) {
+  workloads::GeneratorConfig& g = workload->generator;
+  const Field rows = map.require("rows", "the number of rows to insert, e.g. 1e6");
+  workload->rows = rows.count(1, workloads::kMaxGeneratedRows);
+  g.total_rows = workload->rows;
+  g.days = 1;
+  if (auto f = map.find("days")) g.days = static_cast<int>(f->count(1, workloads::kMaxDays));
+  if (auto f = map.find("start")) {
+    const std::string text = f->scalar("a UTC time 'YYYY-MM-DD hh:mm:ss' or a date 'YYYY-MM-DD'");
+    const std::optional<int64_t> start = dt::parse_date_time(text);
+    if (!start) {
+      f->fail(
+          fmt::format("expected a UTC time 'YYYY-MM-DD hh:mm:ss' or a date 'YYYY-MM-DD', "
+                      "got '{}'",
+                      text));
+    }
+    g.start = *start;
+  }
+  if (g.start < 0 || g.start > (int64_t{1} << 32) - int64_t{g.days} * dt::kSecondsPerDay) {
+    (map.has("start") ? map.get("start") : section)
+        .fail(fmt::format("the data set from {} over {} day(s) ends after 2106-02-07, the last "
+                          "day a DateTime holds",
+                          dt::date_time_to_string(g.start), g.days));
+  }
+}
+
+// peak_rows_per_s or peak_to_mean: the insert curve's shape over the data window.
+void read_insert_curve(const MapReader& map, WorkloadConfig* workload) {
+  workloads::GeneratorConfig& g = workload->generator;
+  const double mean = static_cast<double>(workload->rows) / (g.days * dt::kSecondsPerDay);
+  double peak_to_mean = kDefaultPeakToMean;
+  if (map.has("peak_rows_per_s") && map.has("peak_to_mean")) {
+    map.get("peak_to_mean").fail("give either peak_rows_per_s or peak_to_mean, not both");
+  }
+  if (auto f = map.find("peak_rows_per_s")) {
+    const double peak = f->number(0, 1e12, /*min_exclusive=*/true);
+    peak_to_mean = peak / mean;
+    if (peak_to_mean < 1 - 1e-9 || peak_to_mean > workloads::DiurnalCurve::kMaxPeakToMean) {
+      f->fail(
+          fmt::format("a peak of {} rows/s is {:.4g} times the mean rate of {} rows over {} "
+                      "day(s) ({:.6g} rows/s); expected a peak from the mean to {:g} times it",
+                      peak, peak_to_mean, workload->rows, g.days, mean,
+                      workloads::DiurnalCurve::kMaxPeakToMean));
+    }
+    peak_to_mean = std::max(1.0, peak_to_mean);
+  }
+  if (auto f = map.find("peak_to_mean")) {
+    peak_to_mean = f->number(1, workloads::DiurnalCurve::kMaxPeakToMean);
+  }
+  set_curve(&g, workload->rows, peak_to_mean);
+  workload->peak_rows_per_s = peak_to_mean * mean;
+}
+
+// The generator's seed and value distributions, then workloads::validate() as the last word.
+void read_distributions(const MapReader& map, const Field& section,
+                        workloads::GeneratorConfig* generator) {
+  workloads::GeneratorConfig& g = *generator;
+  if (auto f = map.find("seed")) g.seed = f->count(0, UINT64_MAX);
+  if (auto f = map.find("users")) g.users = f->count(1, workloads::kMaxIds);
+  if (auto f = map.find("items")) g.items = f->count(1, workloads::kMaxIds);
+  if (auto f = map.find("user_zipf_exponent")) {
+    g.user_zipf_exponent = f->number(0, workloads::kMaxZipfExponent);
+  }
+  if (auto f = map.find("item_zipf_exponent")) {
+    g.item_zipf_exponent = f->number(0, workloads::kMaxZipfExponent);
+  }
+  if (auto f = map.find("action_mix")) {
+    const MapReader mix = f->map(*scenario_schema().field("workload")->field("action_mix"));
+    if (auto w = mix.find("click")) g.action_mix.click = w->number(0, 1e12);
+    if (auto w = mix.find("fav")) g.action_mix.fav = w->number(0, 1e12);
+    if (auto w = mix.find("cart")) g.action_mix.cart = w->number(0, 1e12);
+    if (auto w = mix.find("buy")) g.action_mix.buy = w->number(0, 1e12);
+    const auto& m = g.action_mix;
+    if (!(m.click + m.fav + m.cart + m.buy > 0)) f->fail("the weights must not all be 0");
+  }
+  if (auto f = map.find("female_ratio")) g.female_ratio = f->number(0, 1);
+  if (auto f = map.find("utc_offset_hours")) g.utc_offset_hours = f->number(-12, 14);
+  try {
+    workloads::validate(g);
+  } catch (const InputError& e) {
+    section.fail(e.what());  // every field was checked above; this is the last word
+  }
+}
+
+// workload.queries: templates with unique names.
+std::vector<QueryTemplate> read_queries(const Field& field, const TableConfig& table) {
+  std::vector<QueryTemplate> queries;
+  std::map<std::string, std::string> seen;
+  for (const Field& item : field.list("a list of query templates")) {
+    std::optional<Field> name;
+    QueryTemplate query = read_query(item, table, &name);
+    const auto [it, inserted] = seen.emplace(query.name, name->where());
+    if (!inserted) {
+      name->fail(fmt::format("duplicate query name '{}' (first at {})", query.name, it->second));
+    }
+    queries.push_back(std::move(query));
+  }
+  return queries;
+}
+
 double read_factor(const MapReader& map, const std::string& kind) {
   const bool slow = kind == "slow_disk" || kind == "slow_node";
   if (!slow) {
@@ -206,16 +307,16 @@ ScheduledFault read_fault(const Field& field, const ClusterConfig& cluster,
   fault.kind = map.require("kind", fmt::format("one of: {}", join_words(kKinds)))
                    .choice("fault kind", kKinds);
   const Field at = map.require("at", "the simulated time of the fault, e.g. 6h");
-  fault.at = at.duration(sim::Duration());
+  fault.at = at.duration(Duration());
   if (fault.at >= run.duration) {
     at.fail(fmt::format("the fault at {} is not before the end of the run (run.duration is {})",
                         format_duration(fault.at), format_duration(run.duration)));
   }
   if (auto f = map.find("duration")) {
     if (!f->is_null() && f->node().IsScalar() && f->node().Scalar() == "forever") {
-      fault.duration = sim::Duration::max();
+      fault.duration = Duration::max();
     } else {
-      fault.duration = f->duration(sim::Duration::nanoseconds(1));
+      fault.duration = f->duration(Duration::nanoseconds(1));
     }
   }
   fault.factor = read_factor(map, fault.kind);
@@ -281,109 +382,26 @@ WorkloadConfig read_workload(const MapReader& root, const ClusterConfig& cluster
   WorkloadConfig workload;
   const Field section = root.require("workload", "the workload: rows, days, queries");
   const MapReader map = section.map(*scenario_schema().field("workload"));
-  workloads::GeneratorConfig& g = workload.generator;
-
-  const Field rows = map.require("rows", "the number of rows to insert, e.g. 1e6");
-  workload.rows = rows.count(1, workloads::kMaxGeneratedRows);
-  g.total_rows = workload.rows;
-  g.days = 1;
-  if (auto f = map.find("days")) g.days = static_cast<int>(f->count(1, workloads::kMaxDays));
-  if (auto f = map.find("start")) {
-    const std::string text = f->scalar("a UTC time 'YYYY-MM-DD hh:mm:ss' or a date 'YYYY-MM-DD'");
-    const std::optional<int64_t> start = dt::parse_date_time(text);
-    if (!start) {
-      f->fail(
-          fmt::format("expected a UTC time 'YYYY-MM-DD hh:mm:ss' or a date 'YYYY-MM-DD', "
-                      "got '{}'",
-                      text));
-    }
-    g.start = *start;
-  }
-  if (g.start < 0 || g.start > (int64_t{1} << 32) - int64_t{g.days} * dt::kSecondsPerDay) {
-    (map.has("start") ? map.get("start") : section)
-        .fail(fmt::format("the data set from {} over {} day(s) ends after 2106-02-07, the last "
-                          "day a DateTime holds",
-                          dt::date_time_to_string(g.start), g.days));
-  }
-
-  const double mean = static_cast<double>(workload.rows) / (g.days * dt::kSecondsPerDay);
-  double peak_to_mean = kDefaultPeakToMean;
-  if (map.has("peak_rows_per_s") && map.has("peak_to_mean")) {
-    map.get("peak_to_mean").fail("give either peak_rows_per_s or peak_to_mean, not both");
-  }
-  if (auto f = map.find("peak_rows_per_s")) {
-    const double peak = f->number(0, 1e12, /*min_exclusive=*/true);
-    peak_to_mean = peak / mean;
-    if (peak_to_mean < 1 - 1e-9 || peak_to_mean > workloads::DiurnalCurve::kMaxPeakToMean) {
-      f->fail(
-          fmt::format("a peak of {} rows/s is {:.4g} times the mean rate of {} rows over {} "
-                      "day(s) ({:.6g} rows/s); expected a peak from the mean to {:g} times it",
-                      peak, peak_to_mean, workload.rows, g.days, mean,
-                      workloads::DiurnalCurve::kMaxPeakToMean));
-    }
-    peak_to_mean = std::max(1.0, peak_to_mean);
-  }
-  if (auto f = map.find("peak_to_mean")) {
-    peak_to_mean = f->number(1, workloads::DiurnalCurve::kMaxPeakToMean);
-  }
-  set_curve(&g, workload.rows, peak_to_mean);
-  workload.peak_rows_per_s = peak_to_mean * mean;
-
+  read_data_window(map, section, &workload);
+  read_insert_curve(map, &workload);
   if (auto f = map.find("batch_rows")) workload.batch_rows = f->count(1, kMaxBatchRows);
   if (auto f = map.find("batch_interval")) {
-    workload.batch_interval = f->duration(sim::Duration::nanoseconds(1));
+    workload.batch_interval = f->duration(Duration::nanoseconds(1));
   }
-  const std::vector<std::string> names = node_names(cluster);
   if (auto f = map.find("initiators")) {
     workload.initiators = read_node_targets(*f, cluster, /*all_allowed=*/true);
   } else {
-    workload.initiators = names;
+    workload.initiators = node_names(cluster);
   }
-  if (auto f = map.find("seed")) g.seed = f->count(0, UINT64_MAX);
-  if (auto f = map.find("users")) g.users = f->count(1, workloads::kMaxIds);
-  if (auto f = map.find("items")) g.items = f->count(1, workloads::kMaxIds);
-  if (auto f = map.find("user_zipf_exponent")) {
-    g.user_zipf_exponent = f->number(0, workloads::kMaxZipfExponent);
-  }
-  if (auto f = map.find("item_zipf_exponent")) {
-    g.item_zipf_exponent = f->number(0, workloads::kMaxZipfExponent);
-  }
-  if (auto f = map.find("action_mix")) {
-    const MapReader mix = f->map(*scenario_schema().field("workload")->field("action_mix"));
-    if (auto w = mix.find("click")) g.action_mix.click = w->number(0, 1e12);
-    if (auto w = mix.find("fav")) g.action_mix.fav = w->number(0, 1e12);
-    if (auto w = mix.find("cart")) g.action_mix.cart = w->number(0, 1e12);
-    if (auto w = mix.find("buy")) g.action_mix.buy = w->number(0, 1e12);
-    const auto& m = g.action_mix;
-    if (!(m.click + m.fav + m.cart + m.buy > 0)) f->fail("the weights must not all be 0");
-  }
-  if (auto f = map.find("female_ratio")) g.female_ratio = f->number(0, 1);
-  if (auto f = map.find("utc_offset_hours")) g.utc_offset_hours = f->number(-12, 14);
-  try {
-    workloads::validate(g);
-  } catch (const InputError& e) {
-    section.fail(e.what());  // every field was checked above; this is the last word
-  }
-
-  if (auto f = map.find("queries")) {
-    std::map<std::string, std::string> seen;
-    for (const Field& item : f->list("a list of query templates")) {
-      std::optional<Field> name;
-      QueryTemplate query = read_query(item, table, &name);
-      const auto [it, inserted] = seen.emplace(query.name, name->where());
-      if (!inserted) {
-        name->fail(fmt::format("duplicate query name '{}' (first at {})", query.name, it->second));
-      }
-      workload.queries.push_back(std::move(query));
-    }
-  }
+  read_distributions(map, section, &workload.generator);
+  if (auto f = map.find("queries")) workload.queries = read_queries(*f, table);
   return workload;
 }
 
 RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
                    const std::string& scenario_name) {
   RunConfig run;
-  run.duration = sim::Duration::seconds(int64_t{workload.generator.days} * dt::kSecondsPerDay);
+  run.duration = Duration::seconds(int64_t{workload.generator.days} * dt::kSecondsPerDay);
   run.out_dir = "out/" + scenario_name;
   for (const std::string_view output : kOutputs) {
     if (output != "trace") run.outputs.emplace_back(output);
@@ -391,9 +409,9 @@ RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
   const std::optional<Field> section = root.find("run");
   if (!section) return run;
   const MapReader map = section->map(*scenario_schema().field("run"));
-  if (auto f = map.find("duration")) run.duration = f->duration(sim::Duration::nanoseconds(1));
+  if (auto f = map.find("duration")) run.duration = f->duration(Duration::nanoseconds(1));
   if (auto f = map.find("warmup")) {
-    run.warmup = f->duration(sim::Duration());
+    run.warmup = f->duration(Duration());
     if (run.warmup >= run.duration) {
       f->fail(fmt::format("the warm-up ({}) must end before the run does (run.duration is {})",
                           format_duration(run.warmup), format_duration(run.duration)));
@@ -445,9 +463,9 @@ std::vector<RandomFault> read_random_faults(const MapReader& root, const Cluster
     fault.targets = read_node_targets(map.require("targets", "cluster node names, or all"), cluster,
                                       /*all_allowed=*/true);
     fault.mtbf = map.require("mtbf", "the mean time between failures, e.g. 12h")
-                     .duration(sim::Duration::nanoseconds(1));
+                     .duration(Duration::nanoseconds(1));
     fault.mttr = map.require("mttr", "the mean time to repair, e.g. 10min")
-                     .duration(sim::Duration::nanoseconds(1));
+                     .duration(Duration::nanoseconds(1));
     fault.factor = read_factor(map, fault.kind);
     faults.push_back(std::move(fault));
   }

@@ -185,7 +185,7 @@ double parse_bytes(std::string_view text) {
   fail(kKind, text, fmt::format("unknown unit '{}'; expected {}", unit, kExpected));
 }
 
-sim::Duration parse_duration(std::string_view text) {
+Duration parse_duration(std::string_view text) {
   constexpr std::string_view kKind = "duration";
   constexpr std::string_view kExpected =
       "a duration such as 50us, 5ms, 2s, 1.5min or 0.25 (a plain number is seconds; units: ns, "
@@ -209,7 +209,7 @@ sim::Duration parse_duration(std::string_view text) {
   // 2^63 ns, the end of the simulated clock, is about 292 years.
   if (ns >= 9.2e18) fail(kKind, text, "it is too long: the clock ends after about 292 years");
   if (ns > 0 && ns < 0.5) fail(kKind, text, "it is below the simulator's 1 ns resolution");
-  return sim::Duration::nanoseconds(std::llround(ns));
+  return Duration::nanoseconds(std::llround(ns));
 }
 
 }  // namespace shardlab::scenarios

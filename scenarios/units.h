@@ -23,9 +23,12 @@
 
 #include <string_view>
 
-#include "sim/core/time.h"
+#include "base/time.h"
 
 namespace shardlab::scenarios {
+
+// Scenario durations are exact nanoseconds, the unit the simulator runs on (base/time.h).
+using base::Duration;
 
 // Bytes per second, >= 0.
 double parse_bandwidth(std::string_view text);
@@ -35,6 +38,6 @@ double parse_bytes(std::string_view text);
 
 // Rounded to the nearest nanosecond; a non-zero value below half a nanosecond and values beyond
 // the simulator's clock (about 292 years) are refused.
-sim::Duration parse_duration(std::string_view text);
+Duration parse_duration(std::string_view text);
 
 }  // namespace shardlab::scenarios

@@ -44,8 +44,8 @@ ALLOWED = {
     "sim_hw": {"base", "sim_core"},
     "sim_cluster": {"base", "sim_core", "sim_hw", "engine_face", "workloads"},
     "sim_cache": {"base", "sim_core", "sim_hw"},
-    # Still on the simulator's plain specs (node, network, sharding); see scenarios/README.md.
-    "scenarios": {"base", "engine_face", "workloads"} | SIM - {"sim_cache"},
+    # Plain values only: experiment/cluster_binding.* turns them into the simulator's types.
+    "scenarios": {"base", "engine_face", "workloads"},
     "results": {"base"},
     "plots": {"base", "results"},
     "calibration": {"base", "engine_face", "workloads", "sim_core", "sim_hw", "sim_cluster"},
@@ -113,12 +113,17 @@ def self_test():
         "sim/cluster/bad_private.cpp": '#include "engine/exec/aggregator.h"\n',
         "engine/exec/bad_scenarios.cpp": '#include "scenarios/scenario.h"\n',
         "base/bad.h": '#include "workloads/row_generator.h"\n',
+        "scenarios/bad_time.h": '#include "sim/core/time.h"\n',  # even the simulator's clock
+        "scenarios/bad_spec.cpp": '#include "base/time.h"\n#include "sim/cluster/sharding.h"\n',
     }
     allowed = {
         "sim/cluster/good.cpp": '#include "shardlab/engine/query.h"\n#include "sim/hw/node.h"\n',
         "experiment/good.cpp": '#include "sim/cluster/cluster.h"\n#include "plots/report.h"\n',
         "engine/storage/good.cpp": '#include "engine/exec/expression.h"\n',
         "tests/sim/good_test.cpp": '#include "engine/exec/aggregator.h"\n',
+        "scenarios/good.cpp": ('#include "base/time.h"\n#include "shardlab/engine/expression.h"\n'
+                               '#include "workloads/user_behavior.h"\n'),
+        "tests/scenarios/good_test.cpp": '#include "sim/hw/network.h"\n',
     }
     with tempfile.TemporaryDirectory() as root:
         for rel, text in {**planted, **allowed}.items():

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "base/errors.h"
+#include "experiment/cluster_binding.h"
+#include "sim/core/simulation.h"
+#include "sim/hw/network.h"
 
 using shardlab::InputError;
 using namespace shardlab::scenarios;
@@ -38,9 +41,8 @@ class TempPlatform {
 // written as "PLATFORM.yaml".
 std::string load_error(const std::string& text) {
   TempPlatform file(text);
-  Simulation sim;
   try {
-    load_platform(sim, file.path());
+    load_platform(file.path());
   } catch (const InputError& e) {
     std::string message = e.what();
     for (size_t at = message.find(file.path()); at != std::string::npos;
@@ -56,6 +58,7 @@ std::string load_error(const std::string& text) {
 }  // namespace
 
 TEST_CASE("platform: a valid file becomes a sealed network", "[scenarios][platform]") {
+  using shardlab::experiment::build_network;
   TempPlatform file(
       "sharing: rtt            # or maxmin\n"
       "hosts: [h0, h1, h2]\n"
@@ -67,10 +70,15 @@ TEST_CASE("platform: a valid file becomes a sealed network", "[scenarios][platfo
       "    b: s0\n"
       "    bandwidth: 1GiB/s\n"
       "    latency: 1ms\n");
+  const Platform platform = load_platform(file.path());
+  CHECK(platform.hosts == std::vector<std::string>{"h0", "h1", "h2"});
+  CHECK(platform.switches == std::vector<std::string>{"s0"});
+  REQUIRE(platform.links.size() == 3);
+  CHECK(platform.links[0].latency == 50_us);
   Simulation sim;
-  const std::unique_ptr<Network> net = load_platform(sim, file.path());
+  const std::unique_ptr<Network> net = build_network(sim, platform);
   CHECK(net->sealed());
-  CHECK(net->sharing() == Sharing::kRtt);
+  CHECK(net->sharing() == shardlab::sim::Sharing::kRtt);
   CHECK(net->node_count() == 4);
   CHECK(net->link_count() == 3);
   const HostId h0 = *net->find_host("h0");
@@ -83,8 +91,9 @@ TEST_CASE("platform: a valid file becomes a sealed network", "[scenarios][platfo
   CHECK(net->link_bandwidth(*net->find_link(h2, *net->find_node("s0"))) == 1073741824.0);
 
   Simulation sim2;
-  const std::unique_ptr<Network> defaults = parse_platform(sim2, "hosts: [only]\n", "inline.yaml");
-  CHECK(defaults->sharing() == Sharing::kMaxMin);
+  const std::unique_ptr<Network> defaults =
+      build_network(sim2, parse_platform("hosts: [only]\n", "inline.yaml"));
+  CHECK(defaults->sharing() == shardlab::sim::Sharing::kMaxMin);
   CHECK(defaults->link_count() == 0);
 }
 
@@ -186,8 +195,27 @@ TEST_CASE("platform: every mistake names file:line:col and what was expected",
                                                                Contains("'maxmin' or 'rtt'"));
   }
   SECTION("unreadable file") {
-    Simulation sim;
-    CHECK_THROWS_WITH(load_platform(sim, "/nonexistent/platform.yaml"),
+    CHECK_THROWS_WITH(load_platform("/nonexistent/platform.yaml"),
                       Contains("cannot read the platform file '/nonexistent/platform.yaml'"));
   }
+}
+
+TEST_CASE("platform: validate_platform refuses what a network cannot hold", "[scenarios][platform]") {
+  Platform platform;
+  platform.hosts = {"h0", "h1"};
+  platform.switches = {"s0"};
+  platform.links = {{"h0", "s0", 1e9, 10_us}, {"h1", "s0", 1e9, 10_us}};
+  CHECK_NOTHROW(validate_platform(platform));
+  Platform twice = platform;
+  twice.switches.push_back("h1");
+  CHECK_THROWS_WITH(validate_platform(twice), Contains("duplicate node name 'h1'"));
+  Platform unknown = platform;
+  unknown.links.push_back({"h0", "s9", 1e9, 10_us});
+  CHECK_THROWS_WITH(validate_platform(unknown), Contains("unknown node 's9'"));
+  Platform repeated = platform;
+  repeated.links.push_back({"s0", "h0", 1e9, 10_us});
+  CHECK_THROWS_WITH(validate_platform(repeated), Contains("'s0' and 'h0' are already linked"));
+  Platform slow = platform;
+  slow.links[0].bandwidth_bytes_per_s = 0;
+  CHECK_THROWS_WITH(validate_platform(slow), Contains("finite and > 0"));
 }

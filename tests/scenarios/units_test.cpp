@@ -7,7 +7,7 @@
 
 using shardlab::InputError;
 using namespace shardlab::scenarios;
-using namespace shardlab::sim::time_literals;
+using namespace shardlab::base::time_literals;
 
 namespace {
 // The message of the InputError that parsing `text` throws.
