@@ -2,6 +2,8 @@
 // Exit codes: 0 ok, 1 runtime or corruption error, 2 usage or input error.
 #include <malloc.h>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 
 #include "apps/commands.h"
@@ -21,6 +23,11 @@ int main(int argc, char** argv) {
       "shardlab: simulate and benchmark ClickHouse-style clusters on an embedded MergeTree engine"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every sub-command");
+  app.set_version_flag("--version", "shardlab " SHARDLAB_VERSION, "Print the version and exit");
+  // Flag mistakes read like every other input error: "shardlab: --seed: expected ...".
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("shardlab: {}\nRun with --help for the flags.\n", e.what());
+  });
   shardlab::apps::add_gen_command(app);
   shardlab::apps::add_load_command(app);
   shardlab::apps::add_sql_command(app);
