@@ -24,8 +24,8 @@ std::string WholeNumber::to_string() const {
 
 namespace {
 
-// "-12", "+7", "0042": an optional sign, then decimal digits only; nullopt for anything else,
-// and for magnitudes beyond 64 bits.
+// "-12", "+7", "0042": an optional sign, then decimal digits only. nullopt for anything else,
+// and for magnitudes beyond 64 bits, which are outside every range a flag can have.
 std::optional<WholeNumber> parse_whole(std::string_view text) {
   WholeNumber out;
   if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
@@ -34,13 +34,6 @@ std::optional<WholeNumber> parse_whole(std::string_view text) {
   }
   if (text.empty()) return std::nullopt;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out.magnitude);
-  if (error == std::errc::result_out_of_range) {
-    // All digits, but too many: certainly out of every range; report it as such.
-    const bool digits = text.find_first_not_of("0123456789") == std::string_view::npos;
-    if (!digits) return std::nullopt;
-    out.magnitude = std::numeric_limits<uint64_t>::max();
-    return out;
-  }
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   if (out.magnitude == 0) out.negative = false;
   return out;
@@ -50,7 +43,17 @@ std::string errno_text(int error) { return std::strerror(error); }
 
 std::string describe_stat_failure(const std::string& path, int error) {
   if (error == ENOENT) return fmt::format("'{}' does not exist", path);
-  if (error == ENOTDIR) return fmt::format("a part of '{}' is a file, not a directory", path);
+  if (error == ENOTDIR) {
+    // Name the file that stands where a directory should be.
+    for (fs::path up = fs::path(path).parent_path(); !up.empty(); up = up.parent_path()) {
+      struct stat st {};
+      if (::stat(up.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        return fmt::format("cannot create '{}': '{}' is a file, not a directory", path,
+                           up.string());
+      }
+      if (up == up.parent_path()) break;
+    }
+  }
   return fmt::format("'{}': {}", path, errno_text(error));
 }
 

@@ -24,9 +24,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every sub-command");
   app.set_version_flag("--version", "shardlab " SHARDLAB_VERSION, "Print the version and exit");
-  // Flag mistakes read like every other input error: "shardlab: --seed: expected ...".
+  // Flag mistakes read like every other input error: "shardlab: --seed: expected ...". A bad
+  // value's message says what was expected; other mistakes point at --help.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return fmt::format("shardlab: {}\nRun with --help for the flags.\n", e.what());
+    const bool value = dynamic_cast<const CLI::ValidationError*>(&e) != nullptr;
+    return fmt::format("shardlab: {}\n{}", e.what(),
+                       value ? "" : "Run with --help for the flags.\n");
   });
   shardlab::apps::add_gen_command(app);
   shardlab::apps::add_load_command(app);
