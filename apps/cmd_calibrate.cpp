@@ -72,8 +72,8 @@ void add_calibrate_command(CLI::App& app) {
       "calibrate",
       "Measure the engine on this machine and fit the cost model's coefficients (single thread; "
       "run it on an idle machine)");
-  add_number(cmd, "--rows", opts->rows, "Rows of the table the queries run on",
-             uint64_t{10'000}, uint64_t{1'000'000'000})
+  add_number(cmd, "--rows", opts->rows, "Rows of the table the queries run on", uint64_t{10'000},
+             uint64_t{1'000'000'000})
       ->capture_default_str();
   // Checked at once (the default too): fail before minutes of measuring, not after.
   cmd->add_option("--out", opts->out, "Calibration file to write")->capture_default_str();

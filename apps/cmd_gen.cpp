@@ -25,8 +25,8 @@ void add_gen_command(CLI::App& app) {
              uint64_t{1}, max_rows);
   add_number(cmd, "--first", opts->first, "Write rows from this one on (default 0)", uint64_t{0},
              max_rows);
-  add_number(cmd, "--count", opts->count, "Write this many rows (default: to the end)",
-             uint64_t{0}, max_rows);
+  add_number(cmd, "--count", opts->count, "Write this many rows (default: to the end)", uint64_t{0},
+             max_rows);
   add_generator_options(cmd, &opts->gen);
   add_scenario_options(cmd, &opts->scenario);
   cmd->callback([opts] {

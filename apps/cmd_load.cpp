@@ -358,8 +358,7 @@ void add_load_command(CLI::App& app) {
   add_number(cmd, "--rows", opts->rows, "Rows to generate", uint64_t{1},
              workloads::kMaxGeneratedRows);
   add_number(cmd, "--batch-rows", opts->batch_rows,
-             "Rows per insert (ClickHouse's max_insert_block_size)", uint64_t{1},
-             uint64_t{1} << 26)
+             "Rows per insert (ClickHouse's max_insert_block_size)", uint64_t{1}, uint64_t{1} << 26)
       ->capture_default_str();
   cmd->add_flag("--ack-log", opts->ack_log,
                 "Print 'acknowledged N' on stdout after each durable insert");

@@ -57,11 +57,25 @@ std::string describe_stat_failure(const std::string& path, int error) {
   return fmt::format("'{}': {}", path, errno_text(error));
 }
 
+// Leaves errno set when it returns false.
+bool can_open_for_reading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
 // Why `path` cannot be written as a file, or "" when it can.
 std::string writable_file_problem(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return fmt::format("'{}' is a directory, expected a file", path);
+    // A pipe or a device (/dev/stdout): opening it here could block or disturb the writer at
+    // the other end, so only ask.
+    if (!S_ISREG(st.st_mode)) {
+      if (::access(path.c_str(), W_OK) == 0) return "";
+      return fmt::format("cannot write '{}': {}", path, errno_text(errno));
+    }
     // Opening for append changes neither the contents nor the times.
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0) return fmt::format("cannot write '{}': {}", path, errno_text(errno));
@@ -169,12 +183,14 @@ CLI::Validator input_file(std::string kind, std::string expected, Dash dash) {
                              error == ENOENT ? "there is no such file" : errno_text(error));
         }
         if (S_ISDIR(st.st_mode)) {
-          return fmt::format("cannot read the {} '{}': it is a directory, expected {}", kind,
-                             path, expected);
+          return fmt::format("cannot read the {} '{}': it is a directory, expected {}", kind, path,
+                             expected);
         }
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return fmt::format("cannot read the {} '{}': {}", kind, path, errno_text(errno));
-        ::close(fd);
+        // Opening a named pipe here would take the writer's only connection; only ask.
+        const bool readable =
+            S_ISREG(st.st_mode) ? can_open_for_reading(path) : ::access(path.c_str(), R_OK) == 0;
+        if (!readable)
+          return fmt::format("cannot read the {} '{}': {}", kind, path, errno_text(errno));
         return "";
       },
       "");

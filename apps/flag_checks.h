@@ -49,8 +49,8 @@ CLI::Validator real_number(double min, double max);
 
 // Adds a numeric option whose value must lie in [min, max]; the only way apps/ adds one.
 template <typename T>
-CLI::Option* add_number(CLI::App* cmd, const std::string& name, T& value,
-                        const std::string& help, T min, T max) {
+CLI::Option* add_number(CLI::App* cmd, const std::string& name, T& value, const std::string& help,
+                        T min, T max) {
   static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
   CLI::Option* option = cmd->add_option(name, value, help);
   if constexpr (std::is_integral_v<T>) {

@@ -2,7 +2,6 @@
 
 #include "apps/cli_output.h"
 #include "apps/flag_checks.h"
-
 #include "shardlab/engine/date_time.h"
 #include "base/errors.h"
 #include "scenarios/scenario.h"

@@ -1,8 +1,7 @@
 // shardlab: a ClickHouse-style cluster simulator with an embedded MergeTree engine.
 // Exit codes: 0 ok, 1 runtime or corruption error, 2 usage or input error.
-#include <malloc.h>
-
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <cstdio>
 
