@@ -245,7 +245,10 @@ def output_checks(t, work):
                                          os.path.join(locked, "o")], 2, ["--out", "locked"])
     t.expect("calibrate --out in a missing directory",
              ["calibrate", "--out", os.path.join(work, "no-dir", "c.json")], 2, ["--out"])
-    t.expect("calibrate --csv on a directory", ["calibrate", "--csv", work], 2,
+    # With an --out that cannot be written either, a build that missed the --csv check stops
+    # before measuring instead of running a whole calibration.
+    t.expect("calibrate --csv on a directory",
+             ["calibrate", "--csv", work, "--out", os.path.join(work, "no-dir", "c.json")], 2,
              ["--csv", "is a directory"])
     t.expect("flows -o under a file", ["flows", QUICKSTART, QUICKSTART, "-o",
                                        os.path.join(a_file, "o.csv")], 2, ["--output"])
