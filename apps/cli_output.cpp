@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "base/errors.h"
+#include "scenarios/overrides.h"
 
 namespace shardlab::apps {
 
@@ -19,6 +20,15 @@ void write_report(const std::string& path, const std::string& text) {
   std::ofstream file(path);
   file << text;
   if (!file) throw RuntimeError("cannot write '" + path + "'");
+}
+
+void warn_duplicate_sets(const std::vector<std::string>& overrides) {
+  for (const scenarios::RepeatedSet& repeat : scenarios::repeated_set_paths(overrides)) {
+    std::fprintf(stderr,
+                 "shardlab: warning: --set %s is given twice, '%s' then '%s'; the last one "
+                 "wins\n",
+                 repeat.path.c_str(), repeat.earlier_value.c_str(), repeat.later_value.c_str());
+  }
 }
 
 }  // namespace shardlab::apps

@@ -12,6 +12,7 @@
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "base/errors.h"
 #include "calibration/calibration.h"
 
@@ -71,26 +72,26 @@ void add_calibrate_command(CLI::App& app) {
       "calibrate",
       "Measure the engine on this machine and fit the cost model's coefficients (single thread; "
       "run it on an idle machine)");
-  cmd->add_option("--rows", opts->rows, "Rows of the table the queries run on")
-      ->check(CLI::Range(uint64_t{10'000}, uint64_t{1'000'000'000}))
+  add_number(cmd, "--rows", opts->rows, "Rows of the table the queries run on", uint64_t{10'000},
+             uint64_t{1'000'000'000})
       ->capture_default_str();
+  // Checked at once (the default too): fail before minutes of measuring, not after.
   cmd->add_option("--out", opts->out, "Calibration file to write")->capture_default_str();
-  cmd->add_option("--repeat", opts->repeat, "Timed runs per measurement (the median is kept)")
-      ->check(CLI::Range(1u, cluster::kMaxRepeat))
+  add_number(cmd, "--repeat", opts->repeat, "Timed runs per measurement (the median is kept)", 1u,
+             cluster::kMaxRepeat)
       ->capture_default_str();
-  cmd->add_option("--seed", opts->seed, "Seed of the generated rows")->capture_default_str();
+  add_number(cmd, "--seed", opts->seed, "Seed of the generated rows", uint64_t{0}, kAnySeed)
+      ->capture_default_str();
   cmd->add_option("--work-dir", opts->work_dir,
                   "Directory for the temporary tables (default: /dev/shm if it is a tmpfs with "
-                  "room, else the system temporary directory)");
+                  "room, else the system temporary directory)")
+      ->check(output_dir());
   cmd->add_option("--csv", opts->csv,
-                  "Also write every measurement with its prediction as CSV to this file");
+                  "Also write every measurement with its prediction as CSV to this file")
+      ->check(output_file());
   cmd->callback([opts] {
     namespace fs = std::filesystem;
-    // Fail before minutes of measuring, not after.
-    const fs::path out_dir = fs::absolute(opts->out).parent_path();
-    if (!fs::is_directory(out_dir))
-      throw InputError(
-          fmt::format("--out {}: directory '{}' does not exist", opts->out, out_dir.string()));
+    require_writable_file("--out", opts->out);
     cluster::CalibrationOptions options;
     options.rows = opts->rows;
     options.repeat = opts->repeat;

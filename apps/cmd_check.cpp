@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "shardlab/engine/date_time.h"
 #include "scenarios/scenario.h"
 #include "workloads/row_generator.h"
@@ -288,14 +290,19 @@ void add_check_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "check", "Validate a scenario file without running it and print a short summary");
-  cmd->add_option("scenario", opts->scenario, "SCENARIO.yaml")->required();
+  cmd->add_option("scenario", opts->scenario, "SCENARIO.yaml")
+      ->required()
+      ->check(input_file("scenario file", "a scenario YAML file"));
   cmd->add_option("--set", opts->overrides,
                   "Override a key before validation: PATH=VALUE, e.g. cluster.insert_mode=sync "
                   "(repeatable)")
       ->allow_extra_args(false);
   cmd->add_flag("--smoke", opts->smoke, "Apply the file's smoke section (a small, fast version)");
   cmd->add_option("--variant", opts->variant, "Check only this variant");
-  cmd->callback([opts] { run_check(opts->scenario, opts->overrides, opts->smoke, opts->variant); });
+  cmd->callback([opts] {
+    warn_duplicate_sets(opts->overrides);
+    run_check(opts->scenario, opts->overrides, opts->smoke, opts->variant);
+  });
 }
 
 }  // namespace shardlab::apps

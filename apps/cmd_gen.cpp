@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "apps/generator_options.h"
 #include "base/errors.h"
 #include "workloads/row_generator.h"
@@ -19,9 +20,13 @@ void add_gen_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "gen", "Write generated user_behavior rows as ClickHouse TabSeparated to stdout");
-  cmd->add_option("--rows", opts->rows, "Rows in the data set (required without --scenario)");
-  cmd->add_option("--first", opts->first, "Write rows from this one on (default 0)");
-  cmd->add_option("--count", opts->count, "Write this many rows (default: to the end)");
+  const uint64_t max_rows = workloads::kMaxGeneratedRows;
+  add_number(cmd, "--rows", opts->rows, "Rows in the data set (required without --scenario)",
+             uint64_t{1}, max_rows);
+  add_number(cmd, "--first", opts->first, "Write rows from this one on (default 0)", uint64_t{0},
+             max_rows);
+  add_number(cmd, "--count", opts->count, "Write this many rows (default: to the end)", uint64_t{0},
+             max_rows);
   add_generator_options(cmd, &opts->gen);
   add_scenario_options(cmd, &opts->scenario);
   cmd->callback([opts] {

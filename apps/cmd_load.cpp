@@ -6,10 +6,12 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "apps/table_access.h"
 #include "apps/generator_options.h"
 #include "base/errors.h"
@@ -227,12 +229,76 @@ class RowSource {
   std::unique_ptr<TsvReader> tsv_;
 };
 
+// Undoes what a load did to create its table when the load is refused before it acknowledged a
+// row, so a mistake leaves nothing behind: the directories it created, or, when --data already
+// existed (empty, or not yet a table), only the entries it added there. Never anything else.
+class CreatedTableCleanup {
+ public:
+  // REQUIRES: called before the table is created.
+  explicit CreatedTableCleanup(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) {
+      existing_dir_ = dir;
+      for (const auto& entry : fs::directory_iterator(dir, ec))
+        existing_entries_.insert(entry.path().filename().string());
+      return;
+    }
+    // The outermost directory on the path that does not exist yet: create_directories makes
+    // it and everything below.
+    fs::path missing = dir.lexically_normal();
+    if (missing.filename().empty()) missing = missing.parent_path();
+    for (fs::path up = missing.parent_path(); !up.empty() && !fs::exists(up, ec);
+         up = up.parent_path()) {
+      missing = up;
+      if (up == up.parent_path()) break;
+    }
+    created_root_ = missing;
+  }
+  CreatedTableCleanup(const CreatedTableCleanup&) = delete;
+  CreatedTableCleanup& operator=(const CreatedTableCleanup&) = delete;
+  ~CreatedTableCleanup() {
+    if (!armed_) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!created_root_.empty()) {
+      if (fs::remove_all(created_root_, ec) > 0)
+        std::fprintf(stderr, "shardlab: removed '%s', created by this refused load\n",
+                     created_root_.c_str());
+      return;
+    }
+    std::vector<fs::path> added;
+    for (const auto& entry : fs::directory_iterator(existing_dir_, ec)) {
+      if (existing_entries_.count(entry.path().filename().string()) == 0)
+        added.push_back(entry.path());
+    }
+    for (const fs::path& path : added) fs::remove_all(path, ec);
+    if (!added.empty())
+      std::fprintf(stderr, "shardlab: removed the table files this refused load added to '%s'\n",
+                   existing_dir_.c_str());
+  }
+  // The load acknowledged rows (or succeeded): its table stays.
+  void keep() { armed_ = false; }
+
+ private:
+  std::filesystem::path created_root_;
+  std::filesystem::path existing_dir_;
+  std::set<std::string> existing_entries_;
+  bool armed_ = true;
+};
+
 void run_load(LoadOptions opts) {
   std::optional<ScenarioRows> from_scenario;
   if (!opts.scenario.path.empty()) {
     if (!opts.tsv.empty()) throw InputError("load: --scenario and --tsv exclude each other");
     from_scenario = scenario_rows(opts.scenario);
     opts.rows = from_scenario->rows;
+  }
+  // Declared before the table, so it runs after the table is closed.
+  std::optional<CreatedTableCleanup> cleanup;
+  if (!engine::Table::exists(opts.data)) {
+    require_writable_dir("--data", opts.data);
+    cleanup.emplace(opts.data);
   }
   std::unique_ptr<engine::Table> table = open_or_create(opts, from_scenario);
   RowSource source(opts, from_scenario, table->schema());
@@ -254,6 +320,7 @@ void run_load(LoadOptions opts) {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     }
     const engine::InsertResult result = table->insert(block);
+    if (cleanup) cleanup->keep();
     done += result.rows;
     bytes += result.bytes_written;
     ++inserts;
@@ -265,6 +332,7 @@ void run_load(LoadOptions opts) {
     progress.update(done);
   }
   progress.done();
+  if (cleanup) cleanup->keep();  // an empty TSV file makes an empty table, as asked
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   if (merger) merger->stop();
   std::fprintf(stderr,
@@ -284,13 +352,16 @@ void add_load_command(CLI::App& app) {
       "load", "Create the table if needed and insert generated rows (or a TSV file)");
   cmd->add_option("--data", opts->data, "Table directory")->required();
   cmd->add_option("--ddl", opts->ddl,
-                  "File with a CREATE TABLE statement (default: the user_behavior table)");
+                  "File with a CREATE TABLE statement (default: the user_behavior table)")
+      ->check(input_file("DDL file", "a file holding a CREATE TABLE statement"));
   cmd->add_option("--tsv", opts->tsv,
-                  "Insert this TabSeparated file ('-' for stdin) instead of generated rows");
-  cmd->add_option("--rows", opts->rows, "Rows to generate");
-  cmd->add_option("--batch-rows", opts->batch_rows,
-                  "Rows per insert (ClickHouse's max_insert_block_size)")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 26));
+                  "Insert this TabSeparated file ('-' for stdin) instead of generated rows")
+      ->check(input_file("TSV file", "a TabSeparated file", Dash::kStandardStream));
+  add_number(cmd, "--rows", opts->rows, "Rows to generate", uint64_t{1},
+             workloads::kMaxGeneratedRows);
+  add_number(cmd, "--batch-rows", opts->batch_rows,
+             "Rows per insert (ClickHouse's max_insert_block_size)", uint64_t{1}, uint64_t{1} << 26)
+      ->capture_default_str();
   cmd->add_flag("--ack-log", opts->ack_log,
                 "Print 'acknowledged N' on stdout after each durable insert");
   cmd->add_flag("--no-merge", opts->no_merge, "Do not run background merges");

@@ -5,6 +5,7 @@
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "base/errors.h"
 #include "experiment/experiment.h"
 #include "scenarios/scenario.h"
@@ -43,32 +44,41 @@ void run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::fi
 void add_run_command(CLI::App& app) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Simulate a scenario and write its results");
-  cmd->add_option("scenario", opts->scenario, "The scenario file (YAML)")->required();
-  cmd->add_option("--out", opts->out, "Output directory (default: the scenario's run.out_dir)");
-  cmd->add_option("--seed", opts->seed, "Simulation seed of the first replication")
+  cmd->add_option("scenario", opts->scenario, "The scenario file (YAML)")
+      ->required()
+      ->check(input_file("scenario file", "a scenario YAML file"));
+  cmd->add_option("--out", opts->out, "Output directory (default: the scenario's run.out_dir)")
+      ->check(output_dir());
+  add_number(cmd, "--seed", opts->seed, "Simulation seed of the first replication", uint64_t{0},
+             kAnySeed)
       ->each([opts](const std::string&) { opts->seed_given = true; });
-  cmd->add_option("--replications", opts->replications, "Runs with consecutive seeds")
-      ->check(CLI::Range(1, 1000));
+  add_number(cmd, "--replications", opts->replications, "Runs with consecutive seeds", 1, 1000);
   cmd->add_option("--set", opts->overrides, "Override a key: dotted.path=value (repeatable)");
   cmd->add_flag("--smoke", opts->smoke, "Apply the scenario's smoke section (a quick run)");
   cmd->add_option("--variant", opts->variant, "Run only this variant");
   cmd->add_flag("--keep-data", opts->keep_data, "Keep the replicas' tables after the run");
   cmd->add_option("--data-dir", opts->data_dir,
                   "Where the replicas' tables live during the run, in a subdirectory of their "
-                  "own (default: /dev/shm when the data fits there four times over, else DIR)");
+                  "own (default: /dev/shm when the data fits there four times over, else DIR)")
+      ->check(output_dir());
   cmd->callback([opts] {
+    warn_duplicate_sets(opts->overrides);
     std::vector<scenarios::Scenario> variants =
         opts->variant.empty()
             ? scenarios::load_scenario_variants(opts->scenario, opts->overrides, opts->smoke)
             : std::vector<scenarios::Scenario>{scenarios::load_scenario(
                   opts->scenario, opts->overrides, opts->smoke, opts->variant)};
+    std::vector<std::filesystem::path> dirs;
     for (const scenarios::Scenario& s : variants) {
       std::filesystem::path dir = opts->out.empty() ? s.run.out_dir : opts->out;
       // The loader already gives each variant its own out_dir; an explicit --out gets one
       // subdirectory per variant.
       if (!opts->out.empty() && !s.variant.empty() && variants.size() > 1) dir /= s.variant;
-      run_one(s, *opts, dir);
+      // Every variant's directory, before the first simulation starts.
+      require_writable_dir(opts->out.empty() ? "run.out_dir" : "--out", dir.string());
+      dirs.push_back(std::move(dir));
     }
+    for (size_t idx = 0; idx < variants.size(); ++idx) run_one(variants[idx], *opts, dirs[idx]);
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include "apps/cli_output.h"
 #include "apps/commands.h"
+#include "apps/flag_checks.h"
 #include "apps/table_access.h"
 #include "shardlab/engine/date_time.h"
 #include "base/errors.h"
@@ -114,9 +115,10 @@ void add_storage_commands(CLI::App& app) {
   optimize->add_flag("--final", opts->final,
                      "Merge each partition into a single part (OPTIMIZE ... FINAL)");
   optimize->add_flag("--dry-run", opts->dry_run, "Print the merge selector's next plan and exit");
-  optimize->add_option(
-      "--profile", opts->profile,
-      "Write each merge's work profile as a JSON array to this file ('-' for stderr)");
+  optimize
+      ->add_option("--profile", opts->profile,
+                   "Write each merge's work profile as a JSON array to this file ('-' for stderr)")
+      ->check(output_file(Dash::kStandardStream));
   optimize->add_option("--now", opts->now,
                        "Current time for TTL, 'YYYY-MM-DD hh:mm:ss' UTC (default: the clock)");
   optimize->callback([opts] { run_optimize(*opts); });

@@ -1,5 +1,6 @@
 // shardlab: a ClickHouse-style cluster simulator with an embedded MergeTree engine.
 // Exit codes: 0 ok, 1 runtime or corruption error, 2 usage or input error.
+#include <fmt/format.h>
 #include <malloc.h>
 
 #include <cstdio>
@@ -21,6 +22,14 @@ int main(int argc, char** argv) {
       "shardlab: simulate and benchmark ClickHouse-style clusters on an embedded MergeTree engine"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every sub-command");
+  app.set_version_flag("--version", "shardlab " SHARDLAB_VERSION, "Print the version and exit");
+  // Flag mistakes read like every other input error: "shardlab: --seed: expected ...". A bad
+  // value's message says what was expected; other mistakes point at --help.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    const bool value = dynamic_cast<const CLI::ValidationError*>(&e) != nullptr;
+    return fmt::format("shardlab: {}\n{}", e.what(),
+                       value ? "" : "Run with --help for the flags.\n");
+  });
   shardlab::apps::add_gen_command(app);
   shardlab::apps::add_load_command(app);
   shardlab::apps::add_sql_command(app);

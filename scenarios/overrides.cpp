@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <optional>
 
 #include "base/errors.h"
@@ -310,6 +311,28 @@ Override parse_set_argument(std::string_view argument) {
                     origin));
   }
   return change;
+}
+
+std::vector<RepeatedSet> repeated_set_paths(const std::vector<std::string>& arguments) {
+  const auto trim = [](std::string_view text) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    return std::string(text);
+  };
+  std::map<std::string, std::string> value_of_path;
+  std::vector<RepeatedSet> repeats;
+  for (const std::string& argument : arguments) {
+    const size_t equals = argument.find('=');
+    if (equals == std::string::npos) continue;
+    std::string path = trim(std::string_view(argument).substr(0, equals));
+    std::string value = trim(std::string_view(argument).substr(equals + 1));
+    const auto [it, inserted] = value_of_path.try_emplace(path, value);
+    if (!inserted) {
+      repeats.push_back({path, it->second, value});
+      it->second = value;
+    }
+  }
+  return repeats;
 }
 
 void apply_override(YAML::Node& root, const Override& change, detail::Context& ctx) {

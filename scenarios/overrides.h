@@ -1,7 +1,8 @@
 // Overrides: a value put at a dotted path of a scenario's YAML tree before it is validated.
 // Three sources use them, applied in this order: the chosen variant's `set` mapping, the file's
 // `smoke` mapping (with --smoke), and --set arguments. So the command line has the last word,
-// and a smoke run scales down every variant alike.
+// and a smoke run scales down every variant alike. Two --set arguments for the same path apply
+// in order too, so the last one wins; the CLI warns about the repeat (repeated_set_paths).
 //
 // A path is a chain of keys and list entries: `cluster.insert_mode`, `run.seed`,
 // `workload.queries.0.rate_per_s`, and for lists whose entries have a `name` (cluster.nodes,
@@ -43,6 +44,18 @@ struct Override {
 // Throws InputError starting with "--set ARGUMENT" for a missing '=', an empty path or value,
 // or a value that is not valid YAML.
 Override parse_set_argument(std::string_view argument);
+
+// A --set argument whose PATH an earlier one already set. Overrides apply in order, so the later
+// value wins; the earlier one was probably a mistake, so callers warn about it.
+struct RepeatedSet {
+  std::string path;
+  std::string earlier_value;  // as written after '='
+  std::string later_value;
+};
+// The repeats among `arguments`, in order. Paths are compared as written (so `...queries.0.x`
+// and `...queries.top_items.x` are not reported even when they name the same entry). Arguments
+// without '=' are skipped: loading the scenario reports them.
+std::vector<RepeatedSet> repeated_set_paths(const std::vector<std::string>& arguments);
 
 // Puts `change.value` at `change.path` in `root`, a mapping. Nodes that did not come from the
 // file (an external value, mappings created on the way) are registered with `ctx` under the
