@@ -149,6 +149,10 @@ std::string faults_text(const Scenario& s) {
     std::string targets;
     for (const auto& t : f.targets) targets += (targets.empty() ? "" : " ") + t;
     text += fmt::format("{} of {} at {}", f.kind, targets, scenarios::format_duration(f.at));
+    if (f.kind == "broken_part") {
+      text += fmt::format(" ({} part{} per replica)", f.parts, f.parts == 1 ? "" : "s");
+      continue;
+    }
     text += f.duration == base::Duration::max()
                 ? std::string(" for the rest of the run")
                 : fmt::format(" for {}", scenarios::format_duration(f.duration));

@@ -88,7 +88,7 @@ cl::DistributedSettings distributed_settings(const scenarios::Scenario& s) {
 // The targets of one fault entry: a link, a partition, or one per named node.
 std::vector<sim::FaultTarget> fault_targets(const scenarios::Scenario& s, const std::string& kind,
                                             const std::vector<std::string>& targets,
-                                            double factor, cl::Cluster& cluster,
+                                            double factor, uint64_t parts, cl::Cluster& cluster,
                                             sim::Network& network) {
   std::vector<sim::FaultTarget> out;
   if (kind == "link_down") {
@@ -128,6 +128,11 @@ std::vector<sim::FaultTarget> fault_targets(const scenarios::Scenario& s, const 
       out.push_back(sim::slow_disk(cluster.node(node).disk(), target, factor));
     } else if (kind == "slow_node") {
       out.push_back(sim::slow_node(cluster.node(node).cpu(), target, factor));
+    } else if (kind == "broken_part") {
+      // An instant: the damage is found, and the repair is the cluster's own fetch.
+      out.push_back(sim::FaultTarget{target + " parts",
+                                     [&cluster, node, parts] { cluster.break_parts(node, parts); },
+                                     [] {}});
     } else {
       throw InputError(fmt::format("{}: fault kind '{}' is not supported", s.source, kind));
     }
@@ -235,13 +240,13 @@ void schedule_faults(const scenarios::Scenario& s, cl::Cluster& cluster, sim::Ne
                      sim::FaultInjector& faults, sim::Time end) {
   for (const scenarios::ScheduledFault& f : s.faults) {
     for (sim::FaultTarget& target :
-         fault_targets(s, f.kind, f.targets, f.factor, cluster, network)) {
+         fault_targets(s, f.kind, f.targets, f.factor, f.parts, cluster, network)) {
       faults.outage(std::move(target), sim::Time::zero() + f.at, f.duration);
     }
   }
   for (const scenarios::RandomFault& f : s.random_faults) {
     for (sim::FaultTarget& target :
-         fault_targets(s, f.kind, f.targets, f.factor, cluster, network)) {
+         fault_targets(s, f.kind, f.targets, f.factor, /*parts=*/1, cluster, network)) {
       faults.random_outages(std::move(target), f.mtbf, f.mttr, end);
     }
   }

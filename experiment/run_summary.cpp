@@ -138,6 +138,14 @@ results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, M
       {"parts_fetched", c.parts_fetched},
       {"bytes_fetched", c.bytes_fetched},
       {"merges", c.merges}};
+  if (c.parts_broken > 0) {
+    // Only runs with broken_part faults carry these, so other summaries stay as they were.
+    summary["replication"]["parts_broken"] = c.parts_broken;
+    summary["replication"]["parts_refetched"] = c.parts_refetched;
+    summary["replication"]["max_part_repair_s"] =
+        results::json_number(run.cluster.max_part_repair().seconds());
+    summary["replication"]["rows_awaiting_repair"] = run.cluster.rows_awaiting_repair();
+  }
   metrics->emplace_back("replication.max_lag_s", run.cluster.max_replica_lag().seconds());
   summary["faults"] = faults_json(run.fault_log);
   summary["queries_run"] = {{"count", c.queries},          {"errors", c.query_errors},

@@ -194,7 +194,8 @@ struct WorkloadConfig {
 };
 
 inline constexpr std::string_view kFaultKinds[] = {"node_crash", "process_restart", "link_down",
-                                                   "partition",  "slow_disk",       "slow_node"};
+                                                   "partition",  "slow_disk",       "slow_node",
+                                                   "broken_part"};
 inline constexpr std::string_view kRandomFaultKinds[] = {"node_crash", "process_restart",
                                                          "slow_disk", "slow_node"};
 
@@ -210,12 +211,16 @@ inline constexpr std::string_view kRandomFaultKinds[] = {"node_crash", "process_
 //  * partition        hosts cut off from every other host (both directions).
 //  * slow_disk, slow_node  cluster nodes whose disk bandwidth / CPU speed is multiplied by
 //                     `factor` in (0, 1].
+//  * broken_part      cluster nodes on which each replica finds its `parts` largest parts
+//                     damaged (a latent disk error): they are detached and, with replication,
+//                     fetched again from a peer. An instant: it has no duration.
 struct ScheduledFault {
   Duration at;
   std::string kind;
   std::vector<std::string> targets;
   Duration duration = Duration::max();  // max(): until the end of the run
   double factor = 1.0;
+  uint64_t parts = 1;  // broken_part: parts damaged on each replica of each target
 };
 
 // Each target fails independently: up for Exp(mtbf), down for Exp(mttr), repeatedly

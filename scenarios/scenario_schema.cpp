@@ -124,7 +124,7 @@ const SchemaNode* SchemaBuilder::build() {
            {"queries", list(query, /*named=*/true)}});
 
   const SchemaNode* fault =
-      map({{"at", v}, {"kind", v}, {"targets", names}, {"duration", v}, {"factor", v}});
+      map({{"at", v}, {"kind", v}, {"targets", names}, {"duration", v}, {"factor", v}, {"parts", v}});
   const SchemaNode* random_fault =
       map({{"kind", v}, {"targets", names}, {"mtbf", v}, {"mttr", v}, {"factor", v}});
   const SchemaNode* run = map({{"duration", v},

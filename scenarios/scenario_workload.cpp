@@ -299,6 +299,19 @@ double read_factor(const MapReader& map, const std::string& kind) {
       .number(0, 1, /*min_exclusive=*/true);
 }
 
+// broken_part's `parts`, and the keys that do not apply to it (an instant has no duration).
+void read_broken_parts(const MapReader& map, ScheduledFault* fault) {
+  if (fault->kind != "broken_part") {
+    if (map.has("parts"))
+      map.get("parts").fail(fmt::format("'parts' applies to broken_part faults, not to {}",
+                                        fault->kind));
+    return;
+  }
+  if (map.has("duration"))
+    map.get("duration").fail("a broken_part fault is an instant; it takes no 'duration'");
+  if (auto f = map.find("parts")) fault->parts = f->count(1, 1'000'000);
+}
+
 ScheduledFault read_fault(const Field& field, const ClusterConfig& cluster,
                           const TopologyConfig& topology, const RunConfig& run) {
   const MapReader map = field.map(element_schema("faults"));
@@ -320,6 +333,7 @@ ScheduledFault read_fault(const Field& field, const ClusterConfig& cluster,
     }
   }
   fault.factor = read_factor(map, fault.kind);
+  read_broken_parts(map, &fault);
   const Field targets = map.require("targets", "the nodes, link ends or hosts it affects");
   if (fault.kind == "link_down") {
     std::vector<std::string> all = topology.hosts;
