@@ -220,11 +220,7 @@ ExprNode::~ExprNode() {
 }
 
 Value Arguments::value(size_t idx) {
-  if (idx == 0 && first_) {
-    Value v = std::move(*first_);
-    first_.reset();
-    return v;
-  }
+  if (idx < ready_.size()) return std::move(ready_[idx]);
   return evaluate(*call_.args[idx], inputs_, rows_);
 }
 
@@ -242,18 +238,40 @@ Value evaluate_leaf(const ExprNode& node, const std::vector<const Column*>& inpu
 
 Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
   if (node.kind != Kind::kCall) return evaluate_leaf(node, inputs);
-  // A left-associative chain (a + b + c + ..., or a * b * c * ...) nests in its first
-  // arguments: collect that spine, then evaluate it bottom-up, handing each call the value
-  // of the one below as its first argument. Other arguments are a level of nesting deeper.
-  std::vector<const ExprNode*> spine{&node};
-  while (!spine.back()->args.empty() && spine.back()->args[0]->kind == Kind::kCall)
-    spine.push_back(spine.back()->args[0].get());
-  std::optional<Value> below;
-  for (auto it = spine.rbegin(); it != spine.rend(); ++it) {
-    Arguments args(**it, inputs, rows, std::move(below));
-    below = function_of((*it)->fn).evaluate(**it, args, rows);
+  // Post-order with an explicit stack: a call of at most kEagerArgs arguments gets them
+  // evaluated here first, so a chain (a + b + c + ...) or a nest (k + (k + (...))) of such calls
+  // costs no recursion at all. Wider calls (n-ary and/or, in, cityHash64) fetch their
+  // arguments one at a time through Arguments, each a nested evaluate(): they hold one
+  // argument column at a time, and recurse once per level of nesting of wide calls.
+  constexpr size_t kEagerArgs = 2;
+  struct Frame {
+    const ExprNode* call;
+    std::vector<Value> args;
+  };
+  std::vector<Frame> stack;
+  stack.push_back({&node, {}});
+  std::optional<Value> done;  // the value last computed, for the frame on top
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (done) {
+      top.args.push_back(std::move(*done));
+      done.reset();
+    }
+    const ExprNode& call = *top.call;
+    if (call.args.size() <= kEagerArgs && top.args.size() < call.args.size()) {
+      const ExprNode& arg = *call.args[top.args.size()];
+      if (arg.kind == Kind::kCall) {
+        stack.push_back({&arg, {}});  // invalidates `top`
+      } else {
+        done = evaluate_leaf(arg, inputs);
+      }
+      continue;
+    }
+    Arguments args(call, inputs, rows, std::move(top.args));
+    stack.pop_back();
+    done = function_of(call.fn).evaluate(call, args, rows);
   }
-  return std::move(*below);
+  return std::move(*done);
 }
 
 Column broadcast(const Column& one_row, size_t rows) {

@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -28,16 +27,17 @@ inline constexpr size_t kAnyArgs = SIZE_MAX;
 // Checks and converts a call's arguments, whose count is already checked, and returns the
 // call's result type. Fails through the context.
 using TypeRule = DataType (*)(const TypeContext& context, std::vector<ExprNodePtr>& args);
-// A call's argument values, for its evaluator. Each is computed when the evaluator asks for it,
-// so that and/or fold in one argument at a time however many they have; the first one may have
-// been computed by the caller already: evaluate() walks the left spine of a chain such as
-// a + b + c + ... in a loop, not by recursion.
+// A call's argument values, for its evaluator. evaluate() computes the arguments of calls with
+// few of them ahead of the call, walking the tree with its own stack; the others are computed
+// when the evaluator asks for them, so that and/or fold in one argument at a time however many
+// they have.
 class Arguments {
  public:
+  // `ready` holds the values of the first ready.size() arguments.
   // REQUIRES: `call`, `inputs` and the columns they refer to outlive the object.
   Arguments(const ExprNode& call, const std::vector<const Column*>& inputs, size_t rows,
-            std::optional<Value> first)
-      : call_(call), inputs_(inputs), rows_(rows), first_(std::move(first)) {}
+            std::vector<Value> ready)
+      : call_(call), inputs_(inputs), rows_(rows), ready_(std::move(ready)) {}
 
   // The value of argument `idx` over the block's rows.
   // REQUIRES: idx < the call's argument count; each argument is asked for at most once.
@@ -47,7 +47,7 @@ class Arguments {
   const ExprNode& call_;
   const std::vector<const Column*>& inputs_;
   size_t rows_;
-  std::optional<Value> first_;
+  std::vector<Value> ready_;
 };
 
 // Evaluates a call over a block of `rows` rows: its arguments through `args`, then loops over

@@ -99,8 +99,9 @@ struct Value {
   const Column& column() const { return borrowed != nullptr ? *borrowed : owned; }
 };
 
-// REQUIRES: inputs[i] has `rows` rows for every input the tree reads. Recurses once per level
-// of nesting (bounded by kMaxParserDepth), not once per term of a chain like a + b + c + ...
+// REQUIRES: inputs[i] has `rows` rows for every input the tree reads. Walks the tree with its
+// own stack; it recurses only into arguments of calls of more than two (and, or, in,
+// cityHash64), once per such call nested in another, which the depth limit bounds.
 Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows);
 // Like evaluate() but a constant is repeated to `rows` rows.
 Column evaluate_column(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows);
