@@ -228,13 +228,13 @@ void AggregateCollector::add(const ExprPtr& root) {
     bool inside = outer_inside;
     if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name)) {
       if (inside)
-        plan_.fail(e->pos,
-                   fmt::format("aggregate function {} is inside another aggregate function",
-                               e->to_string_up_to(kMaxNodeTextChars)));
+        plan_.fail(e->pos, fmt::format("aggregate function {} is inside another aggregate function",
+                                       e->to_string_up_to(kMaxNodeTextChars)));
       if (texts_.insert(e->to_string()).second) calls_.push_back(e);
       inside = true;
     }
-    for (auto arg = e->args.rbegin(); arg != e->args.rend(); ++arg) stack.push_back({&*arg, inside});
+    for (auto arg = e->args.rbegin(); arg != e->args.rend(); ++arg)
+      stack.push_back({&*arg, inside});
   }
 }
 

@@ -58,8 +58,7 @@ DataType negate_type(const TypeContext& context, std::vector<ExprNodePtr>& args)
   return args[0]->type.is_float() ? TypeId::kFloat64 : TypeId::kInt64;
 }
 
-Value eval_interval_arith(const ExprNode& node, Arguments& args,
-                          size_t /*rows*/) {
+Value eval_interval_arith(const ExprNode& node, Arguments& args, size_t /*rows*/) {
   Value a = args.value(0);
   const Interval iv = *node.args[1]->interval;
   const int64_t sign = node.fn == Fn::kMinus ? -1 : 1;

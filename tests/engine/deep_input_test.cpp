@@ -141,14 +141,14 @@ TEST_CASE("nesting deeper than max_parser_depth is an input error at its positio
   // Depth 1 is the whole expression; each parenthesis adds a level.
   CHECK(parse_error(select("SELECT " + repeat("(", 999) + "1" + repeat(")", 999) + " FROM t")) ==
         "");
-  const std::string over = parse_error(select("SELECT " + repeat("(", 1000) + "1" +
-                                              repeat(")", 1000) + " FROM t"));
+  const std::string over =
+      parse_error(select("SELECT " + repeat("(", 1000) + "1" + repeat(")", 1000) + " FROM t"));
   CHECK(contains(over, "position 1008 (line 1, column 1008)"));
   CHECK(contains(over, "more than 1000 levels deep"));
   CHECK(contains(over, "max_parser_depth"));
   // The cases of issue 20, which overflowed the stack.
-  const std::string parens = parse_error(select("SELECT " + repeat("(", 10'000) + "1" +
-                                                repeat(")", 10'000) + " FROM t"));
+  const std::string parens =
+      parse_error(select("SELECT " + repeat("(", 10'000) + "1" + repeat(")", 10'000) + " FROM t"));
   CHECK(contains(parens, "position 1008"));
   CHECK(parens.size() < 600);  // the excerpt of the line is cut around the position
   const std::string minus = parse_error(select("SELECT " + repeat("- ", 50'000) + "1 FROM t"));
@@ -171,7 +171,8 @@ TEST_CASE("a statement of more than max_ast_elements elements is an input error"
   // Issue 20's 10 MB filter: 600,000 OR terms of three elements each.
   const std::string prefix = "SELECT count() FROM d WHERE ";
   const std::string sql =
-      prefix + chain(600'000, [](size_t) { return std::string("k = 123456"); }, " OR ");
+      prefix + chain(
+                   600'000, [](size_t) { return std::string("k = 123456"); }, " OR ");
   REQUIRE(sql.size() > 8'000'000);
   const std::string error = parse_error([&] { parse_select(sql); });
   // count() is element 1, the first term 2 to 4, OR 5; term t >= 2 adds elements 3t (k),
@@ -186,12 +187,14 @@ TEST_CASE("a statement of more than max_ast_elements elements is an input error"
 TEST_CASE("issue 20's ordinary queries are not alias cycles", "[sql][deep]") {
   const SmallTable t;
   // 34 terms of 1 + 1 + ...
-  CHECK(t.sql("SELECT " + chain(34, [](size_t) { return std::string("1"); }, " + ") +
+  CHECK(t.sql("SELECT " +
+              chain(
+                  34, [](size_t) { return std::string("1"); }, " + ") +
               " FROM d LIMIT 1") == "34\n");
   // 40 ORed conditions: k = 0, 25, 50, ..., 975 each match one row.
   CHECK(t.sql("SELECT count() FROM d WHERE " +
-              chain(40, [](size_t i) { return fmt::format("k = {}", 25 * i); }, " OR ")) ==
-        "40\n");
+              chain(
+                  40, [](size_t i) { return fmt::format("k = {}", 25 * i); }, " OR ")) == "40\n");
   // 100 NOTs: an even number, so the condition itself.
   CHECK(t.sql("SELECT count() FROM d WHERE " + repeat("NOT ", 100) + "k < 10") == "10\n");
   CHECK(t.sql("SELECT " + repeat("NOT ", 101) + "1 FROM d LIMIT 1") == "0\n");
@@ -209,7 +212,9 @@ TEST_CASE("alias cycles count hops between aliases, however deep the expressions
   const std::string answer = t.sql("SELECT " + items + " FROM d WHERE k = 5");
   CHECK(answer.substr(answer.rfind('\t') + 1) == "205\n");
   // Deep expressions between aliases are fine too.
-  CHECK(t.sql("SELECT " + chain(300, [](size_t) { return std::string("k"); }, " + ") +
+  CHECK(t.sql("SELECT " +
+              chain(
+                  300, [](size_t) { return std::string("k"); }, " + ") +
               " AS s, s + 1 AS u FROM d WHERE k = 2") == "600\t601\n");
   // Aliases can double a statement at each hop: the expanded size is limited as well.
   std::string doubling = "k AS a0";
@@ -224,33 +229,48 @@ TEST_CASE("long flat chains parse, analyse and evaluate without deep recursion",
   const SmallTable t;
   // 100,000 ORed conditions (300,001 elements, under the limit): the even k.
   CHECK(t.sql("SELECT count() FROM d WHERE " +
-              chain(100'000, [](size_t i) { return fmt::format("k = {}", 2 * i); }, " OR ")) ==
+              chain(
+                  100'000, [](size_t i) { return fmt::format("k = {}", 2 * i); }, " OR ")) ==
         "500\n");
   // 100,000 ANDed conditions, each true for every row.
   CHECK(t.sql("SELECT count() FROM d WHERE " +
-              chain(100'000, [](size_t i) { return fmt::format("k != {}", 1000 + i); },
-                    " AND ")) == "1000\n");
+              chain(
+                  100'000, [](size_t i) { return fmt::format("k != {}", 1000 + i); }, " AND ")) ==
+        "1000\n");
   // A constant chain folds at analysis: 100,000 nested plus() calls.
-  CHECK(t.sql("SELECT " + chain(100'000, [](size_t) { return std::string("1"); }, " + ") +
+  CHECK(t.sql("SELECT " +
+              chain(
+                  100'000, [](size_t) { return std::string("1"); }, " + ") +
               " FROM d LIMIT 1") == "100000\n");
   // A chain over a column is evaluated block by block along its spine.
-  CHECK(t.sql("SELECT max(" + chain(100'000, [](size_t) { return std::string("k"); }, " + ") +
+  CHECK(t.sql("SELECT max(" +
+              chain(
+                  100'000, [](size_t) { return std::string("k"); }, " + ") +
               ") FROM d") == "99900000\n");
-  CHECK(t.sql("SELECT " + chain(50'000, [](size_t) { return std::string("v"); }, " - ") +
+  CHECK(t.sql("SELECT " +
+              chain(
+                  50'000, [](size_t) { return std::string("v"); }, " - ") +
               " FROM d WHERE k = 6") == "-149994\n");
   CHECK(t.sql("SELECT count() FROM d WHERE k IN (" +
-              chain(100'000, [](size_t i) { return std::to_string(3 * i); }, ", ") + ")") ==
-        "334\n");
-  CHECK(t.sql("SELECT cityHash64(" + chain(20'000, [](size_t) { return std::string("k"); }, ", ") +
-              ") = cityHash64(" + chain(20'000, [](size_t) { return std::string("k"); }, ", ") +
+              chain(
+                  100'000, [](size_t i) { return std::to_string(3 * i); }, ", ") +
+              ")") == "334\n");
+  CHECK(t.sql("SELECT cityHash64(" +
+              chain(
+                  20'000, [](size_t) { return std::string("k"); }, ", ") +
+              ") = cityHash64(" +
+              chain(
+                  20'000, [](size_t) { return std::string("k"); }, ", ") +
               ") FROM d WHERE k = 1") == "1\n");
 }
 
 TEST_CASE("a partition key of a long chain is accepted", "[sql][deep]") {
   // 100,000 terms: the schema's column collection walks the chain without recursion.
-  const TableSchema schema = TableSchema::from_ddl(
-      "CREATE TABLE p (k UInt32) ENGINE = MergeTree() PARTITION BY (" +
-      chain(100'000, [](size_t) { return std::string("k"); }, " + ") + ") % 4 ORDER BY k");
+  const TableSchema schema =
+      TableSchema::from_ddl("CREATE TABLE p (k UInt32) ENGINE = MergeTree() PARTITION BY (" +
+                            chain(
+                                100'000, [](size_t) { return std::string("k"); }, " + ") +
+                            ") % 4 ORDER BY k");
   CHECK(schema.minmax_columns.size() == 1);
 }
 
@@ -279,8 +299,7 @@ TEST_CASE("the deepest accepted expressions fit the stacks they run on", "[sql][
       {"SELECT count() FROM d WHERE " + deepest("(k < 500) AND (", "k > 10", ")"), "489\n"},
       // Calls of more than two arguments evaluate theirs by recursion, once per nesting level.
       {"SELECT count() FROM d WHERE " + deepest("k = 1 OR k = 2 OR (", "k = 3", ")"), "3\n"},
-      {"SELECT count() FROM d WHERE " + deepest("cityHash64(k, 1, ", "k", ")") + " != 0",
-       "1000\n"},
+      {"SELECT count() FROM d WHERE " + deepest("cityHash64(k, 1, ", "k", ")") + " != 0", "1000\n"},
   };
   for (const auto& [query, answer] : cases) {
     std::unique_ptr<Query> prepared;
