@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "base/errors.h"
 #include "engine/functions/function_args.h"
@@ -13,6 +14,26 @@ namespace {
 
 using Kind = ExprNode::Kind;
 
+// `text` cut to about kMaxNodeTextChars characters, marked with "..." where it was cut.
+std::string shorten(std::string text) {
+  if (text.size() <= kMaxNodeTextChars) return text;
+  size_t keep = kMaxNodeTextChars - 3;
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  text.resize(keep);
+  return text + "...";
+}
+
+// The (shortened) text of a call from its arguments' texts: building each node's text from the
+// source tree instead would take time quadratic in a chain's length.
+std::string call_text(const Expr& call, const std::vector<ExprNodePtr>& args) {
+  std::string text = call.name + "(";
+  for (size_t idx = 0; idx < args.size() && text.size() <= kMaxNodeTextChars; ++idx) {
+    if (idx > 0) text += ", ";
+    text += args[idx]->text;
+  }
+  return shorten(text + ")");
+}
+
 // Resolves a parsed expression into typed nodes; the functions' own rules live in the
 // registry (functions/function_registry.h).
 class Analyzer {
@@ -21,16 +42,27 @@ class Analyzer {
            const SubtreeResolver& resolver)
       : inputs_(inputs), sql_(sql), resolver_(resolver) {}
 
-  ExprNodePtr analyze(const Expr& e);
+  // Walks the tree with an explicit stack: a chain such as a + b + c + ... is as deep as it is
+  // long, and the analysis of 100,000 terms must not take 100,000 stack frames.
+  ExprNodePtr analyze(const Expr& root);
 
  private:
+  // A call whose arguments are being analysed.
+  struct Frame {
+    const Expr* expr;
+    const Function* def;
+    std::vector<ExprNodePtr> args;
+  };
+  // The node of `e` if it has no arguments to analyse; otherwise pushes its frame and returns
+  // null.
+  ExprNodePtr open(const Expr& e, std::vector<Frame>* stack);
   [[noreturn]] void fail(size_t pos, const std::string& message) const {
     throw InputError(format_sql_error(sql_, pos, message));
   }
   ExprNodePtr input(const Expr& e, size_t idx, std::string text) const;
   ExprNodePtr literal(const Expr& e) const;
   ExprNodePtr column(const Expr& e) const;
-  ExprNodePtr function(const Expr& e);
+  const Function& function(const Expr& e) const;
   ExprNodePtr call(const Expr& e, const Function& def, std::vector<ExprNodePtr> args);
 
   const std::vector<ColumnInfo>& inputs_;
@@ -44,7 +76,7 @@ ExprNodePtr Analyzer::call(const Expr& e, const Function& def, std::vector<ExprN
   node->kind = Kind::kCall;
   node->fn = def.fn;
   node->pos = e.pos;
-  node->text = e.to_string();
+  node->text = call_text(e, args);
   const TypeContext context(e, sql_);
   context.check_arity(def.min_args, def.max_args, args.size());
   node->type = def.type_rule(context, args);
@@ -64,7 +96,7 @@ ExprNodePtr Analyzer::input(const Expr& e, size_t idx, std::string text) const {
   node->input = idx;
   node->type = inputs_[idx].type;
   node->pos = e.pos;
-  node->text = std::move(text);
+  node->text = shorten(std::move(text));
   return node;
 }
 
@@ -78,7 +110,7 @@ ExprNodePtr Analyzer::literal(const Expr& e) const {
     case Literal::Kind::kFloat:
       return make_const_node(one_row(TypeId::kFloat64, lit.f), e.pos, e.to_string());
     case Literal::Kind::kString:
-      return make_const_node(one_row_string(lit.s), e.pos, e.to_string());
+      return make_const_node(one_row_string(lit.s), e.pos, shorten(e.to_string()));
   }
   fail(e.pos, "unsupported expression");
 }
@@ -91,9 +123,10 @@ ExprNodePtr Analyzer::column(const Expr& e) const {
   fail(e.pos, fmt::format("unknown column '{}'; expected one of: {}", e.name, known));
 }
 
-ExprNodePtr Analyzer::function(const Expr& e) {
+const Function& Analyzer::function(const Expr& e) const {
   if (is_aggregate_function(e.name))
-    fail(e.pos, fmt::format("aggregate function {} is not allowed here", e.to_string()));
+    fail(e.pos, fmt::format("aggregate function {} is not allowed here",
+                            shorten(e.to_string_up_to(kMaxNodeTextChars))));
   const Function* found = find_function(e.name);
   if (found == nullptr)
     fail(e.pos, fmt::format("unknown function '{}'; supported: toDate, toDateTime, toYYYYMMDD, "
@@ -101,14 +134,12 @@ ExprNodePtr Analyzer::function(const Expr& e) {
                             "the aggregates count, sum, avg, min, max, uniqExact",
                             e.name));
   if (e.distinct) fail(e.pos, "DISTINCT is only allowed in count(DISTINCT x)");
-  std::vector<ExprNodePtr> args;
-  for (const auto& arg : e.args) args.push_back(analyze(*arg));
-  return call(e, *found, std::move(args));
+  return *found;
 }
 
-ExprNodePtr Analyzer::analyze(const Expr& e) {
+ExprNodePtr Analyzer::open(const Expr& e, std::vector<Frame>* stack) {
   if (resolver_) {
-    if (auto idx = resolver_(e)) return input(e, *idx, e.to_string());
+    if (auto idx = resolver_(e)) return input(e, *idx, e.to_string_up_to(kMaxNodeTextChars));
   }
   switch (e.kind) {
     case ExprKind::kLiteral:
@@ -127,10 +158,31 @@ ExprNodePtr Analyzer::analyze(const Expr& e) {
       fail(e.pos, "'*' is only allowed alone in the SELECT list or as count(*)");
     case ExprKind::kColumn:
       return column(e);
-    case ExprKind::kFunction:
-      return function(e);
+    case ExprKind::kFunction: {
+      const Function& def = function(e);
+      stack->push_back({&e, &def, {}});
+      stack->back().args.reserve(e.args.size());
+      return nullptr;
+    }
   }
   fail(e.pos, "unsupported expression");
+}
+
+ExprNodePtr Analyzer::analyze(const Expr& root) {
+  std::vector<Frame> stack;
+  ExprNodePtr done = open(root, &stack);  // the node last finished, for the frame on top
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (done) top.args.push_back(std::move(done));
+    if (top.args.size() < top.expr->args.size()) {
+      done = open(*top.expr->args[top.args.size()], &stack);  // may invalidate `top`
+      continue;
+    }
+    Frame finished = std::move(top);
+    stack.pop_back();
+    done = call(*finished.expr, *finished.def, std::move(finished.args));
+  }
+  return done;
 }
 
 }  // namespace
@@ -142,23 +194,84 @@ ExprNodePtr analyze_expression(const Expr& expr, const std::vector<ColumnInfo>& 
   if (node->interval)
     throw InputError(
         format_sql_error(sql, expr.pos, "an INTERVAL is only allowed as an operand of + or -"));
+  // The root's text names a result column and keys the query's fingerprint: it must be exact.
+  std::string text = expr.to_string();
+  if (node->text != text) {
+    auto exact = std::make_shared<ExprNode>(*node);
+    exact->text = std::move(text);
+    node = std::move(exact);
+  }
   return node;
 }
 
-Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  switch (node.kind) {
-    case Kind::kInput:
-      return borrowed_value(inputs[node.input]);
-    case Kind::kConst: {
-      Value v;
-      v.borrowed = &node.constant;
-      v.is_const = true;
-      return v;
+ExprNode::~ExprNode() {
+  // As ~Expr: children whose last owner is this tree are emptied before they are released.
+  std::vector<ExprNodePtr> pending = std::move(args);
+  while (!pending.empty()) {
+    ExprNodePtr node = std::move(pending.back());
+    pending.pop_back();
+    if (node.use_count() == 1) {
+      // The node is ours alone; it was made mutable and is const only through the pointer.
+      auto& children = const_cast<ExprNode&>(*node).args;
+      for (ExprNodePtr& child : children) pending.push_back(std::move(child));
+      children.clear();
     }
-    case Kind::kCall:
-      break;
   }
-  return function_of(node.fn).evaluate(node, inputs, rows);
+}
+
+Value Arguments::value(size_t idx) {
+  if (idx < ready_.size()) return std::move(ready_[idx]);
+  return evaluate(*call_.args[idx], inputs_, rows_);
+}
+
+namespace {
+
+Value evaluate_leaf(const ExprNode& node, const std::vector<const Column*>& inputs) {
+  if (node.kind == Kind::kInput) return borrowed_value(inputs[node.input]);
+  Value v;
+  v.borrowed = &node.constant;
+  v.is_const = true;
+  return v;
+}
+
+}  // namespace
+
+Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+  if (node.kind != Kind::kCall) return evaluate_leaf(node, inputs);
+  // Post-order with an explicit stack: a call of at most kEagerArgs arguments gets them
+  // evaluated here first, so a chain (a + b + c + ...) or a nest (k + (k + (...))) of such calls
+  // costs no recursion at all. Wider calls (n-ary and/or, in, cityHash64) fetch their
+  // arguments one at a time through Arguments, each a nested evaluate(): they hold one
+  // argument column at a time, and recurse once per level of nesting of wide calls.
+  constexpr size_t kEagerArgs = 2;
+  struct Frame {
+    const ExprNode* call;
+    std::vector<Value> args;
+  };
+  std::vector<Frame> stack;
+  stack.push_back({&node, {}});
+  std::optional<Value> done;  // the value last computed, for the frame on top
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (done) {
+      top.args.push_back(std::move(*done));
+      done.reset();
+    }
+    const ExprNode& call = *top.call;
+    if (call.args.size() <= kEagerArgs && top.args.size() < call.args.size()) {
+      const ExprNode& arg = *call.args[top.args.size()];
+      if (arg.kind == Kind::kCall) {
+        stack.push_back({&arg, {}});  // invalidates `top`
+      } else {
+        done = evaluate_leaf(arg, inputs);
+      }
+      continue;
+    }
+    Arguments args(call, inputs, rows, std::move(top.args));
+    stack.pop_back();
+    done = function_of(call.fn).evaluate(call, args, rows);
+  }
+  return std::move(*done);
 }
 
 Column broadcast(const Column& one_row, size_t rows) {

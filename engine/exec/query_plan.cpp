@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "base/errors.h"
 #include "shardlab/engine/parser.h"
@@ -13,11 +14,18 @@
 namespace shardlab::engine {
 namespace {
 
-void collect_inputs(const ExprNode& node, std::vector<size_t>* out) {
-  if (node.kind == ExprNode::Kind::kInput &&
-      std::find(out->begin(), out->end(), node.input) == out->end())
-    out->push_back(node.input);
-  for (const auto& arg : node.args) collect_inputs(*arg, out);
+// Appends the inputs `root` reads, each once, in the order a left-to-right walk meets them.
+// An explicit stack: a chain of `+` is as deep as it is long.
+void collect_inputs(const ExprNode& root, std::vector<size_t>* out) {
+  std::vector<const ExprNode*> stack{&root};
+  while (!stack.empty()) {
+    const ExprNode& node = *stack.back();
+    stack.pop_back();
+    if (node.kind == ExprNode::Kind::kInput &&
+        std::find(out->begin(), out->end(), node.input) == out->end())
+      out->push_back(node.input);
+    for (auto arg = node.args.rbegin(); arg != node.args.rend(); ++arg) stack.push_back(arg->get());
+  }
 }
 
 void split_conjuncts(const ExprPtr& e, std::vector<ExprPtr>* out) {
@@ -92,6 +100,10 @@ std::vector<ExprPtr> expand_star(const SelectQuery& ast, const TableSchema& sche
 }
 
 // Aliases may be used anywhere, as in ClickHouse; an alias wins over a column of that name.
+// The walk keeps its own stack (a chain of `+` is as deep as it is long) and the aliases being
+// expanded on the way down: meeting one of them again is a cycle (a -> b -> a), however deep
+// the expressions between. Expansion can multiply the size of a statement (b AS a + a, c AS
+// b + b, ...), so the elements it yields count against kMaxExpressionElements.
 class AliasSubstitution {
  public:
   AliasSubstitution(const std::vector<ExprPtr>& select, const QueryPlan& plan) : plan_(plan) {
@@ -99,26 +111,77 @@ class AliasSubstitution {
       if (!item->alias.empty()) aliases_[item->alias] = item;
   }
 
-  ExprPtr operator()(const ExprPtr& e) const { return e ? substitute(e, 0) : e; }
-  ExprPtr substitute(const ExprPtr& e, int depth) const {
-    if (depth > 32) plan_.fail(e->pos, "aliases refer to each other in a cycle");
-    if (e->kind == ExprKind::kColumn) {
-      auto it = aliases_.find(e->name);
-      if (it != aliases_.end() &&
-          !(it->second->kind == ExprKind::kColumn && it->second->name == e->name))
-        return substitute(clone_without_alias(it->second), depth + 1);
-      return e;
-    }
-    if (e->args.empty()) return e;
-    auto copy = std::make_shared<Expr>(*e);
-    for (auto& arg : copy->args) arg = substitute(arg, depth + 1);
-    return copy;
-  }
+  ExprPtr operator()(const ExprPtr& e) const { return e ? substitute(e) : e; }
+  ExprPtr substitute(const ExprPtr& root) const;
 
  private:
+  // A copy of a call whose arguments are being substituted.
+  struct Frame {
+    std::shared_ptr<Expr> copy;
+    size_t next_arg = 0;
+    size_t aliases_opened = 0;  // entries of `expanding` this node's alias hops added
+  };
+  // The substitute for `e` if it has no arguments; otherwise pushes its frame and returns null.
+  ExprPtr open(const ExprPtr& e, std::vector<Frame>* stack,
+               std::vector<std::string>* expanding) const;
+  void count_element(size_t pos) const;
+
   const QueryPlan& plan_;
   std::map<std::string, ExprPtr> aliases_;
+  mutable size_t elements_ = 0;
 };
+
+void AliasSubstitution::count_element(size_t pos) const {
+  if (++elements_ > kMaxExpressionElements)
+    plan_.fail(pos, fmt::format("with its aliases substituted, the statement has more than {} "
+                                "expression elements (the limit is max_ast_elements)",
+                                kMaxExpressionElements));
+}
+
+ExprPtr AliasSubstitution::open(const ExprPtr& e, std::vector<Frame>* stack,
+                                std::vector<std::string>* expanding) const {
+  ExprPtr node = e;
+  size_t opened = 0;
+  for (;;) {
+    count_element(node->pos);
+    if (node->kind != ExprKind::kColumn) break;
+    auto it = aliases_.find(node->name);
+    if (it == aliases_.end() ||
+        (it->second->kind == ExprKind::kColumn && it->second->name == node->name))
+      break;
+    if (std::find(expanding->begin(), expanding->end(), it->first) != expanding->end())
+      plan_.fail(node->pos, "aliases refer to each other in a cycle");
+    expanding->push_back(it->first);
+    ++opened;
+    node = it->second;
+  }
+  if (node->args.empty()) {
+    expanding->resize(expanding->size() - opened);
+    return node->alias.empty() ? node : clone_without_alias(node);
+  }
+  auto copy = std::make_shared<Expr>(*node);
+  copy->alias.clear();
+  stack->push_back({std::move(copy), 0, opened});
+  return nullptr;
+}
+
+ExprPtr AliasSubstitution::substitute(const ExprPtr& root) const {
+  std::vector<Frame> stack;
+  std::vector<std::string> expanding;
+  ExprPtr done = open(root, &stack, &expanding);  // the node last finished, for the top frame
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (done) top.copy->args[top.next_arg++] = std::move(done);
+    if (top.next_arg < top.copy->args.size()) {
+      done = open(top.copy->args[top.next_arg], &stack, &expanding);  // may invalidate `top`
+      continue;
+    }
+    expanding.resize(expanding.size() - top.aliases_opened);
+    done = std::move(top.copy);
+    stack.pop_back();
+  }
+  return done;
+}
 
 // Substitutes aliases in every clause; records the output names and ORDER BY directions.
 Clauses substitute_aliases(const SelectQuery& ast, const std::vector<ExprPtr>& select,
@@ -126,8 +189,7 @@ Clauses substitute_aliases(const SelectQuery& ast, const std::vector<ExprPtr>& s
   const AliasSubstitution sub(select, *plan);
   Clauses clauses;
   for (const ExprPtr& item : select) {
-    ExprPtr e =
-        item->kind == ExprKind::kColumn ? item : sub.substitute(clone_without_alias(item), 0);
+    ExprPtr e = item->kind == ExprKind::kColumn ? item : sub.substitute(clone_without_alias(item));
     plan->names.push_back(item->alias.empty() ? item->to_string() : item->alias);
     clauses.select.push_back(e);
   }
@@ -142,34 +204,59 @@ Clauses substitute_aliases(const SelectQuery& ast, const std::vector<ExprPtr>& s
   return clauses;
 }
 
-void find_aggregates(const ExprPtr& e, bool inside, const QueryPlan& plan,
-                     std::vector<ExprPtr>* calls) {
-  if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name)) {
-    if (inside)
-      plan.fail(e->pos, fmt::format("aggregate function {} is inside another aggregate function",
-                                    e->to_string()));
-    const std::string text = e->to_string();
-    if (std::none_of(calls->begin(), calls->end(),
-                     [&](const ExprPtr& a) { return a->to_string() == text; }))
-      calls->push_back(e);
-    for (const auto& arg : e->args) find_aggregates(arg, true, plan, calls);
-    return;
+// The distinct aggregate calls of expressions, in the order a left-to-right walk meets them.
+class AggregateCollector {
+ public:
+  explicit AggregateCollector(const QueryPlan& plan) : plan_(plan) {}
+
+  // Adds the calls in `root`; fails on an aggregate call inside another.
+  void add(const ExprPtr& root);
+  std::vector<ExprPtr> take() { return std::move(calls_); }
+
+ private:
+  const QueryPlan& plan_;
+  std::vector<ExprPtr> calls_;
+  std::set<std::string> texts_;
+};
+
+void AggregateCollector::add(const ExprPtr& root) {
+  std::vector<std::pair<const ExprPtr*, bool>> stack{{&root, false}};  // node, inside a call
+  while (!stack.empty()) {
+    const auto [node, outer_inside] = stack.back();
+    stack.pop_back();
+    const ExprPtr& e = *node;
+    bool inside = outer_inside;
+    if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name)) {
+      if (inside)
+        plan_.fail(e->pos, fmt::format("aggregate function {} is inside another aggregate function",
+                                       e->to_string_up_to(kMaxNodeTextChars)));
+      if (texts_.insert(e->to_string()).second) calls_.push_back(e);
+      inside = true;
+    }
+    for (auto arg = e->args.rbegin(); arg != e->args.rend(); ++arg)
+      stack.push_back({&*arg, inside});
   }
-  for (const auto& arg : e->args) find_aggregates(arg, inside, plan, calls);
 }
 
-void forbid_aggregates(const ExprPtr& e, const char* where_text, const QueryPlan& plan) {
-  if (e->kind == ExprKind::kFunction && is_aggregate_function(e->name))
-    plan.fail(e->pos, fmt::format("aggregate function {} is not allowed in {}", e->to_string(),
-                                  where_text));
-  for (const auto& arg : e->args) forbid_aggregates(arg, where_text, plan);
+void forbid_aggregates(const ExprPtr& root, const char* where_text, const QueryPlan& plan) {
+  std::vector<const Expr*> stack{root.get()};
+  while (!stack.empty()) {
+    const Expr& e = *stack.back();
+    stack.pop_back();
+    if (e.kind == ExprKind::kFunction && is_aggregate_function(e.name))
+      plan.fail(e.pos, fmt::format("aggregate function {} is not allowed in {}",
+                                   e.to_string_up_to(kMaxNodeTextChars), where_text));
+    for (auto arg = e.args.rbegin(); arg != e.args.rend(); ++arg) stack.push_back(arg->get());
+  }
 }
 
 // Aggregate calls in the SELECT list, HAVING and ORDER BY; none in WHERE, PREWHERE, GROUP BY.
 void check_aggregates(Clauses* clauses, QueryPlan* plan) {
-  for (const auto& e : clauses->select) find_aggregates(e, false, *plan, &clauses->aggregate_calls);
-  if (clauses->having) find_aggregates(clauses->having, false, *plan, &clauses->aggregate_calls);
-  for (const auto& e : clauses->order) find_aggregates(e, false, *plan, &clauses->aggregate_calls);
+  AggregateCollector collector(*plan);
+  for (const auto& e : clauses->select) collector.add(e);
+  if (clauses->having) collector.add(clauses->having);
+  for (const auto& e : clauses->order) collector.add(e);
+  clauses->aggregate_calls = collector.take();
   if (clauses->where) forbid_aggregates(clauses->where, "WHERE", *plan);
   if (clauses->prewhere) forbid_aggregates(clauses->prewhere, "PREWHERE", *plan);
   for (const auto& g : clauses->group_by) forbid_aggregates(g, "GROUP BY", *plan);
@@ -272,8 +359,13 @@ void plan_aggregation(const Clauses& clauses, QueryPlan* plan) {
     plan->aggregates.push_back(std::move(spec));
   }
   const size_t nkeys = clauses.group_by.size();
+  size_t longest_name = 0;
+  for (const ColumnInfo& input : plan->post_inputs)
+    longest_name = std::max(longest_name, input.name.size());
   SubtreeResolver resolver = [&](const Expr& e) -> std::optional<size_t> {
-    const std::string text = e.to_string();
+    // Called on every subtree: a text cut past the longest name still compares correctly and
+    // keeps a long chain from costing time quadratic in its length.
+    const std::string text = e.to_string_up_to(longest_name);
     for (size_t k = 0; k < nkeys; ++k)
       if (plan->post_inputs[k].name == text) return k;
     if (e.kind == ExprKind::kFunction && is_aggregate_function(e.name))

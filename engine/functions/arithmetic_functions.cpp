@@ -58,9 +58,8 @@ DataType negate_type(const TypeContext& context, std::vector<ExprNodePtr>& args)
   return args[0]->type.is_float() ? TypeId::kFloat64 : TypeId::kInt64;
 }
 
-Value eval_interval_arith(const ExprNode& node, const std::vector<const Column*>& inputs,
-                          size_t rows) {
-  Value a = evaluate(*node.args[0], inputs, rows);
+Value eval_interval_arith(const ExprNode& node, Arguments& args, size_t /*rows*/) {
+  Value a = args.value(0);
   const Interval iv = *node.args[1]->interval;
   const int64_t sign = node.fn == Fn::kMinus ? -1 : 1;
   NumArg<int64_t> t = num_arg<int64_t>(a);
@@ -138,12 +137,12 @@ void binary_loop(const NumArg<T>& x, const NumArg<T>& y, size_t n, R* dst) {
 }
 
 template <Fn kFn>
-Value eval_binary(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+Value eval_binary(const ExprNode& node, Arguments& args, size_t rows) {
   if constexpr (kFn == Fn::kPlus || kFn == Fn::kMinus) {
-    if (node.args[1]->interval) return eval_interval_arith(node, inputs, rows);
+    if (node.args[1]->interval) return eval_interval_arith(node, args, rows);
   }
-  Value a = evaluate(*node.args[0], inputs, rows);
-  Value b = evaluate(*node.args[1], inputs, rows);
+  Value a = args.value(0);
+  Value b = args.value(1);
   const size_t n = result_rows(a, b, rows);
   Column out(node.type);
   out.resize_fixed(n);
@@ -167,8 +166,8 @@ Value eval_binary(const ExprNode& node, const std::vector<const Column*>& inputs
   return owned_value(std::move(out), a.is_const && b.is_const);
 }
 
-Value eval_negate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  Value a = evaluate(*node.args[0], inputs, rows);
+Value eval_negate(const ExprNode& node, Arguments& args, size_t /*rows*/) {
+  Value a = args.value(0);
   const size_t n = a.column().rows;
   Column out(node.type);
   out.resize_fixed(n);

@@ -181,9 +181,9 @@ NumArg<__int128> widen(const Value& v) {
   return arg;
 }
 
-Value eval_comparison(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  Value a = evaluate(*node.args[0], inputs, rows);
-  Value b = evaluate(*node.args[1], inputs, rows);
+Value eval_comparison(const ExprNode& node, Arguments& args, size_t rows) {
+  Value a = args.value(0);
+  Value b = args.value(1);
   Fn fn = node.fn;
   const Column& ca = a.column();
   const Column& cb = b.column();
@@ -230,8 +230,8 @@ void in_strings(const ExprNode& node, const Column& col, bool negate, uint8_t* d
   }
 }
 
-Value eval_in(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  Value a = evaluate(*node.args[0], inputs, rows);
+Value eval_in(const ExprNode& node, Arguments& args, size_t /*rows*/) {
+  Value a = args.value(0);
   const Column& col = a.column();
   const bool negate = node.fn == Fn::kNotIn;
   Column out(TypeId::kUInt8);
@@ -243,7 +243,7 @@ Value eval_in(const ExprNode& node, const std::vector<const Column*>& inputs, si
   }
   std::fill(dst, dst + col.rows, 0);
   for (size_t idx = 1; idx < node.args.size(); ++idx) {
-    const Value b = evaluate(*node.args[idx], inputs, rows);
+    const Value b = args.value(idx);
     Column eq(TypeId::kUInt8);
     eq.resize_fixed(col.rows);
     switch (compare_domain(col.type, b.column().type)) {

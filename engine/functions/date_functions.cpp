@@ -17,9 +17,8 @@ int64_t time_as_seconds(DataType type, int64_t v) {
 
 // Per-row calendar functions, given the time in seconds.
 template <typename F>
-Value eval_calendar(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows,
-                    F by_seconds) {
-  Value a = evaluate(*node.args[0], inputs, rows);
+Value eval_calendar(const ExprNode& node, Arguments& args, size_t /*rows*/, F by_seconds) {
+  Value a = args.value(0);
   const Column& col = a.column();
   const DataType in_type = col.type;
   Column out(node.type);
@@ -51,39 +50,35 @@ struct DayCache {
   }
 };
 
-Value eval_to_date(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  return eval_calendar(node, inputs, rows, [](int64_t s) { return dt::day_of(s); });
+Value eval_to_date(const ExprNode& node, Arguments& args, size_t rows) {
+  return eval_calendar(node, args, rows, [](int64_t s) { return dt::day_of(s); });
 }
 
-Value eval_to_date_time(const ExprNode& node, const std::vector<const Column*>& inputs,
-                        size_t rows) {
-  return eval_calendar(node, inputs, rows, [](int64_t s) { return s; });
+Value eval_to_date_time(const ExprNode& node, Arguments& args, size_t rows) {
+  return eval_calendar(node, args, rows, [](int64_t s) { return s; });
 }
 
-Value eval_to_start_of_hour(const ExprNode& node, const std::vector<const Column*>& inputs,
-                            size_t rows) {
-  return eval_calendar(node, inputs, rows,
+Value eval_to_start_of_hour(const ExprNode& node, Arguments& args, size_t rows) {
+  return eval_calendar(node, args, rows,
                        [](int64_t s) { return s - (s - dt::floor_div(s, 3600) * 3600); });
 }
 
-Value eval_to_start_of_day(const ExprNode& node, const std::vector<const Column*>& inputs,
-                           size_t rows) {
-  return eval_calendar(node, inputs, rows,
+Value eval_to_start_of_day(const ExprNode& node, Arguments& args, size_t rows) {
+  return eval_calendar(node, args, rows,
                        [](int64_t s) { return dt::day_of(s) * dt::kSecondsPerDay; });
 }
 
-Value eval_to_yyyymmdd(const ExprNode& node, const std::vector<const Column*>& inputs,
-                       size_t rows) {
+Value eval_to_yyyymmdd(const ExprNode& node, Arguments& args, size_t rows) {
   DayCache cache;
-  return eval_calendar(node, inputs, rows, [&](int64_t s) {
+  return eval_calendar(node, args, rows, [&](int64_t s) {
     const dt::Civil& c = cache.get(dt::day_of(s));
     return static_cast<int64_t>(c.year) * 10000 + c.month * 100 + c.day;
   });
 }
 
-Value eval_to_yyyymm(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+Value eval_to_yyyymm(const ExprNode& node, Arguments& args, size_t rows) {
   DayCache cache;
-  return eval_calendar(node, inputs, rows, [&](int64_t s) {
+  return eval_calendar(node, args, rows, [&](int64_t s) {
     const dt::Civil& c = cache.get(dt::day_of(s));
     return static_cast<int64_t>(c.year) * 100 + c.month;
   });

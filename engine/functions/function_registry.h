@@ -27,10 +27,32 @@ inline constexpr size_t kAnyArgs = SIZE_MAX;
 // Checks and converts a call's arguments, whose count is already checked, and returns the
 // call's result type. Fails through the context.
 using TypeRule = DataType (*)(const TypeContext& context, std::vector<ExprNodePtr>& args);
-// Evaluates a call over a block of `rows` rows: its arguments through evaluate(), then loops
-// over their columns. A result computed from constants only is a one-row constant.
-using Evaluator = Value (*)(const ExprNode& call, const std::vector<const Column*>& inputs,
-                            size_t rows);
+// A call's argument values, for its evaluator. evaluate() computes the arguments of calls with
+// few of them ahead of the call, walking the tree with its own stack; the others are computed
+// when the evaluator asks for them, so that and/or fold in one argument at a time however many
+// they have.
+class Arguments {
+ public:
+  // `ready` holds the values of the first ready.size() arguments.
+  // REQUIRES: `call`, `inputs` and the columns they refer to outlive the object.
+  Arguments(const ExprNode& call, const std::vector<const Column*>& inputs, size_t rows,
+            std::vector<Value> ready)
+      : call_(call), inputs_(inputs), rows_(rows), ready_(std::move(ready)) {}
+
+  // The value of argument `idx` over the block's rows.
+  // REQUIRES: idx < the call's argument count; each argument is asked for at most once.
+  Value value(size_t idx);
+
+ private:
+  const ExprNode& call_;
+  const std::vector<const Column*>& inputs_;
+  size_t rows_;
+  std::vector<Value> ready_;
+};
+
+// Evaluates a call over a block of `rows` rows: its arguments through `args`, then loops over
+// their columns. A result computed from constants only is a one-row constant.
+using Evaluator = Value (*)(const ExprNode& call, Arguments& args, size_t rows);
 
 struct Function {
   const char* name;  // as ClickHouse spells it; lookups also accept other cases

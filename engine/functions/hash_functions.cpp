@@ -1,6 +1,7 @@
 // cityHash64 and intHash64, bit-identical to ClickHouse 18.16 (city_hash.h says how).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -34,33 +35,36 @@ void hash_column(const Column& col, uint64_t* out) {
   }
 }
 
-Value eval_city_hash64(const ExprNode& node, const std::vector<const Column*>& inputs,
-                       size_t rows) {
-  std::vector<Value> args;
-  bool all_const = true;
-  for (const auto& arg : node.args) {
-    args.push_back(evaluate(*arg, inputs, rows));
-    all_const = all_const && args.back().is_const;
-  }
-  const size_t n = all_const ? 1 : rows;
+// Hashes one argument at a time into the result, so that a call with many arguments holds one
+// argument column at a time. The result stays one row while every argument so far is constant.
+Value eval_city_hash64(const ExprNode& node, Arguments& args, size_t rows) {
   Column out(TypeId::kUInt64);
-  out.resize_fixed(n);
-  uint64_t* dst = out.values<uint64_t>();
+  bool all_const = true;
   PodVector<uint64_t> hashes;
-  for (size_t idx = 0; idx < args.size(); ++idx) {
-    const Column& col = args[idx].column();
+  for (size_t idx = 0; idx < node.args.size(); ++idx) {
+    const Value arg = args.value(idx);
+    const Column& col = arg.column();
     hashes.resize(col.rows);
     hash_column(col, hashes.data());
-    for (size_t row = 0; row < n; ++row) {
-      const uint64_t h = hashes[args[idx].is_const ? 0 : row];
-      dst[row] = idx == 0 ? h : combine_hashes(dst[row], h);
+    if (idx == 0) {
+      out.resize_fixed(col.rows);
+      std::copy(hashes.data(), hashes.data() + col.rows, out.values<uint64_t>());
+      all_const = arg.is_const;
+      continue;
     }
+    if (all_const && !arg.is_const) {
+      out = broadcast(out, rows);
+      all_const = false;
+    }
+    uint64_t* dst = out.values<uint64_t>();
+    for (size_t row = 0; row < out.rows; ++row)
+      dst[row] = combine_hashes(dst[row], hashes[arg.is_const ? 0 : row]);
   }
   return owned_value(std::move(out), all_const);
 }
 
-Value eval_int_hash64(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  Value a = evaluate(*node.args[0], inputs, rows);
+Value eval_int_hash64(const ExprNode& /*node*/, Arguments& args, size_t /*rows*/) {
+  Value a = args.value(0);
   const Column& col = a.column();
   Column out(TypeId::kUInt64);
   out.resize_fixed(col.rows);

@@ -21,8 +21,8 @@ PodVector<uint8_t> to_mask(const Value& v) {
   return mask;
 }
 
-Value eval_not(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
-  Value arg = evaluate(*node.args[0], inputs, rows);
+Value eval_not(const ExprNode& /*node*/, Arguments& args, size_t /*rows*/) {
+  Value arg = args.value(0);
   PodVector<uint8_t> m = to_mask(arg);
   Column out(TypeId::kUInt8);
   out.resize_fixed(m.size());
@@ -30,15 +30,15 @@ Value eval_not(const ExprNode& node, const std::vector<const Column*>& inputs, s
   return owned_value(std::move(out), arg.is_const);
 }
 
-Value eval_and_or(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows) {
+Value eval_and_or(const ExprNode& node, Arguments& args, size_t rows) {
   const bool is_and = node.fn == Fn::kAnd;
   Column out(TypeId::kUInt8);
   out.resize_fixed(rows);
   uint8_t* dst = out.values<uint8_t>();
   std::fill(dst, dst + rows, is_and ? 1 : 0);
   bool all_const = true;
-  for (const auto& arg : node.args) {
-    Value v = evaluate(*arg, inputs, rows);
+  for (size_t idx = 0; idx < node.args.size(); ++idx) {
+    Value v = args.value(idx);
     PodVector<uint8_t> m = to_mask(v);
     all_const = all_const && v.is_const;
     const uint8_t* __restrict src = m.data();

@@ -37,13 +37,17 @@ char unescape(char c) {
 }  // namespace
 
 std::string describe(const Token& token) {
+  // A 10 MB string literal should not make a 10 MB error message.
+  constexpr size_t kShownChars = 60;
+  std::string text = token.text.substr(0, kShownChars);
+  if (text.size() < token.text.size()) text += "...";
   switch (token.kind) {
     case TokenKind::kEnd:
       return "end of query";
     case TokenKind::kString:
-      return "string '" + token.text + "'";
+      return "string '" + text + "'";
     default:
-      return "'" + token.text + "'";
+      return "'" + text + "'";
   }
 }
 

@@ -100,7 +100,36 @@ class Parser {
     return v;
   }
 
+  // Counts a level of nesting while it lives; fails past kMaxParserDepth.
+  class DepthGuard {
+   public:
+    DepthGuard(Parser* parser, size_t pos) : parser_(parser) {
+      if (++parser_->depth_ > kMaxParserDepth) {
+        --parser_->depth_;
+        parser_->fail_at(pos, fmt::format("the expression nests more than {} levels deep (each "
+                                          "parenthesis, function call, NOT and unary minus is a "
+                                          "level; the limit is max_parser_depth)",
+                                          kMaxParserDepth));
+      }
+    }
+    ~DepthGuard() { --parser_->depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+
+   private:
+    Parser* parser_;
+  };
+
+  [[noreturn]] void fail_at(size_t pos, const std::string& message) const {
+    throw InputError(format_sql_error(sql_, pos, message));
+  }
+
   ExprPtr make(ExprKind kind, size_t pos) {
+    if (++elements_ > kMaxExpressionElements)
+      fail_at(pos, fmt::format("the statement has more than {} expression elements (literals, "
+                               "columns, operators and function calls; the limit is "
+                               "max_ast_elements)",
+                               kMaxExpressionElements));
     auto e = std::make_shared<Expr>();
     e->kind = kind;
     e->pos = pos;
@@ -113,7 +142,13 @@ class Parser {
     return e;
   }
 
-  ExprPtr expression() { return or_expr(); }
+  ExprPtr expression() {
+    const DepthGuard level(this, peek().pos);
+    return or_expr();
+  }
+  // A left-associative chain `a op b op c` of an n-ary operator as one call op(a, b, c), as
+  // ClickHouse parses AND and OR: a chain of 100,000 terms is then one level deep.
+  ExprPtr chain(std::string_view keyword, ExprPtr (Parser::*operand)());
   ExprPtr or_expr();
   ExprPtr and_expr();
   ExprPtr not_expr();
@@ -140,29 +175,28 @@ class Parser {
   std::string_view sql_;
   std::vector<Token> tokens_;
   size_t index_ = 0;
+  size_t depth_ = 0;     // levels of nesting open at the current token
+  size_t elements_ = 0;  // expression elements made so far
 };
 
-ExprPtr Parser::or_expr() {
-  ExprPtr left = and_expr();
-  while (is_keyword("or")) {
-    const size_t pos = next().pos;
-    left = call("or", pos, {left, and_expr()});
-  }
-  return left;
+ExprPtr Parser::chain(std::string_view keyword, ExprPtr (Parser::*operand)()) {
+  ExprPtr first = (this->*operand)();
+  if (!is_keyword(keyword)) return first;
+  ExprPtr e = make(ExprKind::kFunction, peek().pos);
+  e->name = std::string(keyword);
+  e->args.push_back(std::move(first));
+  while (accept_keyword(keyword)) e->args.push_back((this->*operand)());
+  return e;
 }
 
-ExprPtr Parser::and_expr() {
-  ExprPtr left = not_expr();
-  while (is_keyword("and")) {
-    const size_t pos = next().pos;
-    left = call("and", pos, {left, not_expr()});
-  }
-  return left;
-}
+ExprPtr Parser::or_expr() { return chain("or", &Parser::and_expr); }
+
+ExprPtr Parser::and_expr() { return chain("and", &Parser::not_expr); }
 
 ExprPtr Parser::not_expr() {
   if (is_keyword("not")) {
     const size_t pos = next().pos;
+    const DepthGuard level(this, pos);
     return call("not", pos, {not_expr()});
   }
   return comparison();
@@ -233,6 +267,7 @@ ExprPtr Parser::unary() {
   if (is_symbol("-")) {
     const size_t pos = next().pos;
     if (peek().kind == TokenKind::kNumber) return number_literal(next(), /*negative=*/true);
+    const DepthGuard level(this, pos);
     return call("negate", pos, {unary()});
   }
   return primary();
@@ -523,23 +558,40 @@ Setting Parser::setting() {
 
 }  // namespace
 
+namespace {
+
+bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+size_t count_chars(std::string_view text) {
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return !is_continuation_byte(c); }));
+}
+
+// At most this many bytes of the line are shown on each side of the error, so that an error in
+// a 10 MB one-line query is still a short message.
+constexpr size_t kExcerptBytesEachSide = 80;
+
+}  // namespace
+
 std::string format_sql_error(std::string_view text, size_t pos, const std::string& message) {
-  size_t line = 1, line_start = 0;
-  for (size_t idx = 0; idx < pos && idx < text.size(); ++idx) {
-    if (text[idx] == '\n') {
-      ++line;
-      line_start = idx + 1;
-    }
-  }
-  size_t line_end = text.find('\n', line_start);
+  pos = std::min(pos, text.size());
+  const size_t line_start = pos == 0 ? 0 : text.rfind('\n', pos - 1) + 1;  // npos + 1 == 0
+  const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + pos, '\n'));
+  size_t line_end = text.find('\n', pos);
   if (line_end == std::string_view::npos) line_end = text.size();
   // Column counts characters, not bytes, so the caret lines up under UTF-8 text.
-  size_t column = 1;
-  for (size_t idx = line_start; idx < pos && idx < text.size(); ++idx)
-    if ((static_cast<unsigned char>(text[idx]) & 0xC0) != 0x80) ++column;
-  return fmt::format("SQL error at position {} (line {}, column {}): {}\n  {}\n  {}^", pos + 1,
-                     line, column, message, text.substr(line_start, line_end - line_start),
-                     std::string(column - 1, ' '));
+  const size_t column = 1 + count_chars(text.substr(line_start, pos - line_start));
+  size_t shown_start = pos - std::min(pos - line_start, kExcerptBytesEachSide);
+  while (shown_start < pos && is_continuation_byte(text[shown_start])) ++shown_start;
+  size_t shown_end = pos + std::min(line_end - pos, kExcerptBytesEachSide);
+  while (shown_end < line_end && is_continuation_byte(text[shown_end])) ++shown_end;
+  const std::string before = shown_start > line_start ? "..." : "";
+  const std::string after = shown_end < line_end ? "..." : "";
+  const size_t caret = before.size() + count_chars(text.substr(shown_start, pos - shown_start));
+  return fmt::format("SQL error at position {} (line {}, column {}): {}\n  {}{}{}\n  {}^", pos + 1,
+                     line, column, message, before,
+                     text.substr(shown_start, shown_end - shown_start), after,
+                     std::string(caret, ' '));
 }
 
 SelectQuery parse_select(std::string_view sql) { return Parser(sql).select_query(); }

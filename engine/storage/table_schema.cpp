@@ -23,9 +23,15 @@ ORDER BY (event_time, user_id)
 
 namespace {
 
-void collect_columns(const Expr& e, std::vector<std::string>* out) {
-  if (e.kind == ExprKind::kColumn) out->push_back(e.name);
-  for (const auto& arg : e.args) collect_columns(*arg, out);
+// An explicit stack, not recursion: a chain such as a + b + c + ... is as deep as it is long.
+void collect_columns(const Expr& root, std::vector<std::string>* out) {
+  std::vector<const Expr*> stack{&root};
+  while (!stack.empty()) {
+    const Expr& e = *stack.back();
+    stack.pop_back();
+    if (e.kind == ExprKind::kColumn) out->push_back(e.name);
+    for (auto arg = e.args.rbegin(); arg != e.args.rend(); ++arg) stack.push_back(arg->get());
+  }
 }
 
 uint64_t setting_uint(std::string_view ddl, const Setting& s) {

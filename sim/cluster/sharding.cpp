@@ -73,9 +73,15 @@ std::string text_at(const Column& column, size_t row) {
 
 bool is_unsigned_key(DataType type) { return type.is_unsigned_like(); }
 
-void mark_inputs(const engine::ExprNode& node, std::vector<bool>* reads) {
-  if (node.kind == engine::ExprNode::Kind::kInput) (*reads)[node.input] = true;
-  for (const auto& arg : node.args) mark_inputs(*arg, reads);
+// An explicit stack, not recursion: a chain such as a + b + c + ... is as deep as it is long.
+void mark_inputs(const engine::ExprNode& root, std::vector<bool>* reads) {
+  std::vector<const engine::ExprNode*> stack{&root};
+  while (!stack.empty()) {
+    const engine::ExprNode& node = *stack.back();
+    stack.pop_back();
+    if (node.kind == engine::ExprNode::Kind::kInput) (*reads)[node.input] = true;
+    for (const auto& arg : node.args) stack.push_back(arg.get());
+  }
 }
 bool is_integer_key(DataType type) { return type.is_unsigned_like() || type.is_signed(); }
 

@@ -40,6 +40,12 @@ struct Expr;
 using ExprPtr = std::shared_ptr<Expr>;
 
 struct Expr {
+  Expr() = default;
+  Expr(const Expr&) = default;
+  Expr& operator=(const Expr&) = default;
+  // Frees a deep tree (a chain of 100,000 `+`) without recursing once per level.
+  ~Expr();
+
   ExprKind kind = ExprKind::kLiteral;
   size_t pos = 0;  // byte offset in the statement, for error messages
   Literal literal;
@@ -50,8 +56,13 @@ struct Expr {
   std::string alias;
 
   // Canonical text without the alias: equal texts mean equal expressions. Also used as the
-  // column name of an unaliased result column.
+  // column name of an unaliased result column. Built without recursion, in time linear in its
+  // length.
   std::string to_string() const;
+  // The canonical text when it is at most `max_chars` long; otherwise some longer string
+  // (at most max_chars + 1 characters), built in time proportional to max_chars. Comparing
+  // it with a text of up to `max_chars` characters tells whether the two are equal.
+  std::string to_string_up_to(size_t max_chars) const;
 };
 
 struct OrderItem {

@@ -57,6 +57,12 @@ struct ExprNode;
 using ExprNodePtr = std::shared_ptr<const ExprNode>;
 
 struct ExprNode {
+  ExprNode() = default;
+  ExprNode(const ExprNode&) = default;
+  ExprNode& operator=(const ExprNode&) = default;
+  // Frees a deep tree (a chain of 100,000 `+`) without recursing once per level.
+  ~ExprNode();
+
   enum class Kind : uint8_t { kInput, kConst, kCall } kind = Kind::kConst;
   DataType type;
   size_t input = 0;                  // kInput: index into the inputs
@@ -65,8 +71,14 @@ struct ExprNode {
   Fn fn = Fn::kPlus;                 // kCall
   std::vector<ExprNodePtr> args;
   size_t pos = 0;
-  std::string text;  // canonical text of the source expression
+  // The canonical text of the source expression (Expr::to_string()) for the root of an
+  // analysed tree; inside the tree, for error messages, shortened past kMaxNodeTextChars.
+  std::string text;
 };
+
+// How long the text of a node inside an analysed tree may be before it is shortened with
+// "...": storing every subtree's full text would take memory quadratic in a chain's length.
+inline constexpr size_t kMaxNodeTextChars = 200;
 
 // Lets a caller map whole sub-expressions to inputs (GROUP BY keys and aggregate results after
 // aggregation). Returns the input index or nullopt to analyse the expression normally.
@@ -87,7 +99,9 @@ struct Value {
   const Column& column() const { return borrowed != nullptr ? *borrowed : owned; }
 };
 
-// REQUIRES: inputs[i] has `rows` rows for every input the tree reads.
+// REQUIRES: inputs[i] has `rows` rows for every input the tree reads. Walks the tree with its
+// own stack; it recurses only into arguments of calls of more than two (and, or, in,
+// cityHash64), once per such call nested in another, which the depth limit bounds.
 Value evaluate(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows);
 // Like evaluate() but a constant is repeated to `rows` rows.
 Column evaluate_column(const ExprNode& node, const std::vector<const Column*>& inputs, size_t rows);

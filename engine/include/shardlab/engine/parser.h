@@ -9,6 +9,21 @@
 
 namespace shardlab::engine {
 
+// Limits that turn input too deep or too large for the stack or memory into an InputError
+// naming the position, instead of a crash. engine/README.md ("Limits") has the measurements
+// behind them.
+//
+// How deeply expressions may nest: each parenthesised expression, function argument list, NOT
+// and unary minus adds a level (ClickHouse's max_parser_depth is 1000 too). Parsing, analysis and
+// evaluation recurse once per level; 1000 levels take well under 1 MiB of stack in each.
+inline constexpr size_t kMaxParserDepth = 1000;
+// How many elements (literals, columns, operators, function calls) one statement may hold,
+// counted again after aliases are substituted. ClickHouse's max_ast_elements is 50,000; this is
+// higher so that generated filters with 100,000 OR terms or IN values still work: everything
+// that walks a long flat chain does so without recursion. The limit bounds memory and time:
+// preparing a statement at the limit peaks at about 350 to 450 MB and takes 2 to 4 s.
+inline constexpr size_t kMaxExpressionElements = 500'000;
+
 SelectQuery parse_select(std::string_view sql);
 CreateTable parse_create_table(std::string_view sql);
 // Parses one expression (the whole input), e.g. a partition or TTL expression.
