@@ -63,9 +63,9 @@ const std::filesystem::path& scratch_dir() {
   // Registered after `dir` is constructed, so it runs before `dir` is destroyed.
   static const bool cleanup_registered = [] {
     return std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }) == 0;
+             std::error_code ignored;
+             std::filesystem::remove_all(dir, ignored);
+           }) == 0;
   }();
   (void)cleanup_registered;
   return dir;

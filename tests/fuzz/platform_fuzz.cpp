@@ -35,7 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   shardlab::sim::Simulation sim;
   std::unique_ptr<shardlab::sim::Network> net;
   fuzz::expect_clean(
-      [&] { net = shardlab::scenarios::parse_platform(sim, fuzz::as_text(data, size), "fuzz.yaml"); },
+      [&] {
+        net = shardlab::scenarios::parse_platform(sim, fuzz::as_text(data, size), "fuzz.yaml");
+      },
       /*data_errors_ok=*/false);
   if (net) ask_routes(*net);
   return 0;

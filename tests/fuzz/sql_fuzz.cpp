@@ -23,7 +23,8 @@ constexpr const char* kAllTypesDdl = R"(CREATE TABLE all_types (
 ) ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY id)";
 
 const TableSchema& user_behavior() {
-  static const TableSchema schema = TableSchema::from_ddl(shardlab::engine::kDefaultUserBehaviorDdl);
+  static const TableSchema schema =
+      TableSchema::from_ddl(shardlab::engine::kDefaultUserBehaviorDdl);
   return schema;
 }
 

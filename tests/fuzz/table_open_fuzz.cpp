@@ -125,7 +125,8 @@ Pristine make_pristine() {
   for (const auto& part : fs::directory_iterator(pristine.dir)) {
     if (!part.is_directory()) continue;
     for (const auto& file : fs::directory_iterator(part.path())) {
-      const std::string name = part.path().filename().string() + "/" + file.path().filename().string();
+      const std::string name =
+          part.path().filename().string() + "/" + file.path().filename().string();
       pristine.files[name] = read_all(file.path());
     }
   }
@@ -142,7 +143,8 @@ const Pristine& pristine() {
 
 uint32_t le16(std::string_view bytes) {
   if (bytes.size() < 2) return bytes.empty() ? 0 : static_cast<uint8_t>(bytes[0]);
-  return static_cast<uint8_t>(bytes[0]) | static_cast<uint32_t>(static_cast<uint8_t>(bytes[1])) << 8;
+  return static_cast<uint8_t>(bytes[0]) | static_cast<uint32_t>(static_cast<uint8_t>(bytes[1]))
+                                              << 8;
 }
 
 // Applies the damage the input describes.
@@ -174,7 +176,8 @@ void damage(std::string_view input) {
       break;
     }
     case '<':
-      fuzz::write_file(path, std::string_view(original).substr(0, le16(rest) % (original.size() + 1)));
+      fuzz::write_file(path,
+                       std::string_view(original).substr(0, le16(rest) % (original.size() + 1)));
       break;
     case '-':
       fs::remove(path);
