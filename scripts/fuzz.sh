@@ -31,7 +31,8 @@ if ! grep -qs '^SHARDLAB_FUZZ:BOOL=ON' "$build_dir/CMakeCache.txt"; then
   CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSHARDLAB_FUZZ=ON -DSHARDLAB_BENCH=OFF > /dev/null
 fi
-cmake --build "$build_dir" -j"${JOBS:-2}" --target "${targets[@]/#/fuzz_}"
+# FUZZ_NO_BUILD=1 runs the targets as they are built (e.g. while another build is running).
+[ "${FUZZ_NO_BUILD:-0}" = 1 ] || cmake --build "$build_dir" -j"${JOBS:-2}" --target "${targets[@]/#/fuzz_}"
 
 # Per-target options: tests/fuzz/TARGET.options (the CI smoke test reads the same file).
 extra_options() {

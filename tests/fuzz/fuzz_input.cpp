@@ -50,8 +50,11 @@ std::vector<std::string> lines_of(std::string_view text, size_t limit) {
 namespace {
 
 std::filesystem::path make_scratch_dir() {
+  // Memory-backed when possible: the table targets write and rewrite part files on every input.
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/shardlab-fuzz-XXXXXX";
+  std::string base = tmp && *tmp ? tmp : "/tmp";
+  if (!(tmp && *tmp) && access("/dev/shm", W_OK) == 0) base = "/dev/shm";
+  std::string pattern = base + "/shardlab-fuzz-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) report_bug("cannot create a scratch directory");
   return pattern;
 }

@@ -20,7 +20,7 @@ std::vector<std::string_view> split_at_marker_lines(std::string_view text, std::
 // The lines of `text` (without "\n" or "\r\n"), at most `limit` of them.
 std::vector<std::string> lines_of(std::string_view text, size_t limit);
 
-// A directory made once per process under $TMPDIR (or /tmp) and removed at exit.
+// A directory made once per process under $TMPDIR (else /dev/shm, else /tmp), removed at exit.
 const std::filesystem::path& scratch_dir();
 
 // Writes `contents` to `path`, replacing it. Aborts on failure: the harness itself broke.

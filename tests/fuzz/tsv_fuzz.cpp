@@ -22,10 +22,11 @@ constexpr const char* kAllTypesDdl = R"(CREATE TABLE all_types (
     id UInt32, u8 UInt8, u16 UInt16, u32 UInt32, u64 UInt64,
     i8 Int8, i16 Int16, i32 Int32, i64 Int64, f64 Float64,
     s String, lc LowCardinality(String), d Date, dt DateTime
-) ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY id)";
+) ENGINE = MergeTree() PARTITION BY toYYYYMM(d) ORDER BY id
+SETTINGS min_compress_block_size = 1024, max_compress_block_size = 4096)";
 
-// Small batches, so that a few lines of input already make several blocks and inserts.
-constexpr size_t kBatchRows = 3;
+// Small batches, so that a few dozen lines of input already make several blocks and inserts.
+constexpr size_t kBatchRows = 16;
 
 engine::Table& scratch_table() {
   static const std::unique_ptr<engine::Table> table = [] {
