@@ -14,6 +14,7 @@
 #include "apps/flag_checks.h"
 #include "apps/table_access.h"
 #include "apps/generator_options.h"
+#include "apps/tsv_reader.h"
 #include "base/errors.h"
 #include "shardlab/engine/io_settings.h"
 #include "shardlab/engine/tsv_format.h"
@@ -99,60 +100,6 @@ class Progress {
   uint64_t total_;
   bool enabled_;
   Clock::time_point start_;
-};
-
-// Reads TabSeparated rows in the table's column order into blocks of `batch` rows.
-class TsvReader {
- public:
-  TsvReader(std::istream& in, std::string name, const engine::TableSchema& schema)
-      : in_(in), name_(std::move(name)), schema_(schema) {}
-
-  bool next(size_t batch, engine::Block* block) {
-    const size_t ncols = schema_.columns.size();
-    std::vector<engine::Column> parsed;
-    for (const auto& c : schema_.columns)
-      parsed.emplace_back(c.type.id == engine::TypeId::kLowCardinality
-                              ? engine::DataType(engine::TypeId::kString)
-                              : c.type);
-    std::string line, value;
-    size_t rows = 0;
-    while (rows < batch && std::getline(in_, line)) {
-      ++line_no_;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      size_t start = 0;
-      for (size_t col = 0; col < ncols; ++col) {
-        const size_t tab = line.find('\t', start);
-        const bool last = col + 1 == ncols;
-        if ((tab == std::string::npos) != last)
-          throw InputError(fmt::format("{}:{}: expected {} tab-separated values, found {}", name_,
-                                       line_no_, ncols,
-                                       std::count(line.begin(), line.end(), '\t') + 1));
-        const std::string_view field(line.data() + start, (last ? line.size() : tab) - start);
-        if (!engine::unescape_tsv(field, &value) || !engine::parse_value(value, &parsed[col]))
-          throw InputError(fmt::format("{}:{}: column {} ('{}'): expected a {} value, got '{}'",
-                                       name_, line_no_, col + 1, schema_.columns[col].name,
-                                       schema_.columns[col].type.name(), field));
-        start = tab + 1;
-      }
-      ++rows;
-    }
-    if (rows == 0) return false;
-    block->names.clear();
-    block->columns.clear();
-    for (size_t col = 0; col < ncols; ++col) {
-      block->names.push_back(schema_.columns[col].name);
-      block->columns.push_back(schema_.columns[col].type.id == engine::TypeId::kLowCardinality
-                                   ? engine::string_to_low_cardinality(parsed[col])
-                                   : std::move(parsed[col]));
-    }
-    return true;
-  }
-
- private:
-  std::istream& in_;
-  std::string name_;
-  const engine::TableSchema& schema_;
-  size_t line_no_ = 0;
 };
 
 struct LoadOptions {

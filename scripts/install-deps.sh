@@ -3,9 +3,10 @@
 set -euo pipefail
 # python3 (standard library only) runs the tests that drive whole processes: the kill -9
 # crash test, the CLI error test and the differential test against ClickHouse. ccache makes
-# rebuilds cheap.
+# rebuilds cheap. clang and its runtime libraries (libFuzzer, the sanitizers) build the fuzz
+# targets (tests/fuzz/); the runtimes are only a recommendation of clang, hence named here.
 packages=(
-  build-essential cmake pkg-config ccache git python3
+  build-essential cmake pkg-config ccache git python3 clang libclang-rt-14-dev
   libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   liblz4-dev libzstd-dev libxxhash-dev libeigen3-dev libboost-graph-dev
   catch2 libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev

@@ -345,8 +345,9 @@ std::vector<PartPtr> Table::load_part_directories(
   std::vector<std::pair<PartInfo, std::filesystem::path>> damaged;
   std::vector<std::string> reasons;
   for (const auto& [info, path] : candidates) {
-    const bool covered = std::any_of(active.begin(), active.end(),
-                                     [&](const auto& part) { return part->info().contains(info); });
+    const bool covered =
+        std::any_of(active.begin(), active.end(),
+                    [&info = info](const auto& part) { return part->info().contains(info); });
     if (covered) {
       report->removed_outdated.push_back(info.name());
       if (writable) std::filesystem::remove_all(path);
@@ -466,10 +467,9 @@ InsertResult Table::insert_numbered(const Block& block, std::optional<uint64_t> 
 void Table::check_parts_limit(const RowsByPartition& by_partition) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [id, list] : by_partition) {
-    const size_t count =
-        static_cast<size_t>(std::count_if(parts_.begin(), parts_.end(), [&](const PartPtr& p) {
-          return p->info().partition_id == id;
-        }));
+    const size_t count = static_cast<size_t>(
+        std::count_if(parts_.begin(), parts_.end(),
+                      [&id = id](const PartPtr& p) { return p->info().partition_id == id; }));
     if (count > schema_.settings.parts_to_throw_insert)
       throw RuntimeError(
           fmt::format("Too many parts ({}). Merges are processing significantly slower "

@@ -1,0 +1,1 @@
+SELECT item_id, count() AS c FROM user_behavior WHERE event_time >= '2024-05-01 00:00:00' AND event_time < '2024-05-08 00:00:00' AND province = '北京' AND gender = 'F' AND action = 'click' GROUP BY item_id ORDER BY c DESC, item_id LIMIT 10

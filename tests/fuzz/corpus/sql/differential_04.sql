@@ -1,0 +1,1 @@
+SELECT user_id, count() AS c FROM user_behavior WHERE event_time >= '2024-05-02 00:00:00' AND event_time < '2024-05-03 00:00:00' AND action = 'click' GROUP BY user_id ORDER BY c DESC, user_id LIMIT 10

@@ -1,0 +1,1 @@
+SELECT gender, count(DISTINCT toStartOfHour(event_time)) AS hours, uniqExact(cityHash64(user_id) % 8) AS shards, count(DISTINCT user_id % 10) AS digits FROM user_behavior GROUP BY gender ORDER BY gender

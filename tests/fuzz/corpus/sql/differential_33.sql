@@ -1,0 +1,1 @@
+SELECT user_id, item_id, user_id - 100 AS shifted, item_id - user_id AS diff, item_id * 3 + user_id % 7 AS mixed, item_id / 4 AS quarter FROM user_behavior WHERE user_id BETWEEN 90 AND 110 GROUP BY user_id, item_id ORDER BY user_id, item_id

@@ -1,0 +1,1 @@
+SELECT count() FROM user_behavior WHERE NOT (action = 'click' OR gender = 'F')

@@ -1,0 +1,1 @@
+SELECT action, count() AS c FROM user_behavior WHERE event_time >= toDateTime('2024-05-05 12:00:00') + INTERVAL 30 MINUTE AND event_time < toDateTime('2024-05-05 12:00:00') + INTERVAL 2 HOUR - INTERVAL 15 SECOND GROUP BY action ORDER BY action

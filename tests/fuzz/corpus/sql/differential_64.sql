@@ -1,0 +1,1 @@
+SELECT id, f64 FROM all_types ORDER BY f64 DESC, id LIMIT 3, 10

@@ -1,0 +1,1 @@
+SELECT id, cityHash64(s), cityHash64(lc), cityHash64(u8), cityHash64(u64), cityHash64(i8), cityHash64(i64), intHash64(u32), intHash64(i64), cityHash64(d), cityHash64(dt), cityHash64(s, i32, d) FROM all_types ORDER BY id

@@ -1,0 +1,1 @@
+SELECT id, i8, i16, i64 FROM all_types WHERE (i8 IN (-128, -1, 0, 127) OR i16 BETWEEN -10 AND 10) AND i64 NOT IN (-1, 8) ORDER BY id
