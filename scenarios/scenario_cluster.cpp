@@ -594,6 +594,11 @@ HardwareConfig read_hardware(const MapReader& root, const std::string& scenario_
       const std::filesystem::path path = std::filesystem::path(text).is_absolute()
                                              ? std::filesystem::path(text)
                                              : std::filesystem::path(scenario_dir) / text;
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec)) {
+        f->fail(fmt::format("'{}' is a directory, expected a calibration file (calibration.json)",
+                            text));
+      }
       std::ifstream probe(path);
       if (!probe) {
         f->fail(fmt::format("cannot read the calibration file '{}' (looked for {})", text,

@@ -313,8 +313,9 @@ void Table::load_parts(OpenReport* report, bool writable) {
 
   std::vector<std::pair<PartInfo, std::filesystem::path>> kept;
   for (auto& [info, path] : scan.parts) {
-    const bool unacknowledged = std::any_of(scan.journals.begin(), scan.journals.end(),
-                                            [&](const InsertJournal& j) { return j.wrote(info); });
+    const bool unacknowledged =
+        std::any_of(scan.journals.begin(), scan.journals.end(),
+                    [&info = info](const InsertJournal& j) { return j.wrote(info); });
     if (unacknowledged) {
       report->rolled_back.push_back(info.name());
       if (writable) std::filesystem::remove_all(path);
