@@ -1,11 +1,12 @@
-// The platform reader (scenarios/platform.h): YAML text in, a sealed network or an InputError
-// out. A network that loads is then asked for routes between its first hosts, which walks the
-// links the reader built.
+// The platform reader (scenarios/platform.h): YAML text in, a Platform or an InputError out. A
+// platform that loads is built into the simulator's sealed network (experiment/cluster_binding.h)
+// and asked for routes between its first hosts, which walks the links the reader described.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
+#include "experiment/cluster_binding.h"
 #include "scenarios/platform.h"
 #include "sim/core/simulation.h"
 #include "sim/hw/network.h"
@@ -36,7 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<shardlab::sim::Network> net;
   fuzz::expect_clean(
       [&] {
-        net = shardlab::scenarios::parse_platform(sim, fuzz::as_text(data, size), "fuzz.yaml");
+        const auto platform =
+            shardlab::scenarios::parse_platform(fuzz::as_text(data, size), "fuzz.yaml");
+        net = shardlab::experiment::build_network(sim, platform);
       },
       /*data_errors_ok=*/false);
   if (net) ask_routes(*net);

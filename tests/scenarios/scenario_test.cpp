@@ -623,7 +623,8 @@ TEST_CASE("scenario: faults", "[scenarios][scenario][errors]") {
         "(run.duration is 24h)");
   CHECK(error_of(kMinimal + "faults: [{at: 1h, kind: node_crsh, targets: [n1]}]\n") ==
         "s.yaml:7:25: faults.0.kind: unknown fault kind 'node_crsh' (expected one of: "
-        "node_crash, process_restart, link_down, partition, slow_disk, slow_node); did you mean "
+        "node_crash, process_restart, link_down, partition, slow_disk, slow_node, broken_part); did "
+        "you mean "
         "'node_crash'?");
   CHECK(error_of(kMinimal + "faults: [{at: 1h, kind: slow_node, targets: [n1]}]\n") ==
         "s.yaml:7:10: missing key 'factor' under 'faults.0': expected the CPU speed's multiplier "
