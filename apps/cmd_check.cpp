@@ -17,8 +17,8 @@
 #include "apps/cli_output.h"
 #include "apps/commands.h"
 #include "apps/flag_checks.h"
-#include "shardlab/engine/date_time.h"
 #include "scenarios/scenario.h"
+#include "shardlab/engine/date_time.h"
 #include "workloads/row_generator.h"
 
 namespace shardlab::apps {

@@ -33,9 +33,9 @@ std::unique_ptr<engine::Table> open_for_reading(const std::string& dir, bool all
       std::fprintf(stderr, "shardlab: warning: answering without %s\n", line.c_str());
     return table;
   }
-  std::string message = fmt::format(
-      "table '{}' has {} damaged or missing part(s); its answers would be short:", dir,
-      lines.size());
+  std::string message =
+      fmt::format("table '{}' has {} damaged or missing part(s); its answers would be short:", dir,
+                  lines.size());
   for (const auto& line : lines) message += "\n  " + line;
   message +=
       "\nRestore the parts (or drop detached/broken_*), or pass --allow-broken-parts to answer "

@@ -28,27 +28,36 @@ std::vector<std::vector<size_t>> node_indices(const std::vector<std::vector<std:
 
 sim::Sharing sharing(scenarios::Sharing sharing) {
   switch (sharing) {
-    case scenarios::Sharing::kMaxMin: return sim::Sharing::kMaxMin;
-    case scenarios::Sharing::kRtt: return sim::Sharing::kRtt;
+    case scenarios::Sharing::kMaxMin:
+      return sim::Sharing::kMaxMin;
+    case scenarios::Sharing::kRtt:
+      return sim::Sharing::kRtt;
   }
   throw std::logic_error("unknown scenarios::Sharing");
 }
 
 cl::ShardingKind sharding_kind(scenarios::ShardingKind kind) {
   switch (kind) {
-    case scenarios::ShardingKind::kHash: return cl::ShardingKind::kHash;
-    case scenarios::ShardingKind::kRange: return cl::ShardingKind::kRange;
-    case scenarios::ShardingKind::kList: return cl::ShardingKind::kList;
-    case scenarios::ShardingKind::kRandom: return cl::ShardingKind::kRandom;
-    case scenarios::ShardingKind::kJump: return cl::ShardingKind::kJump;
+    case scenarios::ShardingKind::kHash:
+      return cl::ShardingKind::kHash;
+    case scenarios::ShardingKind::kRange:
+      return cl::ShardingKind::kRange;
+    case scenarios::ShardingKind::kList:
+      return cl::ShardingKind::kList;
+    case scenarios::ShardingKind::kRandom:
+      return cl::ShardingKind::kRandom;
+    case scenarios::ShardingKind::kJump:
+      return cl::ShardingKind::kJump;
   }
   throw std::logic_error("unknown scenarios::ShardingKind");
 }
 
 cl::InsertMode insert_mode(scenarios::InsertMode mode) {
   switch (mode) {
-    case scenarios::InsertMode::kAsync: return cl::InsertMode::kAsync;
-    case scenarios::InsertMode::kSync: return cl::InsertMode::kSync;
+    case scenarios::InsertMode::kAsync:
+      return cl::InsertMode::kAsync;
+    case scenarios::InsertMode::kSync:
+      return cl::InsertMode::kSync;
   }
   throw std::logic_error("unknown scenarios::InsertMode");
 }
@@ -56,11 +65,16 @@ cl::InsertMode insert_mode(scenarios::InsertMode mode) {
 cl::LoadBalancing load_balancing(scenarios::LoadBalancing policy) {
   using P = scenarios::LoadBalancing;
   switch (policy) {
-    case P::kRandom: return cl::LoadBalancing::kRandom;
-    case P::kNearestHostname: return cl::LoadBalancing::kNearestHostname;
-    case P::kInOrder: return cl::LoadBalancing::kInOrder;
-    case P::kFirstOrRandom: return cl::LoadBalancing::kFirstOrRandom;
-    case P::kRoundRobin: return cl::LoadBalancing::kRoundRobin;
+    case P::kRandom:
+      return cl::LoadBalancing::kRandom;
+    case P::kNearestHostname:
+      return cl::LoadBalancing::kNearestHostname;
+    case P::kInOrder:
+      return cl::LoadBalancing::kInOrder;
+    case P::kFirstOrRandom:
+      return cl::LoadBalancing::kFirstOrRandom;
+    case P::kRoundRobin:
+      return cl::LoadBalancing::kRoundRobin;
   }
   throw std::logic_error("unknown scenarios::LoadBalancing");
 }
@@ -87,8 +101,8 @@ cl::DistributedSettings distributed_settings(const scenarios::Scenario& s) {
 
 // The targets of one fault entry: a link, a partition, or one per named node.
 std::vector<sim::FaultTarget> fault_targets(const scenarios::Scenario& s, const std::string& kind,
-                                            const std::vector<std::string>& targets,
-                                            double factor, uint64_t parts, cl::Cluster& cluster,
+                                            const std::vector<std::string>& targets, double factor,
+                                            uint64_t parts, cl::Cluster& cluster,
                                             sim::Network& network) {
   std::vector<sim::FaultTarget> out;
   if (kind == "link_down") {
@@ -130,9 +144,8 @@ std::vector<sim::FaultTarget> fault_targets(const scenarios::Scenario& s, const 
       out.push_back(sim::slow_node(cluster.node(node).cpu(), target, factor));
     } else if (kind == "broken_part") {
       // An instant: the damage is found, and the repair is the cluster's own fetch.
-      out.push_back(sim::FaultTarget{target + " parts",
-                                     [&cluster, node, parts] { cluster.break_parts(node, parts); },
-                                     [] {}});
+      out.push_back(sim::FaultTarget{
+          target + " parts", [&cluster, node, parts] { cluster.break_parts(node, parts); }, [] {}});
     } else {
       throw InputError(fmt::format("{}: fault kind '{}' is not supported", s.source, kind));
     }

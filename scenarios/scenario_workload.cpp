@@ -303,8 +303,8 @@ double read_factor(const MapReader& map, const std::string& kind) {
 void read_broken_parts(const MapReader& map, ScheduledFault* fault) {
   if (fault->kind != "broken_part") {
     if (map.has("parts"))
-      map.get("parts").fail(fmt::format("'parts' applies to broken_part faults, not to {}",
-                                        fault->kind));
+      map.get("parts").fail(
+          fmt::format("'parts' applies to broken_part faults, not to {}", fault->kind));
     return;
   }
   if (map.has("duration"))

@@ -10,12 +10,12 @@
 #include <map>
 #include <set>
 
-#include "shardlab/engine/date_time.h"
 #include "base/errors.h"
 #include "engine/common/file_io.h"
-#include "shardlab/engine/parser.h"
 #include "engine/storage/part_writer.h"
 #include "engine/types/order_bits.h"
+#include "shardlab/engine/date_time.h"
+#include "shardlab/engine/parser.h"
 
 namespace shardlab::engine {
 namespace {
@@ -221,7 +221,6 @@ struct InsertJournal {
   uint64_t first_block = 0;
   uint64_t parts = 0;
 
-  std::string name() const { return file.filename().string(); }
   bool wrote(const PartInfo& info) const {
     return info.level == 0 && info.min_block >= first_block && info.min_block - first_block < parts;
   }
@@ -252,7 +251,8 @@ struct DirectoryScan {
 
 DirectoryScan scan_directory(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> entries;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) entries.push_back(entry.path());
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    entries.push_back(entry.path());
   std::sort(entries.begin(), entries.end());
   DirectoryScan scan;
   for (const auto& path : entries) {
@@ -307,7 +307,8 @@ void Table::load_parts(OpenReport* report, bool writable) {
   }
   // New block numbers start above every part name seen, removed ones included, so a name is
   // never reused.
-  for (const auto& [info, path] : scan.parts) next_block_ = std::max(next_block_, info.max_block + 1);
+  for (const auto& [info, path] : scan.parts)
+    next_block_ = std::max(next_block_, info.max_block + 1);
   for (const auto& journal : scan.journals)
     next_block_ = std::max(next_block_, journal.first_block + journal.parts);
 

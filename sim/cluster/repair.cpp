@@ -54,7 +54,8 @@ Process Cluster::run_repair(Replica* replica, std::string part) {
 
 Duration Cluster::max_part_repair() const {
   Duration longest = max_repair_;
-  for (const auto& [key, open] : open_repairs_) longest = std::max(longest, sim_.now() - open.since);
+  for (const auto& [key, open] : open_repairs_)
+    longest = std::max(longest, sim_.now() - open.since);
   return longest;
 }
 

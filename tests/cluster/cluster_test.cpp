@@ -193,9 +193,8 @@ TEST_CASE("replicated shards: replicas converge by fetching, queries fail over a
 
 TEST_CASE("a damaged part is detached and fetched again from a peer", "[cluster][repair]") {
   // One shard, replicas on n0 and n1; queries go to the first replica (n0) while it is up.
-  Fixture f(1, 2, true, InsertMode::kSync, [](ClusterSpec& spec) {
-    spec.settings.load_balancing = LoadBalancing::kInOrder;
-  });
+  Fixture f(1, 2, true, InsertMode::kSync,
+            [](ClusterSpec& spec) { spec.settings.load_balancing = LoadBalancing::kInOrder; });
   uint64_t acked = 0;
   f.sim.spawn(client(f.sim, f, 8, 5000, Duration::milliseconds(100), &acked));
   f.sim.run_until(Time::zero() + Duration::seconds(20));
