@@ -84,8 +84,14 @@ ExprNodePtr Analyzer::call(const Expr& e, const Function& def, std::vector<ExprN
   const bool all_const = std::all_of(node->args.begin(), node->args.end(),
                                      [](const ExprNodePtr& a) { return a->kind == Kind::kConst; });
   if (all_const) {
-    Value v = evaluate(*node, {}, 1);
-    return make_const_node(v.column(), e.pos, node->text);
+    // A constant that cannot be computed (1 % 0) is a mistake in the statement: named where it
+    // is, before any data is read.
+    try {
+      Value v = evaluate(*node, {}, 1);
+      return make_const_node(v.column(), e.pos, node->text);
+    } catch (const RuntimeError& error) {
+      fail(e.pos, error.what());
+    }
   }
   return node;
 }

@@ -519,6 +519,62 @@ bool ColumnReader::read_selected_packed(size_t granule, const Mark& mark, size_t
   return true;
 }
 
+void ColumnReader::copy_selected(size_t granule, size_t first_elem, size_t rows,
+                                 const uint8_t* m, size_t selected, char* dst) {
+  const bool is_codes = type_.id == TypeId::kLowCardinality;
+  const size_t disk_width = is_codes ? code_width_ : type_.width();
+  if (is_codes) {
+    // Codes narrower on disk than in memory: widen each selected one and check it.
+    uint32_t* codes = reinterpret_cast<uint32_t*>(dst);
+    uint32_t worst = 0;
+    auto widen = [&]<typename Code>(Code) {
+      const Code* from = reinterpret_cast<const Code*>(planes_.data()) + first_elem;
+      for_each_selected(m, rows, [&](size_t row) {
+        const uint32_t code = from[row];
+        *codes++ = code;
+        worst = std::max(worst, code);
+      });
+    };
+    switch (disk_width) {  // a typed load per row, not a memcpy of a runtime size
+      case 1:
+        widen(uint8_t{});
+        break;
+      case 2:
+        widen(uint16_t{});
+        break;
+      default:
+        widen(uint32_t{});
+    }
+    check_code(worst, granule);
+  } else if (planes_header_.shuffle_width == disk_width &&
+             (disk_width == 2 || disk_width == 4 || disk_width == 8)) {
+    const size_t plane_bytes = planes_.size() / disk_width;
+    auto gather = [&]<typename W>(W* typed) {
+      unshuffle_selected(planes_.data(), plane_bytes, planes_header_, first_elem, rows, m,
+                         selected, typed, &unshuffled_);
+    };
+    if (disk_width == 2) {
+      gather(reinterpret_cast<uint16_t*>(dst));
+    } else if (disk_width == 4) {
+      gather(reinterpret_cast<uint32_t*>(dst));
+    } else {
+      gather(reinterpret_cast<uint64_t*>(dst));
+    }
+  } else if (planes_header_.shuffle_width == disk_width && disk_width > 1) {
+    const size_t plane = planes_.size() / disk_width;  // elements in the block
+    for_each_selected(m, rows, [&](size_t row) {
+      for (size_t byte = 0; byte < disk_width; ++byte)
+        dst[byte] = planes_[byte * plane + first_elem + row];
+      dst += disk_width;
+    });
+  } else {
+    for_each_selected(m, rows, [&](size_t row) {
+      std::memcpy(dst, planes_.data() + (first_elem + row) * disk_width, disk_width);
+      dst += disk_width;
+    });
+  }
+}
+
 Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
                                    const uint8_t* mask) {
   range_end_ = first_granule + granule_count;
@@ -553,57 +609,8 @@ Column ColumnReader::read_selected(size_t first_granule, size_t granule_count,
     const size_t at = out.data.size();
     out.data.resize(at + selected * mem_width);
     out.rows += selected;
-    char* dst = reinterpret_cast<char*>(out.data.data()) + at;
-    if (is_codes) {
-      // Codes narrower on disk than in memory: widen each selected one and check it.
-      uint32_t* codes = reinterpret_cast<uint32_t*>(dst);
-      uint32_t worst = 0;
-      auto widen = [&]<typename Code>(Code) {
-        const Code* from = reinterpret_cast<const Code*>(planes_.data()) + first_elem;
-        for_each_selected(m, rows, [&](size_t row) {
-          const uint32_t code = from[row];
-          *codes++ = code;
-          worst = std::max(worst, code);
-        });
-      };
-      switch (disk_width) {  // a typed load per row, not a memcpy of a runtime size
-        case 1:
-          widen(uint8_t{});
-          break;
-        case 2:
-          widen(uint16_t{});
-          break;
-        default:
-          widen(uint32_t{});
-      }
-      check_code(worst, g);
-    } else if (planes_header_.shuffle_width == disk_width &&
-               (disk_width == 2 || disk_width == 4 || disk_width == 8)) {
-      const size_t plane_bytes = planes_.size() / disk_width;
-      auto gather = [&]<typename W>(W* typed) {
-        unshuffle_selected(planes_.data(), plane_bytes, planes_header_, first_elem, rows, m,
-                           selected, typed, &unshuffled_);
-      };
-      if (disk_width == 2) {
-        gather(reinterpret_cast<uint16_t*>(dst));
-      } else if (disk_width == 4) {
-        gather(reinterpret_cast<uint32_t*>(dst));
-      } else {
-        gather(reinterpret_cast<uint64_t*>(dst));
-      }
-    } else if (planes_header_.shuffle_width == disk_width && disk_width > 1) {
-      const size_t plane = planes_.size() / disk_width;  // elements in the block
-      for_each_selected(m, rows, [&](size_t row) {
-        for (size_t byte = 0; byte < disk_width; ++byte)
-          dst[byte] = planes_[byte * plane + first_elem + row];
-        dst += disk_width;
-      });
-    } else {
-      for_each_selected(m, rows, [&](size_t row) {
-        std::memcpy(dst, planes_.data() + (first_elem + row) * disk_width, disk_width);
-        dst += disk_width;
-      });
-    }
+    copy_selected(g, first_elem, rows, m, selected,
+                  reinterpret_cast<char*>(out.data.data()) + at);
   }
   return out;
 }

@@ -91,6 +91,11 @@ class ColumnReader {
   // nothing, when the block is not bit-packed or is already decoded as planes.
   bool read_selected_packed(size_t granule, const Mark& mark, size_t rows, const uint8_t* m,
                             size_t selected, Column* out);
+  // read_selected of one granule of a fixed-width column whose values start at element
+  // `first_elem` of planes_: writes the `selected` values `m` picks, at their in-memory width,
+  // to `dst` (LowCardinality codes widened to 4 bytes and checked).
+  void copy_selected(size_t granule, size_t first_elem, size_t rows, const uint8_t* m,
+                     size_t selected, char* dst);
 
   PartPtr part_;
   size_t column_;

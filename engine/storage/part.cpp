@@ -1,6 +1,8 @@
 #include "shardlab/engine/part.h"
 
 #include <charconv>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "shardlab/engine/codec.h"
@@ -145,42 +147,43 @@ bool deserialize_value(std::string_view* in, Column* column) {
   return true;
 }
 
-std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
-                                 const PartInfo& info, bool check_sizes) {
-  std::shared_ptr<Part> part(new Part());
-  part->schema_ = &schema;
-  part->info_ = info;
-  part->dir_ = dir;
+namespace {
 
-  // checksums.txt: a header line, then "file<TAB>size<TAB>hash" lines, then a line
-  // "self<TAB>hash" covering everything before it.
-  const fs::path checksums_path = dir / "checksums.txt";
-  if (!fs::exists(checksums_path)) corrupt(checksums_path, "missing (the part is incomplete)");
-  const std::string checksums = io::read_file(checksums_path);
-  expect_first_line(checksums_path, checksums, "checksums format version: shardlab-3");
+// checksums.txt: a header line, then "file<TAB>size<TAB>hash" lines, then a line "self<TAB>hash"
+// covering everything before it. Sets *own_bytes to the file's own size.
+std::map<std::string, FileChecksum> read_checksums(const fs::path& dir, uint64_t* own_bytes) {
+  const fs::path path = dir / "checksums.txt";
+  if (!fs::exists(path)) corrupt(path, "missing (the part is incomplete)");
+  const std::string checksums = io::read_file(path);
+  *own_bytes = checksums.size();
+  expect_first_line(path, checksums, "checksums format version: shardlab-3");
   const size_t self_at = checksums.rfind("self\t");
   if (self_at == std::string::npos || checksums.empty() || checksums.back() != '\n')
-    corrupt(checksums_path, "truncated: no closing self-checksum line");
+    corrupt(path, "truncated: no closing self-checksum line");
   uint64_t self_expected = 0;
   if (!parse_u64(std::string_view(checksums).substr(self_at + 5, checksums.size() - self_at - 6),
                  &self_expected, 16))
-    corrupt(checksums_path, "malformed self-checksum line");
+    corrupt(path, "malformed self-checksum line");
   const uint64_t self_actual = XXH3_64bits(checksums.data(), self_at);
   if (self_actual != self_expected)
-    corrupt(checksums_path, fmt::format("checksum mismatch: expected {:016x}, actual {:016x}",
-                                        self_expected, self_actual));
+    corrupt(path, fmt::format("checksum mismatch: expected {:016x}, actual {:016x}",
+                              self_expected, self_actual));
+  std::map<std::string, FileChecksum> sums;
   for (std::string_view line : split(std::string_view(checksums).substr(0, self_at), '\n')) {
     if (line.empty() || line.rfind("checksums format", 0) == 0) continue;
     const auto fields = split(line, '\t');
     FileChecksum sum;
     if (fields.size() != 3 || !parse_u64(fields[1], &sum.size) ||
         !parse_u64(fields[2], &sum.hash, 16))
-      corrupt(checksums_path, fmt::format("malformed line '{}'", line));
-    part->checksums_.emplace(std::string(fields[0]), sum);
+      corrupt(path, fmt::format("malformed line '{}'", line));
+    sums.emplace(std::string(fields[0]), sum);
   }
-  for (const auto& [file, sum] : part->checksums_) {
-    part->bytes_on_disk_ += sum.size;
-    if (!check_sizes) continue;
+  return sums;
+}
+
+// Every file listed exists with its listed size (a stat each).
+void check_file_sizes(const fs::path& dir, const std::map<std::string, FileChecksum>& sums) {
+  for (const auto& [file, sum] : sums) {
     const fs::path path = dir / file;
     std::error_code ec;
     const uint64_t size = fs::file_size(path, ec);
@@ -189,89 +192,143 @@ std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
       corrupt(path,
               fmt::format("size mismatch: expected {} bytes, actual {} bytes", sum.size, size));
   }
-  part->bytes_on_disk_ += checksums.size();
+}
 
-  // part.txt: "key: value" lines.
-  const fs::path meta_path = dir / "part.txt";
-  const std::string meta = read_listed(dir, "part.txt", part->checksums_, check_sizes);
-  part->code_width_.assign(schema.columns.size(), 0);
-  part->column_stats_.assign(schema.columns.size(), {});
+// What part.txt says.
+struct PartMeta {
+  uint64_t rows = 0;
+  uint64_t granularity = 0;
+  uint64_t insert_first_block = 0;
+  uint64_t insert_parts = 0;
+  std::optional<std::pair<int64_t, int64_t>> ttl_range;
+  std::vector<uint8_t> code_width;
+  std::vector<ColumnStats> column_stats;
+};
+
+// One "column: <file name> <code width> <compressed bytes> <uncompressed bytes>" line.
+void parse_column_line(const TableSchema& schema, const fs::path& path,
+                       const std::vector<std::string_view>& values, PartMeta* meta) {
+  int idx = -1;
+  for (size_t col = 0; col < schema.columns.size(); ++col)
+    if (column_file_base(schema.columns[col].name) == values[0]) idx = static_cast<int>(col);
+  if (idx < 0) corrupt(path, fmt::format("unknown column '{}'", values[0]));
+  uint64_t width = 0;
+  parse_u64(values[1], &width);
+  meta->code_width[idx] = static_cast<uint8_t>(width);
+  parse_u64(values[2], &meta->column_stats[idx].compressed_bytes);
+  parse_u64(values[3], &meta->column_stats[idx].uncompressed_bytes);
+}
+
+// part.txt: the format line, then "key: value" lines.
+PartMeta parse_part_meta(const TableSchema& schema, const fs::path& path, std::string_view text) {
+  PartMeta meta;
+  meta.code_width.assign(schema.columns.size(), 0);
+  meta.column_stats.assign(schema.columns.size(), {});
   bool has_rows = false;
   // Version 4 added bit-packed blocks; a version 3 part has none and reads the same way.
-  expect_first_line(meta_path, meta, "format: shardlab-part-4", "format: shardlab-part-3");
-  for (std::string_view line : split(meta, '\n')) {
+  expect_first_line(path, text, "format: shardlab-part-4", "format: shardlab-part-3");
+  for (std::string_view line : split(text, '\n')) {
     if (line.empty()) continue;
     const size_t colon = line.find(": ");
-    if (colon == std::string_view::npos)
-      corrupt(meta_path, fmt::format("malformed line '{}'", line));
+    if (colon == std::string_view::npos) corrupt(path, fmt::format("malformed line '{}'", line));
     const std::string_view key = line.substr(0, colon);
     const auto values = split(line.substr(colon + 2), ' ');
     auto need = [&](size_t n) {
-      if (values.size() != n) corrupt(meta_path, fmt::format("malformed line '{}'", line));
+      if (values.size() != n) corrupt(path, fmt::format("malformed line '{}'", line));
     };
     if (key == "rows") {
       need(1);
-      has_rows = parse_u64(values[0], &part->rows_);
+      has_rows = parse_u64(values[0], &meta.rows);
     } else if (key == "granularity") {
       need(1);
-      parse_u64(values[0], &part->granularity_);
+      parse_u64(values[0], &meta.granularity);
     } else if (key == "insert") {
       need(2);
-      parse_u64(values[0], &part->insert_first_block_);
-      parse_u64(values[1], &part->insert_parts_);
+      parse_u64(values[0], &meta.insert_first_block);
+      parse_u64(values[1], &meta.insert_parts);
     } else if (key == "ttl") {
       need(2);
       int64_t lo = 0, hi = 0;
       if (!parse_i64(values[0], &lo) || !parse_i64(values[1], &hi))
-        corrupt(meta_path, fmt::format("malformed line '{}'", line));
-      part->ttl_range_ = std::make_pair(lo, hi);
+        corrupt(path, fmt::format("malformed line '{}'", line));
+      meta.ttl_range = std::make_pair(lo, hi);
     } else if (key == "column") {
       need(4);
-      int idx = -1;
-      for (size_t col = 0; col < schema.columns.size(); ++col)
-        if (column_file_base(schema.columns[col].name) == values[0]) idx = static_cast<int>(col);
-      if (idx < 0) corrupt(meta_path, fmt::format("unknown column '{}'", values[0]));
-      uint64_t width = 0;
-      parse_u64(values[1], &width);
-      part->code_width_[idx] = static_cast<uint8_t>(width);
-      parse_u64(values[2], &part->column_stats_[idx].compressed_bytes);
-      parse_u64(values[3], &part->column_stats_[idx].uncompressed_bytes);
+      parse_column_line(schema, path, values, &meta);
     }
   }
-  if (!has_rows || part->granularity_ == 0 || part->rows_ == 0)
-    corrupt(meta_path, "missing or zero rows/granularity");
-  part->granules_ = (part->rows_ + part->granularity_ - 1) / part->granularity_;
+  if (!has_rows || meta.granularity == 0 || meta.rows == 0)
+    corrupt(path, "missing or zero rows/granularity");
+  return meta;
+}
 
-  // primary.idx and the minmax indexes.
-  auto read_values = [&](const std::string& file, const std::vector<size_t>& columns, size_t count,
-                         std::vector<Column>* out) {
-    const fs::path path = dir / file;
-    const std::string bytes = read_listed(dir, file, part->checksums_, check_sizes);
-    std::string_view in(bytes);
-    for (size_t col : columns) out->emplace_back(index_type(schema.columns[col].type));
-    for (size_t row = 0; row < count; ++row)
-      for (size_t k = 0; k < columns.size(); ++k)
-        if (!deserialize_value(&in, &(*out)[k]))
-          corrupt(path, fmt::format("truncated: expected {} entries, file has {} bytes", count,
-                                    bytes.size()));
-    if (!in.empty()) corrupt(path, fmt::format("{} unexpected trailing bytes", in.size()));
-  };
-  if (!schema.key_columns.empty())
-    read_values("primary.idx", schema.key_columns, part->granules_ + 1, &part->index_);
-  for (size_t col : schema.minmax_columns) {
-    std::vector<Column> one;
-    read_values("minmax_" + column_file_base(schema.columns[col].name) + ".idx", {col}, 2, &one);
-    part->minmax_.push_back(std::move(one[0]));
-  }
-  part->dicts_.resize(schema.columns.size());
+// `count` entries of `columns`' values from primary.idx or a minmax index.
+std::vector<Column> read_index_file(const TableSchema& schema, const fs::path& dir,
+                                    const std::string& file, const std::vector<size_t>& columns,
+                                    size_t count, const std::map<std::string, FileChecksum>& sums,
+                                    bool verify) {
+  const fs::path path = dir / file;
+  const std::string bytes = read_listed(dir, file, sums, verify);
+  std::string_view in(bytes);
+  std::vector<Column> out;
+  for (size_t col : columns) out.emplace_back(index_type(schema.columns[col].type));
+  for (size_t row = 0; row < count; ++row)
+    for (size_t k = 0; k < columns.size(); ++k)
+      if (!deserialize_value(&in, &out[k]))
+        corrupt(path, fmt::format("truncated: expected {} entries, file has {} bytes", count,
+                                  bytes.size()));
+  if (!in.empty()) corrupt(path, fmt::format("{} unexpected trailing bytes", in.size()));
+  return out;
+}
+
+// Every column has its .bin and .mrk listed, and a LowCardinality column its code width.
+void check_column_files(const TableSchema& schema, const fs::path& dir, const PartMeta& meta,
+                        const std::map<std::string, FileChecksum>& sums) {
   for (size_t col = 0; col < schema.columns.size(); ++col) {
     const std::string base = column_file_base(schema.columns[col].name);
     for (const std::string& file : {base + ".bin", base + ".mrk"})
-      if (!part->checksums_.count(file))
-        corrupt(dir / file, "column file missing from checksums.txt");
-    if (schema.columns[col].type.id == TypeId::kLowCardinality && part->code_width_[col] == 0)
-      corrupt(meta_path, fmt::format("no code width for column '{}'", schema.columns[col].name));
+      if (!sums.count(file)) corrupt(dir / file, "column file missing from checksums.txt");
+    if (schema.columns[col].type.id == TypeId::kLowCardinality && meta.code_width[col] == 0)
+      corrupt(dir / "part.txt",
+              fmt::format("no code width for column '{}'", schema.columns[col].name));
   }
+}
+
+}  // namespace
+
+std::shared_ptr<Part> Part::load(const TableSchema& schema, const fs::path& dir,
+                                 const PartInfo& info, bool check_sizes) {
+  std::shared_ptr<Part> part(new Part());
+  part->schema_ = &schema;
+  part->info_ = info;
+  part->dir_ = dir;
+  uint64_t checksums_bytes = 0;
+  part->checksums_ = read_checksums(dir, &checksums_bytes);
+  if (check_sizes) check_file_sizes(dir, part->checksums_);
+  part->bytes_on_disk_ = checksums_bytes;
+  for (const auto& [file, sum] : part->checksums_) part->bytes_on_disk_ += sum.size;
+
+  PartMeta meta = parse_part_meta(schema, dir / "part.txt",
+                                  read_listed(dir, "part.txt", part->checksums_, check_sizes));
+  check_column_files(schema, dir, meta, part->checksums_);
+  part->rows_ = meta.rows;
+  part->granularity_ = meta.granularity;
+  part->granules_ = (meta.rows + meta.granularity - 1) / meta.granularity;
+  part->insert_first_block_ = meta.insert_first_block;
+  part->insert_parts_ = meta.insert_parts;
+  part->ttl_range_ = meta.ttl_range;
+  part->code_width_ = std::move(meta.code_width);
+  part->column_stats_ = std::move(meta.column_stats);
+
+  if (!schema.key_columns.empty())
+    part->index_ = read_index_file(schema, dir, "primary.idx", schema.key_columns,
+                                   part->granules_ + 1, part->checksums_, check_sizes);
+  for (size_t col : schema.minmax_columns) {
+    auto one = read_index_file(schema, dir, "minmax_" + column_file_base(schema.columns[col].name) +
+                               ".idx", {col}, 2, part->checksums_, check_sizes);
+    part->minmax_.push_back(std::move(one[0]));
+  }
+  part->dicts_.resize(schema.columns.size());
   return part;
 }
 

@@ -582,6 +582,9 @@ TEST_CASE("bad SQL and schema mistakes are input errors with positions", "[table
   CHECK(error_of("SELECT k FROM ev WHERE t > 'yesterday'")
             .find("cannot parse 'yesterday' as DateTime") != std::string::npos);
   CHECK(error_of("SELECT g + 1 FROM ev").find("expects a number") != std::string::npos);
+  // A constant that cannot be computed is an input error at its position (found by fuzz_sql).
+  CHECK_THAT(error_of("SELECT k FROM ev WHERE 164 > 2 - 100 % 0"),
+             Catch::Contains("position 38") && Catch::Contains("Division by zero"));
   REQUIRE_THROWS_AS(
       Table::create(dir.path() / "u", "CREATE TABLE x (a UInt8) ENGINE = MergeTree() ORDER BY b"),
       InputError);

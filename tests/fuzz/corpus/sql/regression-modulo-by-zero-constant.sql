@@ -1,0 +1,1 @@
+SELECT * f64 FROM all_types WHERE 164 >2 -100%0 AND Sf64 != 0.0 ORDER BY id LIMIT 40
