@@ -307,7 +307,11 @@ ExprPtr Parser::interval() {
   const size_t pos = peek().pos;
   ExprPtr e = make(ExprKind::kInterval, pos);
   bool negative = accept_symbol("-");
+  const size_t count_pos = peek().pos;
   const uint64_t count = unsigned_number("a number after INTERVAL");
+  if (count > kMaxIntervalCount)
+    throw InputError(format_sql_error(
+        sql_, count_pos, fmt::format("an INTERVAL count is at most {}", kMaxIntervalCount)));
   e->interval.count = negative ? -static_cast<int64_t>(count) : static_cast<int64_t>(count);
   static const std::pair<const char*, IntervalUnit> kUnits[] = {
       {"second", IntervalUnit::kSecond}, {"minute", IntervalUnit::kMinute},

@@ -23,6 +23,9 @@ inline constexpr size_t kMaxParserDepth = 1000;
 // that walks a long flat chain does so without recursion. The limit bounds memory and time:
 // preparing a statement at the limit peaks at about 350 to 450 MB and takes 2 to 4 s.
 inline constexpr size_t kMaxExpressionElements = 500'000;
+// The largest INTERVAL count: a billion years keeps every calendar and seconds computation
+// within 64 bits, and no Date or DateTime reaches that far anyway.
+inline constexpr uint64_t kMaxIntervalCount = 1'000'000'000;
 
 SelectQuery parse_select(std::string_view sql);
 CreateTable parse_create_table(std::string_view sql);

@@ -1,4 +1,4 @@
-#include "scenarios/sharding.h"
+#include "cluster_config/sharding.h"
 
 #include <fmt/format.h>
 
@@ -7,22 +7,20 @@
 
 #include "base/errors.h"
 #include "shardlab/engine/date_time.h"
-#include "shardlab/engine/expression.h"
 #include "shardlab/engine/parser.h"
 
-namespace shardlab::scenarios {
+namespace shardlab::cluster_config {
 
 namespace {
 
 using engine::DataType;
 using engine::TypeId;
 
-// The key's result type, analysed as the simulator will analyse it.
-DataType key_type(const engine::TableSchema& schema, const std::string& key) {
+engine::ExprNodePtr analyse_key(const engine::TableSchema& schema, const std::string& key) {
   std::vector<engine::ColumnInfo> inputs;
   for (const auto& column : schema.columns) inputs.push_back({column.name, column.type});
   const engine::ExprPtr parsed = engine::parse_expression(key);
-  return engine::analyze_expression(*parsed, inputs, key)->type;
+  return engine::analyze_expression(*parsed, inputs, key);
 }
 
 // A range boundary in the key's own terms: dates and datetimes as text, numbers as integers.
@@ -44,7 +42,7 @@ int64_t parse_bound(DataType type, const std::string& text, const std::string& k
   return *value;
 }
 
-void check_weights(const ShardingConfig& spec) {
+void check_weights(const ShardingSpec& spec) {
   if (spec.shards == 0) throw InputError("a sharding scheme needs at least one shard");
   if (spec.weights.empty()) return;
   if (spec.weights.size() != spec.shards) {
@@ -52,13 +50,11 @@ void check_weights(const ShardingConfig& spec) {
         fmt::format("{} shard weights given for {} shards", spec.weights.size(), spec.shards));
   }
   for (size_t shard = 0; shard < spec.shards; ++shard) {
-    if (spec.weights[shard] == 0) {
-      throw InputError(fmt::format("shard {} has weight 0", shard + 1));
-    }
+    if (spec.weights[shard] == 0) throw InputError(fmt::format("shard {} has weight 0", shard + 1));
   }
 }
 
-void check_range(const ShardingConfig& spec, DataType type) {
+std::vector<int64_t> check_range(const ShardingSpec& spec, DataType type) {
   if (!(type.is_unsigned_like() || type.is_signed())) {
     throw InputError(fmt::format(
         "range sharding needs an integer, Date or DateTime key, but {} is {}", spec.key,
@@ -68,18 +64,18 @@ void check_range(const ShardingConfig& spec, DataType type) {
     throw InputError(fmt::format("range sharding over {} shards needs {} boundaries, got {}",
                                  spec.shards, spec.shards - 1, spec.range_bounds.size()));
   }
-  std::optional<int64_t> previous;
+  std::vector<int64_t> bounds;
   for (const std::string& bound : spec.range_bounds) {
-    const int64_t value = parse_bound(type, bound, spec.key);
-    if (previous && !(*previous < value)) {
+    bounds.push_back(parse_bound(type, bound, spec.key));
+    if (bounds.size() > 1 && !(bounds.end()[-2] < bounds.back())) {
       throw InputError(fmt::format(
           "range boundaries must ascend: '{}' follows a value not below it", bound));
     }
-    previous = value;
   }
+  return bounds;
 }
 
-void check_lists(const ShardingConfig& spec) {
+void check_lists(const ShardingSpec& spec) {
   if (spec.lists.size() != spec.shards) {
     throw InputError(fmt::format("list sharding over {} shards needs {} value lists, got {}",
                                  spec.shards, spec.shards, spec.lists.size()));
@@ -111,14 +107,17 @@ const char* sharding_kind_name(ShardingKind kind) {
   return "?";
 }
 
-void validate_sharding(const engine::TableSchema& schema, const ShardingConfig& spec) {
+CheckedSharding check_sharding(const engine::TableSchema& schema, const ShardingSpec& spec) {
   check_weights(spec);
-  if (spec.kind != ShardingKind::kRandom && spec.key.empty()) {
-    throw InputError(
-        fmt::format("{} sharding needs a key expression", sharding_kind_name(spec.kind)));
+  CheckedSharding checked;
+  if (spec.kind != ShardingKind::kRandom) {
+    if (spec.key.empty()) {
+      throw InputError(
+          fmt::format("{} sharding needs a key expression", sharding_kind_name(spec.kind)));
+    }
+    checked.key = analyse_key(schema, spec.key);
   }
-  const DataType type =
-      spec.kind == ShardingKind::kRandom ? DataType(TypeId::kUInt64) : key_type(schema, spec.key);
+  const DataType type = checked.key ? checked.key->type : DataType(TypeId::kUInt64);
   switch (spec.kind) {
     case ShardingKind::kHash:
     case ShardingKind::kJump:
@@ -129,10 +128,11 @@ void validate_sharding(const engine::TableSchema& schema, const ShardingConfig& 
             sharding_kind_name(spec.kind), spec.key, type.name()));
       }
       break;
-    case ShardingKind::kRange: check_range(spec, type); break;
+    case ShardingKind::kRange: checked.range_bounds = check_range(spec, type); break;
     case ShardingKind::kList: check_lists(spec); break;
     case ShardingKind::kRandom: break;
   }
+  return checked;
 }
 
-}  // namespace shardlab::scenarios
+}  // namespace shardlab::cluster_config

@@ -1,6 +1,6 @@
-#include "sim/cluster/settings.h"
+#include "cluster_config/distributed.h"
 
-namespace shardlab::sim::cluster {
+namespace shardlab::cluster_config {
 
 const char* insert_mode_name(InsertMode mode) {
   return mode == InsertMode::kSync ? "sync" : "async";
@@ -18,18 +18,19 @@ const char* load_balancing_name(LoadBalancing policy) {
 }
 
 std::optional<InsertMode> parse_insert_mode(std::string_view text) {
-  if (text == "async") return InsertMode::kAsync;
-  if (text == "sync") return InsertMode::kSync;
+  for (const InsertMode mode : {InsertMode::kAsync, InsertMode::kSync}) {
+    if (text == insert_mode_name(mode)) return mode;
+  }
   return std::nullopt;
 }
 
 std::optional<LoadBalancing> parse_load_balancing(std::string_view text) {
-  for (auto policy : {LoadBalancing::kRandom, LoadBalancing::kNearestHostname,
-                      LoadBalancing::kInOrder, LoadBalancing::kFirstOrRandom,
-                      LoadBalancing::kRoundRobin}) {
+  for (const LoadBalancing policy :
+       {LoadBalancing::kRandom, LoadBalancing::kNearestHostname, LoadBalancing::kInOrder,
+        LoadBalancing::kFirstOrRandom, LoadBalancing::kRoundRobin}) {
     if (text == load_balancing_name(policy)) return policy;
   }
   return std::nullopt;
 }
 
-}  // namespace shardlab::sim::cluster
+}  // namespace shardlab::cluster_config

@@ -1,0 +1,1 @@
+SELECT id, dt + INTERVAL 1 DAY, dt - INTERVAL-9223372036854775808 90 MINUTE, dt + INTERVAL 3600 SECOND, d + INTERVAL 1 D만만만만만만만만만만만만만만만만만만만만만만만만만만퇐Y FROM all_types WHERE id <= 30 ORDER BY id
