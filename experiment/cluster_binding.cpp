@@ -36,57 +36,14 @@ sim::Sharing sharing(scenarios::Sharing sharing) {
   throw std::logic_error("unknown scenarios::Sharing");
 }
 
-cl::ShardingKind sharding_kind(scenarios::ShardingKind kind) {
-  switch (kind) {
-    case scenarios::ShardingKind::kHash:
-      return cl::ShardingKind::kHash;
-    case scenarios::ShardingKind::kRange:
-      return cl::ShardingKind::kRange;
-    case scenarios::ShardingKind::kList:
-      return cl::ShardingKind::kList;
-    case scenarios::ShardingKind::kRandom:
-      return cl::ShardingKind::kRandom;
-    case scenarios::ShardingKind::kJump:
-      return cl::ShardingKind::kJump;
-  }
-  throw std::logic_error("unknown scenarios::ShardingKind");
-}
-
-cl::InsertMode insert_mode(scenarios::InsertMode mode) {
-  switch (mode) {
-    case scenarios::InsertMode::kAsync:
-      return cl::InsertMode::kAsync;
-    case scenarios::InsertMode::kSync:
-      return cl::InsertMode::kSync;
-  }
-  throw std::logic_error("unknown scenarios::InsertMode");
-}
-
-cl::LoadBalancing load_balancing(scenarios::LoadBalancing policy) {
-  using P = scenarios::LoadBalancing;
-  switch (policy) {
-    case P::kRandom:
-      return cl::LoadBalancing::kRandom;
-    case P::kNearestHostname:
-      return cl::LoadBalancing::kNearestHostname;
-    case P::kInOrder:
-      return cl::LoadBalancing::kInOrder;
-    case P::kFirstOrRandom:
-      return cl::LoadBalancing::kFirstOrRandom;
-    case P::kRoundRobin:
-      return cl::LoadBalancing::kRoundRobin;
-  }
-  throw std::logic_error("unknown scenarios::LoadBalancing");
-}
-
 cl::DistributedSettings distributed_settings(const scenarios::Scenario& s) {
   const scenarios::DistributedSettings& d = s.cluster.settings;
   cl::DistributedSettings out;
-  out.insert_mode = insert_mode(s.cluster.insert_mode);
+  out.insert_mode = s.cluster.insert_mode;
   out.internal_replication = s.cluster.internal_replication;
   out.insert_quorum = s.cluster.insert_quorum;
   out.insert_quorum_timeout = d.insert_quorum_timeout;
-  out.load_balancing = load_balancing(s.cluster.load_balancing);
+  out.load_balancing = s.cluster.load_balancing;
   out.async_send_interval = d.directory_monitor_sleep_time;
   out.connect_timeout = d.connect_timeout_with_failover;
   out.connect_tries = static_cast<uint32_t>(d.connections_with_failover_max_tries);
@@ -184,18 +141,6 @@ sim::NodeSpec node_spec(const scenarios::Scenario& s, const scenarios::NodeConfi
   return spec;
 }
 
-cl::ShardingSpec sharding_spec(const scenarios::ShardingConfig& sharding) {
-  cl::ShardingSpec spec;
-  spec.kind = sharding_kind(sharding.kind);
-  spec.key = sharding.key;
-  spec.weights = sharding.weights;
-  spec.shards = sharding.shards;
-  spec.range_bounds = sharding.range_bounds;
-  spec.lists = sharding.lists;
-  spec.default_shard = sharding.default_shard;
-  return spec;
-}
-
 cl::ClusterSpec cluster_spec(const scenarios::Scenario& s, uint64_t seed,
                              const std::filesystem::path& data_dir) {
   cl::ClusterSpec spec;
@@ -208,7 +153,7 @@ cl::ClusterSpec cluster_spec(const scenarios::Scenario& s, uint64_t seed,
   spec.replicas = s.cluster.replicas;
   spec.placement = node_indices(s.cluster.placement, index);
   if (s.reshard) spec.joining_placement = node_indices(s.reshard->add, index);
-  spec.sharding = sharding_spec(s.cluster.sharding);
+  spec.sharding = s.cluster.sharding;
   spec.ddl = s.table.ddl;
   spec.settings = distributed_settings(s);
   spec.coordinator_host =

@@ -26,9 +26,9 @@ namespace shardlab::experiment {
 std::unique_ptr<sim::Network> build_network(sim::Simulation& sim,
                                             const scenarios::Platform& platform);
 
-// The simulator's forms of the scenario's values.
+// The simulator's forms of the scenario's values (the sharding spec and the Distributed
+// engine's choices are already the same types: cluster_config/).
 sim::NodeSpec node_spec(const scenarios::Scenario& s, const scenarios::NodeConfig& node);
-sim::cluster::ShardingSpec sharding_spec(const scenarios::ShardingConfig& sharding);
 
 // The cluster the scenario describes, its replicas' tables under `data_dir`. Nodes keep the
 // scenario's order; placement refers to them by index.

@@ -41,9 +41,9 @@ std::vector<cl::ReshardStrategy> reshard_strategies(const scenarios::Scenario& s
   const size_t before = s.cluster.shards;
   const size_t after = before + r.add.size();
   std::vector<cl::ReshardStrategy> strategies;
-  cl::ShardingSpec own = sharding_spec(s.cluster.sharding);
+  cl::ShardingSpec own = s.cluster.sharding;
   own.shards = before;
-  strategies.push_back({cl::sharding_kind_name(own.kind), own, sharding_spec(r.sharding)});
+  strategies.push_back({cl::sharding_kind_name(own.kind), own, r.sharding});
   const auto compare = [&](cl::ShardingKind kind, const std::string& key) {
     if (kind == own.kind && key == own.key) return;
     strategies.push_back({cl::sharding_kind_name(kind), over(kind, key, before), over(kind, key, after)});
@@ -75,7 +75,7 @@ sim::Process run_reshard(sim::Simulation& sim, cl::Cluster& cluster, const scena
   }
   out->moves = analysis.result();
   out->shards_before = cluster.shards();
-  cluster.grow(sharding_spec(s.reshard->sharding));
+  cluster.grow(s.reshard->sharding);
   out->shards_after = cluster.shards();
   out->done = true;
 }

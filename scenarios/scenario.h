@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "scenarios/platform.h"
+#include "cluster_config/distributed.h"
 #include "scenarios/sharding.h"
 #include "scenarios/units.h"
 #include "shardlab/engine/table_schema.h"
@@ -91,26 +92,12 @@ struct NodeConfig {
   std::string rack;  // "r0" unless given
 };
 
-// The Distributed engine's choices, as ClickHouse names them (sim/cluster/settings.h has what
-// each does; the binding maps them one to one).
-enum class InsertMode : uint8_t {
-  kAsync,  // the default: acknowledged once queued on the initiator
-  kSync,   // insert_distributed_sync = 1: acknowledged once the shards have written it
-};
-
-enum class LoadBalancing : uint8_t {
-  kRandom,
-  kNearestHostname,
-  kInOrder,
-  kFirstOrRandom,
-  kRoundRobin,
-};
-
-// The spellings of the files and of summary.json: "async", "sync"; "random", "nearest_hostname",
-// "in_order", "first_or_random", "round_robin".
-const char* insert_mode_name(InsertMode mode);
-const char* load_balancing_name(LoadBalancing policy);
-std::optional<LoadBalancing> parse_load_balancing(std::string_view text);
+// The Distributed engine's choices, shared with the simulator (cluster_config/distributed.h).
+using cluster_config::insert_mode_name;
+using cluster_config::InsertMode;
+using cluster_config::load_balancing_name;
+using cluster_config::LoadBalancing;
+using cluster_config::parse_load_balancing;
 
 // The Distributed engine's settings, with ClickHouse 18.16's defaults (REFERENCE.md).
 struct DistributedSettings {

@@ -1,4 +1,4 @@
-#include "engine/common/large_pages.h"
+#include "shardlab/engine/large_pages.h"
 
 #include <sys/mman.h>
 

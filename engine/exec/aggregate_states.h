@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 #include "shardlab/engine/aggregator.h"
 #include "engine/exec/uniq_set.h"
 #include "shardlab/engine/column.h"

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 #include "engine/exec/key_buckets.h"
 #include "engine/exec/key_hash.h"
 

@@ -19,7 +19,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 #include "shardlab/engine/aggregator.h"
 #include "engine/exec/bucket_counter.h"
 #include "engine/exec/key_buckets.h"

@@ -17,7 +17,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 #include "engine/exec/string_pool.h"
 #include "shardlab/engine/column.h"
 

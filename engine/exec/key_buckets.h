@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 
 namespace shardlab::engine {
 

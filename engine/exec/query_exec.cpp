@@ -7,6 +7,7 @@
 #include "shardlab/engine/query.h"
 #include "engine/exec/query_plan.h"
 #include "engine/exec/row_sort.h"
+#include "engine/storage/column_reader.h"
 
 namespace shardlab::engine {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "base/errors.h"
 #include "engine/storage/column_reader.h"
+#include "engine/storage/part_writer.h"
 #include "engine/types/order_bits.h"
 
 namespace shardlab::engine {

@@ -2,31 +2,19 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
 
+#include "cluster_config/distributed.h"
 #include "sim/core/time.h"
 
 namespace shardlab::sim::cluster {
 
-enum class InsertMode : uint8_t {
-  kAsync,  // the default: acknowledged once queued on the initiator, shipped by a sender
-  kSync,   // insert_distributed_sync = 1: acknowledged once the shards have written it
-};
-
-enum class LoadBalancing : uint8_t {
-  kRandom,           // a random replica among those with the fewest errors (the default)
-  kNearestHostname,  // the fewest errors, then the host name closest to the initiator's
-  kInOrder,          // the fewest errors, then configuration order
-  kFirstOrRandom,    // the first replica, or a random other one if it has more errors
-  kRoundRobin,       // the fewest errors, then rotating
-};
-
-const char* insert_mode_name(InsertMode mode);
-const char* load_balancing_name(LoadBalancing policy);
-std::optional<InsertMode> parse_insert_mode(std::string_view text);
-std::optional<LoadBalancing> parse_load_balancing(std::string_view text);
+// The Distributed engine's choices are shared with scenarios/ (cluster_config/distributed.h).
+using cluster_config::insert_mode_name;
+using cluster_config::InsertMode;
+using cluster_config::load_balancing_name;
+using cluster_config::LoadBalancing;
+using cluster_config::parse_insert_mode;
+using cluster_config::parse_load_balancing;
 
 struct DistributedSettings {
   InsertMode insert_mode = InsertMode::kAsync;

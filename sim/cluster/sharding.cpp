@@ -2,32 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-#include <map>
-#include <numeric>
+#include <algorithm>
 
-#include "shardlab/engine/date_time.h"
-#include "base/errors.h"
-#include "shardlab/engine/parser.h"
 #include "base/counter_rng.h"
+#include "base/errors.h"
+#include "shardlab/engine/date_time.h"
 
 namespace shardlab::sim::cluster {
 
 using engine::Block;
 using engine::Column;
-using engine::DataType;
 using engine::TypeId;
-
-const char* sharding_kind_name(ShardingKind kind) {
-  switch (kind) {
-    case ShardingKind::kHash: return "hash";
-    case ShardingKind::kRange: return "range";
-    case ShardingKind::kList: return "list";
-    case ShardingKind::kRandom: return "random";
-    case ShardingKind::kJump: return "jump";
-  }
-  return "?";
-}
 
 uint32_t jump_consistent_hash(uint64_t key, uint32_t buckets) {
   // The published algorithm: a linear congruential walk that jumps forward to the next bucket
@@ -71,8 +56,6 @@ std::string text_at(const Column& column, size_t row) {
   }
 }
 
-bool is_unsigned_key(DataType type) { return type.is_unsigned_like(); }
-
 // An explicit stack, not recursion: a chain such as a + b + c + ... is as deep as it is long.
 void mark_inputs(const engine::ExprNode& root, std::vector<bool>* reads) {
   std::vector<const engine::ExprNode*> stack{&root};
@@ -83,102 +66,27 @@ void mark_inputs(const engine::ExprNode& root, std::vector<bool>* reads) {
     for (const auto& arg : node.args) stack.push_back(arg.get());
   }
 }
-bool is_integer_key(DataType type) { return type.is_unsigned_like() || type.is_signed(); }
-
-// A range boundary in the key's own terms: dates and datetimes as text, numbers as integers.
-Int128 parse_bound(DataType type, const std::string& text, const std::string& key) {
-  std::optional<int64_t> value;
-  if (type.id == TypeId::kDate) {
-    value = dt::parse_date(text);
-  } else if (type.id == TypeId::kDateTime) {
-    value = dt::parse_date_time(text);
-  } else {
-    int64_t parsed = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
-    if (ec == std::errc() && end == text.data() + text.size()) value = parsed;
-  }
-  if (!value) {
-    throw InputError(fmt::format("range boundary '{}' is not a {} value (the type of key {})",
-                                 text, type.name(), key));
-  }
-  return *value;
-}
 
 }  // namespace
 
 ShardingScheme::ShardingScheme(const engine::TableSchema& schema, ShardingSpec spec)
     : spec_(std::move(spec)) {
-  if (spec_.shards == 0) throw InputError("a sharding scheme needs at least one shard");
+  cluster_config::CheckedSharding checked = cluster_config::check_sharding(schema, spec_);
   if (spec_.weights.empty()) spec_.weights.assign(spec_.shards, 1);
-  if (spec_.weights.size() != spec_.shards) {
-    throw InputError(fmt::format("{} shard weights given for {} shards", spec_.weights.size(),
-                                 spec_.shards));
-  }
   for (size_t shard = 0; shard < spec_.shards; ++shard) {
-    if (spec_.weights[shard] == 0) throw InputError(fmt::format("shard {} has weight 0", shard + 1));
     slot_to_shard_.insert(slot_to_shard_.end(), spec_.weights[shard], static_cast<uint32_t>(shard));
   }
-
-  if (spec_.kind != ShardingKind::kRandom) {
-    if (spec_.key.empty()) {
-      throw InputError(fmt::format("{} sharding needs a key expression", sharding_kind_name(spec_.kind)));
-    }
-    std::vector<engine::ColumnInfo> inputs;
-    for (const auto& column : schema.columns) inputs.push_back({column.name, column.type});
-    const engine::ExprPtr parsed = engine::parse_expression(spec_.key);
-    key_ = engine::analyze_expression(*parsed, inputs, spec_.key);
+  key_ = std::move(checked.key);
+  if (key_) {
     for (const auto& column : schema.columns) input_names_.push_back(column.name);
     key_reads_.assign(input_names_.size(), false);
     mark_inputs(*key_, &key_reads_);
   }
-  const DataType key_type = key_ ? key_->type : DataType(TypeId::kUInt64);
-  switch (spec_.kind) {
-    case ShardingKind::kHash:
-    case ShardingKind::kJump:
-      if (!is_unsigned_key(key_type)) {
-        throw InputError(fmt::format(
-            "{} sharding needs an unsigned integer key, but {} is {}: wrap it in cityHash64() or "
-            "intHash64()",
-            sharding_kind_name(spec_.kind), spec_.key, key_type.name()));
-      }
-      break;
-    case ShardingKind::kRange:
-      if (!is_integer_key(key_type)) {
-        throw InputError(fmt::format("range sharding needs an integer, Date or DateTime key, but {} is {}",
-                                     spec_.key, key_type.name()));
-      }
-      if (spec_.range_bounds.size() + 1 != spec_.shards) {
-        throw InputError(fmt::format("range sharding over {} shards needs {} boundaries, got {}",
-                                     spec_.shards, spec_.shards - 1, spec_.range_bounds.size()));
-      }
-      for (const std::string& bound : spec_.range_bounds) {
-        range_bounds_.push_back(parse_bound(key_type, bound, spec_.key));
-        if (range_bounds_.size() > 1 && !(range_bounds_.end()[-2] < range_bounds_.back())) {
-          throw InputError(fmt::format("range boundaries must ascend: '{}' follows a value not below it",
-                                       bound));
-        }
-      }
-      break;
-    case ShardingKind::kList: {
-      if (spec_.lists.size() != spec_.shards) {
-        throw InputError(fmt::format("list sharding over {} shards needs {} value lists, got {}",
-                                     spec_.shards, spec_.shards, spec_.lists.size()));
-      }
-      for (size_t shard = 0; shard < spec_.lists.size(); ++shard) {
-        for (const std::string& value : spec_.lists[shard]) {
-          if (!list_index_.emplace(value, static_cast<uint32_t>(shard)).second) {
-            throw InputError(fmt::format("list value '{}' is given to more than one shard", value));
-          }
-        }
-      }
-      if (spec_.default_shard && *spec_.default_shard >= spec_.shards) {
-        throw InputError(fmt::format("default shard {} does not exist (there are {})",
-                                     *spec_.default_shard + 1, spec_.shards));
-      }
-      break;
+  range_bounds_.assign(checked.range_bounds.begin(), checked.range_bounds.end());
+  for (size_t shard = 0; shard < spec_.lists.size(); ++shard) {
+    for (const std::string& value : spec_.lists[shard]) {
+      list_index_.emplace(value, static_cast<uint32_t>(shard));
     }
-    case ShardingKind::kRandom:
-      break;
   }
 }
 

@@ -24,31 +24,22 @@
 #include <string>
 #include <vector>
 
+#include "cluster_config/sharding.h"
+#include "shardlab/engine/column.h"
 #include "shardlab/engine/expression.h"
 #include "shardlab/engine/table_schema.h"
-#include "shardlab/engine/column.h"
 
 namespace shardlab::sim::cluster {
 
-enum class ShardingKind : uint8_t { kHash, kRange, kList, kRandom, kJump };
-
-const char* sharding_kind_name(ShardingKind kind);
-
-struct ShardingSpec {
-  ShardingKind kind = ShardingKind::kHash;
-  std::string key;                              // SQL expression over the table's columns
-  std::vector<uint32_t> weights;                // hash, random: one per shard (default 1 each)
-  size_t shards = 0;                            // number of shards
-  std::vector<std::string> range_bounds;        // range: shards - 1 ascending boundaries
-  std::vector<std::vector<std::string>> lists;  // list: values per shard
-  std::optional<size_t> default_shard;          // list: where unlisted values go
-};
+// The spec and its checks are shared with scenarios/ (cluster_config/sharding.h).
+using cluster_config::sharding_kind_name;
+using cluster_config::ShardingKind;
+using cluster_config::ShardingSpec;
 
 class ShardingScheme {
  public:
-  // Validates the spec against the table. Throws InputError saying what is wrong: unknown
-  // columns or functions in the key (with the position in the key's SQL), a key of the wrong
-  // type, weights, bounds or lists that do not fit the number of shards.
+  // Checks the spec against the table (cluster_config::check_sharding); throws InputError saying
+  // what is wrong.
   ShardingScheme(const engine::TableSchema& schema, ShardingSpec spec);
 
   size_t shards() const { return spec_.shards; }

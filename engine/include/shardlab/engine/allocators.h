@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/common/large_pages.h"
+#include "shardlab/engine/large_pages.h"
 
 namespace shardlab::engine {
 

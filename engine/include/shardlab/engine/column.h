@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 #include "shardlab/engine/data_type.h"
 
 namespace shardlab::engine {

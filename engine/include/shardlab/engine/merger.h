@@ -5,8 +5,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "shardlab/engine/expression.h"
 #include "shardlab/engine/merge_selector.h"
-#include "engine/storage/part_writer.h"
+#include "shardlab/engine/table_schema.h"
 
 namespace shardlab::engine {
 

@@ -16,13 +16,16 @@
 #include <vector>
 
 #include "shardlab/engine/aggregator.h"
-#include "engine/exec/key_condition.h"
-#include "shardlab/engine/work_profile.h"
-#include "engine/storage/column_reader.h"
 #include "shardlab/engine/part.h"
 #include "shardlab/engine/table_schema.h"
+#include "shardlab/engine/work_profile.h"
 
 namespace shardlab::engine {
+
+// Engine-internal types of the range-level entry points below (engine/exec/key_condition.h,
+// engine/storage/column_reader.h); callers outside the engine use run_part() and run().
+struct GranuleRange;
+struct ColumnFiles;
 
 struct QueryResult {
   std::vector<std::string> names;
