@@ -1,4 +1,4 @@
-#include "engine/common/large_pages.h"
+#include "shardlab/engine/large_pages.h"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <numeric>
 #include <vector>
 
-#include "engine/common/allocators.h"
+#include "shardlab/engine/allocators.h"
 #include "shardlab/engine/column.h"
 
 using namespace shardlab::engine;
