@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   shardlab::apps::add_sql_command(app);
   shardlab::apps::add_storage_commands(app);
   shardlab::apps::add_flows_command(app);
+  shardlab::apps::add_cache_command(app);
   shardlab::apps::add_check_command(app);
   shardlab::apps::add_calibrate_command(app);
   shardlab::apps::add_run_command(app);

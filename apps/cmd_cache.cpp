@@ -1,0 +1,112 @@
+// shardlab cache replay: the command line of the cache model alone (experiment/cache_replay.h).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "apps/commands.h"
+#include "apps/flag_checks.h"
+#include "base/errors.h"
+#include "experiment/cache_replay.h"
+#include "scenarios/units.h"
+
+namespace shardlab::apps {
+
+namespace {
+
+// A size flag such as 64MiB or 1048576, as a whole number of bytes.
+uint64_t size_flag(const std::string& flag, const std::string& text) {
+  double bytes = 0;
+  try {
+    bytes = scenarios::parse_bytes(text);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", flag, e.what()));
+  }
+  if (!(bytes >= 1) || bytes > 1e15 || std::floor(bytes) != bytes) {
+    throw InputError(fmt::format("{}: expected a whole number of bytes from 1 to 1e15, got '{}'",
+                                 flag, text));
+  }
+  return static_cast<uint64_t>(bytes);
+}
+
+}  // namespace
+
+void add_cache_command(CLI::App& app) {
+  struct Options {
+    experiment::CacheReplayOptions replay;
+    std::string memory = "64MiB";
+    std::string item_max = "1MiB";
+    std::string page = "1MiB";
+    bool no_automove = false;
+    bool flat_lru = false;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cache = app.add_subcommand("cache", "The memcached tier's model on its own");
+  cache->require_subcommand(1);
+  CLI::App* cmd = cache->add_subcommand(
+      "replay", "Play a request trace through modelled memcached servers; JSON on stdout");
+  cmd->add_option("trace", opts->replay.trace_path,
+                  "TRACE.csv with the header time_s,op,key,value_bytes,ttl_s")
+      ->required()
+      ->check(input_file("trace file", "a CSV request trace"));
+  cmd->add_option("--memory", opts->memory, "Memory per server, memcached's -m (e.g. 64MiB)")
+      ->capture_default_str();
+  add_number(cmd, "--growth-factor", opts->replay.server.growth_factor,
+             "Slab chunk growth factor, memcached's -f", 1.0001, 100.0)
+      ->capture_default_str();
+  add_number(cmd, "--min-chunk", opts->replay.server.min_chunk_data,
+             "Smallest chunk's data bytes, memcached's -n", uint32_t{1}, uint32_t{1} << 20)
+      ->capture_default_str();
+  cmd->add_option("--item-max", opts->item_max, "Largest item, memcached's -I")->capture_default_str();
+  cmd->add_option("--page", opts->page, "Slab page size")->capture_default_str();
+  cmd->add_flag("--no-automove", opts->no_automove,
+                "slab_automove=0: pages stay with the class that first took them");
+  cmd->add_flag("--flat-lru", opts->flat_lru, "One LRU per class instead of HOT/WARM/COLD");
+  const std::map<std::string, experiment::CachePolicy> policies{
+      {"memcached", experiment::CachePolicy::kMemcached},
+      {"byte_lru", experiment::CachePolicy::kByteLru}};
+  cmd->add_option("--policy", opts->replay.policy,
+                  "memcached (the model) or byte_lru (one LRU over all memory, for comparison)")
+      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
+  add_number(cmd, "--nodes", opts->replay.nodes, "Cache servers", size_t{1}, size_t{100})
+      ->capture_default_str();
+  const std::map<std::string, experiment::CacheDistribution> distributions{
+      {"ketama", experiment::CacheDistribution::kKetama},
+      {"modula", experiment::CacheDistribution::kModula},
+      {"round_robin", experiment::CacheDistribution::kRoundRobin}};
+  cmd->add_option("--distribution", opts->replay.distribution,
+                  "How keys spread over nodes: ketama (default), modula, round_robin")
+      ->transform(CLI::CheckedTransformer(distributions, CLI::ignore_case));
+  const std::map<std::string, experiment::RoundRobinLookup> lookups{
+      {"directory", experiment::RoundRobinLookup::kDirectory},
+      {"fanout", experiment::RoundRobinLookup::kFanout}};
+  cmd->add_option("--round-robin-lookup", opts->replay.round_robin_lookup,
+                  "How a reader finds a round-robin key: directory (default) or fanout")
+      ->transform(CLI::CheckedTransformer(lookups, CLI::ignore_case));
+  cmd->add_option("--remove-node-at", opts->replay.remove_node_at_s,
+                  "Seconds into the trace when the last node leaves")
+      ->check(real_number(0, 1e12));
+  cmd->add_option("--add-node-at", opts->replay.add_node_at_s,
+                  "Seconds into the trace when an empty node joins")
+      ->check(real_number(0, 1e12));
+  add_number(cmd, "--storm-window", opts->replay.storm_window_s,
+             "Seconds before and after a node change over which hit ratios are compared", 0.001,
+             1e9)
+      ->capture_default_str();
+  cmd->callback([opts] {
+    experiment::CacheReplayOptions replay = opts->replay;
+    replay.server.memory_bytes = size_flag("--memory", opts->memory);
+    replay.server.item_size_max = static_cast<uint32_t>(
+        std::min<uint64_t>(size_flag("--item-max", opts->item_max), UINT32_MAX));
+    replay.server.page_bytes =
+        static_cast<uint32_t>(std::min<uint64_t>(size_flag("--page", opts->page), UINT32_MAX));
+    replay.server.slab_automove = !opts->no_automove;
+    replay.server.lru_segmented = !opts->flat_lru;
+    std::cout << experiment::replay_cache_trace(replay).dump(2) << "\n";
+  });
+}
+
+}  // namespace shardlab::apps

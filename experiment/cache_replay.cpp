@@ -1,0 +1,393 @@
+#include "experiment/cache_replay.h"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <cmath>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "base/errors.h"
+#include "experiment/cache_trace.h"
+#include "sim/cache/byte_lru.h"
+#include "sim/cache/key_distribution.h"
+
+namespace shardlab::experiment {
+
+namespace {
+
+using sim::cache::ByteLru;
+using sim::cache::CacheServer;
+using sim::cache::KeyDistribution;
+using sim::cache::KeyRouter;
+using sim::cache::MemcachedModel;
+using sim::cache::StoreResult;
+
+// One cache server: the memcached model or the byte-LRU reference.
+struct Node {
+  std::unique_ptr<MemcachedModel> memcached;
+  std::unique_ptr<ByteLru> lru;
+  uint64_t requests = 0;
+  uint64_t gets = 0;
+  uint64_t hits = 0;
+
+  bool get(uint64_t key, uint32_t now_s) {
+    ++requests;
+    ++gets;
+    const bool hit = memcached ? memcached->get(key, now_s) : lru->get(key);
+    hits += hit;
+    return hit;
+  }
+  void set(uint64_t key, const CacheRequest& r, uint32_t now_s, bool add_only) {
+    ++requests;
+    if (memcached) {
+      if (add_only) {
+        memcached->add(key, static_cast<uint32_t>(r.key.size()), r.value_bytes, r.ttl_s, now_s);
+      } else {
+        memcached->set(key, static_cast<uint32_t>(r.key.size()), r.value_bytes, r.ttl_s, now_s);
+      }
+    } else if (!add_only || !lru->get(key)) {
+      lru->set(key, MemcachedModel::item_bytes(static_cast<uint32_t>(r.key.size()), r.value_bytes));
+    }
+  }
+  void remove(uint64_t key, uint32_t now_s) {
+    ++requests;
+    if (memcached) memcached->remove(key, now_s);
+    else lru->remove(key);
+  }
+  void touch(uint64_t key, uint32_t ttl_s, uint32_t now_s) {
+    ++requests;
+    if (memcached) memcached->touch(key, ttl_s, now_s);
+    else lru->get(key);
+  }
+};
+
+// Gets and hits over a span of the trace, for the hit ratio around a node change.
+struct Window {
+  uint64_t gets = 0;
+  uint64_t hits = 0;
+};
+
+struct NodeChange {
+  const char* kind = "";
+  double at_s = 0;
+  uint64_t keys_known = 0;
+  uint64_t keys_moved = 0;  // ketama/modula: now on another node; round robin: lost
+  Window before;
+  Window after;
+  bool done = false;
+};
+
+NodeChange change(const char* kind, double at_s) {
+  NodeChange out;
+  out.kind = kind;
+  out.at_s = at_s;
+  return out;
+}
+
+double ratio(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+class Replayer {
+ public:
+  explicit Replayer(const CacheReplayOptions& options) : options_(options) {
+    if (options_.nodes == 0) throw InputError("--nodes must be at least 1");
+    for (size_t i = 0; i < options_.nodes; ++i) nodes_.push_back(make_node());
+    if (options_.remove_node_at_s) changes_.push_back(change("remove", *options_.remove_node_at_s));
+    if (options_.add_node_at_s) changes_.push_back(change("add", *options_.add_node_at_s));
+    if (options_.remove_node_at_s && options_.nodes < 2) {
+      throw InputError("--remove-node-at needs at least 2 nodes");
+    }
+    track_keys_ = nodes_.size() > 1 || !changes_.empty();
+    rebuild_router();
+  }
+
+  void play(const CacheRequest& r) {
+    for (NodeChange& change : changes_) {
+      if (!change.done && r.time_s >= change.at_s) apply(change);
+    }
+    const auto now_s = static_cast<uint32_t>(std::min(r.time_s, 4.0e9));
+    const uint64_t key = XXH3_64bits(r.key.data(), r.key.size());
+    ++requests_;
+    switch (r.op) {
+      case CacheOp::kGet:
+      case CacheOp::kRead: read(key, r, now_s); break;
+      case CacheOp::kSet:
+      case CacheOp::kAdd: write(key, r, now_s, r.op == CacheOp::kAdd); break;
+      case CacheOp::kDelete:
+        ++deletes_;
+        for_each_holder(key, r.key, [&](Node& node) { node.remove(key, now_s); });
+        if (round_robin()) directory_.erase(key);
+        break;
+      case CacheOp::kTouch:
+        for_each_holder(key, r.key, [&](Node& node) { node.touch(key, r.ttl_s, now_s); });
+        break;
+    }
+    last_time_s_ = r.time_s;
+  }
+
+  nlohmann::json report() const;
+
+ private:
+  bool round_robin() const { return options_.distribution == CacheDistribution::kRoundRobin; }
+  KeyDistribution hashing() const {
+    return options_.distribution == CacheDistribution::kModula ? KeyDistribution::kModula
+                                                               : KeyDistribution::kKetama;
+  }
+
+  std::unique_ptr<Node> make_node() const {
+    auto node = std::make_unique<Node>();
+    if (options_.policy == CachePolicy::kMemcached) {
+      node->memcached = std::make_unique<MemcachedModel>(options_.server);
+    } else {
+      node->lru = std::make_unique<ByteLru>(options_.server.memory_bytes);
+    }
+    return node;
+  }
+
+  void rebuild_router() {
+    if (round_robin()) return;
+    std::vector<CacheServer> servers;
+    // Node i is 10.0.0.(i+1) on memcached's port: names the ring hashes, as a client would.
+    for (size_t i = 0; i < nodes_.size(); ++i) servers.push_back({fmt::format("10.0.0.{}", i + 1)});
+    router_ = std::make_unique<KeyRouter>(hashing(), std::move(servers));
+  }
+
+  // The node a hashed key lives on; remembers the key's hash for later node changes.
+  size_t place(uint64_t key, std::string_view text) {
+    if (!track_keys_) return 0;
+    auto [it, fresh] = key_hash_.try_emplace(key, 0);
+    if (fresh) it->second = KeyRouter::key_hash(hashing(), text);
+    return router_->server_of_hash(it->second);
+  }
+
+  template <typename F>
+  void for_each_holder(uint64_t key, std::string_view text, F&& f) {
+    if (!round_robin()) {
+      f(*nodes_[place(key, text)]);
+    } else if (options_.round_robin_lookup == RoundRobinLookup::kFanout) {
+      for (auto& node : nodes_) f(*node);
+    } else if (const auto it = directory_.find(key); it != directory_.end()) {
+      f(*nodes_[it->second]);
+    }
+  }
+
+  void read(uint64_t key, const CacheRequest& r, uint32_t now_s) {
+    ++gets_;
+    bool hit = false;
+    for_each_holder(key, r.key, [&](Node& node) { hit = node.get(key, now_s) || hit; });
+    hits_ += hit;
+    for (NodeChange& change : changes_) {
+      Window& w = change.done ? change.after : change.before;
+      if (change.done ? r.time_s < change.at_s + options_.storm_window_s
+                      : r.time_s >= change.at_s - options_.storm_window_s) {
+        ++w.gets;
+        w.hits += hit;
+      }
+    }
+    if (!hit && r.op == CacheOp::kGet) write(key, r, now_s, false);
+  }
+
+  void write(uint64_t key, const CacheRequest& r, uint32_t now_s, bool add_only) {
+    ++writes_;
+    if (!round_robin()) {
+      nodes_[place(key, r.key)]->set(key, r, now_s, add_only);
+      return;
+    }
+    // A key the directory knows is written where it is; a new one goes to the next node.
+    size_t node = next_node_ % nodes_.size();
+    if (const auto it = directory_.find(key); it != directory_.end()) {
+      node = it->second;
+    } else {
+      ++next_node_;
+    }
+    if (options_.round_robin_lookup == RoundRobinLookup::kDirectory) directory_[key] = static_cast<uint32_t>(node);
+    nodes_[node]->set(key, r, now_s, add_only);
+  }
+
+  void apply(NodeChange& change);
+
+  const CacheReplayOptions& options_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Node>> removed_;  // kept for their counters
+  std::unique_ptr<KeyRouter> router_;
+  bool track_keys_ = false;
+  std::unordered_map<uint64_t, uint32_t> key_hash_;   // ketama/modula: key -> its ring hash
+  std::unordered_map<uint64_t, uint32_t> directory_;  // round robin: key -> node
+  uint64_t next_node_ = 0;
+  std::vector<NodeChange> changes_;
+  uint64_t requests_ = 0;
+  uint64_t gets_ = 0;
+  uint64_t hits_ = 0;
+  uint64_t writes_ = 0;
+  uint64_t deletes_ = 0;
+  double last_time_s_ = 0;
+};
+
+void Replayer::apply(NodeChange& change) {
+  change.done = true;
+  std::vector<size_t> before(0);
+  if (!round_robin()) {
+    before.reserve(key_hash_.size());
+    for (const auto& [key, hash] : key_hash_) before.push_back(router_->server_of_hash(hash));
+  }
+  const bool removing = std::string_view(change.kind) == "remove";
+  if (removing) {
+    const size_t leaving = nodes_.size() - 1;
+    removed_.push_back(std::move(nodes_.back()));
+    nodes_.pop_back();
+    if (round_robin()) {
+      change.keys_known = directory_.size();
+      for (auto it = directory_.begin(); it != directory_.end();) {
+        if (it->second == leaving) {
+          ++change.keys_moved;
+          it = directory_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  } else {
+    nodes_.push_back(make_node());
+  }
+  if (round_robin()) return;
+  rebuild_router();
+  change.keys_known = key_hash_.size();
+  size_t i = 0;
+  for (const auto& [key, hash] : key_hash_) change.keys_moved += router_->server_of_hash(hash) != before[i++];
+}
+
+nlohmann::json slab_classes(const std::vector<const MemcachedModel*>& servers) {
+  nlohmann::json out = nlohmann::json::array();
+  if (servers.empty()) return out;
+  for (size_t cls = 1; cls < servers.front()->classes().size(); ++cls) {
+    sim::cache::SlabClassStats sum;
+    for (const MemcachedModel* server : servers) {
+      const auto& c = server->classes()[cls];
+      sum.chunk_bytes = c.chunk_bytes;
+      sum.chunks_per_page = c.chunks_per_page;
+      sum.pages += c.pages;
+      sum.items += c.items;
+      sum.item_bytes += c.item_bytes;
+      sum.evictions += c.evictions;
+      sum.expired_reclaimed += c.expired_reclaimed;
+      sum.pages_moved_in += c.pages_moved_in;
+      sum.pages_moved_out += c.pages_moved_out;
+      sum.outofmemory += c.outofmemory;
+    }
+    if (sum.pages == 0 && sum.evictions == 0 && sum.pages_moved_out == 0) continue;
+    out.push_back({{"class", cls},
+                   {"chunk_bytes", sum.chunk_bytes},
+                   {"chunks_per_page", sum.chunks_per_page},
+                   {"pages", sum.pages},
+                   {"items", sum.items},
+                   {"item_bytes", sum.item_bytes},
+                   {"evictions", sum.evictions},
+                   {"expired_reclaimed", sum.expired_reclaimed},
+                   {"pages_moved_in", sum.pages_moved_in},
+                   {"pages_moved_out", sum.pages_moved_out},
+                   {"outofmemory", sum.outofmemory}});
+  }
+  return out;
+}
+
+nlohmann::json Replayer::report() const {
+  std::vector<const Node*> all;
+  for (const auto& node : nodes_) all.push_back(node.get());
+  for (const auto& node : removed_) all.push_back(node.get());
+  uint64_t node_requests = 0;
+  uint64_t evictions = 0;
+  uint64_t expired = 0;
+  uint64_t pages_moved = 0;
+  uint64_t memory = 0;
+  uint64_t too_large = 0;
+  std::vector<const MemcachedModel*> servers;
+  nlohmann::json per_node = nlohmann::json::array();
+  for (size_t i = 0; i < all.size(); ++i) {
+    const Node& node = *all[i];
+    node_requests += node.requests;
+    nlohmann::json entry = {{"node", i},
+                            {"present_at_end", i < nodes_.size()},
+                            {"requests", node.requests},
+                            {"gets", node.gets},
+                            {"hits", node.hits},
+                            {"hit_ratio", ratio(node.hits, node.gets)}};
+    if (node.memcached) {
+      const auto& s = node.memcached->stats();
+      servers.push_back(node.memcached.get());
+      evictions += s.evictions;
+      expired += s.expired_reclaimed + s.get_expired;
+      pages_moved += s.pages_moved;
+      memory += s.memory_bytes;
+      too_large += s.store_too_large;
+      entry["evictions"] = s.evictions;
+      entry["memory_bytes"] = s.memory_bytes;
+    } else {
+      evictions += node.lru->evictions();
+      memory += node.lru->used_bytes();
+      entry["evictions"] = node.lru->evictions();
+    }
+    per_node.push_back(std::move(entry));
+  }
+  nlohmann::json out = {
+      {"policy", options_.policy == CachePolicy::kMemcached ? "memcached" : "byte_lru"},
+      {"requests", requests_},
+      {"gets", gets_},
+      {"hits", hits_},
+      {"misses", gets_ - hits_},
+      {"hit_ratio", ratio(hits_, gets_)},
+      {"writes", writes_},
+      {"deletes", deletes_},
+      {"evictions", evictions},
+      {"expired", expired},
+      {"too_large", too_large},
+      {"pages_moved", pages_moved},
+      {"memory_bytes", memory},
+      {"duration_s", last_time_s_},
+      {"slab_classes", slab_classes(servers)}};
+  if (all.size() > 1 || round_robin()) {
+    out["distribution"] = round_robin() ? "round_robin"
+                                        : sim::cache::key_distribution_name(hashing());
+    out["nodes"] = per_node;
+    out["node_requests_per_request"] = ratio(node_requests, requests_);
+    if (round_robin()) {
+      out["round_robin_lookup"] =
+          options_.round_robin_lookup == RoundRobinLookup::kFanout ? "fanout" : "directory";
+      out["directory_entries"] = directory_.size();
+    }
+  }
+  nlohmann::json changes = nlohmann::json::array();
+  for (const NodeChange& change : changes_) {
+    if (!change.done) continue;
+    changes.push_back({{"kind", change.kind},
+                       {"at_s", change.at_s},
+                       {"keys_known", change.keys_known},
+                       {round_robin() ? "keys_lost" : "keys_moved", change.keys_moved},
+                       {"moved_share", ratio(change.keys_moved, change.keys_known)},
+                       {"window_s", options_.storm_window_s},
+                       {"hit_ratio_before", ratio(change.before.hits, change.before.gets)},
+                       {"hit_ratio_after", ratio(change.after.hits, change.after.gets)},
+                       {"misses_after", change.after.gets - change.after.hits}});
+  }
+  if (!changes.empty()) out["node_changes"] = changes;
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json replay_cache_trace(const CacheReplayOptions& options) {
+  if (options.policy == CachePolicy::kMemcached) options.server.validate();
+  Replayer replayer(options);
+  CacheTraceReader reader(options.trace_path);
+  std::vector<CacheRequest> block;
+  while (true) {
+    reader.read(&block);
+    if (block.empty()) break;
+    for (const CacheRequest& request : block) replayer.play(request);
+  }
+  return replayer.report();
+}
+
+}  // namespace shardlab::experiment

@@ -1,0 +1,41 @@
+// The cache model alone: `shardlab cache replay TRACE --memory 64MiB [...]` plays a request trace
+// (experiment/cache_trace.h) through one or more modelled memcached servers and reports what
+// they did, as one JSON object.
+//
+// With several nodes, keys are spread as the client library does (ketama or modula,
+// sim/cache/key_distribution.h) or written round robin. Round robin gives a reader no way to
+// compute where a key is: it keeps a directory (key -> node, one entry per key in the client's
+// memory) or asks every node (a fan-out get, one request per node and read). Both are reported.
+// A node can be removed or added at a moment of the trace; the report gives the share of the
+// keys seen so far that moved, and the miss storm that followed.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "sim/cache/memcached_model.h"
+
+namespace shardlab::experiment {
+
+enum class CachePolicy : uint8_t { kMemcached, kByteLru };
+enum class CacheDistribution : uint8_t { kKetama, kModula, kRoundRobin };
+enum class RoundRobinLookup : uint8_t { kDirectory, kFanout };
+
+struct CacheReplayOptions {
+  std::string trace_path;
+  sim::cache::MemcachedConfig server;  // every node's
+  CachePolicy policy = CachePolicy::kMemcached;
+  size_t nodes = 1;
+  CacheDistribution distribution = CacheDistribution::kKetama;
+  RoundRobinLookup round_robin_lookup = RoundRobinLookup::kDirectory;
+  std::optional<double> remove_node_at_s;  // the last node leaves (its items are lost)
+  std::optional<double> add_node_at_s;     // an empty node joins
+  double storm_window_s = 60;  // the hit ratio before and after a node change is over this long
+};
+
+// Throws InputError for a bad trace line or option, with the line number for the trace.
+nlohmann::json replay_cache_trace(const CacheReplayOptions& options);
+
+}  // namespace shardlab::experiment

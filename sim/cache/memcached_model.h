@@ -1,0 +1,198 @@
+// One memcached 1.6 server as it manages memory, so that its hit ratio is the real server's and
+// not an ideal cache's (sim/cache/README.md has the rules and where each comes from):
+//
+//  * Slab classes. Memory comes in pages (1 MiB), each cut into chunks of one class; chunk sizes
+//    grow by the growth factor (-f 1.25) from sizeof(item) + -n (48 + 48 = 96 bytes), 8-byte
+//    aligned. An item takes the smallest chunk that holds header + key + 1 + value + 2 + CAS.
+//  * Pages go to a class when it has no free chunk, while the memory limit (-m) allows; a class
+//    with no page always gets its first. Once memory is full, a class only recycles its own
+//    chunks, so a class can starve while another hoards pages (calcification), until the
+//    automover (slab_automove=1) moves a page from the class with the oldest items to one that
+//    evicts young ones.
+//  * A segmented LRU per class: new items enter HOT; items fetched twice are ACTIVE. The LRU
+//    maintainer keeps HOT to 20% and WARM to 40% of the class's bytes and moves items older than
+//    0.2x (HOT) or 2x (WARM) the COLD tail's age to COLD; ACTIVE items in HOT or WARM go to (or
+//    stay in) WARM, ACTIVE items at COLD's tail go back to WARM. Evictions take COLD's tail.
+//  * Expiry: lazy on access, at the tail during LRU pulls, and by the LRU crawler.
+//
+// The server's background threads (the LRU maintainer, the automover, the crawler) run here at
+// the moments they would: the maintainer's juggle after each store, the automover once per
+// second of the server's clock, the crawler every `crawler_interval_s`. Keys are 64-bit hashes;
+// the key's length still counts towards the item's size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shardlab::sim::cache {
+
+struct MemcachedConfig {
+  uint64_t memory_bytes = uint64_t{64} << 20;  // -m
+  double growth_factor = 1.25;                 // -f
+  uint32_t min_chunk_data = 48;                // -n: the smallest chunk is sizeof(item) + this
+  uint32_t item_size_max = 1 << 20;            // -I
+  uint32_t page_bytes = 1 << 20;               // slab_page_size
+  bool slab_automove = true;                   // slab_reassign=1, slab_automove=1 (1.6's default)
+  bool lru_segmented = true;                   // HOT/WARM/COLD (the default); false: one LRU
+  uint32_t crawler_interval_s = 60;            // how often the LRU crawler sweeps expired items
+
+  // Throws InputError naming the setting: a growth factor <= 1, an item limit larger than a
+  // page, a memory limit below one page per slab class.
+  void validate() const;
+};
+
+enum class Lru : uint8_t { kHot, kWarm, kCold };
+
+// One slab class, with memcached's own counters (`stats slabs`, `stats items`).
+struct SlabClassStats {
+  uint32_t chunk_bytes = 0;
+  uint32_t chunks_per_page = 0;
+  uint64_t pages = 0;
+  uint64_t items = 0;
+  uint64_t item_bytes = 0;  // the items' own sizes (not their chunks)
+  uint64_t evictions = 0;
+  uint64_t expired_reclaimed = 0;  // expired items found in an LRU pull or by the crawler
+  uint64_t pages_moved_in = 0;
+  uint64_t pages_moved_out = 0;
+  uint64_t outofmemory = 0;  // stores that found no chunk at all
+};
+
+struct MemcachedStats {
+  uint64_t get_hits = 0;
+  uint64_t get_misses = 0;
+  uint64_t get_expired = 0;  // misses on an item past its expiry time
+  uint64_t sets = 0;
+  uint64_t store_too_large = 0;
+  uint64_t store_no_memory = 0;
+  uint64_t deletes = 0;
+  uint64_t touches = 0;
+  uint64_t evictions = 0;
+  uint64_t expired_reclaimed = 0;
+  uint64_t pages_moved = 0;
+  uint64_t memory_bytes = 0;  // pages given out
+};
+
+enum class StoreResult : uint8_t { kStored, kNotStored, kTooLarge, kNoMemory };
+
+class MemcachedModel {
+ public:
+  explicit MemcachedModel(const MemcachedConfig& config);
+
+  // Every operation takes the server's clock in whole seconds since it started; it must not go
+  // backwards. The background work due by then runs first.
+  bool get(uint64_t key, uint32_t now_s);  // true on a hit
+  StoreResult set(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s,
+                  uint32_t now_s);
+  StoreResult add(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s,
+                  uint32_t now_s);  // kNotStored when the key is there
+  bool remove(uint64_t key, uint32_t now_s);  // memcached's delete; true if it was there
+  bool touch(uint64_t key, uint32_t ttl_s, uint32_t now_s);
+  // Runs the background work due by `now_s` (the automover, the crawler).
+  void advance(uint32_t now_s);
+
+  // The item size memcached charges: header + key + 1 + value + "\r\n" + CAS.
+  static uint64_t item_bytes(uint32_t key_bytes, uint32_t value_bytes);
+  // The class an item of `bytes` goes to (1-based as memcached numbers them), or 0 if too large.
+  uint32_t class_of(uint64_t bytes) const;
+
+  const MemcachedConfig& config() const { return config_; }
+  const MemcachedStats& stats() const { return stats_; }
+  // Index 0 is unused (memcached's global page pool); classes are 1..size()-1.
+  const std::vector<SlabClassStats>& classes() const { return class_stats_; }
+  uint64_t pages_free() const { return global_pages_; }  // in the global pool (automove)
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  struct Item {
+    uint64_t key;
+    uint32_t prev;  // towards the head (newer)
+    uint32_t next;  // towards the tail (older)
+    uint32_t time;  // last access, seconds
+    uint32_t exptime;  // 0: never
+    uint32_t bytes;
+    uint32_t chunk;  // global chunk number
+    uint8_t cls;
+    Lru lru;
+    bool fetched;
+    bool active;
+  };
+  struct List {
+    uint32_t head = kNone;
+    uint32_t tail = kNone;
+    uint64_t bytes = 0;
+    uint64_t items = 0;
+  };
+  struct SlabClass {
+    std::vector<uint32_t> free_chunks;  // LIFO, as memcached's slot list
+    std::vector<uint32_t> pages;        // global page numbers, in the order they came
+    List lru[3];
+  };
+  struct Page {
+    uint32_t first_chunk = 0;  // chunks [first_chunk, first_chunk + per page) of chunk_owner_
+    uint8_t cls = 0;
+  };
+
+  // Items.
+  uint32_t find(uint64_t key) const;
+  void index_insert(uint64_t key, uint32_t item);
+  void index_erase(uint64_t key);
+  void grow_index();
+  bool expired(const Item& item) const { return item.exptime != 0 && item.exptime <= now_; }
+  void unlink(uint32_t item);  // from its list, the index and its chunk
+  void bump_on_hit(uint32_t item);
+  StoreResult store(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s);
+
+  // LRU lists.
+  void link_head(uint32_t item, Lru lru);
+  void unlink_list(uint32_t item);
+  enum class Pull : uint8_t { kJuggle, kEvict, kForceHotToCold };
+  int pull_tail(uint32_t cls, Lru lru, uint64_t total_bytes, uint32_t max_age, Pull mode);
+  void juggle(uint32_t cls);
+
+  // Slabs.
+  uint32_t allocate_chunk(uint32_t cls);
+  bool new_page(uint32_t cls);
+  void free_chunk(uint32_t cls, uint32_t chunk);
+
+  // Background work.
+  void tick(uint32_t now_s);
+  void automove();
+  void move_page(uint32_t from, uint32_t to);
+  void crawl_expired();
+
+  MemcachedConfig config_;
+  std::vector<uint32_t> chunk_bytes_;  // per class, [0] unused
+  std::vector<uint32_t> per_page_;
+  std::vector<SlabClass> classes_;
+  std::vector<SlabClassStats> class_stats_;
+  MemcachedStats stats_;
+
+  std::vector<Item> items_;
+  std::vector<uint32_t> free_items_;
+  std::vector<uint64_t> index_keys_;   // open addressing, linear probing; 0 = empty
+  std::vector<uint32_t> index_items_;
+  uint64_t index_used_ = 0;
+
+  std::vector<Page> page_table_;
+  std::vector<uint32_t> chunk_owner_;  // item in each chunk, or kNone
+  uint64_t pages_given_ = 0;           // pages taken from memory (never returned)
+  uint64_t global_pages_ = 0;          // pages in the global pool
+  std::vector<uint32_t> global_pool_;
+
+  uint32_t now_ = 0;
+  uint32_t last_automove_s_ = 0;
+  uint32_t next_crawl_s_ = 0;
+  // The automover's 30-second window, per class: (evicted this second, age of COLD's tail).
+  struct WindowSample {
+    bool evicted = false;
+    bool excess_free = false;
+    uint32_t age = 0;
+  };
+  std::vector<std::vector<WindowSample>> window_;
+  std::vector<uint64_t> evicted_before_;
+  uint64_t window_fills_ = 0;
+};
+
+}  // namespace shardlab::sim::cache
