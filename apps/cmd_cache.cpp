@@ -64,6 +64,10 @@ void add_cache_command(CLI::App& app) {
   cmd->add_option("--page", opts->page, "Slab page size")->capture_default_str();
   cmd->add_flag("--no-automove", opts->no_automove,
                 "slab_automove=0: pages stay with the class that first took them");
+  add_number(cmd, "--maintainer-pass-us", opts->replay.server.maintainer_pass_us,
+             "Microseconds one busy pass of memcached's LRU maintainer over all classes takes",
+             uint32_t{1}, uint32_t{1'000'000})
+      ->capture_default_str();
   cmd->add_flag("--flat-lru", opts->flat_lru, "One LRU per class instead of HOT/WARM/COLD");
   const std::map<std::string, experiment::CachePolicy> policies{
       {"memcached", experiment::CachePolicy::kMemcached},
@@ -105,6 +109,16 @@ void add_cache_command(CLI::App& app) {
         static_cast<uint32_t>(std::min<uint64_t>(size_flag("--page", opts->page), UINT32_MAX));
     replay.server.slab_automove = !opts->no_automove;
     replay.server.lru_segmented = !opts->flat_lru;
+    replay.server.validate();
+    const uint64_t floor_bytes = replay.server.slab_classes() * uint64_t{replay.server.page_bytes};
+    if (replay.policy == experiment::CachePolicy::kMemcached &&
+        replay.server.memory_bytes < floor_bytes) {
+      // As memcached does: it starts, but every class still gets its first page.
+      std::cerr << fmt::format(
+          "shardlab: warning: --memory {} is below one page for each of the {} slab classes; "
+          "memcached gives every class its first page anyway, so a server may use up to {} MiB\n",
+          opts->memory, replay.server.slab_classes(), floor_bytes >> 20);
+    }
     std::cout << experiment::replay_cache_trace(replay).dump(2) << "\n";
   });
 }

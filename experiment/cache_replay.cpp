@@ -32,33 +32,33 @@ struct Node {
   uint64_t gets = 0;
   uint64_t hits = 0;
 
-  bool get(uint64_t key, uint32_t now_s) {
+  bool get(uint64_t key, uint64_t now_us) {
     ++requests;
     ++gets;
-    const bool hit = memcached ? memcached->get(key, now_s) : lru->get(key);
+    const bool hit = memcached ? memcached->get(key, now_us) : lru->get(key);
     hits += hit;
     return hit;
   }
-  void set(uint64_t key, const CacheRequest& r, uint32_t now_s, bool add_only) {
+  void set(uint64_t key, const CacheRequest& r, uint64_t now_us, bool add_only) {
     ++requests;
     if (memcached) {
       if (add_only) {
-        memcached->add(key, static_cast<uint32_t>(r.key.size()), r.value_bytes, r.ttl_s, now_s);
+        memcached->add(key, static_cast<uint32_t>(r.key.size()), r.value_bytes, r.ttl_s, now_us);
       } else {
-        memcached->set(key, static_cast<uint32_t>(r.key.size()), r.value_bytes, r.ttl_s, now_s);
+        memcached->set(key, static_cast<uint32_t>(r.key.size()), r.value_bytes, r.ttl_s, now_us);
       }
     } else if (!add_only || !lru->get(key)) {
       lru->set(key, MemcachedModel::item_bytes(static_cast<uint32_t>(r.key.size()), r.value_bytes));
     }
   }
-  void remove(uint64_t key, uint32_t now_s) {
+  void remove(uint64_t key, uint64_t now_us) {
     ++requests;
-    if (memcached) memcached->remove(key, now_s);
+    if (memcached) memcached->remove(key, now_us);
     else lru->remove(key);
   }
-  void touch(uint64_t key, uint32_t ttl_s, uint32_t now_s) {
+  void touch(uint64_t key, uint32_t ttl_s, uint64_t now_us) {
     ++requests;
-    if (memcached) memcached->touch(key, ttl_s, now_s);
+    if (memcached) memcached->touch(key, ttl_s, now_us);
     else lru->get(key);
   }
 };
@@ -108,21 +108,21 @@ class Replayer {
     for (NodeChange& change : changes_) {
       if (!change.done && r.time_s >= change.at_s) apply(change);
     }
-    const auto now_s = static_cast<uint32_t>(std::min(r.time_s, 4.0e9));
+    const auto now_us = static_cast<uint64_t>(std::min(r.time_s, 4.0e9) * 1e6);
     const uint64_t key = XXH3_64bits(r.key.data(), r.key.size());
     ++requests_;
     switch (r.op) {
       case CacheOp::kGet:
-      case CacheOp::kRead: read(key, r, now_s); break;
+      case CacheOp::kRead: read(key, r, now_us); break;
       case CacheOp::kSet:
-      case CacheOp::kAdd: write(key, r, now_s, r.op == CacheOp::kAdd); break;
+      case CacheOp::kAdd: write(key, r, now_us, r.op == CacheOp::kAdd); break;
       case CacheOp::kDelete:
         ++deletes_;
-        for_each_holder(key, r.key, [&](Node& node) { node.remove(key, now_s); });
+        for_each_holder(key, r.key, [&](Node& node) { node.remove(key, now_us); });
         if (round_robin()) directory_.erase(key);
         break;
       case CacheOp::kTouch:
-        for_each_holder(key, r.key, [&](Node& node) { node.touch(key, r.ttl_s, now_s); });
+        for_each_holder(key, r.key, [&](Node& node) { node.touch(key, r.ttl_s, now_us); });
         break;
     }
     last_time_s_ = r.time_s;
@@ -174,10 +174,10 @@ class Replayer {
     }
   }
 
-  void read(uint64_t key, const CacheRequest& r, uint32_t now_s) {
+  void read(uint64_t key, const CacheRequest& r, uint64_t now_us) {
     ++gets_;
     bool hit = false;
-    for_each_holder(key, r.key, [&](Node& node) { hit = node.get(key, now_s) || hit; });
+    for_each_holder(key, r.key, [&](Node& node) { hit = node.get(key, now_us) || hit; });
     hits_ += hit;
     for (NodeChange& change : changes_) {
       Window& w = change.done ? change.after : change.before;
@@ -187,13 +187,13 @@ class Replayer {
         w.hits += hit;
       }
     }
-    if (!hit && r.op == CacheOp::kGet) write(key, r, now_s, false);
+    if (!hit && r.op == CacheOp::kGet) write(key, r, now_us, false);
   }
 
-  void write(uint64_t key, const CacheRequest& r, uint32_t now_s, bool add_only) {
+  void write(uint64_t key, const CacheRequest& r, uint64_t now_us, bool add_only) {
     ++writes_;
     if (!round_robin()) {
-      nodes_[place(key, r.key)]->set(key, r, now_s, add_only);
+      nodes_[place(key, r.key)]->set(key, r, now_us, add_only);
       return;
     }
     // A key the directory knows is written where it is; a new one goes to the next node.
@@ -204,7 +204,7 @@ class Replayer {
       ++next_node_;
     }
     if (options_.round_robin_lookup == RoundRobinLookup::kDirectory) directory_[key] = static_cast<uint32_t>(node);
-    nodes_[node]->set(key, r, now_s, add_only);
+    nodes_[node]->set(key, r, now_us, add_only);
   }
 
   void apply(NodeChange& change);
@@ -272,19 +272,42 @@ nlohmann::json slab_classes(const std::vector<const MemcachedModel*>& servers) {
       sum.items += c.items;
       sum.item_bytes += c.item_bytes;
       sum.evictions += c.evictions;
+      sum.get_hits += c.get_hits;
+      for (int lru = 0; lru < 3; ++lru) sum.hits_to[lru] += c.hits_to[lru];
+      sum.moves_to_cold += c.moves_to_cold;
+      sum.moves_to_warm += c.moves_to_warm;
+      sum.moves_within_lru += c.moves_within_lru;
+      sum.reassign_evictions += c.reassign_evictions;
       sum.expired_reclaimed += c.expired_reclaimed;
       sum.pages_moved_in += c.pages_moved_in;
       sum.pages_moved_out += c.pages_moved_out;
       sum.outofmemory += c.outofmemory;
     }
     if (sum.pages == 0 && sum.evictions == 0 && sum.pages_moved_out == 0) continue;
+    uint64_t segments[3] = {0, 0, 0};
+    for (const MemcachedModel* server : servers) {
+      for (const auto lru : {sim::cache::Lru::kHot, sim::cache::Lru::kWarm, sim::cache::Lru::kCold}) {
+        segments[static_cast<int>(lru)] += server->lru_items(static_cast<uint32_t>(cls), lru);
+      }
+    }
     out.push_back({{"class", cls},
                    {"chunk_bytes", sum.chunk_bytes},
                    {"chunks_per_page", sum.chunks_per_page},
                    {"pages", sum.pages},
                    {"items", sum.items},
+                   {"items_hot", segments[0]},
+                   {"items_warm", segments[1]},
+                   {"items_cold", segments[2]},
                    {"item_bytes", sum.item_bytes},
+                   {"get_hits", sum.get_hits},
+                   {"hits_to_hot", sum.hits_to[0]},
+                   {"hits_to_warm", sum.hits_to[1]},
+                   {"hits_to_cold", sum.hits_to[2]},
+                   {"moves_to_cold", sum.moves_to_cold},
+                   {"moves_to_warm", sum.moves_to_warm},
+                   {"moves_within_lru", sum.moves_within_lru},
                    {"evictions", sum.evictions},
+                   {"reassign_evictions", sum.reassign_evictions},
                    {"expired_reclaimed", sum.expired_reclaimed},
                    {"pages_moved_in", sum.pages_moved_in},
                    {"pages_moved_out", sum.pages_moved_out},
@@ -299,6 +322,7 @@ nlohmann::json Replayer::report() const {
   for (const auto& node : removed_) all.push_back(node.get());
   uint64_t node_requests = 0;
   uint64_t evictions = 0;
+  uint64_t reassign_evictions = 0;
   uint64_t expired = 0;
   uint64_t pages_moved = 0;
   uint64_t memory = 0;
@@ -318,6 +342,7 @@ nlohmann::json Replayer::report() const {
       const auto& s = node.memcached->stats();
       servers.push_back(node.memcached.get());
       evictions += s.evictions;
+      reassign_evictions += s.reassign_evictions;
       expired += s.expired_reclaimed + s.get_expired;
       pages_moved += s.pages_moved;
       memory += s.memory_bytes;
@@ -341,6 +366,7 @@ nlohmann::json Replayer::report() const {
       {"writes", writes_},
       {"deletes", deletes_},
       {"evictions", evictions},
+      {"reassign_evictions", reassign_evictions},
       {"expired", expired},
       {"too_large", too_large},
       {"pages_moved", pages_moved},

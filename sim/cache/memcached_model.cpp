@@ -24,9 +24,12 @@ constexpr double kHotMaxFactor = 0.2;
 constexpr double kWarmMaxFactor = 2.0;
 constexpr int kPullTries = 5;
 constexpr int kJuggleRounds = 500;
-// slab_automove=1 (slab_automove.c): a window of 30 one-second samples, a page moves to a
-// class that evicts when its COLD age is below 0.8x the oldest class's; a source keeps 2 pages;
-// a class with more than 2.5 pages of free chunks for a whole window gives one back.
+// The maintainer's sleep bounds (MIN_ and MAX_LRU_MAINTAINER_SLEEP).
+constexpr uint32_t kMinMaintainerSleepUs = 1000;
+constexpr uint32_t kMaxMaintainerSleepUs = 1'000'000 - 1;
+// slab_automove=1 (slab_automove.c): a window of 30 one-second samples; a page moves to a class
+// that evicts when its COLD age is below 0.8x the oldest class's; a source keeps 2 pages; a
+// class with more than 2.5 pages of free chunks and a clean window gives one back.
 constexpr size_t kAutomoveWindow = 30;
 constexpr double kAutomoveAgeRatio = 0.8;
 constexpr uint64_t kMinPagesForSource = 2;
@@ -41,7 +44,25 @@ uint64_t mix(uint64_t key) {
   return key;
 }
 
+// slabs_init: classes from sizeof(item) + -n, growing by the factor, 8-byte aligned, up to half
+// a page; the last class is exactly half a page (slab_chunk_size_max). Index 0 is unused.
+std::vector<uint32_t> chunk_sizes(const MemcachedConfig& config) {
+  const uint32_t chunk_max = config.page_bytes / 2;
+  std::vector<uint32_t> sizes{0};
+  double size = kItemHeaderBytes + config.min_chunk_data;
+  while (sizes.size() < kMaxClasses && size <= chunk_max / config.growth_factor) {
+    auto aligned = static_cast<uint32_t>(size);
+    if (aligned % kChunkAlign) aligned += kChunkAlign - aligned % kChunkAlign;
+    sizes.push_back(aligned);
+    size = aligned * config.growth_factor;
+  }
+  sizes.push_back(chunk_max);
+  return sizes;
+}
+
 }  // namespace
+
+size_t MemcachedConfig::slab_classes() const { return chunk_sizes(*this).size() - 1; }
 
 void MemcachedConfig::validate() const {
   if (!(growth_factor > 1.0)) {
@@ -55,7 +76,6 @@ void MemcachedConfig::validate() const {
   if (item_size_max < kItemHeaderBytes + min_chunk_data) {
     throw InputError("the item size limit is below the smallest chunk");
   }
-  // Checked against the class table in the constructor too; here the plain minimum.
   if (memory_bytes < page_bytes) {
     throw InputError(fmt::format("the memory limit ({} bytes) is below one page ({} bytes)",
                                  memory_bytes, page_bytes));
@@ -64,27 +84,9 @@ void MemcachedConfig::validate() const {
 
 MemcachedModel::MemcachedModel(const MemcachedConfig& config) : config_(config) {
   config_.validate();
-  // slabs_init: classes from sizeof(item) + -n, growing by the factor, up to half a page; the
-  // last class is exactly half a page (slab_chunk_size_max).
-  const uint32_t chunk_max = config_.page_bytes / 2;
-  chunk_bytes_.push_back(0);
-  per_page_.push_back(0);
-  double size = kItemHeaderBytes + config_.min_chunk_data;
-  while (chunk_bytes_.size() < kMaxClasses && size <= chunk_max / config_.growth_factor) {
-    auto aligned = static_cast<uint32_t>(size);
-    if (aligned % kChunkAlign) aligned += kChunkAlign - aligned % kChunkAlign;
-    chunk_bytes_.push_back(aligned);
-    per_page_.push_back(config_.page_bytes / aligned);
-    size = aligned * config_.growth_factor;
-  }
-  chunk_bytes_.push_back(chunk_max);
-  per_page_.push_back(config_.page_bytes / chunk_max);
+  chunk_bytes_ = chunk_sizes(config_);
+  for (const uint32_t bytes : chunk_bytes_) per_page_.push_back(bytes ? config_.page_bytes / bytes : 0);
   const size_t classes = chunk_bytes_.size();
-  if (config_.memory_bytes < (classes - 1) * uint64_t{config_.page_bytes}) {
-    throw InputError(fmt::format(
-        "the memory limit ({} MiB) is below one page per slab class ({} classes of {} KiB pages)",
-        config_.memory_bytes >> 20, classes - 1, config_.page_bytes >> 10));
-  }
   classes_.resize(classes);
   class_stats_.resize(classes);
   for (size_t c = 1; c < classes; ++c) {
@@ -92,7 +94,9 @@ MemcachedModel::MemcachedModel(const MemcachedConfig& config) : config_(config) 
     class_stats_[c].chunks_per_page = per_page_[c];
   }
   window_.assign(classes, std::vector<WindowSample>(kAutomoveWindow));
-  evicted_before_.assign(classes, 0);
+  evicted_before_.assign(classes, {});
+  juggle_wait_us_.assign(classes, 0);
+  juggle_backoff_us_.assign(classes, 0);
   index_keys_.assign(1024, 0);
   index_items_.assign(1024, kNone);
   next_crawl_s_ = config_.crawler_interval_s;
@@ -200,6 +204,7 @@ void MemcachedModel::unlink_list(uint32_t id) {
 
 void MemcachedModel::unlink(uint32_t id) {
   Item& item = items_[id];
+  item.linked = false;
   unlink_list(id);
   index_erase(item.key);
   free_chunk(item.cls, item.chunk);
@@ -222,7 +227,8 @@ int MemcachedModel::pull_tail(uint32_t cls, Lru lru, uint64_t total_bytes, uint3
   for (int tries = kPullTries; tries > 0 && id != kNone; --tries) {
     Item& item = items_[id];
     const uint32_t prev = item.prev;
-    if (expired(item)) {
+    // At the tails expiry is strict (exptime < now); a get treats exptime == now as expired too.
+    if (item.exptime != 0 && item.exptime < now_) {
       ++class_stats_[cls].expired_reclaimed;
       ++stats_.expired_reclaimed;
       unlink(id);
@@ -236,13 +242,22 @@ int MemcachedModel::pull_tail(uint32_t cls, Lru lru, uint64_t total_bytes, uint3
         const uint64_t limit =
             total_bytes * (lru == Lru::kHot ? kHotPercent : kWarmPercent) / 100;
         if (item.active) {
+          // HOT: an ACTIVE item goes to WARM. WARM: it gets a second pass from WARM's head and
+          // the walk goes on.
           item.active = false;
           unlink_list(id);
           link_head(id, Lru::kWarm);
           ++removed;
+          if (lru == Lru::kWarm) {
+            ++class_stats_[cls].moves_within_lru;
+            id = prev;
+            continue;
+          }
+          ++class_stats_[cls].moves_to_warm;
         } else if (list.bytes > limit || now_ - item.time > max_age) {
           unlink_list(id);
           link_head(id, Lru::kCold);
+          ++class_stats_[cls].moves_to_cold;
           ++removed;
         }
         return removed;
@@ -257,6 +272,7 @@ int MemcachedModel::pull_tail(uint32_t cls, Lru lru, uint64_t total_bytes, uint3
           item.active = false;
           unlink_list(id);
           link_head(id, Lru::kWarm);
+          ++class_stats_[cls].moves_to_warm;
           ++removed;
         }
         return removed;
@@ -266,21 +282,23 @@ int MemcachedModel::pull_tail(uint32_t cls, Lru lru, uint64_t total_bytes, uint3
 }
 
 // lru_maintainer_juggle for one class: HOT and WARM down to their limits and ages, ACTIVE items
-// out of COLD's tail, until nothing moves.
-void MemcachedModel::juggle(uint32_t cls) {
-  if (!config_.lru_segmented) return;
+// out of COLD's tail, until nothing moves. Returns the rounds that moved something.
+int MemcachedModel::juggle(uint32_t cls) {
+  if (!config_.lru_segmented) return 0;
   SlabClass& c = classes_[cls];
   const List& cold = c.lru[static_cast<int>(Lru::kCold)];
   const uint32_t cold_age = cold.tail == kNone ? 0 : now_ - items_[cold.tail].time;
   const auto hot_age = static_cast<uint32_t>(cold_age * kHotMaxFactor);
   const auto warm_age = static_cast<uint32_t>(cold_age * kWarmMaxFactor);
   const uint64_t total = c.lru[0].bytes + c.lru[1].bytes + c.lru[2].bytes;
-  for (int round = 0; round < kJuggleRounds; ++round) {
+  int rounds = 0;
+  for (; rounds < kJuggleRounds; ++rounds) {
     int moved = pull_tail(cls, Lru::kHot, total, hot_age, Pull::kJuggle);
     if (moved == 0) moved = pull_tail(cls, Lru::kWarm, total, warm_age, Pull::kJuggle);
     moved += pull_tail(cls, Lru::kCold, total, 0, Pull::kJuggle);
     if (moved == 0) break;
   }
+  return rounds;
 }
 
 // do_item_bump: the first hit marks an item FETCHED, the second ACTIVE; an ACTIVE item in HOT or
@@ -303,11 +321,26 @@ void MemcachedModel::bump_on_hit(uint32_t id) {
   if (item.lru != Lru::kCold) {
     item.time = now_;
   } else {
-    item.active = false;
-    item.time = now_;
-    unlink_list(id);
-    link_head(id, Lru::kWarm);
+    // lru_bump_async: the maintainer moves it to WARM on its next pass.
+    pending_bumps_.push_back({id, item.key});
   }
+}
+
+// lru_maintainer_bumps, then do_item_update: a queued item still ACTIVE in COLD goes to WARM's
+// head with a fresh time; one evicted meanwhile is gone, one already moved just gets the time.
+void MemcachedModel::apply_bumps() {
+  for (const PendingBump& bump : pending_bumps_) {
+    Item& item = items_[bump.item];
+    if (!item.linked || item.key != bump.key) continue;
+    item.time = now_;
+    if (item.lru == Lru::kCold && item.active) {
+      item.active = false;
+      unlink_list(bump.item);
+      link_head(bump.item, Lru::kWarm);
+      ++class_stats_[item.cls].moves_to_warm;
+    }
+  }
+  pending_bumps_.clear();
 }
 
 // ---- Slabs ----
@@ -357,7 +390,7 @@ void MemcachedModel::free_chunk(uint32_t cls, uint32_t chunk) {
 // ---- Operations ----
 
 StoreResult MemcachedModel::store(uint64_t key, uint32_t key_bytes, uint32_t value_bytes,
-                                  uint32_t ttl_s) {
+                                  uint32_t ttl_s, bool add_only) {
   const uint64_t bytes = item_bytes(key_bytes, value_bytes);
   const uint32_t cls = class_of(bytes);
   if (cls == 0) {
@@ -378,6 +411,8 @@ StoreResult MemcachedModel::store(uint64_t key, uint32_t key_bytes, uint32_t val
   if (chunk == kNone) {
     ++class_stats_[cls].outofmemory;
     ++stats_.store_no_memory;
+    // A failed set still removes the value it was replacing (do_store_item's error path).
+    if (const uint32_t old = find(key); old != kNone && !add_only) unlink(old);
     return StoreResult::kNoMemory;
   }
   // The old item goes only once the new one has its memory (item_replace).
@@ -399,6 +434,7 @@ StoreResult MemcachedModel::store(uint64_t key, uint32_t key_bytes, uint32_t val
   item.cls = static_cast<uint8_t>(cls);
   item.fetched = false;
   item.active = false;
+  item.linked = true;
   chunk_owner_[chunk] = id;
   index_insert(key, id);
   link_head(id, config_.lru_segmented ? Lru::kHot : Lru::kCold);
@@ -406,12 +442,11 @@ StoreResult MemcachedModel::store(uint64_t key, uint32_t key_bytes, uint32_t val
   ++cs.items;
   cs.item_bytes += bytes;
   ++stats_.sets;
-  juggle(cls);
   return StoreResult::kStored;
 }
 
-bool MemcachedModel::get(uint64_t key, uint32_t now_s) {
-  tick(now_s);
+bool MemcachedModel::get(uint64_t key, uint64_t now_us) {
+  tick(now_us);
   const uint32_t id = find(key);
   if (id == kNone) {
     ++stats_.get_misses;
@@ -423,30 +458,32 @@ bool MemcachedModel::get(uint64_t key, uint32_t now_s) {
     ++stats_.get_expired;
     return false;
   }
+  ++class_stats_[items_[id].cls].hits_to[static_cast<int>(items_[id].lru)];
   bump_on_hit(id);
   ++stats_.get_hits;
+  ++class_stats_[items_[id].cls].get_hits;
   return true;
 }
 
 StoreResult MemcachedModel::set(uint64_t key, uint32_t key_bytes, uint32_t value_bytes,
-                                uint32_t ttl_s, uint32_t now_s) {
-  tick(now_s);
-  return store(key, key_bytes, value_bytes, ttl_s);
+                                uint32_t ttl_s, uint64_t now_us) {
+  tick(now_us);
+  return store(key, key_bytes, value_bytes, ttl_s, false);
 }
 
 StoreResult MemcachedModel::add(uint64_t key, uint32_t key_bytes, uint32_t value_bytes,
-                                uint32_t ttl_s, uint32_t now_s) {
-  tick(now_s);
+                                uint32_t ttl_s, uint64_t now_us) {
+  tick(now_us);
   const uint32_t id = find(key);
   if (id != kNone && !expired(items_[id])) {
     items_[id].time = now_;  // add on a live item refreshes it (do_item_update)
     return StoreResult::kNotStored;
   }
-  return store(key, key_bytes, value_bytes, ttl_s);
+  return store(key, key_bytes, value_bytes, ttl_s, true);
 }
 
-bool MemcachedModel::remove(uint64_t key, uint32_t now_s) {
-  tick(now_s);
+bool MemcachedModel::remove(uint64_t key, uint64_t now_us) {
+  tick(now_us);
   const uint32_t id = find(key);
   if (id == kNone) return false;
   const bool live = !expired(items_[id]);
@@ -455,8 +492,8 @@ bool MemcachedModel::remove(uint64_t key, uint32_t now_s) {
   return live;
 }
 
-bool MemcachedModel::touch(uint64_t key, uint32_t ttl_s, uint32_t now_s) {
-  tick(now_s);
+bool MemcachedModel::touch(uint64_t key, uint32_t ttl_s, uint64_t now_us) {
+  tick(now_us);
   const uint32_t id = find(key);
   if (id == kNone) return false;
   if (expired(items_[id])) {
@@ -471,11 +508,22 @@ bool MemcachedModel::touch(uint64_t key, uint32_t ttl_s, uint32_t now_s) {
 
 // ---- Background work ----
 
-void MemcachedModel::advance(uint32_t now_s) { tick(now_s); }
+void MemcachedModel::advance(uint64_t now_us) { tick(now_us); }
 
-void MemcachedModel::tick(uint32_t now_s) {
-  if (now_s <= now_) return;
-  // One automover decision per elapsed second, each on that second's state.
+void MemcachedModel::tick(uint64_t now_us) {
+  if (now_us < clock_us_) return;
+  clock_us_ = now_us;
+  while (next_pass_us_ <= now_us) {
+    set_seconds(static_cast<uint32_t>(next_pass_us_ / 1'000'000));
+    const uint32_t sleep_us = maintainer_pass();
+    next_pass_us_ += std::max(sleep_us, config_.maintainer_pass_us);
+  }
+  set_seconds(static_cast<uint32_t>(now_us / 1'000'000));
+}
+
+// memcached's clock ticks once a second; the maintainer runs the automover and the crawler check
+// once for each new second.
+void MemcachedModel::set_seconds(uint32_t now_s) {
   while (now_ < now_s) {
     ++now_;
     if (config_.slab_automove) automove();
@@ -486,61 +534,100 @@ void MemcachedModel::tick(uint32_t now_s) {
   }
 }
 
-// slab_automove_run: samples every class once per second into a 30-second window. A class that
-// kept more than 2.5 pages of free chunks for the whole window returns a page to the global
-// pool; otherwise, once the window has filled, a page moves from the class whose COLD tail is
-// oldest (with more than two pages) to the class with the youngest tail that evicted in every
-// sample, if that age is below 0.8x the oldest's.
+// One pass of lru_maintainer_thread. Each class has its own wait: a class whose juggle moved
+// nothing waits 1 ms, then 1/8 longer after each idle juggle, up to a second; a class that moved
+// halves its wait, down to none. The thread sleeps the shortest wait, and counts a pass without
+// sleep as 1 ms of everyone's wait. So a class that sat idle is not looked at for up to a
+// second when stores come back to it: a burst in a cold class fills its HOT segment, which is
+// why a real server holds new items in HOT longer than the 20% limit suggests. Returns the sleep.
+uint32_t MemcachedModel::maintainer_pass() {
+  const uint32_t last_sleep = std::max<uint32_t>(pass_sleep_us_, kMinMaintainerSleepUs);
+  pass_sleep_us_ = kMaxMaintainerSleepUs;
+  for (uint32_t cls = 1; cls < classes_.size(); ++cls) {
+    uint32_t& wait = juggle_wait_us_[cls];
+    wait = wait > last_sleep ? wait - last_sleep : 0;
+    if (wait > 0) {
+      pass_sleep_us_ = std::min(pass_sleep_us_, wait);
+      continue;
+    }
+    uint32_t& backoff = juggle_backoff_us_[cls];
+    if (juggle(cls) == 0) {
+      backoff = backoff != 0 ? backoff + backoff / 8 : kMinMaintainerSleepUs;
+      backoff = std::min(backoff, kMaxMaintainerSleepUs);
+    } else if (backoff > 0) {
+      backoff /= 2;
+      if (backoff < kMinMaintainerSleepUs) backoff = 0;
+    }
+    wait = backoff;
+    pass_sleep_us_ = std::min(pass_sleep_us_, wait);
+  }
+  if (!pending_bumps_.empty()) {
+    apply_bumps();
+    pass_sleep_us_ = std::min(pass_sleep_us_, kMinMaintainerSleepUs);
+  }
+  return pass_sleep_us_;
+}
+
+// slab_automove_run, once per second of the server's clock, over a window of 30 samples per
+// class (age of COLD's tail, whether it evicted, its share of all evictions, whether its pages,
+// evictions or out-of-memory count grew). A class with more than 2.5 pages of free chunks and a
+// clean window gives a page back to the global pool. Otherwise, after the 30th run, a page moves
+// from the class with the oldest average age (and more than two pages) to the youngest class
+// that evicted in more than half the window and in this second, if its age is below 0.8x.
 void MemcachedModel::automove() {
   const size_t slot = window_fills_ % kAutomoveWindow;
   ++window_fills_;
-  int source = -1;
-  int destination = -1;
-  uint64_t oldest_age = 0;
-  uint64_t youngest_age = UINT64_MAX;
+  uint64_t evicted_total = 0;
+  for (uint32_t cls = 1; cls < classes_.size(); ++cls) {
+    evicted_total += class_stats_[cls].evictions - evicted_before_[cls].evictions;
+  }
   int oldest = -1;
   int youngest = -1;
+  uint64_t oldest_age = 0;
+  uint64_t youngest_age = UINT64_MAX;
   bool youngest_evicting = false;
   for (uint32_t cls = 1; cls < classes_.size(); ++cls) {
-    const SlabClassStats& cs = class_stats_[cls];
-    const SlabClass& c = classes_[cls];
+    const SlabClassStats& now = class_stats_[cls];
+    AutomoveSnapshot& before = evicted_before_[cls];
     WindowSample& sample = window_[cls][slot];
     sample = {};
-    sample.evicted = cs.evictions > evicted_before_[cls];
-    evicted_before_[cls] = cs.evictions;
-    const List& cold = c.lru[static_cast<int>(Lru::kCold)];
+    const uint64_t evicted = now.evictions - before.evictions;
+    if (evicted > 0) {
+      sample.evicted = true;
+      sample.evicted_ratio = static_cast<double>(evicted) / static_cast<double>(evicted_total);
+      sample.dirty = true;
+    }
+    if (now.outofmemory > before.outofmemory || now.pages > before.pages) sample.dirty = true;
+    before = {now.evictions, now.outofmemory, now.pages};
+    const List& cold = classes_[cls].lru[static_cast<int>(Lru::kCold)];
     sample.age = cold.tail == kNone ? 0 : now_ - items_[cold.tail].time;
-    const bool excess_free = c.free_chunks.size() > cs.chunks_per_page * kMinPagesFree;
-    sample.excess_free = excess_free;
     uint64_t age_sum = 0;
     size_t evicted_seen = 0;
-    size_t excess_seen = 0;
+    double ratio_sum = 0;
+    bool dirty = false;
     for (const WindowSample& s : window_[cls]) {
       age_sum += s.age;
       evicted_seen += s.evicted;
-      excess_seen += s.excess_free;
+      ratio_sum += s.evicted_ratio;
+      dirty |= s.dirty;
     }
-    const uint64_t age = age_sum / kAutomoveWindow;
-    if (excess_free && excess_seen >= kAutomoveWindow) {
-      source = static_cast<int>(cls);
-      destination = 0;
-      break;
+    const uint64_t age = age_sum / kAutomoveWindow;  // samples not yet taken count as 0
+    if (classes_[cls].free_chunks.size() > now.chunks_per_page * kMinPagesFree && !dirty) {
+      move_page(cls, 0);
+      return;
     }
-    if (age > oldest_age && cs.pages > kMinPagesForSource) {
+    if (age > oldest_age && now.pages > kMinPagesForSource) {
       oldest = static_cast<int>(cls);
       oldest_age = age;
     }
-    if (age < youngest_age && cs.pages != 0 && evicted_seen >= kAutomoveWindow) {
+    if (age < youngest_age &&
+        (evicted_seen > kAutomoveWindow / 2 || ratio_sum / kAutomoveWindow > 0.25)) {
       youngest = static_cast<int>(cls);
       youngest_age = age;
       youngest_evicting = sample.evicted;
     }
   }
-  if (destination == 0) {
-    move_page(static_cast<uint32_t>(source), 0);
-    return;
-  }
-  if (window_fills_ < kAutomoveWindow) return;
+  if (window_fills_ <= kAutomoveWindow) return;
   if (youngest != -1 && oldest != -1 && youngest_evicting &&
       static_cast<double>(youngest_age) < static_cast<double>(oldest_age) * kAutomoveAgeRatio) {
     move_page(static_cast<uint32_t>(oldest), static_cast<uint32_t>(youngest));
@@ -569,19 +656,26 @@ void MemcachedModel::move_page(uint32_t from, uint32_t to) {
     chunk_owner_[chunk] = kNone;
     Item& item = items_[id];
     if (!free.empty() && !expired(item)) {
+      // Rescued: copied to a free chunk elsewhere and relinked at the head of its list.
       item.chunk = free.back();
       free.pop_back();
       chunk_owner_[item.chunk] = id;
+      item.time = now_;
+      const Lru lru = item.lru;
+      unlink_list(id);
+      link_head(id, lru);
       continue;
     }
-    // Evicted (or reclaimed if expired): the chunk is not returned to the free list.
+    // Dropped (memcached's slab_reassign_evictions_nomem, not its `evictions`); the chunk goes
+    // with the page.
     if (expired(item)) {
       ++class_stats_[from].expired_reclaimed;
       ++stats_.expired_reclaimed;
     } else {
-      ++class_stats_[from].evictions;
-      ++stats_.evictions;
+      ++class_stats_[from].reassign_evictions;
+      ++stats_.reassign_evictions;
     }
+    item.linked = false;
     unlink_list(id);
     index_erase(item.key);
     --class_stats_[from].items;

@@ -36,10 +36,17 @@ struct MemcachedConfig {
   bool slab_automove = true;                   // slab_reassign=1, slab_automove=1 (1.6's default)
   bool lru_segmented = true;                   // HOT/WARM/COLD (the default); false: one LRU
   uint32_t crawler_interval_s = 60;            // how often the LRU crawler sweeps expired items
+  // How long one pass of the LRU maintainer thread over every class takes when it does not
+  // sleep (while some class keeps moving items); its sleeps otherwise follow memcached's rules.
+  uint32_t maintainer_pass_us = 20;
 
   // Throws InputError naming the setting: a growth factor <= 1, an item limit larger than a
-  // page, a memory limit below one page per slab class.
+  // page or below the smallest chunk, a memory limit below one page.
   void validate() const;
+  // The slab classes these settings make (memcached's slabs_init). memcached accepts a memory
+  // limit below one page per class, but then gives each class its first page regardless, so
+  // the server can use up to this many pages; a scenario must allow at least that much.
+  size_t slab_classes() const;
 };
 
 enum class Lru : uint8_t { kHot, kWarm, kCold };
@@ -51,8 +58,14 @@ struct SlabClassStats {
   uint64_t pages = 0;
   uint64_t items = 0;
   uint64_t item_bytes = 0;  // the items' own sizes (not their chunks)
+  uint64_t get_hits = 0;
+  uint64_t hits_to[3] = {0, 0, 0};  // hits by the segment the item was in (hits_to_hot, ...)
+  uint64_t moves_to_cold = 0;     // HOT or WARM tail demoted
+  uint64_t moves_to_warm = 0;     // ACTIVE items out of HOT or COLD
+  uint64_t moves_within_lru = 0;  // ACTIVE WARM tail items given another pass
   uint64_t evictions = 0;
-  uint64_t expired_reclaimed = 0;  // expired items found in an LRU pull or by the crawler
+  uint64_t reassign_evictions = 0;  // live items dropped with a page the automover moved
+  uint64_t expired_reclaimed = 0;   // expired items found in an LRU pull or by the crawler
   uint64_t pages_moved_in = 0;
   uint64_t pages_moved_out = 0;
   uint64_t outofmemory = 0;  // stores that found no chunk at all
@@ -68,6 +81,7 @@ struct MemcachedStats {
   uint64_t deletes = 0;
   uint64_t touches = 0;
   uint64_t evictions = 0;
+  uint64_t reassign_evictions = 0;
   uint64_t expired_reclaimed = 0;
   uint64_t pages_moved = 0;
   uint64_t memory_bytes = 0;  // pages given out
@@ -79,17 +93,18 @@ class MemcachedModel {
  public:
   explicit MemcachedModel(const MemcachedConfig& config);
 
-  // Every operation takes the server's clock in whole seconds since it started; it must not go
-  // backwards. The background work due by then runs first.
-  bool get(uint64_t key, uint32_t now_s);  // true on a hit
+  // Every operation takes the clock in microseconds since the server started (memcached's own
+  // clock is its whole seconds); a clock that goes backwards is taken as unchanged. The
+  // background work due by then runs first.
+  bool get(uint64_t key, uint64_t now_us);  // true on a hit
   StoreResult set(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s,
-                  uint32_t now_s);
+                  uint64_t now_us);
   StoreResult add(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s,
-                  uint32_t now_s);  // kNotStored when the key is there
-  bool remove(uint64_t key, uint32_t now_s);  // memcached's delete; true if it was there
-  bool touch(uint64_t key, uint32_t ttl_s, uint32_t now_s);
-  // Runs the background work due by `now_s` (the automover, the crawler).
-  void advance(uint32_t now_s);
+                  uint64_t now_us);  // kNotStored when the key is there
+  bool remove(uint64_t key, uint64_t now_us);  // memcached's delete; true if it was there
+  bool touch(uint64_t key, uint32_t ttl_s, uint64_t now_us);
+  // Runs the background work due by `now_us` (the maintainer, the automover, the crawler).
+  void advance(uint64_t now_us);
 
   // The item size memcached charges: header + key + 1 + value + "\r\n" + CAS.
   static uint64_t item_bytes(uint32_t key_bytes, uint32_t value_bytes);
@@ -101,6 +116,10 @@ class MemcachedModel {
   // Index 0 is unused (memcached's global page pool); classes are 1..size()-1.
   const std::vector<SlabClassStats>& classes() const { return class_stats_; }
   uint64_t pages_free() const { return global_pages_; }  // in the global pool (automove)
+  // Items in one segment of a class's LRU (memcached's number_hot, number_warm, number_cold).
+  uint64_t lru_items(uint32_t cls, Lru lru) const {
+    return classes_[cls].lru[static_cast<int>(lru)].items;
+  }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -117,6 +136,11 @@ class MemcachedModel {
     Lru lru;
     bool fetched;
     bool active;
+    bool linked;
+  };
+  struct PendingBump {
+    uint32_t item;
+    uint64_t key;
   };
   struct List {
     uint32_t head = kNone;
@@ -142,14 +166,16 @@ class MemcachedModel {
   bool expired(const Item& item) const { return item.exptime != 0 && item.exptime <= now_; }
   void unlink(uint32_t item);  // from its list, the index and its chunk
   void bump_on_hit(uint32_t item);
-  StoreResult store(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s);
+  StoreResult store(uint64_t key, uint32_t key_bytes, uint32_t value_bytes, uint32_t ttl_s,
+                    bool add_only);
 
   // LRU lists.
   void link_head(uint32_t item, Lru lru);
   void unlink_list(uint32_t item);
   enum class Pull : uint8_t { kJuggle, kEvict, kForceHotToCold };
   int pull_tail(uint32_t cls, Lru lru, uint64_t total_bytes, uint32_t max_age, Pull mode);
-  void juggle(uint32_t cls);
+  int juggle(uint32_t cls);
+  void apply_bumps();
 
   // Slabs.
   uint32_t allocate_chunk(uint32_t cls);
@@ -157,7 +183,9 @@ class MemcachedModel {
   void free_chunk(uint32_t cls, uint32_t chunk);
 
   // Background work.
-  void tick(uint32_t now_s);
+  void tick(uint64_t now_us);
+  void set_seconds(uint32_t now_s);
+  uint32_t maintainer_pass();
   void automove();
   void move_page(uint32_t from, uint32_t to);
   void crawl_expired();
@@ -181,17 +209,31 @@ class MemcachedModel {
   uint64_t global_pages_ = 0;          // pages in the global pool
   std::vector<uint32_t> global_pool_;
 
-  uint32_t now_ = 0;
+  uint32_t now_ = 0;  // memcached's current_time: whole seconds
+  uint64_t clock_us_ = 0;
+  // The LRU maintainer thread: when its next pass runs, its last sleep, each class's wait and
+  // backoff, and the COLD hits it has yet to move to WARM.
+  uint64_t next_pass_us_ = 0;
+  uint32_t pass_sleep_us_ = 0;
+  std::vector<uint32_t> juggle_wait_us_;
+  std::vector<uint32_t> juggle_backoff_us_;
+  std::vector<PendingBump> pending_bumps_;
   uint32_t last_automove_s_ = 0;
   uint32_t next_crawl_s_ = 0;
-  // The automover's 30-second window, per class: (evicted this second, age of COLD's tail).
+  // The automover's 30-second window per class, and the counters of its previous run.
   struct WindowSample {
     bool evicted = false;
-    bool excess_free = false;
+    bool dirty = false;  // evicted, ran out of memory or gained a page in that second
+    double evicted_ratio = 0;
     uint32_t age = 0;
   };
+  struct AutomoveSnapshot {
+    uint64_t evictions = 0;
+    uint64_t outofmemory = 0;
+    uint64_t pages = 0;
+  };
   std::vector<std::vector<WindowSample>> window_;
-  std::vector<uint64_t> evicted_before_;
+  std::vector<AutomoveSnapshot> evicted_before_;
   uint64_t window_fills_ = 0;
 };
 

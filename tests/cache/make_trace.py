@@ -7,9 +7,10 @@
 Keys are drawn by Zipf popularity (rank r with weight 1/r^alpha, the ranks shuffled so that
 popularity does not follow the key's name). Each key has one value size, drawn once from the
 size mix: `small` 50-400 bytes, `large` 2-16 KiB, `mixed` three quarters small and a quarter
-large, each log-uniform. With --phase-change the first half of the requests use keys with small
-values and the second half a different key set with large ones: the shift that leaves
-memcached's slab classes holding pages for sizes no longer asked for.
+large, `medium` 1000-2400 bytes, each log-uniform. With --phase-change the first half of the
+requests use keys with small values and the second half a different key set with medium ones:
+the shift that leaves memcached's slab classes holding pages for sizes no longer asked for,
+while the new sizes' classes get one page each.
 """
 import argparse
 import bisect
@@ -25,6 +26,8 @@ def size_of(rng, mix):
         return log_uniform(50, 400)
     if mix == "large":
         return log_uniform(2048, 16384)
+    if mix == "medium":
+        return log_uniform(1000, 2400)
     return log_uniform(50, 400) if rng.random() < 0.75 else log_uniform(2048, 16384)
 
 
@@ -50,13 +53,13 @@ def main():
     p.add_argument("--alpha", type=float, default=0.9)
     p.add_argument("--rate", type=float, default=100_000, help="requests per second of trace time")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--sizes", choices=["small", "mixed", "large"], default="mixed")
+    p.add_argument("--sizes", choices=["small", "mixed", "medium", "large"], default="mixed")
     p.add_argument("--phase-change", action="store_true")
     p.add_argument("--ttl", type=int, default=0)
     a = p.parse_args()
     rng = random.Random(a.seed)
     if a.phase_change:
-        phases = [KeySet(rng, "a", a.keys, a.alpha, "small"), KeySet(rng, "b", a.keys, a.alpha, "large")]
+        phases = [KeySet(rng, "a", a.keys, a.alpha, "small"), KeySet(rng, "b", a.keys, a.alpha, "medium")]
     else:
         phases = [KeySet(rng, "k", a.keys, a.alpha, a.sizes)]
     with open(a.out, "w") as out:
