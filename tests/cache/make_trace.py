@@ -7,7 +7,7 @@
 Keys are drawn by Zipf popularity (rank r with weight 1/r^alpha, the ranks shuffled so that
 popularity does not follow the key's name). Each key has one value size, drawn once from the
 size mix: `small` 50-400 bytes, `large` 2-16 KiB, `mixed` three quarters small and a quarter
-large, `medium` 1000-2400 bytes, each log-uniform. With --phase-change the first half of the
+large, `medium` 600-1200 bytes, each log-uniform. With --phase-change the first half of the
 requests use keys with small values and the second half a different key set with medium ones:
 the shift that leaves memcached's slab classes holding pages for sizes no longer asked for,
 while the new sizes' classes get one page each.
@@ -27,7 +27,7 @@ def size_of(rng, mix):
     if mix == "large":
         return log_uniform(2048, 16384)
     if mix == "medium":
-        return log_uniform(1000, 2400)
+        return log_uniform(600, 1200)
     return log_uniform(50, 400) if rng.random() < 0.75 else log_uniform(2048, 16384)
 
 
