@@ -97,8 +97,7 @@ MemcachedModel::MemcachedModel(const MemcachedConfig& config) : config_(config) 
   evicted_before_.assign(classes, {});
   juggle_wait_us_.assign(classes, 0);
   juggle_backoff_us_.assign(classes, 0);
-  index_keys_.assign(1024, 0);
-  index_items_.assign(1024, kNone);
+  index_.assign(1024, IndexSlot{0, kNone});
   next_crawl_s_ = config_.crawler_interval_s;
 }
 
@@ -116,64 +115,59 @@ uint32_t MemcachedModel::class_of(uint64_t bytes) const {
 }
 
 // ---- The key index: open addressing over 64-bit keys (0 is stored as 1). ----
+// Key and item share a slot, so that a lookup touches one cache line.
 
 uint32_t MemcachedModel::find(uint64_t key) const {
   key = key ? key : 1;
-  const uint64_t mask = index_keys_.size() - 1;
+  const uint64_t mask = index_.size() - 1;
   for (uint64_t slot = mix(key) & mask;; slot = (slot + 1) & mask) {
-    if (index_keys_[slot] == key) return index_items_[slot];
-    if (index_keys_[slot] == 0) return kNone;
+    if (index_[slot].key == key) return index_[slot].item;
+    if (index_[slot].key == 0) return kNone;
   }
 }
 
 void MemcachedModel::index_insert(uint64_t key, uint32_t item) {
   key = key ? key : 1;
-  if ((index_used_ + 1) * 2 > index_keys_.size()) grow_index();
-  const uint64_t mask = index_keys_.size() - 1;
+  if ((index_used_ + 1) * 2 > index_.size()) grow_index();
+  const uint64_t mask = index_.size() - 1;
   uint64_t slot = mix(key) & mask;
-  while (index_keys_[slot] != 0 && index_keys_[slot] != key) slot = (slot + 1) & mask;
-  if (index_keys_[slot] == 0) ++index_used_;
-  index_keys_[slot] = key;
-  index_items_[slot] = item;
+  while (index_[slot].key != 0 && index_[slot].key != key) slot = (slot + 1) & mask;
+  if (index_[slot].key == 0) ++index_used_;
+  index_[slot] = {key, item};
 }
 
 void MemcachedModel::index_erase(uint64_t key) {
   key = key ? key : 1;
-  const uint64_t mask = index_keys_.size() - 1;
+  const uint64_t mask = index_.size() - 1;
   uint64_t slot = mix(key) & mask;
-  while (index_keys_[slot] != key) {
-    if (index_keys_[slot] == 0) return;
+  while (index_[slot].key != key) {
+    if (index_[slot].key == 0) return;
     slot = (slot + 1) & mask;
   }
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   uint64_t hole = slot;
-  for (uint64_t next = (hole + 1) & mask; index_keys_[next] != 0; next = (next + 1) & mask) {
-    const uint64_t home = mix(index_keys_[next]) & mask;
+  for (uint64_t next = (hole + 1) & mask; index_[next].key != 0; next = (next + 1) & mask) {
+    const uint64_t home = mix(index_[next].key) & mask;
     const bool movable = hole <= next ? (home <= hole || home > next) : (home <= hole && home > next);
     if (movable) {
-      index_keys_[hole] = index_keys_[next];
-      index_items_[hole] = index_items_[next];
+      index_[hole] = index_[next];
       hole = next;
     }
   }
-  index_keys_[hole] = 0;
-  index_items_[hole] = kNone;
+  index_[hole] = {0, kNone};
   --index_used_;
 }
 
 void MemcachedModel::grow_index() {
-  std::vector<uint64_t> keys(index_keys_.size() * 2, 0);
-  std::vector<uint32_t> items(keys.size(), kNone);
-  const uint64_t mask = keys.size() - 1;
-  for (size_t i = 0; i < index_keys_.size(); ++i) {
-    if (index_keys_[i] == 0) continue;
-    uint64_t slot = mix(index_keys_[i]) & mask;
-    while (keys[slot] != 0) slot = (slot + 1) & mask;
-    keys[slot] = index_keys_[i];
-    items[slot] = index_items_[i];
+  std::vector<IndexSlot> grown(index_.size() * 2, IndexSlot{0, kNone});
+  const uint64_t mask = grown.size() - 1;
+  for (const IndexSlot& entry : index_) {
+    if (entry.key == 0) continue;
+    uint64_t slot = mix(entry.key) & mask;
+    while (grown[slot].key != 0) slot = (slot + 1) & mask;
+    grown[slot] = entry;
   }
-  index_keys_.swap(keys);
-  index_items_.swap(items);
+  index_.swap(grown);
 }
 
 // ---- LRU lists ----

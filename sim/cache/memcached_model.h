@@ -199,8 +199,11 @@ class MemcachedModel {
 
   std::vector<Item> items_;
   std::vector<uint32_t> free_items_;
-  std::vector<uint64_t> index_keys_;   // open addressing, linear probing; 0 = empty
-  std::vector<uint32_t> index_items_;
+  struct IndexSlot {
+    uint64_t key;  // 0: empty
+    uint32_t item;
+  };
+  std::vector<IndexSlot> index_;  // open addressing, linear probing
   uint64_t index_used_ = 0;
 
   std::vector<Page> page_table_;
