@@ -321,6 +321,7 @@ nlohmann::json Replayer::report() const {
   for (const auto& node : nodes_) all.push_back(node.get());
   for (const auto& node : removed_) all.push_back(node.get());
   uint64_t node_requests = 0;
+  uint64_t node_gets = 0;
   uint64_t evictions = 0;
   uint64_t reassign_evictions = 0;
   uint64_t expired = 0;
@@ -332,6 +333,7 @@ nlohmann::json Replayer::report() const {
   for (size_t i = 0; i < all.size(); ++i) {
     const Node& node = *all[i];
     node_requests += node.requests;
+    node_gets += node.gets;
     nlohmann::json entry = {{"node", i},
                             {"present_at_end", i < nodes_.size()},
                             {"requests", node.requests},
@@ -378,6 +380,9 @@ nlohmann::json Replayer::report() const {
                                         : sim::cache::key_distribution_name(hashing());
     out["nodes"] = per_node;
     out["node_requests_per_request"] = ratio(node_requests, requests_);
+    // Round robin: a directory read asks one node (none for a key it never saw), a fan-out read
+    // asks them all.
+    out["node_gets_per_read"] = ratio(node_gets, gets_);
     if (round_robin()) {
       out["round_robin_lookup"] =
           options_.round_robin_lookup == RoundRobinLookup::kFanout ? "fanout" : "directory";
