@@ -3,7 +3,6 @@
 
 #include <cmath>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -32,18 +31,100 @@ uint64_t size_flag(const std::string& flag, const std::string& text) {
   return static_cast<uint64_t>(bytes);
 }
 
+// What the command line gives; sizes stay text until the callback parses them.
+struct CacheReplayFlags {
+  experiment::CacheReplayOptions replay;
+  std::string memory = "64MiB";
+  std::string item_max = "1MiB";
+  std::string page = "1MiB";
+  bool no_automove = false;
+  bool flat_lru = false;
+  std::string policy = "memcached";
+  std::string distribution = "ketama";
+  std::string lookup = "directory";
+};
+
+// memcached's own settings, per server.
+void add_server_flags(CLI::App* cmd, CacheReplayFlags& opts) {
+  cmd->add_option("--memory", opts.memory, "Memory per server, memcached's -m (e.g. 64MiB)")
+      ->capture_default_str();
+  add_number(cmd, "--growth-factor", opts.replay.server.growth_factor,
+             "Slab chunk growth factor, memcached's -f", 1.0001, 100.0)
+      ->capture_default_str();
+  add_number(cmd, "--min-chunk", opts.replay.server.min_chunk_data,
+             "Smallest chunk's data bytes, memcached's -n", uint32_t{1}, uint32_t{1} << 20)
+      ->capture_default_str();
+  cmd->add_option("--item-max", opts.item_max, "Largest item, memcached's -I")->capture_default_str();
+  cmd->add_option("--page", opts.page, "Slab page size")->capture_default_str();
+  add_number(cmd, "--maintainer-pass-us", opts.replay.server.maintainer_pass_us,
+             "Microseconds one busy pass of memcached's LRU maintainer over all classes takes",
+             uint32_t{1}, uint32_t{1'000'000})
+      ->capture_default_str();
+  cmd->add_flag("--no-automove", opts.no_automove,
+                "slab_automove=0: pages stay with the class that first took them");
+  cmd->add_flag("--flat-lru", opts.flat_lru, "One LRU per class instead of HOT/WARM/COLD");
+  cmd->add_option("--policy", opts.policy,
+                  "memcached (the model) or byte_lru (one LRU over all memory, for comparison)")
+      ->check(CLI::IsMember({"memcached", "byte_lru"}))
+      ->capture_default_str();
+}
+
+// The tier: how many servers, how keys spread over them, and node changes.
+void add_tier_flags(CLI::App* cmd, CacheReplayFlags& opts) {
+  add_number(cmd, "--nodes", opts.replay.nodes, "Cache servers", size_t{1}, size_t{100})
+      ->capture_default_str();
+  cmd->add_option("--distribution", opts.distribution, "How keys spread over nodes")
+      ->check(CLI::IsMember({"ketama", "modula", "round_robin"}))
+      ->capture_default_str();
+  cmd->add_option("--round-robin-lookup", opts.lookup,
+                  "How a reader finds a round-robin key: a client-side directory, or ask every node")
+      ->check(CLI::IsMember({"directory", "fanout"}))
+      ->capture_default_str();
+  cmd->add_option("--remove-node-at", opts.replay.remove_node_at_s,
+                  "Seconds into the trace when the last node leaves")
+      ->check(real_number(0, 1e12));
+  cmd->add_option("--add-node-at", opts.replay.add_node_at_s,
+                  "Seconds into the trace when an empty node joins")
+      ->check(real_number(0, 1e12));
+  add_number(cmd, "--storm-window", opts.replay.storm_window_s,
+             "Seconds before and after a node change over which hit ratios are compared", 0.001,
+             1e9)
+      ->capture_default_str();
+}
+
+void run_replay(const CacheReplayFlags& opts) {
+  experiment::CacheReplayOptions replay = opts.replay;
+  replay.policy = opts.policy == "byte_lru" ? experiment::CachePolicy::kByteLru
+                                            : experiment::CachePolicy::kMemcached;
+  replay.distribution = opts.distribution == "modula"        ? experiment::CacheDistribution::kModula
+                        : opts.distribution == "round_robin" ? experiment::CacheDistribution::kRoundRobin
+                                                             : experiment::CacheDistribution::kKetama;
+  replay.round_robin_lookup = opts.lookup == "fanout" ? experiment::RoundRobinLookup::kFanout
+                                                      : experiment::RoundRobinLookup::kDirectory;
+  replay.server.memory_bytes = size_flag("--memory", opts.memory);
+  replay.server.item_size_max = static_cast<uint32_t>(
+      std::min<uint64_t>(size_flag("--item-max", opts.item_max), UINT32_MAX));
+  replay.server.page_bytes =
+      static_cast<uint32_t>(std::min<uint64_t>(size_flag("--page", opts.page), UINT32_MAX));
+  replay.server.slab_automove = !opts.no_automove;
+  replay.server.lru_segmented = !opts.flat_lru;
+  replay.server.validate();
+  const uint64_t floor_bytes = replay.server.slab_classes() * uint64_t{replay.server.page_bytes};
+  if (replay.policy == experiment::CachePolicy::kMemcached &&
+      replay.server.memory_bytes < floor_bytes) {
+    // As memcached does: it starts, but every class still gets its first page.
+    std::cerr << fmt::format(
+        "shardlab: warning: --memory {} is below one page for each of the {} slab classes; "
+        "memcached gives every class its first page anyway, so a server may use up to {} MiB\n",
+        opts.memory, replay.server.slab_classes(), floor_bytes >> 20);
+  }
+  std::cout << experiment::replay_cache_trace(replay).dump(2) << "\n";
+}
+
 }  // namespace
 
 void add_cache_command(CLI::App& app) {
-  struct Options {
-    experiment::CacheReplayOptions replay;
-    std::string memory = "64MiB";
-    std::string item_max = "1MiB";
-    std::string page = "1MiB";
-    bool no_automove = false;
-    bool flat_lru = false;
-  };
-  auto opts = std::make_shared<Options>();
+  auto opts = std::make_shared<CacheReplayFlags>();
   CLI::App* cache = app.add_subcommand("cache", "The memcached tier's model on its own");
   cache->require_subcommand(1);
   CLI::App* cmd = cache->add_subcommand(
@@ -52,75 +133,9 @@ void add_cache_command(CLI::App& app) {
                   "TRACE.csv with the header time_s,op,key,value_bytes,ttl_s")
       ->required()
       ->check(input_file("trace file", "a CSV request trace"));
-  cmd->add_option("--memory", opts->memory, "Memory per server, memcached's -m (e.g. 64MiB)")
-      ->capture_default_str();
-  add_number(cmd, "--growth-factor", opts->replay.server.growth_factor,
-             "Slab chunk growth factor, memcached's -f", 1.0001, 100.0)
-      ->capture_default_str();
-  add_number(cmd, "--min-chunk", opts->replay.server.min_chunk_data,
-             "Smallest chunk's data bytes, memcached's -n", uint32_t{1}, uint32_t{1} << 20)
-      ->capture_default_str();
-  cmd->add_option("--item-max", opts->item_max, "Largest item, memcached's -I")->capture_default_str();
-  cmd->add_option("--page", opts->page, "Slab page size")->capture_default_str();
-  cmd->add_flag("--no-automove", opts->no_automove,
-                "slab_automove=0: pages stay with the class that first took them");
-  add_number(cmd, "--maintainer-pass-us", opts->replay.server.maintainer_pass_us,
-             "Microseconds one busy pass of memcached's LRU maintainer over all classes takes",
-             uint32_t{1}, uint32_t{1'000'000})
-      ->capture_default_str();
-  cmd->add_flag("--flat-lru", opts->flat_lru, "One LRU per class instead of HOT/WARM/COLD");
-  const std::map<std::string, experiment::CachePolicy> policies{
-      {"memcached", experiment::CachePolicy::kMemcached},
-      {"byte_lru", experiment::CachePolicy::kByteLru}};
-  cmd->add_option("--policy", opts->replay.policy,
-                  "memcached (the model) or byte_lru (one LRU over all memory, for comparison)")
-      ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
-  add_number(cmd, "--nodes", opts->replay.nodes, "Cache servers", size_t{1}, size_t{100})
-      ->capture_default_str();
-  const std::map<std::string, experiment::CacheDistribution> distributions{
-      {"ketama", experiment::CacheDistribution::kKetama},
-      {"modula", experiment::CacheDistribution::kModula},
-      {"round_robin", experiment::CacheDistribution::kRoundRobin}};
-  cmd->add_option("--distribution", opts->replay.distribution,
-                  "How keys spread over nodes: ketama (default), modula, round_robin")
-      ->transform(CLI::CheckedTransformer(distributions, CLI::ignore_case));
-  const std::map<std::string, experiment::RoundRobinLookup> lookups{
-      {"directory", experiment::RoundRobinLookup::kDirectory},
-      {"fanout", experiment::RoundRobinLookup::kFanout}};
-  cmd->add_option("--round-robin-lookup", opts->replay.round_robin_lookup,
-                  "How a reader finds a round-robin key: directory (default) or fanout")
-      ->transform(CLI::CheckedTransformer(lookups, CLI::ignore_case));
-  cmd->add_option("--remove-node-at", opts->replay.remove_node_at_s,
-                  "Seconds into the trace when the last node leaves")
-      ->check(real_number(0, 1e12));
-  cmd->add_option("--add-node-at", opts->replay.add_node_at_s,
-                  "Seconds into the trace when an empty node joins")
-      ->check(real_number(0, 1e12));
-  add_number(cmd, "--storm-window", opts->replay.storm_window_s,
-             "Seconds before and after a node change over which hit ratios are compared", 0.001,
-             1e9)
-      ->capture_default_str();
-  cmd->callback([opts] {
-    experiment::CacheReplayOptions replay = opts->replay;
-    replay.server.memory_bytes = size_flag("--memory", opts->memory);
-    replay.server.item_size_max = static_cast<uint32_t>(
-        std::min<uint64_t>(size_flag("--item-max", opts->item_max), UINT32_MAX));
-    replay.server.page_bytes =
-        static_cast<uint32_t>(std::min<uint64_t>(size_flag("--page", opts->page), UINT32_MAX));
-    replay.server.slab_automove = !opts->no_automove;
-    replay.server.lru_segmented = !opts->flat_lru;
-    replay.server.validate();
-    const uint64_t floor_bytes = replay.server.slab_classes() * uint64_t{replay.server.page_bytes};
-    if (replay.policy == experiment::CachePolicy::kMemcached &&
-        replay.server.memory_bytes < floor_bytes) {
-      // As memcached does: it starts, but every class still gets its first page.
-      std::cerr << fmt::format(
-          "shardlab: warning: --memory {} is below one page for each of the {} slab classes; "
-          "memcached gives every class its first page anyway, so a server may use up to {} MiB\n",
-          opts->memory, replay.server.slab_classes(), floor_bytes >> 20);
-    }
-    std::cout << experiment::replay_cache_trace(replay).dump(2) << "\n";
-  });
+  add_server_flags(cmd, *opts);
+  add_tier_flags(cmd, *opts);
+  cmd->callback([opts] { run_replay(*opts); });
 }
 
 }  // namespace shardlab::apps

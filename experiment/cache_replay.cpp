@@ -316,12 +316,10 @@ nlohmann::json slab_classes(const std::vector<const MemcachedModel*>& servers) {
   return out;
 }
 
-nlohmann::json Replayer::report() const {
-  std::vector<const Node*> all;
-  for (const auto& node : nodes_) all.push_back(node.get());
-  for (const auto& node : removed_) all.push_back(node.get());
-  uint64_t node_requests = 0;
-  uint64_t node_gets = 0;
+// Every node's figures (the removed ones too), and their sums.
+struct NodeTotals {
+  uint64_t requests = 0;
+  uint64_t gets = 0;
   uint64_t evictions = 0;
   uint64_t reassign_evictions = 0;
   uint64_t expired = 0;
@@ -330,12 +328,12 @@ nlohmann::json Replayer::report() const {
   uint64_t too_large = 0;
   std::vector<const MemcachedModel*> servers;
   nlohmann::json per_node = nlohmann::json::array();
-  for (size_t i = 0; i < all.size(); ++i) {
-    const Node& node = *all[i];
-    node_requests += node.requests;
-    node_gets += node.gets;
-    nlohmann::json entry = {{"node", i},
-                            {"present_at_end", i < nodes_.size()},
+
+  void add(const Node& node, bool present) {
+    requests += node.requests;
+    gets += node.gets;
+    nlohmann::json entry = {{"node", per_node.size()},
+                            {"present_at_end", present},
                             {"requests", node.requests},
                             {"gets", node.gets},
                             {"hits", node.hits},
@@ -358,6 +356,12 @@ nlohmann::json Replayer::report() const {
     }
     per_node.push_back(std::move(entry));
   }
+};
+
+nlohmann::json Replayer::report() const {
+  NodeTotals totals;
+  for (const auto& node : nodes_) totals.add(*node, true);
+  for (const auto& node : removed_) totals.add(*node, false);
   nlohmann::json out = {
       {"policy", options_.policy == CachePolicy::kMemcached ? "memcached" : "byte_lru"},
       {"requests", requests_},
@@ -367,22 +371,22 @@ nlohmann::json Replayer::report() const {
       {"hit_ratio", ratio(hits_, gets_)},
       {"writes", writes_},
       {"deletes", deletes_},
-      {"evictions", evictions},
-      {"reassign_evictions", reassign_evictions},
-      {"expired", expired},
-      {"too_large", too_large},
-      {"pages_moved", pages_moved},
-      {"memory_bytes", memory},
+      {"evictions", totals.evictions},
+      {"reassign_evictions", totals.reassign_evictions},
+      {"expired", totals.expired},
+      {"too_large", totals.too_large},
+      {"pages_moved", totals.pages_moved},
+      {"memory_bytes", totals.memory},
       {"duration_s", last_time_s_},
-      {"slab_classes", slab_classes(servers)}};
-  if (all.size() > 1 || round_robin()) {
+      {"slab_classes", slab_classes(totals.servers)}};
+  if (totals.per_node.size() > 1 || round_robin()) {
     out["distribution"] = round_robin() ? "round_robin"
                                         : sim::cache::key_distribution_name(hashing());
-    out["nodes"] = per_node;
-    out["node_requests_per_request"] = ratio(node_requests, requests_);
+    out["nodes"] = totals.per_node;
+    out["node_requests_per_request"] = ratio(totals.requests, requests_);
     // Round robin: a directory read asks one node (none for a key it never saw), a fan-out read
     // asks them all.
-    out["node_gets_per_read"] = ratio(node_gets, gets_);
+    out["node_gets_per_read"] = ratio(totals.gets, gets_);
     if (round_robin()) {
       out["round_robin_lookup"] =
           options_.round_robin_lookup == RoundRobinLookup::kFanout ? "fanout" : "directory";
