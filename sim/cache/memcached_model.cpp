@@ -357,15 +357,21 @@ bool MemcachedModel::new_page(uint32_t cls) {
     ++pages_given_;
     stats_.memory_bytes = pages_given_ * config_.page_bytes;
   }
+  cut_page(page, cls);
+  return true;
+}
+
+// Gives `page` to `cls`, cut into that class's chunks. split_slab_page_into_freelist frees them
+// in address order onto the class's LIFO list.
+void MemcachedModel::cut_page(uint32_t page, uint32_t cls) {
   Page& p = page_table_[page];
   p.cls = static_cast<uint8_t>(cls);
   p.first_chunk = static_cast<uint32_t>(chunk_owner_.size());
   chunk_owner_.resize(chunk_owner_.size() + per_page_[cls], kNone);
-  // split_slab_page_into_freelist frees the chunks in address order onto a LIFO list.
+  SlabClass& c = classes_[cls];
   for (uint32_t i = 0; i < per_page_[cls]; ++i) c.free_chunks.push_back(p.first_chunk + i);
   c.pages.push_back(page);
   ++class_stats_[cls].pages;
-  return true;
 }
 
 uint32_t MemcachedModel::allocate_chunk(uint32_t cls) {
@@ -685,14 +691,7 @@ void MemcachedModel::move_page(uint32_t from, uint32_t to) {
     return;
   }
   ++class_stats_[to].pages_moved_in;
-  // The page is re-cut for its new class.
-  SlabClass& destination = classes_[to];
-  p.cls = static_cast<uint8_t>(to);
-  p.first_chunk = static_cast<uint32_t>(chunk_owner_.size());
-  chunk_owner_.resize(chunk_owner_.size() + per_page_[to], kNone);
-  for (uint32_t i = 0; i < per_page_[to]; ++i) destination.free_chunks.push_back(p.first_chunk + i);
-  destination.pages.push_back(page);
-  ++class_stats_[to].pages;
+  cut_page(page, to);
 }
 
 // The LRU crawler: every expired item is reclaimed, whichever list it is in.

@@ -180,6 +180,7 @@ class MemcachedModel {
   // Slabs.
   uint32_t allocate_chunk(uint32_t cls);
   bool new_page(uint32_t cls);
+  void cut_page(uint32_t page, uint32_t cls);
   void free_chunk(uint32_t cls, uint32_t chunk);
 
   // Background work.
