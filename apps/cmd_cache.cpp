@@ -86,6 +86,11 @@ void add_tier_flags(CLI::App* cmd, CacheReplayFlags& opts) {
   cmd->add_option("--add-node-at", opts.replay.add_node_at_s,
                   "Seconds into the trace when an empty node joins")
       ->check(real_number(0, 1e12));
+  add_number(cmd, "--backend-latency", opts.replay.backend_latency_s,
+             "Seconds the query behind a missed get takes before its answer is set", 0.0, 3600.0)
+      ->capture_default_str();
+  cmd->add_flag("--leases", opts.replay.leases,
+                "memcached leases: one miss of a key queries, the others wait for its set");
   add_number(cmd, "--storm-window", opts.replay.storm_window_s,
              "Seconds before and after a node change over which hit ratios are compared", 0.001,
              1e9)

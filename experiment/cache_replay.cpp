@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <queue>
 #include <unordered_map>
 #include <vector>
 
@@ -108,6 +110,7 @@ class Replayer {
     for (NodeChange& change : changes_) {
       if (!change.done && r.time_s >= change.at_s) apply(change);
     }
+    finish_queries(r.time_s);
     const auto now_us = static_cast<uint64_t>(std::min(r.time_s, 4.0e9) * 1e6);
     const uint64_t key = XXH3_64bits(r.key.data(), r.key.size());
     ++requests_;
@@ -127,6 +130,9 @@ class Replayer {
     }
     last_time_s_ = r.time_s;
   }
+
+  // Lets the queries still running finish.
+  void drain() { finish_queries(1e300); }
 
   nlohmann::json report() const;
 
@@ -187,7 +193,52 @@ class Replayer {
         w.hits += hit;
       }
     }
-    if (!hit && r.op == CacheOp::kGet) write(key, r, now_us, false);
+    if (!hit && r.op == CacheOp::kGet) query_backend(key, r, now_us);
+  }
+
+  // A missed look-aside get: the query runs, and its answer is set once it is done. With
+  // leases, a key whose lease is held waits for that set instead of querying again.
+  void query_backend(uint64_t key, const CacheRequest& r, uint64_t now_us) {
+    if (options_.backend_latency_s <= 0) {
+      count_query(r.time_s);
+      write(key, r, now_us, false);
+      return;
+    }
+    if (options_.leases) {
+      auto [lease, fresh] = lease_until_.try_emplace(key, 0.0);
+      if (!fresh && lease->second > r.time_s) {
+        ++lease_waits_;
+        return;
+      }
+      lease->second = r.time_s + options_.backend_latency_s;
+    }
+    count_query(r.time_s);
+    running_.push({r.time_s + options_.backend_latency_s, std::string(r.key), r.value_bytes,
+                   r.ttl_s});
+  }
+
+  // Sets the answers of the queries done by `time_s`, in the order they finished.
+  void finish_queries(double time_s) {
+    while (!running_.empty() && running_.top().done_s <= time_s) {
+      const RunningQuery& q = running_.top();
+      CacheRequest answer;
+      answer.time_s = q.done_s;
+      answer.op = CacheOp::kSet;
+      answer.key = q.key;
+      answer.value_bytes = q.value_bytes;
+      answer.ttl_s = q.ttl_s;
+      const uint64_t key = XXH3_64bits(q.key.data(), q.key.size());
+      write(key, answer, static_cast<uint64_t>(std::min(q.done_s, 4.0e9) * 1e6), false);
+      if (options_.leases) lease_until_.erase(key);
+      running_.pop();
+    }
+  }
+
+  void count_query(double time_s) {
+    ++backend_queries_;
+    const auto second = static_cast<size_t>(time_s);
+    if (queries_per_second_.size() <= second) queries_per_second_.resize(second + 1, 0);
+    ++queries_per_second_[second];
   }
 
   void write(uint64_t key, const CacheRequest& r, uint64_t now_us, bool add_only) {
@@ -224,6 +275,19 @@ class Replayer {
   uint64_t writes_ = 0;
   uint64_t deletes_ = 0;
   double last_time_s_ = 0;
+  // Queries behind misses: those running, by when they finish; held leases; per-second counts.
+  struct RunningQuery {
+    double done_s;
+    std::string key;
+    uint32_t value_bytes;
+    uint32_t ttl_s;
+    bool operator>(const RunningQuery& other) const { return done_s > other.done_s; }
+  };
+  std::priority_queue<RunningQuery, std::vector<RunningQuery>, std::greater<>> running_;
+  std::unordered_map<uint64_t, double> lease_until_;
+  std::vector<uint64_t> queries_per_second_;
+  uint64_t backend_queries_ = 0;
+  uint64_t lease_waits_ = 0;
 };
 
 void Replayer::apply(NodeChange& change) {
@@ -407,6 +471,15 @@ nlohmann::json Replayer::report() const {
                        {"misses_after", change.after.gets - change.after.hits}});
   }
   if (!changes.empty()) out["node_changes"] = changes;
+  out["backend"] = {
+      {"latency_s", options_.backend_latency_s},
+      {"leases", options_.leases},
+      {"queries", backend_queries_},
+      {"peak_queries_per_s",
+       queries_per_second_.empty()
+           ? 0
+           : *std::max_element(queries_per_second_.begin(), queries_per_second_.end())},
+      {"lease_waits", lease_waits_}};
   return out;
 }
 
@@ -422,6 +495,7 @@ nlohmann::json replay_cache_trace(const CacheReplayOptions& options) {
     if (block.empty()) break;
     for (const CacheRequest& request : block) replayer.play(request);
   }
+  replayer.drain();
   return replayer.report();
 }
 

@@ -8,6 +8,12 @@
 // memory) or asks every node (a fan-out get, one request per node and read). Both are reported.
 // A node can be removed or added at a moment of the trace; the report gives the share of the
 // keys seen so far that moved, and the miss storm that followed.
+//
+// A missed get becomes a query to the database behind the cache. With a backend latency, the
+// answer is set only once the query is done, so concurrent misses of a hot key each query
+// (memcached leases, as Facebook's "Scaling Memcache" describes them, let one recompute while
+// the others wait). The report gives the queries that reached the backend and their peak per
+// second, with and without leases.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -33,6 +39,12 @@ struct CacheReplayOptions {
   std::optional<double> remove_node_at_s;  // the last node leaves (its items are lost)
   std::optional<double> add_node_at_s;     // an empty node joins
   double storm_window_s = 60;  // the hit ratio before and after a node change is over this long
+  // How long the query behind a missed `get` takes before the client sets its answer (0: at
+  // once). Meanwhile every other get of the key misses too and sends its own query (a
+  // thundering herd), unless leases are on: then the first miss holds a lease and recomputes,
+  // and the others wait for its set instead of querying.
+  double backend_latency_s = 0;
+  bool leases = false;
 };
 
 // Throws InputError for a bad trace line or option, with the line number for the trace.

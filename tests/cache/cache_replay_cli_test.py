@@ -84,6 +84,23 @@ def main():
     check(fanout["node_gets_per_read"] == 4.0,
           f"fan-out reads ask every node ({fanout['node_gets_per_read']:.2f} gets per read)")
 
+    # Thundering herds: hot keys expire (TTL 5 s); each miss queries for 50 ms.
+    ttl = os.path.join(work, "ttl.csv")
+    sys.argv = ["make_trace", ttl, "--requests", "200000", "--keys", "20000", "--rate", "20000",
+                "--ttl", "5", "--alpha", "1.0"]
+    make_trace.main()
+    instant = replay(sl, ttl, "--memory", "64MiB")
+    herd = replay(sl, ttl, "--memory", "64MiB", "--backend-latency", "0.05")
+    leased = replay(sl, ttl, "--memory", "64MiB", "--backend-latency", "0.05", "--leases")
+    check(instant["backend"]["queries"] == instant["misses"], "without latency every miss is one query")
+    check(herd["backend"]["queries"] > leased["backend"]["queries"] and
+          herd["backend"]["peak_queries_per_s"] > leased["backend"]["peak_queries_per_s"],
+          f"leases cut the herd: {herd['backend']['queries']} -> {leased['backend']['queries']} "
+          f"queries, peak {herd['backend']['peak_queries_per_s']} -> "
+          f"{leased['backend']['peak_queries_per_s']}/s")
+    check(leased["backend"]["lease_waits"] > 0 and herd["backend"]["lease_waits"] == 0,
+          "the gets held back by a lease are counted")
+
     # Input errors: exit code 2, and where.
     bad = os.path.join(work, "bad.csv")
     with open(bad, "w") as f:
