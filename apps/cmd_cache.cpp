@@ -42,6 +42,7 @@ struct CacheReplayFlags {
   std::string policy = "memcached";
   std::string distribution = "ketama";
   std::string lookup = "directory";
+  std::string gutter_memory;
 };
 
 // memcached's own settings, per server.
@@ -86,6 +87,11 @@ void add_tier_flags(CLI::App* cmd, CacheReplayFlags& opts) {
   cmd->add_option("--add-node-at", opts.replay.add_node_at_s,
                   "Seconds into the trace when an empty node joins")
       ->check(real_number(0, 1e12));
+  cmd->add_option("--gutter-memory", opts.gutter_memory,
+                  "A gutter pool of this size takes a leaving node's keys (e.g. 16MiB)");
+  add_number(cmd, "--gutter-ttl", opts.replay.gutter_ttl_s,
+             "Seconds a gutter entry lives at most", uint32_t{1}, uint32_t{86400})
+      ->capture_default_str();
   add_number(cmd, "--backend-latency", opts.replay.backend_latency_s,
              "Seconds the query behind a missed get takes before its answer is set", 0.0, 3600.0)
       ->capture_default_str();
@@ -111,6 +117,9 @@ void run_replay(const CacheReplayFlags& opts) {
       std::min<uint64_t>(size_flag("--item-max", opts.item_max), UINT32_MAX));
   replay.server.page_bytes =
       static_cast<uint32_t>(std::min<uint64_t>(size_flag("--page", opts.page), UINT32_MAX));
+  if (!opts.gutter_memory.empty()) {
+    replay.gutter_memory_bytes = size_flag("--gutter-memory", opts.gutter_memory);
+  }
   replay.server.slab_automove = !opts.no_automove;
   replay.server.lru_segmented = !opts.flat_lru;
   replay.server.validate();

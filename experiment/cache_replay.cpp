@@ -104,6 +104,18 @@ class Replayer {
     }
     track_keys_ = nodes_.size() > 1 || !changes_.empty();
     rebuild_router();
+    if (options_.gutter_memory_bytes > 0) {
+      if (round_robin()) throw InputError("--gutter-memory needs ketama or modula");
+      sim::cache::MemcachedConfig gutter = options_.server;
+      gutter.memory_bytes = options_.gutter_memory_bytes;
+      gutter.validate();
+      gutter_ = std::make_unique<Node>();
+      if (options_.policy == CachePolicy::kMemcached) {
+        gutter_->memcached = std::make_unique<MemcachedModel>(gutter);
+      } else {
+        gutter_->lru = std::make_unique<ByteLru>(gutter.memory_bytes);
+      }
+    }
   }
 
   void play(const CacheRequest& r) {
@@ -169,10 +181,16 @@ class Replayer {
     return router_->server_of_hash(it->second);
   }
 
+  // The node a hashed key is on: its own, or the gutter pool while its own has failed.
+  Node& holder(uint64_t key, std::string_view text) {
+    const size_t node = place(key, text);
+    return node == failed_node_ ? *gutter_ : *nodes_[node];
+  }
+
   template <typename F>
   void for_each_holder(uint64_t key, std::string_view text, F&& f) {
     if (!round_robin()) {
-      f(*nodes_[place(key, text)]);
+      f(holder(key, text));
     } else if (options_.round_robin_lookup == RoundRobinLookup::kFanout) {
       for (auto& node : nodes_) f(*node);
     } else if (const auto it = directory_.find(key); it != directory_.end()) {
@@ -244,7 +262,14 @@ class Replayer {
   void write(uint64_t key, const CacheRequest& r, uint64_t now_us, bool add_only) {
     ++writes_;
     if (!round_robin()) {
-      nodes_[place(key, r.key)]->set(key, r, now_us, add_only);
+      Node& node = holder(key, r.key);
+      if (&node == gutter_.get() && (r.ttl_s == 0 || r.ttl_s > options_.gutter_ttl_s)) {
+        CacheRequest short_lived = r;  // gutter entries expire soon: they may go stale
+        short_lived.ttl_s = options_.gutter_ttl_s;
+        node.set(key, short_lived, now_us, add_only);
+      } else {
+        node.set(key, r, now_us, add_only);
+      }
       return;
     }
     // A key the directory knows is written where it is; a new one goes to the next node.
@@ -263,6 +288,8 @@ class Replayer {
   const CacheReplayOptions& options_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Node>> removed_;  // kept for their counters
+  std::unique_ptr<Node> gutter_;                // the gutter pool's server, when configured
+  size_t failed_node_ = SIZE_MAX;               // with a gutter: the node that left
   std::unique_ptr<KeyRouter> router_;
   bool track_keys_ = false;
   std::unordered_map<uint64_t, uint32_t> key_hash_;   // ketama/modula: key -> its ring hash
@@ -298,6 +325,13 @@ void Replayer::apply(NodeChange& change) {
     for (const auto& [key, hash] : key_hash_) before.push_back(router_->server_of_hash(hash));
   }
   const bool removing = std::string_view(change.kind) == "remove";
+  if (removing && gutter_) {
+    // The ring stays as it is; the leaving node's keys go to the gutter.
+    failed_node_ = nodes_.size() - 1;
+    change.keys_known = key_hash_.size();
+    for (const size_t node : before) change.keys_moved += node == failed_node_;
+    return;
+  }
   if (removing) {
     const size_t leaving = nodes_.size() - 1;
     removed_.push_back(std::move(nodes_.back()));
@@ -463,7 +497,8 @@ nlohmann::json Replayer::report() const {
     changes.push_back({{"kind", change.kind},
                        {"at_s", change.at_s},
                        {"keys_known", change.keys_known},
-                       {round_robin() ? "keys_lost" : "keys_moved", change.keys_moved},
+                       {round_robin() ? "keys_lost" : gutter_ ? "keys_to_gutter" : "keys_moved",
+                        change.keys_moved},
                        {"moved_share", ratio(change.keys_moved, change.keys_known)},
                        {"window_s", options_.storm_window_s},
                        {"hit_ratio_before", ratio(change.before.hits, change.before.gets)},
@@ -471,6 +506,14 @@ nlohmann::json Replayer::report() const {
                        {"misses_after", change.after.gets - change.after.hits}});
   }
   if (!changes.empty()) out["node_changes"] = changes;
+  if (gutter_) {
+    out["gutter"] = {{"memory_bytes", options_.gutter_memory_bytes},
+                     {"ttl_s", options_.gutter_ttl_s},
+                     {"requests", gutter_->requests},
+                     {"gets", gutter_->gets},
+                     {"hits", gutter_->hits},
+                     {"hit_ratio", ratio(gutter_->hits, gutter_->gets)}};
+  }
   out["backend"] = {
       {"latency_s", options_.backend_latency_s},
       {"leases", options_.leases},

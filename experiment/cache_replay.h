@@ -37,6 +37,10 @@ struct CacheReplayOptions {
   CacheDistribution distribution = CacheDistribution::kKetama;
   RoundRobinLookup round_robin_lookup = RoundRobinLookup::kDirectory;
   std::optional<double> remove_node_at_s;  // the last node leaves (its items are lost)
+  // Facebook's gutter pool: with memory for it, the keys of a node that left go to one spare
+  // server with a short TTL instead of being spread over the others (ketama or modula only).
+  uint64_t gutter_memory_bytes = 0;
+  uint32_t gutter_ttl_s = 10;
   std::optional<double> add_node_at_s;     // an empty node joins
   double storm_window_s = 60;  // the hit ratio before and after a node change is over this long
   // How long the query behind a missed `get` takes before the client sets its answer (0: at

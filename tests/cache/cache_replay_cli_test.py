@@ -72,6 +72,11 @@ def main():
           f"modula moves most keys ({modula['node_changes'][0]['moved_share']:.3f})")
     check(modula["node_changes"][0]["hit_ratio_after"] < ketama["node_changes"][0]["hit_ratio_after"],
           "the miss storm after a change is worse under modula")
+    gutter = replay(sl, trace, "--memory", "16MiB", "--nodes", "4", "--remove-node-at", "50",
+                    "--gutter-memory", "16MiB")
+    check(gutter["node_changes"][0]["keys_to_gutter"] == change["keys_moved"] and
+          gutter["gutter"]["gets"] > 0 and gutter["gutter"]["hits"] > 0,
+          "with a gutter pool the leaving node's keys go to it, and the others stay put")
     added = replay(sl, trace, "--memory", "16MiB", "--nodes", "3", "--add-node-at", "50")
     check(added["node_changes"][0]["kind"] == "add" and len(added["nodes"]) == 4, "a node joins")
 
@@ -115,7 +120,9 @@ def main():
                           (["--item-max", "2MiB"], "cannot exceed the page"),
                           (["--nodes", "0"], "nodes"),
                           (["--distribution", "rendezvous"], "distribution"),
-                          (["--remove-node-at", "5"], "at least 2 nodes")]:
+                          (["--remove-node-at", "5"], "at least 2 nodes"),
+                          (["--nodes", "2", "--distribution", "round_robin", "--gutter-memory",
+                            "8MiB"], "gutter-memory needs ketama or modula")]:
         rc, _, err = run(sl, trace, *flags)
         check(rc == 2 and needle in err, f"{' '.join(flags)}: exit 2 naming {needle} ({err.strip()[:90]})")
     rc, _, err = run(sl, trace, "--memory", "16MiB")
