@@ -123,6 +123,7 @@ class MemcachedModel {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr size_t kAutomoveWindow = 30;  // slab_automove_window: samples, one a second
 
   struct Item {
     uint64_t key;
