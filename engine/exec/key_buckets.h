@@ -7,7 +7,7 @@
 // top bits of the key's hash, so each bucket is a disjoint slice of the key space.
 //
 // Memory: chunks of kChunkKeys keys are carved from blocks of kBlockKeys, which are large
-// enough to be mapped in 2 MiB pages (common/large_pages.h). A fresh 4 KiB page costs a fault
+// enough to be mapped in 2 MiB pages (shardlab/engine/large_pages.h). A fresh 4 KiB page costs a fault
 // per page, and chunks taken from the heap bucket by bucket would touch thousands of them.
 // At most one partly filled chunk per bucket is unused: 1 MiB for all buckets.
 #pragma once
