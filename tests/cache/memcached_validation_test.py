@@ -68,6 +68,10 @@ class Memcached:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
+                    if self.proc.poll() is None:
+                        self.proc.kill()
+                        self.proc.wait()
+                    self.log.close()
                     raise RuntimeError(f"memcached did not start (see {self.log.name})")
                 time.sleep(0.02)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
