@@ -147,6 +147,9 @@ void add_cache_command(CLI::App& app) {
                   "TRACE.csv with the header time_s,op,key,value_bytes,ttl_s")
       ->required()
       ->check(input_file("trace file", "a CSV request trace"));
+  cmd->add_option("--series", opts->replay.series_path,
+                  "Write second,gets,hits,hit_ratio,backend_queries,evictions here (CSV)")
+      ->check(output_file());
   add_server_flags(cmd, *opts);
   add_tier_flags(cmd, *opts);
   cmd->callback([opts] { run_replay(*opts); });

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/atomic_file.h"
 #include "base/errors.h"
 #include "experiment/cache_trace.h"
 #include "sim/cache/byte_lru.h"
@@ -123,6 +124,7 @@ class Replayer {
       if (!change.done && r.time_s >= change.at_s) apply(change);
     }
     finish_queries(r.time_s);
+    close_seconds_before(r.time_s);
     const auto now_us = static_cast<uint64_t>(std::min(r.time_s, 4.0e9) * 1e6);
     const uint64_t key = XXH3_64bits(r.key.data(), r.key.size());
     ++requests_;
@@ -143,8 +145,23 @@ class Replayer {
     last_time_s_ = r.time_s;
   }
 
-  // Lets the queries still running finish.
-  void drain() { finish_queries(1e300); }
+  // Lets the queries still running finish, and closes the last second of the series.
+  void drain() {
+    finish_queries(1e300);
+    if (!series_.empty()) series_.back().evictions = evictions_total() - evictions_closed_;
+  }
+
+  // second,gets,hits,hit_ratio,backend_queries,evictions, one line per second of the trace.
+  std::string series_csv() const {
+    std::string out = "second,gets,hits,hit_ratio,backend_queries,evictions\n";
+    for (size_t second = 0; second < series_.size(); ++second) {
+      const SecondRow& row = series_[second];
+      const uint64_t queries = second < queries_per_second_.size() ? queries_per_second_[second] : 0;
+      out += fmt::format("{},{},{},{:.6f},{},{}\n", second, row.gets, row.hits,
+                         ratio(row.hits, row.gets), queries, row.evictions);
+    }
+    return out;
+  }
 
   nlohmann::json report() const;
 
@@ -203,6 +220,9 @@ class Replayer {
     bool hit = false;
     for_each_holder(key, r.key, [&](Node& node) { hit = node.get(key, now_us) || hit; });
     hits_ += hit;
+    SecondRow& row = second_row(r.time_s);
+    ++row.gets;
+    row.hits += hit;
     for (NodeChange& change : changes_) {
       Window& w = change.done ? change.after : change.before;
       if (change.done ? r.time_s < change.at_s + options_.storm_window_s
@@ -250,6 +270,39 @@ class Replayer {
       if (options_.leases) lease_until_.erase(key);
       running_.pop();
     }
+  }
+
+  // The series' row of the second `time_s` falls in.
+  struct SecondRow {
+    uint64_t gets = 0;
+    uint64_t hits = 0;
+    uint64_t evictions = 0;
+  };
+  SecondRow& second_row(double time_s) {
+    const auto second = static_cast<size_t>(time_s);
+    if (series_.size() <= second) series_.resize(second + 1);
+    return series_[second];
+  }
+
+  // Evictions are read from the servers' counters as each second of the trace ends.
+  void close_seconds_before(double time_s) {
+    const auto second = static_cast<size_t>(time_s);
+    if (series_.empty() || second < series_.size()) return;
+    const uint64_t total = evictions_total();
+    series_.back().evictions = total - evictions_closed_;
+    evictions_closed_ = total;
+    second_row(time_s);
+  }
+
+  uint64_t evictions_total() const {
+    uint64_t total = 0;
+    const auto add = [&](const Node& node) {
+      total += node.memcached ? node.memcached->stats().evictions : node.lru->evictions();
+    };
+    for (const auto& node : nodes_) add(*node);
+    for (const auto& node : removed_) add(*node);
+    if (gutter_) add(*gutter_);
+    return total;
   }
 
   void count_query(double time_s) {
@@ -315,6 +368,8 @@ class Replayer {
   std::vector<uint64_t> queries_per_second_;
   uint64_t backend_queries_ = 0;
   uint64_t lease_waits_ = 0;
+  std::vector<SecondRow> series_;  // by second of the trace
+  uint64_t evictions_closed_ = 0;  // evictions counted into closed seconds
 };
 
 void Replayer::apply(NodeChange& change) {
@@ -539,6 +594,9 @@ nlohmann::json replay_cache_trace(const CacheReplayOptions& options) {
     for (const CacheRequest& request : block) replayer.play(request);
   }
   replayer.drain();
+  if (!options.series_path.empty()) {
+    base::write_file_atomically(options.series_path, replayer.series_csv());
+  }
   return replayer.report();
 }
 

@@ -49,6 +49,9 @@ struct CacheReplayOptions {
   // and the others wait for its set instead of querying.
   double backend_latency_s = 0;
   bool leases = false;
+  // When set, a CSV of the trace second by second: second,gets,hits,hit_ratio,backend_queries,
+  // evictions (the hit ratio over time, and the load that reached the backend).
+  std::string series_path;
 };
 
 // Throws InputError for a bad trace line or option, with the line number for the trace.

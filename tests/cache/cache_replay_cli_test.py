@@ -6,6 +6,7 @@ code 2 and the place of the mistake.
     cache_replay_cli_test.py --shardlab BIN [--workdir DIR]
 """
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -95,7 +96,16 @@ def main():
                 "--ttl", "5", "--alpha", "1.0"]
     make_trace.main()
     instant = replay(sl, ttl, "--memory", "64MiB")
-    herd = replay(sl, ttl, "--memory", "64MiB", "--backend-latency", "0.05")
+    series = os.path.join(work, "series.csv")
+    herd = replay(sl, ttl, "--memory", "64MiB", "--backend-latency", "0.05", "--series", series)
+    with open(series) as f:
+        rows = list(csv.DictReader(f))
+    check(len(rows) == 10 and sum(int(r["gets"]) for r in rows) == herd["gets"] and
+          sum(int(r["hits"]) for r in rows) == herd["hits"] and
+          sum(int(r["backend_queries"]) for r in rows) == herd["backend"]["queries"] and
+          max(int(r["backend_queries"]) for r in rows) == herd["backend"]["peak_queries_per_s"] and
+          sum(int(r["evictions"]) for r in rows) == herd["evictions"],
+          "--series: one line a second whose sums are the report's totals")
     leased = replay(sl, ttl, "--memory", "64MiB", "--backend-latency", "0.05", "--leases")
     check(instant["backend"]["queries"] == instant["misses"], "without latency every miss is one query")
     check(herd["backend"]["queries"] > leased["backend"]["queries"] and
@@ -122,7 +132,8 @@ def main():
                           (["--distribution", "rendezvous"], "distribution"),
                           (["--remove-node-at", "5"], "at least 2 nodes"),
                           (["--nodes", "2", "--distribution", "round_robin", "--gutter-memory",
-                            "8MiB"], "gutter-memory needs ketama or modula")]:
+                            "8MiB"], "gutter-memory needs ketama or modula"),
+                          (["--series", os.path.join(work, "no-such-dir", "s.csv")], "--series")]:
         rc, _, err = run(sl, trace, *flags)
         check(rc == 2 and needle in err, f"{' '.join(flags)}: exit 2 naming {needle} ({err.strip()[:90]})")
     rc, _, err = run(sl, trace, "--memory", "16MiB")
