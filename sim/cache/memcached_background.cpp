@@ -199,7 +199,6 @@ void MemcachedModel::move_page(uint32_t from, uint32_t to) {
   ++stats_.pages_moved;
   if (to == 0) {
     global_pool_.push_back(page);
-    ++global_pages_;
     return;
   }
   ++class_stats_[to].pages_moved_in;

@@ -335,7 +335,6 @@ bool MemcachedModel::new_page(uint32_t cls) {
   if (!global_pool_.empty()) {
     page = global_pool_.back();
     global_pool_.pop_back();
-    --global_pages_;
   } else {
     // do_slabs_newslab: past the limit only a class without any page still gets one.
     if (pages_given_ * config_.page_bytes + config_.page_bytes > config_.memory_bytes &&

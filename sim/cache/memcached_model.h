@@ -15,10 +15,11 @@
 //    stay in) WARM, ACTIVE items at COLD's tail go back to WARM. Evictions take COLD's tail.
 //  * Expiry: lazy on access, at the tail during LRU pulls, and by the LRU crawler.
 //
-// The server's background threads (the LRU maintainer, the automover, the crawler) run here at
-// the moments they would: the maintainer's juggle after each store, the automover once per
-// second of the server's clock, the crawler every `crawler_interval_s`. Keys are 64-bit hashes;
-// the key's length still counts towards the item's size.
+// The server's background threads run here at the moments of the model's clock when they would
+// (memcached_background.cpp): the LRU maintainer pass by pass, with its per-class backoff and
+// the COLD hits it moves to WARM; the automover once per second of the server's clock; the
+// crawler every `crawler_interval_s`. Keys are 64-bit hashes; the key's length still counts
+// towards the item's size.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +46,7 @@ struct MemcachedConfig {
   void validate() const;
   // The slab classes these settings make (memcached's slabs_init). memcached accepts a memory
   // limit below one page per class, but then gives each class its first page regardless, so
-  // the server can use up to this many pages; a scenario must allow at least that much.
+  // the server can use up to this many pages (`cache replay` warns about it).
   size_t slab_classes() const;
 };
 
@@ -115,7 +116,7 @@ class MemcachedModel {
   const MemcachedStats& stats() const { return stats_; }
   // Index 0 is unused (memcached's global page pool); classes are 1..size()-1.
   const std::vector<SlabClassStats>& classes() const { return class_stats_; }
-  uint64_t pages_free() const { return global_pages_; }  // in the global pool (automove)
+  uint64_t pages_free() const { return global_pool_.size(); }  // in the global pool (automove)
   // Items in one segment of a class's LRU (memcached's number_hot, number_warm, number_cold).
   uint64_t lru_items(uint32_t cls, Lru lru) const {
     return classes_[cls].lru[static_cast<int>(lru)].items;
@@ -211,7 +212,6 @@ class MemcachedModel {
   std::vector<Page> page_table_;
   std::vector<uint32_t> chunk_owner_;  // item in each chunk, or kNone
   uint64_t pages_given_ = 0;           // pages taken from memory (never returned)
-  uint64_t global_pages_ = 0;          // pages in the global pool
   std::vector<uint32_t> global_pool_;
 
   uint32_t now_ = 0;  // memcached's current_time: whole seconds
