@@ -3,14 +3,15 @@
 # including the differential test against a private ClickHouse 18.16 server. The suite runs
 # twice: on the optimised build, then on an AddressSanitizer + UndefinedBehaviorSanitizer build.
 # Between the two, the fuzz smoke: a clang build of only the libFuzzer targets (tests/fuzz/), each
-# run over its seed corpus and then for FUZZ_SMOKE_SECONDS (default 20) of fuzzing. The
+# run over its seed corpus and then, from a fixed seed, for at most 50,000 inputs or
+# FUZZ_SMOKE_SECONDS (default 20). The
 # sanitizer suite runs last, so that ctest's closing summary is the whole suite's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 (cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j2)
-echo "== fuzz smoke: every libFuzzer target over its seeds, then ${FUZZ_SMOKE_SECONDS:-20} s each"
+echo "== fuzz smoke: every libFuzzer target over its seeds, then at most 50,000 inputs or ${FUZZ_SMOKE_SECONDS:-20} s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDLAB_FUZZ=ON \
   -DSHARDLAB_BENCH=OFF -DSHARDLAB_FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-20}" > /dev/null
 cmake --build build-fuzz -j2 --target fuzz_targets
