@@ -30,7 +30,6 @@ using sim::cache::CacheServer;
 using sim::cache::KeyDistribution;
 using sim::cache::KeyRouter;
 using sim::cache::MemcachedModel;
-using sim::cache::StoreResult;
 
 // Gets and hits over a span of the trace, for the hit ratio around a node change.
 struct Window {
