@@ -8,6 +8,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_tally import Tally  # noqa: E402
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -107,32 +110,6 @@ def main():
 
 SOURCE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 QUICKSTART = os.path.join(SOURCE_ROOT, "scenarios", "quickstart.yaml")
-
-
-class Tally:
-    def __init__(self, sl):
-        self.sl = sl
-        self.passed = self.failed = 0
-
-    def report(self, name, problems, proc=None):
-        if problems:
-            self.failed += 1
-            detail = f"\n  stderr: {proc.stderr.strip()[:400]}" if proc is not None else ""
-            print(f"FAIL {name}: {'; '.join(problems)}{detail}")
-        else:
-            self.passed += 1
-            print(f"PASS {name}")
-
-    def run(self, argv, stdin=None):
-        return subprocess.run([self.sl] + argv, capture_output=True, text=True, input=stdin,
-                              timeout=300)
-
-    def expect(self, name, argv, code, needles, stdin=None):
-        proc = self.run(argv, stdin)
-        problems = [] if proc.returncode == code else [f"exit {proc.returncode}, expected {code}"]
-        problems += [f"stderr lacks {n!r}" for n in needles if n not in proc.stderr]
-        self.report(name, problems, proc)
-        return proc
 
 
 def input_path_checks(sl, workdir):

@@ -9,6 +9,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_tally import Tally  # noqa: E402
+
 SCENARIO = """\
 name: deep_input
 hardware:
@@ -66,34 +69,17 @@ def main():
     data = os.path.join(args.workdir, "t")
     subprocess.run([sl, "load", "--data", data, "--rows", "20000", "--seed", "1"], check=True,
                    capture_output=True)
-    passed = failed = 0
-
-    def report(name, problems, proc):
-        nonlocal passed, failed
-        if problems:
-            failed += 1
-            print(f"FAIL {name}: {'; '.join(problems)}\n  stderr: {proc.stderr.strip()[:400]}")
-        else:
-            passed += 1
-            print(f"PASS {name}")
-
-    def run(argv):
-        return subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    t = Tally(sl)
 
     def expect_error(name, argv, needles):
-        proc = run(argv)
-        problems = []
-        if proc.returncode < 0:
-            problems.append(f"killed by signal {-proc.returncode}")
-        elif proc.returncode != 2:
-            problems.append(f"exit {proc.returncode}, expected 2")
-        problems += [f"output lacks {n!r}" for n in needles if n not in proc.stderr]
+        proc = t.run(argv)
+        problems = t.problems_of(proc, 2, needles)
         if len(proc.stderr) > 2000:
             problems.append(f"message of {len(proc.stderr)} characters")
-        report(name, problems, proc)
+        t.report(name, problems, proc)
 
     def sql(query):
-        return run([sl, "sql", "--data", data, query])
+        return t.run(["sql", "--data", data, query])
 
     def expect_same_answer(name, query, reference):
         got, want = sql(query), sql(reference)
@@ -104,18 +90,18 @@ def main():
             problems.append(f"reference exit {want.returncode}")
         if got.stdout != want.stdout or not got.stdout:
             problems.append(f"answer {got.stdout.strip()[:80]!r}, expected {want.stdout.strip()!r}")
-        report(name, problems, got)
+        t.report(name, problems, got)
 
     # `shardlab sql`: the crashing inputs of the issue (each under the 128 KiB argument limit).
     select = lambda expr: f"SELECT {expr} FROM user_behavior LIMIT 1"
     expect_error("sql: 10,000 nested parentheses",
-                 [sl, "sql", "--data", data, select(nested("(", "1", ")", 10_000))],
+                 ["sql", "--data", data, select(nested("(", "1", ")", 10_000))],
                  ["position 1008 (line 1, column 1008)", "max_parser_depth"])
     expect_error("sql: 50,000 unary minuses",
-                 [sl, "sql", "--data", data, select("- " * 50_000 + "1")],
+                 ["sql", "--data", data, select("- " * 50_000 + "1")],
                  ["position 2006", "max_parser_depth"])
     expect_error("sql: 15,000 nested toDate(",
-                 [sl, "sql", "--data", data, select(nested("toDate(", "event_time", ")", 15_000))],
+                 ["sql", "--data", data, select(nested("toDate(", "event_time", ")", 15_000))],
                  ["position 7008", "max_parser_depth"])
     # Ordinary queries that were taken for alias cycles.
     expect_same_answer("sql: 34 terms of 1 + 1", select(" + ".join(["1"] * 34)), select("34"))
@@ -126,7 +112,7 @@ def main():
     expect_same_answer("sql: 100 NOTs", where + "NOT " * 100 + "user_id < 500",
                        where + "user_id < 500")
     expect_error("sql: a real alias cycle",
-                 [sl, "sql", "--data", data, "SELECT a + 1 AS b, b + 1 AS a FROM user_behavior"],
+                 ["sql", "--data", data, "SELECT a + 1 AS b, b + 1 AS a FROM user_behavior"],
                  ["aliases refer to each other in a cycle"])
 
     # A scenario's sharding key and query template: file:line:col of the scalar's character.
@@ -139,15 +125,15 @@ def main():
         prefix = KEY_PREFIX if key != GOOD_KEY else SQL_PREFIX
         line = next(i for i, l in enumerate(lines) if l.startswith(prefix)) + 1
         column = len(prefix) + sql_position  # the scalar starts right after the prefix
-        expect_error(f"check: {name}", [sl, "check", path],
+        expect_error(f"check: {name}", ["check", path],
                      [f"{path}:{line}:{column}:", f"position {sql_position}", needle])
 
     # The fixture itself is valid: only the deep part makes the error.
     good = os.path.join(args.workdir, "good.yaml")
     with open(good, "w") as f:
         f.write(SCENARIO.format(key=GOOD_KEY, sql=GOOD_SQL))
-    proc = run([sl, "check", good])
-    report("check: the scenario without deep input passes",
+    proc = t.run(["check", good])
+    t.report("check: the scenario without deep input passes",
            [] if proc.returncode == 0 else [f"exit {proc.returncode}"], proc)
 
     # Long chains under the limits are fine.
@@ -156,8 +142,8 @@ def main():
         f.write(SCENARIO.format(
             key="cityHash64(" + " + ".join(["user_id"] * 200_000) + ")",
             sql=or_chain("SELECT count() FROM user_behavior WHERE ", "user_id = 123456", 100_000)))
-    proc = run([sl, "check", long_ok])
-    report("check: a sharding key of 200,000 terms and a query of 100,000 pass",
+    proc = t.run(["check", long_ok])
+    t.report("check: a sharding key of 200,000 terms and a query of 100,000 pass",
            [] if proc.returncode == 0 else [f"exit {proc.returncode}"], proc)
 
     depth, size = "max_parser_depth", "max_ast_elements"
@@ -181,8 +167,7 @@ def main():
     scenario_case("sharding key with 600,000 OR terms", or_chain("", "user_id = 123456", 600_000),
                   GOOD_SQL, 20 * 166_666 + 10 + 1, size)
 
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return t.summary()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_tally import Tally  # noqa: E402
+
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scenarios")
 SHIPPED = ["quickstart.yaml", "ecommerce-case-study.yaml", "sharding-strategies.yaml",
            "replica-failover.yaml"]
@@ -208,22 +211,10 @@ def main():
 def input_path_cases(sl, workdir):
     """Issue 20: a repeated --set warns (naming the path and both values) and the last one wins;
     a directory given as the scenario is a clear exit-2 error."""
-    passed = failed = 0
-
-    def report(name, problems, proc):
-        nonlocal passed, failed
-        if problems:
-            failed += 1
-            print(f"FAIL {name}: {'; '.join(problems)}\n  stdout: {proc.stdout.strip()[:600]}"
-                  f"\n  stderr: {proc.stderr.strip()[:600]}")
-        else:
-            passed += 1
-            print(f"PASS {name}")
-
+    t = Tally(sl)
     quickstart = os.path.join(SCENARIOS, "quickstart.yaml")
-    proc = subprocess.run([sl, "check", quickstart, "--set", "cluster.shards=1", "--set",
-                           "workload.rows=5e5", "--set", "cluster.shards = 2"],
-                          capture_output=True, text=True)
+    proc = t.run(["check", quickstart, "--set", "cluster.shards=1", "--set", "workload.rows=5e5",
+                  "--set", "cluster.shards = 2"])
     problems = [] if proc.returncode == 0 else [f"exit {proc.returncode}"]
     warning = "shardlab: warning: --set cluster.shards is given twice, '1' then '2'; the last one wins"
     if warning not in proc.stderr:
@@ -232,22 +223,21 @@ def input_path_cases(sl, workdir):
         problems.append("expected exactly one warning")
     if "2 shards x 1 replica" not in proc.stdout:
         problems.append("the last --set did not win")
-    report("repeated --set warns, the last wins", problems, proc)
+    t.report("repeated --set warns, the last wins", problems, proc)
 
-    proc = subprocess.run([sl, "check", quickstart, "--set", "cluster.shards=1"],
-                          capture_output=True, text=True)
-    report("a single --set does not warn",
-           [] if proc.returncode == 0 and not proc.stderr else [f"stderr {proc.stderr!r}"], proc)
+    proc = t.run(["check", quickstart, "--set", "cluster.shards=1"])
+    t.report("a single --set does not warn",
+             [] if proc.returncode == 0 and not proc.stderr else [f"stderr {proc.stderr!r}"], proc)
 
     directory = os.path.join(workdir, "a-directory.yaml")
     os.makedirs(directory, exist_ok=True)
-    proc = subprocess.run([sl, "check", directory], capture_output=True, text=True)
     want = f"'{directory}': it is a directory, expected a scenario YAML file"
-    problems = [] if proc.returncode == 2 else [f"exit {proc.returncode}, expected 2"]
-    if want not in proc.stderr or "empty" in proc.stderr:
-        problems.append(f"stderr lacks {want!r}")
-    report("a directory as the scenario", problems, proc)
-    return passed, failed
+    proc = t.run(["check", directory])
+    problems = t.problems_of(proc, 2, [want])
+    if "empty" in proc.stderr:
+        problems.append("stderr calls it an empty scenario")
+    t.report("a directory as the scenario", problems, proc)
+    return t.passed, t.failed
 
 
 if __name__ == "__main__":
