@@ -37,7 +37,7 @@ struct Window {
 };
 
 struct NodeChange {
-  const char* kind = "";
+  bool removes = false;  // a node leaves; otherwise one joins
   double at_s = 0;
   uint64_t keys_known = 0;
   uint64_t keys_moved = 0;  // ketama/modula: now on another node; round robin: lost
@@ -46,9 +46,9 @@ struct NodeChange {
   bool done = false;
 };
 
-NodeChange change(const char* kind, double at_s) {
+NodeChange change(bool removes, double at_s) {
   NodeChange out;
-  out.kind = kind;
+  out.removes = removes;
   out.at_s = at_s;
   return out;
 }
@@ -58,8 +58,8 @@ class Replayer {
   explicit Replayer(const CacheReplayOptions& options) : options_(options) {
     if (options_.nodes == 0) throw InputError("--nodes must be at least 1");
     for (size_t i = 0; i < options_.nodes; ++i) nodes_.push_back(make_node());
-    if (options_.remove_node_at_s) changes_.push_back(change("remove", *options_.remove_node_at_s));
-    if (options_.add_node_at_s) changes_.push_back(change("add", *options_.add_node_at_s));
+    if (options_.remove_node_at_s) changes_.push_back(change(true, *options_.remove_node_at_s));
+    if (options_.add_node_at_s) changes_.push_back(change(false, *options_.add_node_at_s));
     if (options_.remove_node_at_s && options_.nodes < 2) {
       throw InputError("--remove-node-at needs at least 2 nodes");
     }
@@ -339,7 +339,7 @@ void Replayer::apply(NodeChange& change) {
     before.reserve(key_hash_.size());
     for (const auto& [key, hash] : key_hash_) before.push_back(router_->server_of_hash(hash));
   }
-  const bool removing = std::string_view(change.kind) == "remove";
+  const bool removing = change.removes;
   if (removing && gutter_) {
     // The ring stays as it is; the leaving node's keys go to the gutter.
     failed_node_ = nodes_.size() - 1;
@@ -410,7 +410,7 @@ nlohmann::json Replayer::report() const {
   nlohmann::json changes = nlohmann::json::array();
   for (const NodeChange& change : changes_) {
     if (!change.done) continue;
-    changes.push_back({{"kind", change.kind},
+    changes.push_back({{"kind", change.removes ? "remove" : "add"},
                        {"at_s", change.at_s},
                        {"keys_known", change.keys_known},
                        {round_robin() ? "keys_lost" : gutter_ ? "keys_to_gutter" : "keys_moved",

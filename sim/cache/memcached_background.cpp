@@ -91,7 +91,7 @@ void MemcachedModel::automove() {
   ++window_fills_;
   uint64_t evicted_total = 0;
   for (uint32_t cls = 1; cls < classes_.size(); ++cls) {
-    evicted_total += class_stats_[cls].evictions - evicted_before_[cls].evictions;
+    evicted_total += class_stats_[cls].evictions - automove_before_[cls].evictions;
   }
   int oldest = -1;
   int youngest = -1;
@@ -100,7 +100,7 @@ void MemcachedModel::automove() {
   bool youngest_evicting = false;
   for (uint32_t cls = 1; cls < classes_.size(); ++cls) {
     const SlabClassStats& now = class_stats_[cls];
-    AutomoveSnapshot& before = evicted_before_[cls];
+    AutomoveSnapshot& before = automove_before_[cls];
     WindowSample& sample = window_[cls][slot];
     sample = {};
     const uint64_t evicted = now.evictions - before.evictions;

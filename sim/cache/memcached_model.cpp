@@ -84,7 +84,7 @@ MemcachedModel::MemcachedModel(const MemcachedConfig& config) : config_(config) 
     class_stats_[c].chunks_per_page = per_page_[c];
   }
   window_.assign(classes, std::vector<WindowSample>(kAutomoveWindow));
-  evicted_before_.assign(classes, {});
+  automove_before_.assign(classes, {});
   juggle_wait_us_.assign(classes, 0);
   juggle_backoff_us_.assign(classes, 0);
   index_.assign(1024, IndexSlot{0, kNone});
@@ -337,14 +337,13 @@ bool MemcachedModel::new_page(uint32_t cls) {
     global_pool_.pop_back();
   } else {
     // do_slabs_newslab: past the limit only a class without any page still gets one.
-    if (pages_given_ * config_.page_bytes + config_.page_bytes > config_.memory_bytes &&
+    if ((page_table_.size() + 1) * uint64_t{config_.page_bytes} > config_.memory_bytes &&
         !c.pages.empty()) {
       return false;
     }
     page = static_cast<uint32_t>(page_table_.size());
     page_table_.push_back({});
-    ++pages_given_;
-    stats_.memory_bytes = pages_given_ * config_.page_bytes;
+    stats_.memory_bytes = page_table_.size() * uint64_t{config_.page_bytes};
   }
   cut_page(page, cls);
   return true;

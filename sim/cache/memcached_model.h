@@ -209,9 +209,8 @@ class MemcachedModel {
   std::vector<IndexSlot> index_;  // open addressing, linear probing
   uint64_t index_used_ = 0;
 
-  std::vector<Page> page_table_;
+  std::vector<Page> page_table_;  // every page taken from memory (never returned)
   std::vector<uint32_t> chunk_owner_;  // item in each chunk, or kNone
-  uint64_t pages_given_ = 0;           // pages taken from memory (never returned)
   std::vector<uint32_t> global_pool_;
 
   uint32_t now_ = 0;  // memcached's current_time: whole seconds
@@ -238,7 +237,7 @@ class MemcachedModel {
     uint64_t pages = 0;
   };
   std::vector<std::vector<WindowSample>> window_;
-  std::vector<AutomoveSnapshot> evicted_before_;
+  std::vector<AutomoveSnapshot> automove_before_;
   uint64_t window_fills_ = 0;
 };
 
