@@ -32,6 +32,7 @@ struct FlowSpec {
   sim::HostId dst{};
   double bytes = 0;
   sim::Duration start;
+  size_t line_no = 0;  // in the flows file, for errors found only by running
 };
 
 std::string_view trim(std::string_view text) {
@@ -125,6 +126,7 @@ class FlowsReader {
            fmt::format("expected {} columns ({}), got {}", kColumns, kHeader, fields.size()));
     }
     FlowSpec flow;
+    flow.line_no = line_no;
     flow.id = std::string(fields[0]);
     if (flow.id.empty()) fail(line_no, "id: expected a non-empty id");
     const auto [first, inserted] = first_line_.emplace(flow.id, line_no);
@@ -200,11 +202,17 @@ void run_flows(const std::string& platform_path, const std::string& flows_path,
   out += "id,finish_s\n";
   for (size_t flow_idx = 0; flow_idx < flows.size(); ++flow_idx) {
     if (finish[flow_idx].ns < 0) {
-      // Only a transfer too large to end within the simulated clock can get here.
-      throw RuntimeError(fmt::format("flow '{}' did not finish: {}", flows[flow_idx].id,
-                                     finish[flow_idx].failure.empty()
-                                         ? "it would outlast the simulated clock (292 years)"
-                                         : finish[flow_idx].failure));
+      const FlowSpec& flow = flows[flow_idx];
+      if (!finish[flow_idx].failure.empty()) {
+        throw RuntimeError(
+            fmt::format("flow '{}' did not finish: {}", flow.id, finish[flow_idx].failure));
+      }
+      // The only other way to get here: the input asked for more bytes than the network can
+      // move before the simulated clock (int64 nanoseconds) runs out.
+      throw InputError(fmt::format(
+          "{}:{}: bytes: flow '{}' of {:g} bytes would outlast the simulated clock (292 years) "
+          "at the bandwidth it gets; expected a smaller flow",
+          flows_path, flow.line_no, flow.id, flow.bytes));
     }
     out += flows[flow_idx].id;
     out += ',';

@@ -152,6 +152,9 @@ def main():
         ("duplicate id", header + "a,h0,h1,1,0\nb,h0,h1,1,0\na,h1,h0,1,0\n",
          [":4:", "duplicate id 'a' (first on line 2)"]),
         ("empty id", header + ",h0,h1,1,0\n", [":2:", "expected a non-empty id"]),
+        # Found only by running: no bandwidth moves 5e23 bytes within the int64 clock.
+        ("flow outlasts the clock", header + "ok,h0,h1,1,0\nhuge,h0,h1,5e23,0\n",
+         [":3:", "flow 'huge' of 5e+23 bytes would outlast the simulated clock"]),
     ]
     for name, text, needles in csv_cases:
         path = write("bad.csv", text)
