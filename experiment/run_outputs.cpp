@@ -15,6 +15,7 @@
 #include "plots/utilisation_heatmap.h"
 #include "shardlab/engine/query.h"
 #include "shardlab/engine/tsv_format.h"
+#include "workloads/query_template.h"
 
 namespace shardlab::experiment {
 
@@ -182,7 +183,9 @@ void write_answers(const FinishedRun& run, const std::filesystem::path& dir) {
   const scenarios::Scenario& s = run.scenario;
   const int64_t now_s = s.workload.generator.start + run.finished.ns() / 1'000'000'000;
   for (const scenarios::QueryTemplate& t : s.workload.queries) {
-    const std::string sql = cl::expand_time_placeholders(t.sql, now_s);
+    // A template with parameters answers for the most popular values (user 1, item 1).
+    const std::string sql =
+        workloads::QueryTemplateText(t.sql).expand(now_s, workloads::ParameterValues{});
     const auto query = engine::Query::prepare(run.cluster.schema(), sql);
     const std::vector<bool> shards = run.cluster.shards_to_visit(sql);
     base::write_file_atomically(dir / "answers" / (t.name + ".sql"), sql + "\n");

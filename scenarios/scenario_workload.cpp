@@ -11,6 +11,7 @@
 #include "base/errors.h"
 #include "shardlab/engine/query.h"
 #include "scenarios/scenario_sections.h"
+#include "workloads/query_template.h"
 #include "workloads/diurnal_curve.h"
 #include "workloads/engine_block.h"
 
@@ -122,8 +123,25 @@ QueryTemplate read_query(const Field& field, const TableConfig& table,
   query.name = (*name_field)->name("query name");
   const Field sql = map.require("sql", "a SELECT over the table");
   query.sql = sql.scalar("a SELECT statement");
+  std::optional<workloads::QueryTemplateText> text;
   try {
-    engine::Query::prepare(table.schema, query.sql);
+    text.emplace(query.sql);
+  } catch (const InputError& e) {
+    fail_sql(sql, e.what());
+  }
+  for (const workloads::QueryParameter parameter : text->parameters()) {
+    const std::string_view column = workloads::parameter_column(parameter);
+    if (std::none_of(table.schema.columns.begin(), table.schema.columns.end(),
+                     [&](const auto& c) { return c.name == column; })) {
+      sql.fail(fmt::format("{{{}}} draws values of the column {}, which the table does not have",
+                           workloads::parameter_name(parameter), column));
+    }
+  }
+  try {
+    // Checked with the most popular parameter values; other queries change only literals. An
+    // error's position is in the expanded text, which differs from the template's only after a
+    // placeholder.
+    engine::Query::prepare(table.schema, text->expand(0, workloads::ParameterValues{}));
   } catch (const InputError& e) {
     fail_sql(sql, e.what());
   }

@@ -9,88 +9,37 @@
 
 namespace shardlab::sim::cluster {
 
-namespace {
-
-// "{now-7d}" -> seconds to subtract; throws for anything else.
-int64_t parse_offset(std::string_view spec, std::string_view placeholder) {
-  if (spec.empty()) return 0;
-  if (spec.front() != '-') {
-    throw InputError(fmt::format("placeholder {{{}}}: expected '-N' and a unit after the name",
-                                 placeholder));
-  }
-  spec.remove_prefix(1);
-  int64_t n = 0;
-  const auto [end, ec] = std::from_chars(spec.data(), spec.data() + spec.size(), n);
-  const std::string_view unit(end, static_cast<size_t>(spec.data() + spec.size() - end));
-  if (ec != std::errc() || n < 0) {
-    throw InputError(fmt::format("placeholder {{{}}}: expected a whole number of units", placeholder));
-  }
-  if (unit == "s") return n;
-  if (unit == "min") return n * 60;
-  if (unit == "h") return n * 3600;
-  if (unit == "d") return n * 86400;
-  throw InputError(fmt::format("placeholder {{{}}}: unknown unit '{}' (expected s, min, h or d)",
-                               placeholder, unit));
-}
-
-}  // namespace
-
-std::string expand_time_placeholders(const std::string& sql, int64_t now_s) {
-  const int64_t minute = now_s - (now_s % 60 + 60) % 60;
-  std::string out;
-  size_t pos = 0;
-  for (;;) {
-    const size_t open = sql.find('{', pos);
-    if (open == std::string::npos) break;
-    const size_t close = sql.find('}', open);
-    if (close == std::string::npos) {
-      throw InputError(fmt::format("unclosed '{{' at position {} of the query", open + 1));
-    }
-    out.append(sql, pos, open - pos);
-    const std::string_view inner(sql.data() + open + 1, close - open - 1);
-    if (inner.starts_with("now")) {
-      out += "'" + dt::date_time_to_string(minute - parse_offset(inner.substr(3), inner)) + "'";
-    } else if (inner.starts_with("today")) {
-      const int64_t t = minute - parse_offset(inner.substr(5), inner);
-      out += "'" + dt::date_to_string(dt::day_of(t)) + "'";
-    } else {
-      throw InputError(fmt::format("unknown placeholder {{{}}} (expected {{now}}, {{now-7d}}, "
-                                   "{{today}} or {{today-1d}})",
-                                   inner));
-    }
-    pos = close + 1;
-  }
-  out.append(sql, pos, std::string::npos);
-  return out;
-}
-
 WorkloadDriver::WorkloadDriver(Simulation& sim, Cluster& cluster, IngestLoad ingest,
                                std::vector<QueryLoad> queries, WorkloadObserver& observer)
     : sim_(sim),
       cluster_(cluster),
       ingest_(std::move(ingest)),
       source_(ingest_.generator, cluster.schema()),
-      observer_(observer) {
+      observer_(observer),
+      parameters_(source_.generator()) {
   if (ingest_.batch_rows == 0) throw InputError("ingest batch size must be at least one row");
   ingest_.rows = std::min(ingest_.rows, source_.generator().total_rows());
   uint64_t counter = 0;
   for (QueryLoad& load : queries) {
-    auto t = std::make_unique<Template>();
-    t->load = std::move(load);
-    if (t->load.concurrency == 0 || t->load.clients == 0) {
+    if (load.concurrency == 0 || load.clients == 0) {
       throw InputError(
-          fmt::format("query '{}': clients and concurrency must be at least 1", t->load.name));
+          fmt::format("query '{}': clients and concurrency must be at least 1", load.name));
     }
+    std::unique_ptr<Template> t;
     try {
-      // Validated once at the data's start; other times change only literals.
+      workloads::QueryTemplateText text(load.sql);
+      // Validated once at the data's start with the most popular values; other queries change
+      // only literals.
       engine::Query::prepare(cluster_.schema(),
-                             expand_time_placeholders(t->load.sql, ingest_.generator.start));
+                             text.expand(ingest_.generator.start, workloads::ParameterValues{}));
+      t = std::make_unique<Template>(std::move(load), std::move(text));
     } catch (const InputError& e) {
-      throw InputError(fmt::format("query '{}': {}", t->load.name, e.what()));
+      throw InputError(fmt::format("query '{}': {}", load.name, e.what()));
     }
     t->clients.resize(t->load.clients);
-    for (Client& client : t->clients) {
-      client.initiator = initiator_for(t->load.initiators, counter++);
+    for (size_t c = 0; c < t->clients.size(); ++c) {
+      t->clients[c].initiator = initiator_for(t->load.initiators, counter++);
+      t->clients[c].parameters = sim_.stream("parameters/" + t->load.name).child(c);
     }
     templates_.push_back(std::move(t));
   }
@@ -147,6 +96,9 @@ Process WorkloadDriver::run_ingest(Time end) {
 Process WorkloadDriver::run_insert(size_t initiator, uint64_t first_row, uint64_t rows) {
   engine::Block block;
   source_.fill(first_row, static_cast<size_t>(rows), &block);
+  // The frontend learns of the rows once they are acknowledged: it needs its own copy.
+  std::shared_ptr<const engine::Block> copy;
+  if (frontend_ != nullptr) copy = std::make_shared<const engine::Block>(block);
   const Time started = sim_.now();
   bool ok = true;
   try {
@@ -154,22 +106,42 @@ Process WorkloadDriver::run_insert(size_t initiator, uint64_t first_row, uint64_
   } catch (const SimFault&) {
     ok = false;
   }
+  if (ok && frontend_ != nullptr) frontend_->insert_acknowledged(initiator, std::move(copy));
   observer_.insert_done(sim_.now(), rows, sim_.now() - started, ok);
 }
 
-std::shared_ptr<const engine::Query> WorkloadDriver::prepare(Template& t) {
-  const int64_t now_s = cluster_.spec().epoch_s + sim_.now().ns() / 1'000'000'000;
-  std::string sql = expand_time_placeholders(t.load.sql, now_s);
+QueryRequest WorkloadDriver::make_request(size_t index, size_t initiator, std::string key,
+                                          std::string sql) {
+  Template& t = *templates_[index];
   if (!t.cached || sql != t.cached_sql) {
     t.cached = engine::Query::prepare(cluster_.schema(), sql);
-    t.cached_sql = std::move(sql);
+    t.cached_sql = sql;
     t.shards.reset();
   }
   // The shards to visit change when the cluster grows.
   if (!t.shards || t.shards->size() != cluster_.shards()) {
     t.shards = std::make_shared<const std::vector<bool>>(cluster_.shards_to_visit(t.cached_sql));
   }
-  return t.cached;
+  return QueryRequest{.template_index = index,
+                      .initiator = initiator,
+                      .key = std::move(key),
+                      .sql = std::move(sql),
+                      .query = t.cached,
+                      .shards = t.shards};
+}
+
+QueryRequest WorkloadDriver::next_request(size_t index, size_t initiator, RandomStream& rng) {
+  const Template& t = *templates_[index];
+  const int64_t now_s = cluster_.spec().epoch_s + sim_.now().ns() / 1'000'000'000;
+  workloads::ParameterValues values;
+  if (!t.text.parameters().empty()) {
+    const uint64_t bits[4] = {rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()};
+    values = parameters_.draw(bits);
+  }
+  std::string key = t.load.name;
+  if (!t.text.parameters().empty()) key += "|" + t.text.parameter_key(values);
+  if (t.text.uses_clock()) key += fmt::format("|t={}", now_s - (now_s % 60 + 60) % 60);
+  return make_request(index, initiator, std::move(key), t.text.expand(now_s, values));
 }
 
 Process WorkloadDriver::run_open_client(size_t index, size_t client, Time end) {
@@ -210,12 +182,15 @@ Process WorkloadDriver::run_query(size_t index, size_t client_index, bool* done)
   } else {
     ++client.busy;
   }
-  const std::shared_ptr<const engine::Query> query = prepare(t);
-  const std::shared_ptr<const std::vector<bool>> shards = t.shards;
+  QueryRequest request = next_request(index, client.initiator, client.parameters);
   QueryAnswer answer;
   bool ok = true;
   try {
-    co_await cluster_.query(client.initiator, *query, &answer, shards.get());
+    if (frontend_ != nullptr) {
+      co_await sim_.spawn(frontend_->serve(std::move(request)));
+    } else {
+      co_await cluster_.query(client.initiator, *request.query, &answer, request.shards.get());
+    }
   } catch (const SimFault&) {
     ok = false;
   }

@@ -12,12 +12,12 @@
 // with rate_per_s = 0 each client is a closed loop, sending its next query when an answer
 // arrives. A client keeps at most `concurrency` queries in flight; arrivals beyond that wait in
 // the client and their latency includes the wait, so overload shows as latency, not lost load.
-// The SQL may refer to the simulated clock:
-//   {now}          'YYYY-MM-DD hh:mm:ss' of the current simulated time, to the minute
-//   {now-N<unit>}  the same, N units earlier (unit s, min, h or d)
-//   {today}        'YYYY-MM-DD' of the current day, {today-Nd} N days earlier
-// Time is taken to the minute so that a dashboard query repeated within a minute is the same
-// query, and its per-part results are memoised.
+// The SQL may hold placeholders for the simulated clock and for parameters drawn from the
+// generator's distributions ({now-7d}, {today}, {user}, {item}, {province}:
+// workloads/query_template.h), so each query a client sends is the template with them filled in.
+//
+// A QueryFrontend (a cache tier) may stand between the clients and the cluster: it then serves
+// every query and hears of every acknowledged INSERT.
 //
 // Everything observed goes to a WorkloadObserver; the layers above (results/) keep histograms
 // and time series.
@@ -32,6 +32,7 @@
 #include "sim/cluster/cluster.h"
 #include "workloads/engine_block.h"
 #include "workloads/generator_config.h"
+#include "workloads/query_template.h"
 
 namespace shardlab::sim::cluster {
 
@@ -60,9 +61,27 @@ class WorkloadObserver {
   virtual void query_done(Time at, size_t query, Duration latency, bool ok) = 0;
 };
 
-// Expands {now}, {now-7d}, {today}, ... in `sql` for the simulated instant `now_s` (Unix
-// seconds). Throws InputError for an unknown or malformed placeholder.
-std::string expand_time_placeholders(const std::string& sql, int64_t now_s);
+// One query as a client sends it: the template with its placeholders filled in, prepared.
+struct QueryRequest {
+  size_t template_index = 0;
+  size_t initiator = 0;  // the cluster node the client is connected to
+  // The template's name and its parameter values, and the minute for a template that reads the
+  // clock: equal keys are equal queries with equal answers on equal data.
+  std::string key;
+  std::string sql;
+  std::shared_ptr<const engine::Query> query;
+  std::shared_ptr<const std::vector<bool>> shards;  // the shards the query must visit
+};
+
+class QueryFrontend {
+ public:
+  virtual ~QueryFrontend() = default;
+  // Serves the query to the end; throws SimFault when it fails.
+  virtual Process serve(QueryRequest request) = 0;
+  // An INSERT of `block` through `initiator` was acknowledged (now).
+  virtual void insert_acknowledged(size_t initiator,
+                                   std::shared_ptr<const engine::Block> block) = 0;
+};
 
 class WorkloadDriver {
  public:
@@ -77,17 +96,32 @@ class WorkloadDriver {
   // Sends no more queries of template `index` (those in flight finish).
   void stop_query(size_t index) { templates_[index]->stopped = true; }
 
+  // Serves every query through `frontend` (not owned; null: straight to the cluster). Call
+  // before start().
+  void set_frontend(QueryFrontend* frontend) { frontend_ = frontend; }
+  // Prepares `sql` (memoised for repeated texts) as a request of template `index`.
+  QueryRequest make_request(size_t index, size_t initiator, std::string key, std::string sql);
+  size_t templates() const { return templates_.size(); }
+  const std::string& template_name(size_t index) const { return templates_[index]->load.name; }
+  const workloads::QueryTemplateText& template_text(size_t index) const {
+    return templates_[index]->text;
+  }
+
   uint64_t batches_sent() const { return batches_sent_; }
   uint64_t rows_due(Time at) const;  // rows due by `at`
 
  private:
   struct Client {
     size_t initiator = 0;
+    RandomStream parameters;      // draws the template's parameter values
     uint32_t busy = 0;            // queries in flight
     std::vector<Future> waiting;  // arrivals waiting for a slot, in order
   };
   struct Template {
+    Template(QueryLoad l, workloads::QueryTemplateText t)
+        : load(std::move(l)), text(std::move(t)) {}
     QueryLoad load;
+    workloads::QueryTemplateText text;
     std::vector<Client> clients;
     std::shared_ptr<const engine::Query> cached;  // the last prepared text, kept by its users
     std::string cached_sql;
@@ -101,14 +135,17 @@ class WorkloadDriver {
   Process run_closed_client(size_t index, size_t client, Time end);
   Process run_query(size_t index, size_t client, bool* done);
   size_t initiator_for(const std::vector<size_t>& initiators, uint64_t counter) const;
-  std::shared_ptr<const engine::Query> prepare(Template& t);
+  // The next query of template `index` from a client at `initiator`, parameters drawn by `rng`.
+  QueryRequest next_request(size_t index, size_t initiator, RandomStream& rng);
 
   Simulation& sim_;
   Cluster& cluster_;
   IngestLoad ingest_;
   workloads::EngineBlockSource source_;
   WorkloadObserver& observer_;
+  workloads::ParameterSampler parameters_;
   std::vector<std::unique_ptr<Template>> templates_;
+  QueryFrontend* frontend_ = nullptr;
   uint64_t batches_sent_ = 0;
 };
 

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 
 #include "shardlab/engine/query.h"
 #include "shardlab/engine/tsv_format.h"
@@ -8,6 +10,8 @@
 #include "shardlab/engine/date_time.h"
 #include "sim/cluster/cluster.h"
 #include "sim/cluster/workload.h"
+#include "workloads/query_template.h"
+#include "workloads/user_behavior.h"
 #include "tests/engine/test_util.h"
 #include "workloads/engine_block.h"
 
@@ -273,15 +277,67 @@ TEST_CASE("async inserts: a node loss loses exactly the rows still queued", "[cl
 
 TEST_CASE("query templates see the simulated clock to the minute", "[cluster][workload]") {
   const int64_t t = dt::days_from_civil(2024, 5, 8) * 86400 + 13 * 3600 + 5 * 60 + 42;
-  CHECK(expand_time_placeholders("a >= {now-7d} AND a < {now}", t) ==
+  const auto expand = [t](const std::string& sql) {
+    return workloads::QueryTemplateText(sql).expand(t, workloads::ParameterValues{});
+  };
+  CHECK(expand("a >= {now-7d} AND a < {now}") ==
         "a >= '2024-05-01 13:05:00' AND a < '2024-05-08 13:05:00'");
-  CHECK(expand_time_placeholders("d = {today-1d} OR d = {today}", t) ==
-        "d = '2024-05-07' OR d = '2024-05-08'");
-  CHECK(expand_time_placeholders("{now-90min}", t) == "'2024-05-08 11:35:00'");
-  CHECK_THROWS_WITH(expand_time_placeholders("{yesterday}", t),
-                    Catch::Contains("unknown placeholder {yesterday}"));
-  CHECK_THROWS_WITH(expand_time_placeholders("{now-7w}", t), Catch::Contains("unknown unit 'w'"));
-  CHECK_THROWS_WITH(expand_time_placeholders("{now", t), Catch::Contains("unclosed"));
+  CHECK(expand("d = {today-1d} OR d = {today}") == "d = '2024-05-07' OR d = '2024-05-08'");
+  CHECK(expand("{now-90min}") == "'2024-05-08 11:35:00'");
+  CHECK_THROWS_WITH(expand("{yesterday}"), Catch::Contains("unknown placeholder {yesterday}"));
+  CHECK_THROWS_WITH(expand("{now-7w}"), Catch::Contains("unknown unit 'w'"));
+  CHECK_THROWS_WITH(expand("{now"), Catch::Contains("unclosed"));
+  CHECK_THROWS_WITH(expand("{now-99999999999d}"), Catch::Contains("at most 100 years"));
+}
+
+TEST_CASE("query template parameters come from the generator's distributions",
+          "[cluster][workload]") {
+  workloads::GeneratorConfig config;
+  config.days = 1;
+  config.total_rows = 1000;
+  config.users = 1000;
+  config.items = 100;
+  const workloads::RowGenerator generator(config);
+  const workloads::ParameterSampler sampler(generator);
+  const workloads::QueryTemplateText text(
+      "SELECT count() FROM t WHERE user_id = {user} AND province = {province} AND "
+      "item_id IN ({item}, {user})");
+  REQUIRE(text.parameters().size() == 3);
+  CHECK(text.parameters()[0] == workloads::QueryParameter::kUser);
+  CHECK_FALSE(text.uses_clock());
+  workloads::ParameterValues v;
+  v.user = 42;
+  v.item = 7;
+  v.province = 0;
+  const std::string province(workloads::kProvinceNames[0]);
+  CHECK(text.expand(0, v) == "SELECT count() FROM t WHERE user_id = 42 AND province = '" +
+                                 province + "' AND item_id IN (7, 42)");
+  CHECK(text.parameter_key(v) == "user=42,province=" + province + ",item=7");
+  // Zipf popularity: user 1 is drawn far more often than user 500.
+  sim::RandomStream rng(1, "parameters");
+  std::map<uint64_t, int> users;
+  std::map<uint8_t, int> provinces;
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t bits[4] = {rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()};
+    const workloads::ParameterValues drawn = sampler.draw(bits);
+    REQUIRE(drawn.user >= 1);
+    REQUIRE(drawn.user <= 1000);
+    REQUIRE(drawn.item >= 1);
+    REQUIRE(drawn.item <= 100);
+    REQUIRE(drawn.province < workloads::kProvinceCount);
+    ++users[drawn.user];
+    ++provinces[drawn.province];
+  }
+  CHECK(users[1] > 20 * std::max(1, users[500]));
+  // Provinces follow population weights: every one is drawn, the largest most often.
+  CHECK(provinces.size() == workloads::kProvinceCount);
+  const size_t largest = static_cast<size_t>(
+      std::max_element(workloads::kProvincePopulationMillions.begin(),
+                       workloads::kProvincePopulationMillions.end()) -
+      workloads::kProvincePopulationMillions.begin());
+  for (const auto& [index, count] : provinces) CHECK(count <= provinces[largest]);
+  CHECK_THROWS_WITH(workloads::QueryTemplateText("user_id = {users}"),
+                    Catch::Contains("unknown placeholder {users}"));
 }
 
 namespace {
