@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/errors.h"
+#include "experiment/cache_run.h"
 #include "experiment/cluster_binding.h"
 #include "experiment/reshard_experiment.h"
 #include "experiment/run_metrics.h"
@@ -66,6 +67,7 @@ class SimulatedRun {
       collector_.set_tracer(tracer_.get());
     }
     schedule_faults(s, cluster_, *network_, faults_, end_);
+    if (s.cache) cache_ = std::make_unique<CacheRun>(s, sim_, *network_, cluster_, driver_);
   }
 
   // Processes hold references into the cluster, the network and the gauges: free them first.
@@ -89,6 +91,7 @@ class SimulatedRun {
   const sim::Simulation& simulation() const { return sim_; }
   uint64_t data_peak_bytes() const { return data_peak_bytes_; }
   const sim::Tracer* tracer() const { return tracer_.get(); }
+  const CacheRun* cache() const { return cache_.get(); }
 
  private:
   static cl::CostModel cost_model(const scenarios::Scenario& s) {
@@ -113,12 +116,14 @@ class SimulatedRun {
   cl::WorkloadDriver driver_;
   sim::FaultInjector faults_;
   std::unique_ptr<sim::Tracer> tracer_;
+  std::unique_ptr<CacheRun> cache_;  // the memcached tier, when the scenario has one
   ReshardOutcome reshard_;
   uint64_t data_peak_bytes_ = 0;
 };
 
 void SimulatedRun::run(bool progress, std::chrono::steady_clock::time_point wall_start) {
   cluster_.start();
+  if (cache_) cache_->start(end_);
   driver_.start(end_);
   sim_.spawn(sample_gauges(sim_, cluster_, *network_, gauges_, interval_));
   if (s_.reshard) sim_.spawn(run_reshard(sim_, cluster_, s_, seed_, &reshard_));
@@ -200,7 +205,10 @@ void write_run_files(const SimulatedRun& world, const FinishedRun& run,
   std::filesystem::create_directories(dir);
   results::write_json(dir / "summary.json", out.summary);
   results::write_json(dir / "run_info.json", out.run_info);
-  if (wants_output(s, "timeseries")) write_timeseries(run, dir);
+  if (wants_output(s, "timeseries")) {
+    write_timeseries(run, dir);
+    if (const CacheRun* cache = world.cache()) cache->write_series(dir / "cache_series.csv");
+  }
   if (wants_output(s, "plots") || wants_output(s, "report")) {
     write_plots_and_report(run, dir, out.summary, std::move(sections), wants_output(s, "plots"),
                            wants_output(s, "report"));
@@ -225,6 +233,7 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
     sections.push_back(reshard_section(reshard));
   }
   out.summary = summarize(run, reshard.done ? &reshard : nullptr, &out.metrics);
+  if (const CacheRun* cache = world.cache()) out.summary["cache"] = cache->summary(&out.metrics);
   out.run_info = run_info(world, run, seconds_since(wall_start), data_dir, data_in_memory);
   if (options.write_files) write_run_files(world, run, out, std::move(sections), options.out_dir);
   return out;

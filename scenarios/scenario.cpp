@@ -233,6 +233,8 @@ void read_sections(const MapReader& top, Scenario* scenario) {
   detail::ReshardSection reshard =
       detail::read_reshard(top, scenario->cluster, scenario->table, scenario->run);
   scenario->reshard = reshard.config;
+  scenario->cache = detail::read_cache(top, scenario->cluster, scenario->workload, scenario->run,
+                                       &scenario->topology);
   const workloads::GeneratorConfig& generator = scenario->workload.generator;
   detail::check_list_values(scenario->cluster.sharding, cluster.sharding_lists, generator,
                             &scenario->warnings);

@@ -253,6 +253,44 @@ struct ReshardConfig {
   std::string compare_key;
 };
 
+// The memcached tier in front of the cluster (the `cache` section; sim/cache/look_aside.h has
+// the read path and the sync strategies). Absent: no tier.
+struct CacheCrash {
+  Duration at;
+  std::string node;                      // a cache node
+  Duration duration = Duration::max();   // max(): until the end of the run
+};
+
+struct CacheConfig {
+  std::vector<std::string> nodes;  // hosts of the topology (the racks shorthand adds them)
+  uint64_t memory_bytes = uint64_t{64} << 20;  // -m, per node
+  double growth_factor = 1.25;
+  uint32_t min_chunk = 48;
+  uint32_t item_max = 1 << 20;
+  bool slab_automove = true;
+  int threads = 4;
+  std::string distribution = "ketama";  // ketama | modula
+  Duration op_cpu = Duration::microseconds(3);
+  Duration connect_timeout = Duration::milliseconds(100);
+  std::vector<std::string> gutter;  // gutter pool hosts; empty: failed nodes are ejected
+  Duration gutter_ttl = Duration::seconds(10);
+  std::vector<std::string> templates;  // cached query templates, by name
+  std::string strategy = "ttl";        // ttl | access | change
+  Duration ttl = Duration::seconds(300);  // 0: no expiry
+  Duration refresh_interval;              // ttl: hot-set refresh (0: none); access: warm-up
+  uint64_t refresh_keys = 100;
+  Duration access_window = Duration::seconds(600);
+  std::string change_mode = "delete";       // delete | update
+  std::string change_delivery = "client";   // client | server | middleware
+  std::string log_host;                     // middleware: the change log's host
+  uint32_t log_partitions = 8;
+  Duration log_batch_interval = Duration::milliseconds(100);
+  Duration log_lag = Duration::seconds(1);
+  bool leases = false;
+  Duration lease_retry = Duration::milliseconds(10);
+  std::vector<CacheCrash> crashes;
+};
+
 struct VariantConfig {
   std::string name;
   std::string description;
@@ -271,6 +309,7 @@ struct Scenario {
   std::vector<RandomFault> random_faults;
   RunConfig run;
   std::optional<ReshardConfig> reshard;
+  std::optional<CacheConfig> cache;
   std::string source;  // the file path
   std::vector<VariantConfig> variants;   // every variant the file declares
   std::string variant;                   // the variant applied; empty for the file as written

@@ -138,6 +138,37 @@ const SchemaNode* SchemaBuilder::build() {
   const SchemaNode* reshard =
       map({{"at", v}, {"add", list(names)}, {"sharding", sharding}, {"compare_key", v}});
 
+  const SchemaNode* change = map({{"mode", v},
+                                  {"delivery", v},
+                                  {"log_host", v},
+                                  {"partitions", v},
+                                  {"batch_interval", v},
+                                  {"lag", v}});
+  const SchemaNode* cache_crash = map({{"at", v}, {"node", v}, {"duration", v}});
+  const SchemaNode* cache = map({{"enabled", v},
+                                 {"nodes", names},
+                                 {"memory", v},
+                                 {"growth_factor", v},
+                                 {"min_chunk", v},
+                                 {"item_max", v},
+                                 {"slab_automove", v},
+                                 {"threads", v},
+                                 {"distribution", v},
+                                 {"op_cpu", v},
+                                 {"connect_timeout", v},
+                                 {"gutter", names},
+                                 {"gutter_ttl", v},
+                                 {"templates", names},
+                                 {"strategy", v},
+                                 {"ttl", v},
+                                 {"refresh_interval", v},
+                                 {"refresh_keys", v},
+                                 {"access_window", v},
+                                 {"change", change},
+                                 {"leases", v},
+                                 {"lease_retry", v},
+                                 {"crashes", list(cache_crash)}});
+
   return map({{"name", v},
               {"hardware", hardware},
               {"topology", topology},
@@ -148,6 +179,7 @@ const SchemaNode* SchemaBuilder::build() {
               {"random_faults", list(random_fault)},
               {"run", run},
               {"reshard", reshard},
+              {"cache", cache},
               {"smoke", v},
               {"variants", list(variant, /*named=*/true)}});
 }

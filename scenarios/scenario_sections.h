@@ -50,6 +50,11 @@ std::vector<ScheduledFault> read_faults(const MapReader& root, const ClusterConf
 std::vector<RandomFault> read_random_faults(const MapReader& root, const ClusterConfig& cluster);
 ReshardSection read_reshard(const MapReader& root, const ClusterConfig& cluster,
                             const TableConfig& table, const RunConfig& run);
+// None without a cache section. Adds cache hosts the racks shorthand does not have to
+// `topology` (on the spine).
+std::optional<CacheConfig> read_cache(const MapReader& root, const ClusterConfig& cluster,
+                                      const WorkloadConfig& workload, const RunConfig& run,
+                                      TopologyConfig* topology);
 
 // For a list scheme whose key is a generated text column (province, gender, action), checked
 // against the values the workload's generator produces in it: a generated value in no list is an

@@ -8,14 +8,11 @@
 
 namespace shardlab::sim::cache {
 
+using cluster_config::kItemHeaderBytes;
+
 namespace {
 
-// sizeof(item) on 64-bit Linux: three pointers, time, exptime, nbytes, refcount, flags, class,
-// key length, padded to 8 (memcached.h, struct _stritem).
-constexpr uint32_t kItemHeaderBytes = 48;
 constexpr uint32_t kCasBytes = 8;
-constexpr uint32_t kChunkAlign = 8;  // CHUNK_ALIGN_BYTES
-constexpr uint32_t kMaxClasses = 63;  // MAX_NUMBER_OF_SLAB_CLASSES - 1
 // The LRU maintainer's limits (settings.hot_lru_pct, warm_lru_pct, hot_max_factor,
 // warm_max_factor) and lru_pull_tail's search depth.
 constexpr uint64_t kHotPercent = 20;
@@ -34,47 +31,11 @@ uint64_t mix(uint64_t key) {
   return key;
 }
 
-// slabs_init: classes from sizeof(item) + -n, growing by the factor, 8-byte aligned, up to half
-// a page; the last class is exactly half a page (slab_chunk_size_max). Index 0 is unused.
-std::vector<uint32_t> chunk_sizes(const MemcachedConfig& config) {
-  const uint32_t chunk_max = config.page_bytes / 2;
-  std::vector<uint32_t> sizes{0};
-  double size = kItemHeaderBytes + config.min_chunk_data;
-  while (sizes.size() < kMaxClasses && size <= chunk_max / config.growth_factor) {
-    auto aligned = static_cast<uint32_t>(size);
-    if (aligned % kChunkAlign) aligned += kChunkAlign - aligned % kChunkAlign;
-    sizes.push_back(aligned);
-    size = aligned * config.growth_factor;
-  }
-  sizes.push_back(chunk_max);
-  return sizes;
-}
-
 }  // namespace
-
-size_t MemcachedConfig::slab_classes() const { return chunk_sizes(*this).size() - 1; }
-
-void MemcachedConfig::validate() const {
-  if (!(growth_factor > 1.0)) {
-    throw InputError(fmt::format("the growth factor must be above 1, got {}", growth_factor));
-  }
-  if (page_bytes < 1024) throw InputError("the slab page size must be at least 1 KiB");
-  if (item_size_max > page_bytes) {
-    throw InputError(fmt::format("the item size limit ({} bytes) cannot exceed the page ({} bytes)",
-                                 item_size_max, page_bytes));
-  }
-  if (item_size_max < kItemHeaderBytes + min_chunk_data) {
-    throw InputError("the item size limit is below the smallest chunk");
-  }
-  if (memory_bytes < page_bytes) {
-    throw InputError(fmt::format("the memory limit ({} bytes) is below one page ({} bytes)",
-                                 memory_bytes, page_bytes));
-  }
-}
 
 MemcachedModel::MemcachedModel(const MemcachedConfig& config) : config_(config) {
   config_.validate();
-  chunk_bytes_ = chunk_sizes(config_);
+  chunk_bytes_ = config_.chunk_sizes();
   for (const uint32_t bytes : chunk_bytes_) per_page_.push_back(bytes ? config_.page_bytes / bytes : 0);
   const size_t classes = chunk_bytes_.size();
   classes_.resize(classes);

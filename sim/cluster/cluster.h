@@ -59,6 +59,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -166,6 +167,13 @@ class Cluster {
   // nothing. REQUIRES: `query`, `answer` and `shards` outlive the future.
   Future query(size_t initiator, const engine::Query& query, QueryAnswer* answer,
                const std::vector<bool>* shards = nullptr);
+
+  // Called whenever a shard has committed rows of an INSERT (on its first replica, and visible
+  // there): `node` is that replica's node, `rows` the shard's part of the block. What a
+  // server-side trigger (a change feed, a cache invalidation) would see. Empty: none.
+  using CommitListener =
+      std::function<void(size_t shard, size_t node, const engine::Block& rows)>;
+  void set_commit_listener(CommitListener listener) { commit_listener_ = std::move(listener); }
 
   // Adds the next joining shards: `next` (the same table, next.shards in (shards(), shards() +
   // joining]) routes every later insert; rows already stored stay where they are, as when an
@@ -356,6 +364,7 @@ class Cluster {
   std::map<std::string, FileId> file_ids_;
   std::vector<uint64_t> bytes_sent_;      // per node
   std::vector<uint64_t> bytes_received_;  // per node
+  CommitListener commit_listener_;
   ClusterCounters counters_;
   uint64_t next_batch_ = 0;
   Duration max_lag_;

@@ -157,6 +157,7 @@ Process Cluster::run_write_shard(size_t initiator, size_t shard, engine::Block b
       try {
         co_await sim_.spawn(run_replica_write(initiator, replica, &block));
         counters_.rows_written += rows;
+        if (commit_listener_) commit_listener_(shard, replica->node, block);
         co_return;
       } catch (const SimFault& fault) {
         // Withdrawn (another shard's write failed) or refused by the table: not the replica's
@@ -179,6 +180,7 @@ Process Cluster::run_write_shard(size_t initiator, size_t shard, engine::Block b
   }
   co_await sim_.all_of(std::move(writes));
   counters_.rows_written += rows;
+  if (commit_listener_) commit_listener_(shard, replicas_[shard].front()->node, block);
 }
 
 Process Cluster::run_replica_write(size_t initiator, Replica* replica, const engine::Block* block) {

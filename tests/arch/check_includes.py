@@ -48,7 +48,10 @@ ALLOWED = {
     "sim_core": {"base"},
     "sim_hw": {"base", "sim_core"},
     "sim_cluster": {"base", "sim_core", "sim_hw", "engine_face", "workloads", "cluster_config"},
-    "sim_cache": {"base", "sim_core", "sim_hw"},
+    # The memcached tier stands in front of the cluster: its look-aside cache runs cluster
+    # queries and tests inserted rows against cached answers.
+    "sim_cache": {"base", "sim_core", "sim_hw", "sim_cluster", "engine_face", "workloads",
+                  "cluster_config"},
     # Plain values only: experiment/cluster_binding.* turns them into the simulator's types.
     "scenarios": {"base", "engine_face", "workloads", "cluster_config"},
     "results": {"base"},
