@@ -7,6 +7,7 @@
 #include "apps/commands.h"
 #include "apps/flag_checks.h"
 #include "base/errors.h"
+#include "experiment/comparison.h"
 #include "experiment/experiment.h"
 #include "scenarios/scenario.h"
 
@@ -27,15 +28,15 @@ struct RunOptions {
   std::string data_dir;
 };
 
-// Runs one scenario (one variant) with its replications into `dir`.
-void run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::filesystem::path& dir) {
+// Runs one scenario (one variant) with its replications into `dir`; returns its metrics.
+results::ReplicatedMetrics run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::filesystem::path& dir) {
   const uint64_t first_seed = opts.seed_given ? opts.seed : s.run.seed;
   const int replications = opts.replications > 0 ? opts.replications : s.run.replications;
   experiment::ExperimentOptions options;
   options.progress = stderr_is_tty();
   options.keep_data = opts.keep_data;
   options.data_dir = opts.data_dir;
-  experiment::run_replicated(s, first_seed, replications, options, dir,
+  return experiment::run_replicated(s, first_seed, replications, options, dir,
                              [](const std::string& line) { std::printf("%s\n", line.c_str()); });
 }
 
@@ -78,7 +79,23 @@ void add_run_command(CLI::App& app) {
       require_writable_dir(opts->out.empty() ? "run.out_dir" : "--out", dir.string());
       dirs.push_back(std::move(dir));
     }
-    for (size_t idx = 0; idx < variants.size(); ++idx) run_one(variants[idx], *opts, dirs[idx]);
+    std::vector<experiment::VariantResult> results;
+    for (size_t idx = 0; idx < variants.size(); ++idx) {
+      const scenarios::Scenario& s = variants[idx];
+      std::string description;
+      for (const scenarios::VariantConfig& v : s.variants) {
+        if (v.name == s.variant) description = v.description;
+      }
+      results.push_back(experiment::VariantResult{s.variant, std::move(description),
+                                                  run_one(s, *opts, dirs[idx])});
+    }
+    // Variants side by side, in the directory that holds theirs.
+    if (results.size() > 1 && dirs[0].has_parent_path()) {
+      const std::filesystem::path where = dirs[0].parent_path();
+      experiment::write_comparison(where, variants[0].name, results);
+      std::printf("%s: wrote %s\n", variants[0].name.c_str(),
+                  (where / "comparison.md").string().c_str());
+    }
   });
 }
 

@@ -280,7 +280,8 @@ ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
   return out;
 }
 
-void run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
+results::ReplicatedMetrics run_replicated(const scenarios::Scenario& s, uint64_t first_seed,
+                                          int replications,
                     ExperimentOptions options, const std::filesystem::path& dir,
                     const std::function<void(const std::string&)>& log) {
   if (replications == 1) {
@@ -288,7 +289,9 @@ void run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int repli
     const ExperimentOutput out = run_experiment(s, first_seed, options);
     log(fmt::format("{}: wrote {} ({:.1f} s wall)", s.name, (dir / "summary.json").string(),
                     out.run_info["wall_s"].get<double>()));
-    return;
+    results::ReplicatedMetrics metrics;
+    for (const auto& [name, value] : out.metrics) metrics.add(name, value);
+    return metrics;
   }
   results::ReplicatedMetrics metrics;
   results::Json runs = results::Json::array();
@@ -310,6 +313,7 @@ void run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int repli
   summary["metrics"] = metrics.to_json();
   results::write_json(dir / "summary.json", summary);
   log(fmt::format("{}: wrote {}", s.name, (dir / "summary.json").string()));
+  return metrics;
 }
 
 }  // namespace shardlab::experiment

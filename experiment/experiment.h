@@ -20,6 +20,7 @@
 
 #include "experiment/run_summary.h"
 #include "results/summary_writer.h"
+#include "results/replicated_metrics.h"
 #include "scenarios/scenario.h"
 
 namespace shardlab::experiment {
@@ -46,8 +47,8 @@ ExperimentOutput run_experiment(const scenarios::Scenario& scenario, uint64_t se
 // Runs one scenario (one variant) with `replications` consecutive seeds from `first_seed` into
 // `dir`: with one replication, the run's files there; with more, one seed-N directory each and a
 // summary.json with the mean and 95% confidence interval of every metric. `log` gets a line per
-// finished run.
-void run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
+// finished run. Returns every metric of every replication.
+results::ReplicatedMetrics run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
                     ExperimentOptions options, const std::filesystem::path& dir,
                     const std::function<void(const std::string&)>& log);
 

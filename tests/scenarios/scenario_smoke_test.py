@@ -85,6 +85,18 @@ def main():
                 check(ins["rows_lost"] == 0, f"{label}: sync lost rows: {ins}")
                 check(ins["rows_queryable"] >= ins["rows_acknowledged"],
                       f"{label}: sync lost acknowledged rows: {ins}")
+            cache = summary.get("cache")
+            if cache:
+                for name, t in cache["templates"].items():
+                    what = f"{label}: cache {name}"
+                    check(t["hits"] <= t["requests"] and 0 <= t["stale_reads"] <= t["hits"],
+                          f"{what}: hits {t['hits']}, stale {t['stale_reads']} of "
+                          f"{t['requests']} requests")
+                    check(t["requests"] == 0 or t["cluster_queries"] > 0,
+                          f"{what}: requests but no query reached the cluster")
+                check(cache["requests"]["hits"] == sum(t["hits"]
+                                                       for t in cache["templates"].values()),
+                      f"{label}: the servers' hits differ from the templates' hits")
             reshard = summary.get("reshard")
             if reshard:
                 check(len(summary["shards"]) == reshard["shards_after"],
@@ -146,10 +158,31 @@ def main():
     def check(ok, what):
         tally([([], 1, [] if ok else [what])])
 
+    def cache_variants():
+        """cache-tier's variants against each other: what each strategy promises."""
+        def load(variant):
+            with open(os.path.join(args.workdir, "cache-tier", variant, "summary.json")) as f:
+                return json.load(f)["cache"]
+        stale = {v: load(v)["templates"]["top_items_beijing_women"]["stale_reads"]
+                 for v in ("ttl", "change-client", "change-server", "change-middleware")}
+        # Invalidation on every acknowledged insert leaves nothing stale to read; a TTL does;
+        # a change log one second behind leaves a little.
+        check(stale["ttl"] > 0 and stale["change-client"] == 0 and stale["change-server"] == 0,
+              f"cache-tier: stale reads by strategy {stale}")
+        check(stale["change-middleware"] < stale["ttl"],
+              f"cache-tier: the change log served more stale reads than TTL: {stale}")
+        moved = {v: load(v)["remaps"][0]["keys_moved_share"] for v in ("ketama-crash",
+                                                                         "modula-crash")}
+        # One of three nodes lost: ketama moves its third, modula about two thirds.
+        check(0.2 < moved["ketama-crash"] < 0.45 and moved["modula-crash"] > 0.55,
+              f"cache-tier: keys moved by ejecting one of three nodes: {moved}")
+
     try:
         scenarios = sorted(glob.glob(os.path.join(args.scenarios, "*.yaml")))
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             tally(list(pool.map(check_scenario, scenarios)))
+        if os.path.exists(os.path.join(args.scenarios, "cache-tier.yaml")):
+            cache_variants()
         quick = os.path.join(args.scenarios, "quickstart.yaml")
 
         def determinism():

@@ -1,6 +1,7 @@
 #include "scenarios/scenario.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -764,4 +765,55 @@ TEST_CASE("scenario: reshard", "[scenarios][scenario][errors]") {
                         "key"));
   CHECK_THAT(error_of(with_reshard(hash, "{at: 1h, add: [[n2]], sharding: {kind: hash}}")),
              StartsWith("s.yaml:8:42: missing key 'key' under 'reshard.sharding'"));
+}
+
+TEST_CASE("scenario: the cache tier", "[scenarios][scenario][errors][cache]") {
+  const std::string base = kMinimal +
+                           "  queries:\n"                                                  // 7
+                           "    - {name: hist, rate_per_s: 1, sql: 'SELECT count() FROM "  // 8
+                           "user_behavior WHERE user_id = {user}'}\n"
+                           "cache:\n"                                                      // 9
+                           "  nodes: [mc1, mc2]\n"                                         // 10
+                           "  templates: [hist]\n";                                        // 11
+  const Scenario s = parse(base + "  strategy: change\n  ttl: 0s\n"
+                                  "  change: {delivery: middleware, lag: 2s}\n"
+                                  "  crashes: [{at: 1h, node: mc2, duration: 10min}]\n");
+  REQUIRE(s.cache);
+  CHECK(s.cache->nodes == std::vector<std::string>{"mc1", "mc2"});
+  CHECK(s.cache->change_delivery == "middleware");
+  CHECK(s.cache->log_host == "mc1");
+  CHECK(s.cache->log_lag == Duration::seconds(2));
+  CHECK(s.cache->ttl == Duration());
+  REQUIRE(s.cache->crashes.size() == 1);
+  // The racks shorthand puts the cache nodes on the network as hosts of their own.
+  CHECK(std::count(s.topology.hosts.begin(), s.topology.hosts.end(), "mc2") == 1);
+  CHECK_FALSE(parse(base + "  enabled: false\n").cache);
+
+  CHECK(error_of(base + "  memory: 8MiB\n") ==
+        "s.yaml:12:11: cache.memory: the memory limit is below one 1 MiB page per slab class "
+        "(39 classes with these settings): expected at least 39MiB");
+  CHECK_THAT(error_of(base + "  growth_factor: 1\n"),
+             StartsWith("s.yaml:12:18: cache.growth_factor: expected a number > 1 and <= 100, got 1"));
+  CHECK_THAT(error_of(base + "  ttl: -5s\n"),
+             StartsWith("s.yaml:12:8: cache.ttl: bad duration '-5s'"));
+  const std::string head = base.substr(0, base.find("  nodes: [mc1, mc2]"));
+  CHECK_THAT(error_of(head + "  nodes: [mc1]\n  templates: [hist, histo]\n"),
+             StartsWith("s.yaml:11:21: cache.templates.1: unknown query template 'histo'"));
+  CHECK_THAT(error_of(head + "  nodes: [n0]\n  templates: [hist]\n"),
+             Contains("'n0' is a cluster node"));
+  CHECK_THAT(error_of(base + "  strategy: access\n"),
+             Contains("the access strategy warms the top keys every refresh_interval"));
+  CHECK_THAT(error_of(base + "  change: {delivery: client}\n"),
+             Contains("cache.change: applies to strategy: change"));
+  CHECK_THAT(error_of(base + "  crashes: [{at: 1h, node: mc9}]\n"),
+             Contains("unknown cache node 'mc9'"));
+  // A template parameter whose column the table lacks.
+  const std::string no_user_column =
+      "table:\n  ddl: |\n    CREATE TABLE t (item_id UInt64, event_time DateTime) "
+      "ENGINE = MergeTree() ORDER BY event_time\n"
+      "cluster:\n  nodes: [n0]\n  shards: 1\n  sharding: {kind: hash, key: item_id}\n"
+      "workload:\n  rows: 10\n  queries:\n"
+      "    - {name: q, rate_per_s: 1, sql: 'SELECT count() FROM t WHERE item_id = {user}'}\n";
+  CHECK_THAT(error_of(no_user_column),
+             Contains("{user} draws values of the column user_id, which the table does not have"));
 }

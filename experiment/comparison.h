@@ -1,0 +1,27 @@
+// The variants of a scenario side by side: one row per variant, one column per metric (the
+// comparison metrics every run reports: latency, rows, skew, lag, and the cache tier's hit and
+// stale shares and the load that reached the cluster), as comparison.csv and comparison.md in
+// the directory above the variants'. With replications, each cell is the mean and the 95%
+// confidence interval's half width.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "results/replicated_metrics.h"
+
+namespace shardlab::experiment {
+
+struct VariantResult {
+  std::string name;
+  std::string description;
+  results::ReplicatedMetrics metrics;
+};
+
+// Writes comparison.csv and comparison.md into `dir`. A metric a variant lacks (the cache's
+// under no-cache) is left empty.
+void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
+                      const std::vector<VariantResult>& variants);
+
+}  // namespace shardlab::experiment
