@@ -11,9 +11,6 @@ namespace shardlab::sim::cache {
 
 namespace {
 
-// How long an acknowledged INSERT is remembered for answers whose query started before it and
-// whose `set` comes after: longer than any query runs.
-constexpr Duration kChangeMemory = Duration::seconds(3600);
 constexpr size_t kAccessBins = 10;
 
 // The bytes a client would cache for an answer: every value in a compact binary form (strings
@@ -158,8 +155,10 @@ void LookAsideCache::insert_acknowledged(size_t initiator,
     if (fresh) entry.stale_since = now;
     if (deliver_here) keys.push_back(key);
   }
-  recent_changes_.push_back(Change{now, block});
-  while (!recent_changes_.empty() && recent_changes_.front().acknowledged + kChangeMemory < now) {
+  // Kept only while a query that started before it runs: its answer may have missed the rows.
+  if (!in_flight_.empty()) recent_changes_.push_back(Change{now, block});
+  const Time oldest = in_flight_.empty() ? now : *in_flight_.begin();
+  while (!recent_changes_.empty() && recent_changes_.front().acknowledged < oldest) {
     recent_changes_.pop_front();
   }
   if (!keys.empty()) sim_.spawn(deliver(std::move(keys), cluster_.host(initiator)));
@@ -222,7 +221,14 @@ Process LookAsideCache::run_on_cluster(cluster::QueryRequest request, bool* ok) 
   ++stats_[request.template_index].cluster_queries;
   cluster::QueryAnswer answer;
   const Time started = sim_.now();
-  co_await cluster_.query(request.initiator, *request.query, &answer, request.shards.get());
+  const auto running = in_flight_.insert(started);
+  try {
+    co_await cluster_.query(request.initiator, *request.query, &answer, request.shards.get());
+  } catch (const SimFault&) {
+    in_flight_.erase(running);
+    throw;
+  }
+  in_flight_.erase(running);
   *ok = true;
   Entry entry;
   entry.template_index = request.template_index;

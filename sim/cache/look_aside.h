@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -146,7 +147,9 @@ class LookAsideCache : public cluster::QueryFrontend {
   std::vector<TemplateCacheStats> stats_;
   std::unordered_map<std::string, Entry> entries_;
   std::unordered_map<std::string, std::shared_ptr<const AnswerPredicate>> predicates_;
-  std::deque<Change> recent_changes_;  // for answers computed before a change, stored after it
+  // Acknowledged INSERTs since the oldest query still running: its answer may miss them.
+  std::deque<Change> recent_changes_;
+  std::multiset<Time> in_flight_;  // start times of the cache's queries running now
   // Sliding access counts: one map per bin of the window.
   std::deque<std::unordered_map<std::string, uint32_t>> access_bins_;
   Time access_bin_start_;

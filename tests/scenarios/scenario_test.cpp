@@ -202,7 +202,7 @@ TEST_CASE("scenario: --set mistakes", "[scenarios][scenario][overrides]") {
   CHECK(error_of(kMinimal, {"clustr.shards=2"}) ==
         "--set clustr.shards=2: unknown top-level key 'clustr' (expected one of: name, "
         "hardware, topology, cluster, table, workload, faults, random_faults, run, reshard, "
-        "smoke, variants); did you mean 'cluster'?");
+        "cache, smoke, variants); did you mean 'cluster'?");
   CHECK(error_of(kMinimal, {"cluster.nodes.3.type=x"}) ==
         "--set cluster.nodes.3.type=x: index 3 is out of range: 'cluster.nodes' has 3 entries "
         "(indices 0 to 2)");
@@ -245,7 +245,7 @@ TEST_CASE("scenario: YAML syntax and structure", "[scenarios][scenario][errors]"
   CHECK_THAT(error_of("- a\n- b\n"), StartsWith("s.yaml:1:1: expected a mapping with the keys"));
   CHECK(error_of(kMinimal + "clustre: {}\n") ==
         "s.yaml:7:1: unknown top-level key 'clustre' (expected one of: name, hardware, "
-        "topology, cluster, table, workload, faults, random_faults, run, reshard, smoke, "
+        "topology, cluster, table, workload, faults, random_faults, run, reshard, cache, smoke, "
         "variants); did you mean 'cluster'?");
   CHECK_THAT(error_of(kMinimal + "  batch_row: 10\n"),
              StartsWith("s.yaml:7:3: unknown key 'batch_row' under 'workload' (expected one of: "
@@ -260,7 +260,7 @@ TEST_CASE("scenario: YAML syntax and structure", "[scenarios][scenario][errors]"
   CHECK(error_of(kMinimal + "cluster.settings: {}\n") ==
         "s.yaml:7:1: unknown top-level key 'cluster.settings' (expected one of: name, "
         "hardware, topology, cluster, table, workload, faults, random_faults, run, reshard, "
-        "smoke, variants)");
+        "cache, smoke, variants)");
   CHECK(error_of("cluster:\n  nodes: [n0]\n  shards:\nworkload: {rows: 1}\n") ==
         "s.yaml:3:3: cluster.shards: no value; expected the number of shards");
 }
