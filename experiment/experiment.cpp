@@ -136,8 +136,14 @@ void SimulatedRun::run(bool progress, std::chrono::steady_clock::time_point wall
     if (progress) print_progress(wall_start);
   }
   const Time settle_limit = end_ + Duration::seconds(3600);
-  while (sim_.now() < settle_limit &&
-         (cluster_.queued_rows() > 0 || cluster_.current_replica_lag() > Duration())) {
+  // INSERTs still in flight at the end (a run shorter than the data set sends one up to its last
+  // instant) are waited for too, so that every row sent is acknowledged or rejected.
+  const auto inserts_open = [this] {
+    const cl::ClusterCounters& c = cluster_.counters();
+    return c.rows_sent > c.rows_acknowledged + c.rows_rejected;
+  };
+  while (sim_.now() < settle_limit && (cluster_.queued_rows() > 0 || inserts_open() ||
+                                       cluster_.current_replica_lag() > Duration())) {
     sim_.run_until(sim_.now() + Duration::seconds(10));
   }
   if (progress) std::fprintf(stderr, "\n");
