@@ -1,8 +1,8 @@
 // The variants of a scenario side by side: one row per variant, one column per metric (the
 // comparison metrics every run reports: latency, rows, skew, lag, and the cache tier's hit and
 // stale shares and the load that reached the cluster), as comparison.csv and comparison.md in
-// the directory above the variants'. With replications, each cell is the mean and the 95%
-// confidence interval's half width.
+// the directory above the variants'. With replications, a cell is the mean over them, and
+// comparison.md adds the 95% confidence interval's half width ("mean ± half width").
 #pragma once
 
 #include <filesystem>

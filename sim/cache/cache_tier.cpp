@@ -24,24 +24,24 @@ CacheTier::CacheTier(Simulation& sim, Network& network, CacheTierSpec spec)
     : sim_(sim), network_(network), spec_(std::move(spec)) {
   if (spec_.hosts.empty()) throw InputError("a cache tier needs at least one server");
   spec_.server.validate();
-  std::vector<std::string> all = spec_.hosts;
-  all.insert(all.end(), spec_.gutter_hosts.begin(), spec_.gutter_hosts.end());
+  names_ = spec_.hosts;
+  names_.insert(names_.end(), spec_.gutter_hosts.begin(), spec_.gutter_hosts.end());
   main_servers_ = spec_.hosts.size();
-  for (size_t idx = 0; idx < all.size(); ++idx) {
-    const std::optional<HostId> host = network_.find_host(all[idx]);
-    if (!host) throw InputError(fmt::format("cache server '{}' is not a host", all[idx]));
+  for (size_t idx = 0; idx < names_.size(); ++idx) {
+    const std::optional<HostId> host = network_.find_host(names_[idx]);
+    if (!host) throw InputError(fmt::format("cache server '{}' is not a host", names_[idx]));
     Server server;
     server.host = *host;
-    server.cpu = std::make_unique<Cpu>(sim_, all[idx], spec_.threads, spec_.cpu_speed);
+    server.cpu = std::make_unique<Cpu>(sim_, names_[idx], spec_.threads, spec_.cpu_speed);
     server.model = std::make_unique<MemcachedModel>(spec_.server);
     server.gutter = idx >= main_servers_;
     if (server.gutter) gutter_.push_back(idx);
     servers_.push_back(std::move(server));
   }
   for (size_t idx = 0; idx < main_servers_; ++idx) listed_.push_back(idx);
-  router_ = std::make_unique<KeyRouter>(spec_.distribution, server_list(all, listed_));
+  router_ = std::make_unique<KeyRouter>(spec_.distribution, server_list(names_, listed_));
   if (!gutter_.empty()) {
-    gutter_router_ = std::make_unique<KeyRouter>(spec_.distribution, server_list(all, gutter_));
+    gutter_router_ = std::make_unique<KeyRouter>(spec_.distribution, server_list(names_, gutter_));
   }
 }
 
@@ -57,14 +57,12 @@ CacheTier::Route CacheTier::route(std::string_view key) const {
 }
 
 void CacheTier::rebuild_router(std::string what) {
-  std::vector<std::string> all = spec_.hosts;
-  all.insert(all.end(), spec_.gutter_hosts.begin(), spec_.gutter_hosts.end());
   std::vector<size_t> listed;
   for (size_t idx = 0; idx < main_servers_; ++idx) {
     if (!servers_[idx].ejected) listed.push_back(idx);
   }
   if (listed.empty()) listed.push_back(0);  // a client always has a list; every request fails
-  auto router = std::make_unique<KeyRouter>(spec_.distribution, server_list(all, listed));
+  auto router = std::make_unique<KeyRouter>(spec_.distribution, server_list(names_, listed));
   uint64_t moved = 0;
   for (const std::string& key : stored_keys_) {
     if (listed_[router_->server_of(key)] != listed[router->server_of(key)]) ++moved;
@@ -82,9 +80,9 @@ Process CacheTier::round_trip(HostId client, size_t server, uint64_t request_byt
   Server& s = servers_[server];
   *ok = false;
   try {
-    if (!s.up) throw SimFault(FaultKind::kNodeDown, spec_.hosts[server] + " is down");
+    if (!s.up) throw SimFault(FaultKind::kNodeDown, names_[server] + " is down");
     co_await network_.transfer(client, s.host, static_cast<double>(request_bytes));
-    if (!s.up) throw SimFault(FaultKind::kNodeDown, spec_.hosts[server] + " is down");
+    if (!s.up) throw SimFault(FaultKind::kNodeDown, names_[server] + " is down");
     // The server does the operation when the request is in; the reply carries what it returns.
     const uint64_t reply_bytes = at_server(*s.model);
     co_await s.cpu->compute(spec_.op_cpu.seconds() +
@@ -103,9 +101,9 @@ Process CacheTier::round_trip(HostId client, size_t server, uint64_t request_byt
     s.ejected = true;
     ++counters_.ejections;
     if (gutter_router_) {
-      remaps_.push_back(Remap{sim_.now(), "to the gutter: " + spec_.hosts[server], 0.0});
+      remaps_.push_back(Remap{sim_.now(), "to the gutter: " + names_[server], 0.0});
     } else {
-      rebuild_router("eject " + spec_.hosts[server]);
+      rebuild_router("eject " + names_[server]);
     }
   }
 }
@@ -167,7 +165,7 @@ void CacheTier::crash(size_t server) {
   if (!s.up) return;
   s.up = false;
   network_.set_node_up(s.host, false);
-  s.cpu->fail_all(FaultKind::kNodeDown, spec_.hosts[server] + " crashed");
+  s.cpu->fail_all(FaultKind::kNodeDown, names_[server] + " crashed");
 }
 
 void CacheTier::restart(size_t server) {
@@ -179,9 +177,9 @@ void CacheTier::restart(size_t server) {
   if (s.ejected) {
     s.ejected = false;
     if (gutter_router_) {
-      remaps_.push_back(Remap{sim_.now(), "back from the gutter: " + spec_.hosts[server], 0.0});
+      remaps_.push_back(Remap{sim_.now(), "back from the gutter: " + names_[server], 0.0});
     } else {
-      rebuild_router("rejoin " + spec_.hosts[server]);
+      rebuild_router("rejoin " + names_[server]);
     }
   }
 }

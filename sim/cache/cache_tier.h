@@ -78,7 +78,8 @@ class CacheTier {
   void restart(size_t server);
 
   size_t servers() const { return servers_.size(); }
-  const std::string& host_name(size_t server) const { return spec_.hosts[server]; }
+  // Servers are the main pool (spec.hosts) and then the gutter pool (spec.gutter_hosts).
+  const std::string& host_name(size_t server) const { return names_[server]; }
   const MemcachedModel& model(size_t server) const { return *servers_[server].model; }
   const CacheTierCounters& counters() const { return counters_; }
   const std::vector<Remap>& remaps() const { return remaps_; }
@@ -111,7 +112,8 @@ class CacheTier {
   Simulation& sim_;
   Network& network_;
   CacheTierSpec spec_;
-  std::vector<Server> servers_;  // the main pool, then the gutter pool
+  std::vector<std::string> names_;  // every server's host: the main pool, then the gutter pool
+  std::vector<Server> servers_;     // in the same order
   size_t main_servers_ = 0;
   std::vector<size_t> listed_;  // main servers in the client's list, in order
   std::unique_ptr<KeyRouter> router_;

@@ -61,7 +61,6 @@ LookAsideCache::LookAsideCache(Simulation& sim, Network& network, cluster::Clust
     : sim_(sim),
       network_(network),
       cluster_(cluster),
-      driver_(driver),
       tier_(tier),
       config_(std::move(config)),
       stats_(driver.templates()) {
@@ -109,9 +108,13 @@ void LookAsideCache::count_cluster_query() {
   ++cluster_per_s_[second];
 }
 
-void LookAsideCache::note_access(const std::string& key) {
-  const Duration width = Duration::nanoseconds(
+Duration LookAsideCache::access_bin_width() const {
+  return Duration::nanoseconds(
       std::max<int64_t>(1, config_.access_window.ns() / static_cast<int64_t>(kAccessBins)));
+}
+
+void LookAsideCache::note_access(const std::string& key) {
+  const Duration width = access_bin_width();
   if (access_bins_.empty()) {
     access_bins_.emplace_back();
     access_bin_start_ = sim_.now();
@@ -144,12 +147,12 @@ void LookAsideCache::insert_acknowledged(size_t initiator,
                                          std::shared_ptr<const engine::Block> block) {
   const Time now = sim_.now();
   // Staleness, under every strategy: the answers computed before this INSERT that it affects.
+  const bool deliver_here =
+      config_.strategy == SyncStrategy::kChange && config_.delivery == ChangeDelivery::kClient;
   std::vector<std::string> keys;
   for (auto& [key, entry] : entries_) {
     if (entry.computed_at > now) continue;
     const bool fresh = !entry.stale_since;
-    const bool deliver_here = config_.strategy == SyncStrategy::kChange &&
-                              config_.delivery == ChangeDelivery::kClient;
     if (!fresh && !deliver_here) continue;
     if (!entry.predicate->matches_any(*block)) continue;
     if (fresh) entry.stale_since = now;
@@ -332,9 +335,13 @@ Process LookAsideCache::refresher(Time end) {
   for (;;) {
     if (sim_.now() + config_.refresh_interval >= end) co_return;
     co_await sim_.sleep(config_.refresh_interval);
-    // The hot set: the most requested keys over the window (for ttl, over the last interval).
+    // The hot set: the most requested keys over the window (for ttl, over the bins that cover
+    // the last interval).
     std::unordered_map<std::string, uint64_t> counts;
-    const size_t bins = config_.strategy == SyncStrategy::kAccess ? access_bins_.size() : 1;
+    const auto interval_bins = static_cast<size_t>(
+        (config_.refresh_interval.ns() + access_bin_width().ns() - 1) / access_bin_width().ns());
+    const size_t bins =
+        config_.strategy == SyncStrategy::kAccess ? access_bins_.size() : interval_bins;
     for (size_t b = access_bins_.size() - std::min(bins, access_bins_.size());
          b < access_bins_.size(); ++b) {
       for (const auto& [key, count] : access_bins_[b]) counts[key] += count;

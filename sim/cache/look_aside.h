@@ -132,6 +132,7 @@ class LookAsideCache : public cluster::QueryFrontend {
 
   // The keys of the stored answers computed by `at` that `rows` affect.
   std::vector<std::string> keys_affected(const engine::Block& rows, Time at);
+  Duration access_bin_width() const;
   void note_access(const std::string& key);
   void count_cluster_query();
   size_t bin_of(Time at) const { return static_cast<size_t>(at.ns() / config_.bin.ns()); }
@@ -141,7 +142,6 @@ class LookAsideCache : public cluster::QueryFrontend {
   Simulation& sim_;
   Network& network_;
   cluster::Cluster& cluster_;
-  cluster::WorkloadDriver& driver_;
   CacheTier& tier_;
   LookAsideConfig config_;
   std::vector<TemplateCacheStats> stats_;

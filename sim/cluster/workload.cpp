@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
-#include "shardlab/engine/date_time.h"
 #include "base/errors.h"
 
 namespace shardlab::sim::cluster {

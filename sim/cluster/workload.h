@@ -99,13 +99,8 @@ class WorkloadDriver {
   // Serves every query through `frontend` (not owned; null: straight to the cluster). Call
   // before start().
   void set_frontend(QueryFrontend* frontend) { frontend_ = frontend; }
-  // Prepares `sql` (memoised for repeated texts) as a request of template `index`.
-  QueryRequest make_request(size_t index, size_t initiator, std::string key, std::string sql);
   size_t templates() const { return templates_.size(); }
   const std::string& template_name(size_t index) const { return templates_[index]->load.name; }
-  const workloads::QueryTemplateText& template_text(size_t index) const {
-    return templates_[index]->text;
-  }
 
   uint64_t batches_sent() const { return batches_sent_; }
   uint64_t rows_due(Time at) const;  // rows due by `at`
@@ -135,6 +130,8 @@ class WorkloadDriver {
   Process run_closed_client(size_t index, size_t client, Time end);
   Process run_query(size_t index, size_t client, bool* done);
   size_t initiator_for(const std::vector<size_t>& initiators, uint64_t counter) const;
+  // Prepares `sql` (the last text of each template is kept) as a request of template `index`.
+  QueryRequest make_request(size_t index, size_t initiator, std::string key, std::string sql);
   // The next query of template `index` from a client at `initiator`, parameters drawn by `rng`.
   QueryRequest next_request(size_t index, size_t initiator, RandomStream& rng);
 
