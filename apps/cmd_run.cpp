@@ -9,6 +9,7 @@
 #include "base/errors.h"
 #include "experiment/comparison.h"
 #include "experiment/experiment.h"
+#include "experiment/run_outputs.h"
 #include "scenarios/scenario.h"
 
 namespace shardlab::apps {
@@ -92,7 +93,8 @@ void add_run_command(CLI::App& app) {
     // Variants side by side, in the directory that holds theirs.
     if (results.size() > 1 && dirs[0].has_parent_path()) {
       const std::filesystem::path where = dirs[0].parent_path();
-      experiment::write_comparison(where, variants[0].name, results);
+      experiment::write_comparison(where, variants[0].name, results,
+                                   experiment::wants_output(variants[0], "plots"));
       std::printf("%s: wrote %s\n", variants[0].name.c_str(),
                   (where / "comparison.md").string().c_str());
     }

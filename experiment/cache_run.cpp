@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "base/atomic_file.h"
 #include "base/errors.h"
+#include "plots/cache_plots.h"
+#include "workloads/user_behavior.h"
 
 namespace shardlab::experiment {
 
@@ -24,14 +27,41 @@ cache::CacheTierSpec tier_spec(const scenarios::CacheConfig& c) {
   spec.server.min_chunk_data = c.min_chunk;
   spec.server.item_size_max = c.item_max;
   spec.server.slab_automove = c.slab_automove;
+  // Partition keys a template cannot place, hash as ketama does.
   spec.distribution =
       c.distribution == "modula" ? cache::KeyDistribution::kModula : cache::KeyDistribution::kKetama;
+  spec.placement = c.distribution == "partition"     ? cache::Placement::kPartition
+                   : c.distribution == "round_robin" ? cache::Placement::kRoundRobin
+                                                     : cache::Placement::kHash;
   spec.threads = c.threads;
   spec.op_cpu = c.op_cpu;
   spec.connect_timeout = c.connect_timeout;
   spec.gutter_hosts = c.gutter;
   spec.gutter_ttl_s = static_cast<uint32_t>(c.gutter_ttl.ns() / 1'000'000'000);
   return spec;
+}
+
+cache::PartitionMap partition_map(const scenarios::CacheConfig& c) {
+  cache::PartitionMap map;
+  if (c.partition_by == "province") {
+    map.by = workloads::QueryParameter::kProvince;
+    map.server_of_province.resize(workloads::kProvinceNames.size(), 0);
+    for (size_t node = 0; node < c.partition_lists.size(); ++node) {
+      for (const std::string& name : c.partition_lists[node]) {
+        const auto at = std::find(workloads::kProvinceNames.begin(),
+                                  workloads::kProvinceNames.end(), name);
+        map.server_of_province[static_cast<size_t>(at - workloads::kProvinceNames.begin())] = node;
+      }
+    }
+    return map;
+  }
+  map.by = c.partition_by == "user" ? workloads::QueryParameter::kUser
+                                    : workloads::QueryParameter::kItem;
+  for (size_t node = 0; node < c.partition_bounds.size(); ++node) {
+    map.ranges.emplace_back(c.partition_bounds[node], node);
+  }
+  map.ranges.emplace_back(std::numeric_limits<uint64_t>::max(), c.partition_bounds.size());
+  return map;
 }
 
 cache::LookAsideConfig look_aside_config(const scenarios::Scenario& s) {
@@ -59,8 +89,10 @@ cache::LookAsideConfig look_aside_config(const scenarios::Scenario& s) {
   config.batch_interval = c.log_batch_interval;
   config.consumer_lag = c.log_lag;
   config.leases = c.leases;
+  config.lease_stale = c.lease_stale;
   config.lease_retry = c.lease_retry;
   config.bin = std::max(Duration::seconds(1), Duration::nanoseconds(s.run.duration.ns() / 288));
+  if (c.distribution == "partition") config.partition = partition_map(c);
   return config;
 }
 
@@ -86,6 +118,16 @@ uint32_t peak(const std::vector<uint32_t>& per_s, size_t from, size_t to) {
 
 }  // namespace
 
+void append_clickhouse_load(const std::vector<uint32_t>& queries_per_s, Duration warmup,
+                            Metrics* metrics) {
+  uint64_t total = 0;
+  for (const uint32_t n : queries_per_s) total += n;
+  const auto warm = static_cast<size_t>(warmup.ns() / 1'000'000'000);
+  metrics->emplace_back("clickhouse.queries", static_cast<double>(total));
+  metrics->emplace_back("clickhouse.peak_queries_per_s",
+                        peak(queries_per_s, warm, queries_per_s.size()));
+}
+
 CacheRun::CacheRun(const scenarios::Scenario& s, sim::Simulation& sim, sim::Network& network,
                    sim::cluster::Cluster& cluster, sim::cluster::WorkloadDriver& driver)
     : s_(s),
@@ -94,6 +136,7 @@ CacheRun::CacheRun(const scenarios::Scenario& s, sim::Simulation& sim, sim::Netw
       tier_(sim, network, tier_spec(*s.cache)),
       look_aside_(sim, network, cluster, driver, tier_, look_aside_config(s)) {
   driver_.set_frontend(&look_aside_);
+  driver_.set_clock_bucket(s.cache->clock_bucket);
 }
 
 void CacheRun::start(sim::Time end) {
@@ -125,6 +168,7 @@ results::Json CacheRun::summary(Metrics* metrics) const {
   out["ttl_s"] = c.ttl.seconds();
   out["leases"] = c.leases;
 
+  const size_t warm = static_cast<size_t>(s_.run.warmup.ns() / 1'000'000'000);
   results::Json templates = results::Json::object();
   uint64_t all_requests = 0;
   uint64_t all_hits = 0;
@@ -141,10 +185,12 @@ results::Json CacheRun::summary(Metrics* metrics) const {
     j["hits"] = st.hits;
     j["hit_ratio"] = results::json_number(ratio(st.hits, st.requests));
     j["cluster_queries"] = st.cluster_queries;
+    j["cluster_peak_per_s"] = peak(st.cluster_queries_per_s, warm, st.cluster_queries_per_s.size());
     j["queries_avoided"] = st.hits;
     j["refreshes"] = st.refreshes;
     j["invalidations"] = st.invalidations;
     j["lease_waits"] = st.lease_waits;
+    j["lease_stale_served"] = st.lease_stale_served;
     j["stale_reads"] = st.stale_hits;
     j["stale_share"] = results::json_number(ratio(st.stale_hits, st.requests));
     j["staleness_s"] = {{"p50", results::json_number(quantile(st.stale_ages_s, 0.5))},
@@ -153,6 +199,8 @@ results::Json CacheRun::summary(Metrics* metrics) const {
     metrics->emplace_back("cache." + name + ".hit_ratio", ratio(st.hits, st.requests));
     metrics->emplace_back("cache." + name + ".stale_share", ratio(st.stale_hits, st.requests));
     metrics->emplace_back("cache." + name + ".staleness_p99_s", quantile(st.stale_ages_s, 0.99));
+    metrics->emplace_back("cache." + name + ".cluster_peak_per_s",
+                          peak(st.cluster_queries_per_s, warm, st.cluster_queries_per_s.size()));
     templates[name] = std::move(j);
   }
   out["templates"] = std::move(templates);
@@ -163,7 +211,6 @@ results::Json CacheRun::summary(Metrics* metrics) const {
   const std::vector<uint32_t>& per_s = look_aside_.cluster_queries_per_s();
   uint64_t total = 0;
   for (const uint32_t n : per_s) total += n;
-  const size_t warm = static_cast<size_t>(s_.run.warmup.ns() / 1'000'000'000);
   results::Json load;
   load["queries"] = total;
   load["peak_per_s"] = peak(per_s, warm, per_s.size());
@@ -176,8 +223,7 @@ results::Json CacheRun::summary(Metrics* metrics) const {
                      {"peak_per_s_previous_60s", peak(per_s, at >= 60 ? at - 60 : 0, at)}});
   }
   load["after_events"] = std::move(after);
-  metrics->emplace_back("cache.cluster_queries", static_cast<double>(total));
-  metrics->emplace_back("cache.cluster_peak_per_s", peak(per_s, warm, per_s.size()));
+  append_clickhouse_load(per_s, s_.run.warmup, metrics);
   out["cluster_load"] = std::move(load);
 
   const cache::CacheTierCounters& counters = tier_.counters();
@@ -185,7 +231,8 @@ results::Json CacheRun::summary(Metrics* metrics) const {
                      {"sets", counters.sets},       {"deletes", counters.deletes},
                      {"errors", counters.errors},   {"ejections", counters.ejections},
                      {"gutter_gets", counters.gutter_gets},
-                     {"gutter_hits", counters.gutter_hits}};
+                     {"gutter_hits", counters.gutter_hits},
+                     {"fanout_requests", counters.fanout_requests}};
   results::Json remaps = results::Json::array();
   for (const cache::Remap& remap : tier_.remaps()) {
     remaps.push_back({{"at_s", results::json_number(remap.at.seconds())},
@@ -223,40 +270,143 @@ results::Json CacheRun::summary(Metrics* metrics) const {
   return out;
 }
 
-void CacheRun::write_series(const std::filesystem::path& path) const {
+CacheRun::Bins CacheRun::bins() const {
+  const std::vector<cache::TemplateCacheStats>& stats = look_aside_.stats();
   const Duration bin = look_aside_.config().bin;
-  std::vector<size_t> cached;
-  for (size_t t = 0; t < look_aside_.stats().size(); ++t) {
-    if (look_aside_.config().cached[t]) cached.push_back(t);
-  }
-  std::string out = "time_s";
-  for (const size_t t : cached) {
-    const std::string& name = driver_.template_name(t);
-    out += fmt::format(",{0}.requests,{0}.hits,{0}.hit_ratio", name);
-  }
-  out += ",cluster_queries_per_s\n";
-  size_t bins = 0;
-  for (const size_t t : cached) bins = std::max(bins, look_aside_.stats()[t].requests_per_bin.size());
-  const std::vector<uint32_t>& per_s = look_aside_.cluster_queries_per_s();
   const int64_t bin_s = std::max<int64_t>(1, bin.ns() / 1'000'000'000);
-  bins = std::max(bins, static_cast<size_t>((static_cast<int64_t>(per_s.size()) + bin_s - 1) / bin_s));
-  for (size_t b = 0; b < bins; ++b) {
-    out += fmt::format("{}", static_cast<double>(b) * bin.seconds());
-    for (const size_t t : cached) {
-      const cache::TemplateCacheStats& st = look_aside_.stats()[t];
-      const uint64_t requests = b < st.requests_per_bin.size() ? st.requests_per_bin[b] : 0;
-      const uint64_t hits = b < st.hits_per_bin.size() ? st.hits_per_bin[b] : 0;
-      out += fmt::format(",{},{},{:.4f}", requests, hits, ratio(hits, requests));
-    }
-    uint64_t queries = 0;
-    for (int64_t sec = static_cast<int64_t>(b) * bin_s;
-         sec < static_cast<int64_t>(b + 1) * bin_s && sec < static_cast<int64_t>(per_s.size());
+  Bins out;
+  size_t count = 0;
+  for (size_t t = 0; t < stats.size(); ++t) {
+    if (look_aside_.config().cached[t]) out.cached.push_back(t);
+    count = std::max(count, stats[t].requests_per_bin.size());
+    count = std::max(count, static_cast<size_t>(
+                                (static_cast<int64_t>(stats[t].cluster_queries_per_s.size()) +
+                                 bin_s - 1) / bin_s));
+  }
+  const auto at = [](const auto& values, size_t idx) -> uint64_t {
+    return idx < values.size() ? values[idx] : 0;
+  };
+  // The queries of template t in bin b that reached the cluster.
+  const auto reached = [&](size_t t, size_t b) {
+    uint64_t n = 0;
+    for (int64_t sec = static_cast<int64_t>(b) * bin_s; sec < static_cast<int64_t>(b + 1) * bin_s;
          ++sec) {
-      queries += per_s[static_cast<size_t>(sec)];
+      n += at(stats[t].cluster_queries_per_s, static_cast<size_t>(sec));
     }
-    out += fmt::format(",{:.4f}\n", static_cast<double>(queries) / static_cast<double>(bin_s));
+    return n;
+  };
+  out.requests.resize(out.cached.size());
+  out.hits.resize(out.cached.size());
+  for (size_t b = 0; b < count; ++b) {
+    out.time_s.push_back(static_cast<double>(b) * bin.seconds());
+    uint64_t asked = 0;
+    uint64_t to_cluster = 0;
+    for (size_t t = 0; t < stats.size(); ++t) {
+      const uint64_t n = reached(t, b);
+      to_cluster += n;
+      // An uncached template's queries all reach the cluster; a cached one's were asked once
+      // each (its cluster queries include refreshes and recomputations nobody asked for).
+      asked += look_aside_.config().cached[t] ? at(stats[t].requests_per_bin, b) : n;
+    }
+    for (size_t c = 0; c < out.cached.size(); ++c) {
+      out.requests[c].push_back(at(stats[out.cached[c]].requests_per_bin, b));
+      out.hits[c].push_back(at(stats[out.cached[c]].hits_per_bin, b));
+    }
+    out.asked_per_s.push_back(static_cast<double>(asked) / static_cast<double>(bin_s));
+    out.reached_per_s.push_back(static_cast<double>(to_cluster) / static_cast<double>(bin_s));
+  }
+  return out;
+}
+
+void CacheRun::write_series(const std::filesystem::path& path) const {
+  const Bins b = bins();
+  std::string out = "time_s";
+  for (const size_t t : b.cached) {
+    out += fmt::format(",{0}.requests,{0}.hits,{0}.hit_ratio", driver_.template_name(t));
+  }
+  out += ",queries_asked_per_s,cluster_queries_per_s\n";
+  for (size_t row = 0; row < b.time_s.size(); ++row) {
+    out += fmt::format("{}", b.time_s[row]);
+    for (size_t c = 0; c < b.cached.size(); ++c) {
+      out += fmt::format(",{},{},{:.4f}", b.requests[c][row], b.hits[c][row],
+                         ratio(b.hits[c][row], b.requests[c][row]));
+    }
+    out += fmt::format(",{:.4f},{:.4f}\n", b.asked_per_s[row], b.reached_per_s[row]);
   }
   base::write_file_atomically(path, out);
+}
+
+std::vector<plots::RenderedPlot> CacheRun::render_plots(const std::filesystem::path& dir) const {
+  const Bins b = bins();
+  std::vector<plots::RenderedPlot> out;
+  std::vector<plots::SeriesColumn> hit_ratio;
+  for (size_t c = 0; c < b.cached.size(); ++c) {
+    plots::SeriesColumn column{driver_.template_name(b.cached[c]), {}};
+    for (size_t row = 0; row < b.time_s.size(); ++row) {
+      column.values.push_back(b.requests[c][row] == 0
+                                  ? NAN
+                                  : ratio(b.hits[c][row], b.requests[c][row]));
+    }
+    hit_ratio.push_back(std::move(column));
+  }
+  out.push_back(plots::render_cache_hit_ratio(dir, "cache_hit_ratio", b.time_s, hit_ratio));
+  out.push_back(plots::render_cache_cluster_load(
+      dir, "cache_cluster_load", b.time_s,
+      plots::SeriesColumn{"asked by clients (no cache)", b.asked_per_s},
+      plots::SeriesColumn{"reached ClickHouse", b.reached_per_s}));
+  std::vector<plots::StalenessSample> staleness;
+  for (const size_t t : b.cached) {
+    const cache::TemplateCacheStats& st = look_aside_.stats()[t];
+    staleness.push_back({driver_.template_name(t), st.stale_ages_s, ratio(st.stale_hits, st.requests)});
+  }
+  out.push_back(plots::render_staleness_cdf(dir, "cache_staleness", staleness));
+  std::vector<plots::NodeSlabMemory> slabs;
+  for (size_t n = 0; n < tier_.servers(); ++n) {
+    plots::NodeSlabMemory node{tier_.host_name(n), {}};
+    const cache::MemcachedModel& model = tier_.model(n);
+    for (size_t cls = 1; cls < model.classes().size(); ++cls) {
+      const cache::SlabClassStats& st = model.classes()[cls];
+      if (st.pages == 0) continue;
+      node.classes.push_back({st.chunk_bytes, st.pages * uint64_t{tier_.spec().server.page_bytes}});
+    }
+    slabs.push_back(std::move(node));
+  }
+  out.push_back(plots::render_slab_memory(dir, "cache_slab_memory", slabs));
+  return out;
+}
+
+plots::ReportSection CacheRun::report_section() const {
+  const scenarios::CacheConfig& c = *s_.cache;
+  plots::ReportSection section;
+  section.title = "Cache tier";
+  std::string strategy = c.strategy;
+  if (c.strategy == "change") strategy += fmt::format(" ({}, {})", c.change_mode, c.change_delivery);
+  section.text = fmt::format(
+      "{} memcached node(s) of {} MiB, {} placement, strategy {}, TTL {} s{}. A stale read is an "
+      "answer served after an acknowledged insert that changes it (decided by the engine); its "
+      "age runs from that insert.",
+      c.nodes.size(), c.memory_bytes >> 20, c.distribution, strategy, c.ttl.seconds(),
+      c.leases ? (c.lease_stale ? ", leases (waiters take the previous answer)" : ", leases") : "");
+  section.header = {"template",       "requests",      "hit ratio", "ClickHouse queries",
+                    "peak queries/s", "stale reads",   "stale p50", "stale p99",
+                    "stale max",      "lease waits"};
+  section.numeric = {false, true, true, true, true, true, true, true, true, true};
+  const size_t warm = static_cast<size_t>(s_.run.warmup.ns() / 1'000'000'000);
+  for (size_t t = 0; t < look_aside_.stats().size(); ++t) {
+    if (!look_aside_.config().cached[t]) continue;
+    const cache::TemplateCacheStats& st = look_aside_.stats()[t];
+    const auto age = [&](double q) {
+      return st.stale_ages_s.empty() ? std::string("-")
+                                     : fmt::format("{:.3g} s", quantile(st.stale_ages_s, q));
+    };
+    section.rows.push_back(
+        {driver_.template_name(t), fmt::format("{}", st.requests),
+         fmt::format("{:.3f}", ratio(st.hits, st.requests)), fmt::format("{}", st.cluster_queries),
+         fmt::format("{}", peak(st.cluster_queries_per_s, warm, st.cluster_queries_per_s.size())),
+         fmt::format("{} ({:.2f}%)", st.stale_hits, 100 * ratio(st.stale_hits, st.requests)),
+         age(0.5), age(0.99), age(1.0), fmt::format("{}", st.lease_waits)});
+  }
+  return section;
 }
 
 }  // namespace shardlab::experiment

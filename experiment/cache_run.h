@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "plots/plot_options.h"
+#include "plots/report.h"
 #include "results/summary_writer.h"
 #include "scenarios/scenario.h"
 #include "sim/cache/cache_tier.h"
@@ -17,6 +19,12 @@
 namespace shardlab::experiment {
 
 using Metrics = std::vector<std::pair<std::string, double>>;
+
+// The load that reached ClickHouse, for the variants' comparison: every query (all seconds) and
+// the busiest second after the warm-up. A run without a cache tier reports it too, from the
+// queries its clients sent, so that "no cache" sits beside the cached variants.
+void append_clickhouse_load(const std::vector<uint32_t>& queries_per_s, sim::Duration warmup,
+                            Metrics* metrics);
 
 class CacheRun {
  public:
@@ -30,10 +38,26 @@ class CacheRun {
 
   // summary.json's "cache" section; appends the comparison metrics.
   results::Json summary(Metrics* metrics) const;
-  // Per time bin and cached template: requests, hits, hit ratio; and the cluster's queries.
+  // Per time bin and cached template: requests, hits, hit ratio; the queries asked and the
+  // ones that reached the cluster.
   void write_series(const std::filesystem::path& path) const;
+  // The tier's figures (hit ratio, load on ClickHouse, staleness CDF, slab memory), into `dir`.
+  std::vector<plots::RenderedPlot> render_plots(const std::filesystem::path& dir) const;
+  // The report's section: per cached template, what the cache did.
+  plots::ReportSection report_section() const;
 
  private:
+  // The run cut into the look-aside cache's time bins.
+  struct Bins {
+    std::vector<double> time_s;  // each bin's start
+    std::vector<size_t> cached;  // the cached templates
+    std::vector<std::vector<uint64_t>> requests;  // per cached template, per bin
+    std::vector<std::vector<uint64_t>> hits;
+    std::vector<double> asked_per_s;    // every query the clients asked, cached or not
+    std::vector<double> reached_per_s;  // the queries that reached the cluster
+  };
+  Bins bins() const;
+
   sim::Process run_crash(const scenarios::CacheCrash& crash);
 
   const scenarios::Scenario& s_;

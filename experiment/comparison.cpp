@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "base/atomic_file.h"
+#include "plots/cache_plots.h"
 #include "results/confidence_interval.h"
 
 namespace shardlab::experiment {
@@ -30,10 +32,60 @@ std::string cell(const results::ReplicatedMetrics& metrics, const std::string& n
                   : fmt::format("{:.6g}", ci.mean);
 }
 
+// The metrics the comparison figure draws: a cache tier's effect when the variants have one,
+// else each template's p99 (the first four), rows lost and replica lag.
+std::vector<std::string> figure_metrics(const std::vector<std::string>& names) {
+  const auto has = [&](const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  std::vector<std::string> chosen;
+  if (has("cache.hit_ratio")) {
+    for (const char* name : {"cache.hit_ratio", "cache.stale_share", "clickhouse.queries",
+                             "clickhouse.peak_queries_per_s"}) {
+      if (has(name)) chosen.emplace_back(name);
+    }
+    return chosen;
+  }
+  for (const std::string& name : names) {
+    if (name.starts_with("queries.") && name.ends_with(".p99_s") && chosen.size() < 4) {
+      chosen.push_back(name);
+    }
+  }
+  for (const char* name : {"inserts.rows_lost", "replication.max_lag_s"}) {
+    if (has(name)) chosen.emplace_back(name);
+  }
+  return chosen;
+}
+
+void draw_comparison(const std::filesystem::path& dir, const std::vector<std::string>& names,
+                     const std::vector<VariantResult>& variants) {
+  std::vector<std::string> labels;
+  for (const VariantResult& v : variants) labels.push_back(v.name);
+  std::vector<plots::ComparisonPanel> panels;
+  for (const std::string& name : figure_metrics(names)) {
+    plots::ComparisonPanel panel{name, {}, {}};
+    bool intervals = false;
+    for (const VariantResult& v : variants) {
+      if (v.metrics.values(name).empty()) {
+        panel.means.push_back(NAN);
+        panel.half_widths.push_back(NAN);
+        continue;
+      }
+      const results::ConfidenceInterval ci = v.metrics.interval(name);
+      panel.means.push_back(ci.mean);
+      panel.half_widths.push_back(ci.half_width ? *ci.half_width : NAN);
+      intervals = intervals || ci.half_width.has_value();
+    }
+    if (!intervals) panel.half_widths.clear();
+    panels.push_back(std::move(panel));
+  }
+  plots::render_comparison(dir, "comparison", labels, panels);
+}
+
 }  // namespace
 
 void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
-                      const std::vector<VariantResult>& variants) {
+                      const std::vector<VariantResult>& variants, bool draw) {
   // Every metric once, in the order the variants first report it.
   std::vector<std::string> names;
   for (const VariantResult& v : variants) {
@@ -63,6 +115,10 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
     md += "| " + name + " |";
     for (const VariantResult& v : variants) md += " " + cell(v.metrics, name, true) + " |";
     md += '\n';
+  }
+  if (draw) {
+    draw_comparison(dir, names, variants);
+    md += "\n![the variants side by side](comparison.png)\n";
   }
   base::write_file_atomically(dir / "comparison.md", md);
 }

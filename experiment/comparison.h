@@ -1,7 +1,7 @@
 // The variants of a scenario side by side: one row per variant, one column per metric (the
 // comparison metrics every run reports: latency, rows, skew, lag, and the cache tier's hit and
 // stale shares and the load that reached the cluster), as comparison.csv and comparison.md in
-// the directory above the variants'. With replications, a cell is the mean over them, and
+// the directory above the variants', with a figure. With replications, a cell is the mean over them, and
 // comparison.md adds the 95% confidence interval's half width ("mean ± half width").
 #pragma once
 
@@ -19,9 +19,12 @@ struct VariantResult {
   results::ReplicatedMetrics metrics;
 };
 
-// Writes comparison.csv and comparison.md into `dir`. A metric a variant lacks (the cache's
-// under no-cache) is left empty.
+// Writes comparison.csv and comparison.md into `dir`, and with `draw` comparison.png/.svg (a bar
+// panel per key metric: the cache's hit ratio, stale share and load on ClickHouse when the
+// variants have a tier, else the templates' p99, rows lost and replica lag; confidence
+// intervals as error bars), linked from comparison.md. A metric a variant lacks (the cache's
+// under no-cache) is left empty. Throws RuntimeError as the plots do.
 void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
-                      const std::vector<VariantResult>& variants);
+                      const std::vector<VariantResult>& variants, bool draw);
 
 }  // namespace shardlab::experiment

@@ -92,6 +92,7 @@ class SimulatedRun {
   uint64_t data_peak_bytes() const { return data_peak_bytes_; }
   const sim::Tracer* tracer() const { return tracer_.get(); }
   const CacheRun* cache() const { return cache_.get(); }
+  const cl::WorkloadDriver& driver() const { return driver_; }
 
  private:
   static cl::CostModel cost_model(const scenarios::Scenario& s) {
@@ -216,8 +217,11 @@ void write_run_files(const SimulatedRun& world, const FinishedRun& run,
     if (const CacheRun* cache = world.cache()) cache->write_series(dir / "cache_series.csv");
   }
   if (wants_output(s, "plots") || wants_output(s, "report")) {
-    write_plots_and_report(run, dir, out.summary, std::move(sections), wants_output(s, "plots"),
-                           wants_output(s, "report"));
+    std::vector<plots::RenderedPlot> cache_plots;
+    const CacheRun* cache = world.cache();
+    if (cache && wants_output(s, "plots")) cache_plots = cache->render_plots(dir);
+    write_plots_and_report(run, dir, out.summary, std::move(sections), std::move(cache_plots),
+                           wants_output(s, "plots"), wants_output(s, "report"));
   }
   if (wants_output(s, "answers")) write_answers(run, dir);
   if (const sim::Tracer* tracer = world.tracer()) write_trace(*tracer, dir / "trace.json");
@@ -239,7 +243,12 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
     sections.push_back(reshard_section(reshard));
   }
   out.summary = summarize(run, reshard.done ? &reshard : nullptr, &out.metrics);
-  if (const CacheRun* cache = world.cache()) out.summary["cache"] = cache->summary(&out.metrics);
+  if (const CacheRun* cache = world.cache()) {
+    out.summary["cache"] = cache->summary(&out.metrics);
+    sections.push_back(cache->report_section());
+  } else {
+    append_clickhouse_load(world.driver().queries_sent_per_s(), s.run.warmup, &out.metrics);
+  }
   out.run_info = run_info(world, run, seconds_since(wall_start), data_dir, data_in_memory);
   if (options.write_files) write_run_files(world, run, out, std::move(sections), options.out_dir);
   return out;

@@ -132,6 +132,11 @@ plots::ReportInput report_input(const FinishedRun& run, const results::Json& sum
       {"timeseries/utilisation.csv", "CPU, disk and network use per node"},
       {"timeseries/shards_lag.csv", "rows per shard, replica lag, queued async rows"},
       {"answers/", "every query template run on the final state, SQL and answer"}};
+  if (s.cache) {
+    input.files.push_back({"cache_series.csv",
+                           "per time bin: requests, hits and hit ratio per cached template; "
+                           "queries asked and queries that reached ClickHouse"});
+  }
   if (wants_output(s, "trace")) {
     input.files.push_back({"trace.json", "the run's trace (open it in Perfetto)"});
   }
@@ -162,7 +167,8 @@ void write_timeseries(const FinishedRun& run, const std::filesystem::path& dir) 
 
 void write_plots_and_report(const FinishedRun& run, const std::filesystem::path& dir,
                             const results::Json& summary,
-                            std::vector<plots::ReportSection> sections, bool draw, bool report) {
+                            std::vector<plots::ReportSection> sections,
+                            std::vector<plots::RenderedPlot> more_plots, bool draw, bool report) {
   std::vector<plots::RenderedPlot> rendered;
   if (draw) {
     rendered.push_back(latency_cdf(run, dir));
@@ -171,6 +177,7 @@ void write_plots_and_report(const FinishedRun& run, const std::filesystem::path&
     utilisation_heatmaps(run, dir, &rendered);
     rendered.push_back(replica_lag(run, dir));
   }
+  for (plots::RenderedPlot& plot : more_plots) rendered.push_back(std::move(plot));
   if (!report) return;
   plots::ReportInput input = report_input(run, summary);
   input.sections = std::move(sections);

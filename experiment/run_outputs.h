@@ -17,10 +17,12 @@ bool wants_output(const scenarios::Scenario& s, std::string_view what);
 // timeseries/*.csv. REQUIRES: summarize() ran (it completes the utilisation gauges).
 void write_timeseries(const FinishedRun& run, const std::filesystem::path& dir);
 
-// The figures (when `draw`) and report.md/report.html (when `report`), with `sections` appended.
+// The figures (when `draw`) and report.md/report.html (when `report`), with `sections` and the
+// figures already drawn by the run's other parts (`more_plots`) appended.
 void write_plots_and_report(const FinishedRun& run, const std::filesystem::path& dir,
                             const results::Json& summary,
-                            std::vector<plots::ReportSection> sections, bool draw, bool report);
+                            std::vector<plots::ReportSection> sections,
+                            std::vector<plots::RenderedPlot> more_plots, bool draw, bool report);
 
 // answers/NAME.sql and answers/NAME.tsv: every template run once more on the final state through
 // the distributed path, shard pruning included.

@@ -27,6 +27,9 @@ using detail::MapReader;
 struct VariantSpec {
   VariantConfig config;
   std::vector<Override> set;
+  // Applied after the file's smoke section, under --smoke only: a variant whose point needs
+  // full-scale behaviour (a query slow enough to herd) says how its smoke form keeps it.
+  std::vector<Override> smoke;
 };
 
 // The sections that describe changes to the rest of the file, read before any is applied.
@@ -122,7 +125,8 @@ ChangeSections read_change_sections(const MapReader& top) {
   }
   if (auto variants = top.find("variants")) {
     std::map<std::string, std::string> seen;
-    for (const Field& item : variants->list("a list of variants {name, description, set}")) {
+    for (const Field& item :
+         variants->list("a list of variants {name, description, set, smoke}")) {
       const MapReader map = item.map(*scenario_schema().field("variants")->element);
       VariantSpec variant;
       const Field name = map.require("name", "a name such as hash-user");
@@ -139,6 +143,11 @@ ChangeSections read_change_sections(const MapReader& top) {
       variant.set = read_override_map(set, fmt::format("variant '{}'", variant.config.name));
       if (variant.set.empty()) set.fail("expected at least one change");
       for (const Override& change : variant.set) variant.config.paths.push_back(change.path);
+      if (auto smoke = map.find("smoke")) {
+        variant.smoke =
+            read_override_map(*smoke, fmt::format("variant '{}' smoke", variant.config.name));
+        if (variant.smoke.empty()) smoke->fail("expected at least one change");
+      }
       out.variants.push_back(std::move(variant));
     }
     if (out.variants.empty()) {
@@ -195,17 +204,20 @@ const VariantSpec& find_variant(const ChangeSections& sections, const std::strin
   throw InputError(message);
 }
 
-// The overrides to apply, in order: the variant's `set`, the smoke section, the --set arguments.
+// The overrides to apply, in order: the variant's `set`, the smoke section, the variant's own
+// smoke changes, the --set arguments.
 std::vector<Override> changes_to_apply(const ChangeSections& sections, const std::string& source,
                                        const std::vector<std::string>& overrides, bool smoke,
                                        const std::string& variant) {
   std::vector<Override> changes;
-  if (!variant.empty()) changes = find_variant(sections, variant, source).set;
+  const VariantSpec* chosen = variant.empty() ? nullptr : &find_variant(sections, variant, source);
+  if (chosen) changes = chosen->set;
   if (smoke) {
     if (!sections.has_smoke) {
       throw InputError(fmt::format("{}: --smoke: the scenario has no smoke section", source));
     }
     changes.insert(changes.end(), sections.smoke.begin(), sections.smoke.end());
+    if (chosen) changes.insert(changes.end(), chosen->smoke.begin(), chosen->smoke.end());
   }
   for (const std::string& argument : overrides) {
     Override change = parse_set_argument(argument);

@@ -269,7 +269,13 @@ struct CacheConfig {
   uint32_t item_max = 1 << 20;
   bool slab_automove = true;
   int threads = 4;
-  std::string distribution = "ketama";  // ketama | modula
+  std::string distribution = "ketama";  // ketama | modula | partition | round_robin
+  // partition: the template parameter that places a key (province | user | item), and per node
+  // (in nodes' order) its provinces (lists) or the bounds between the nodes' id ranges (bounds:
+  // node i holds ids below bounds[i], the last node the rest).
+  std::string partition_by;
+  std::vector<std::vector<std::string>> partition_lists;
+  std::vector<uint64_t> partition_bounds;
   Duration op_cpu = Duration::microseconds(3);
   Duration connect_timeout = Duration::milliseconds(100);
   std::vector<std::string> gutter;  // gutter pool hosts; empty: failed nodes are ejected
@@ -287,6 +293,8 @@ struct CacheConfig {
   Duration log_batch_interval = Duration::milliseconds(100);
   Duration log_lag = Duration::seconds(1);
   bool leases = false;
+  bool lease_stale = false;
+  Duration clock_bucket = Duration::seconds(60);  // in the keys of templates that read the clock
   Duration lease_retry = Duration::milliseconds(10);
   std::vector<CacheCrash> crashes;
 };

@@ -2,10 +2,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
+#include <map>
 
 #include "base/errors.h"
 #include "cluster_config/memcached_config.h"
 #include "scenarios/scenario_sections.h"
+#include "workloads/user_behavior.h"
 
 namespace shardlab::scenarios::detail {
 
@@ -125,7 +128,83 @@ void read_sync(const MapReader& map, const TopologyConfig& topology, CacheConfig
     cache->log_host = cache->nodes.front();  // the log beside the first cache node
   }
   if (auto f = map.find("leases")) cache->leases = f->boolean();
+  if (auto f = map.find("lease_stale")) cache->lease_stale = f->boolean();
   if (auto f = map.find("lease_retry")) cache->lease_retry = f->duration(Duration::nanoseconds(1));
+  if (auto f = map.find("clock_bucket")) {
+    cache->clock_bucket = f->duration(Duration::seconds(1));
+    if (cache->clock_bucket.ns() % 1'000'000'000 != 0) f->fail("expected whole seconds, e.g. 1min");
+  }
+}
+
+// `partition: {by, lists | bounds}` for distribution: partition.
+void read_partition(const MapReader& map, CacheConfig* cache) {
+  const std::optional<Field> section = map.find("partition");
+  if (cache->distribution != "partition") {
+    if (section) section->fail("applies to distribution: partition");
+    return;
+  }
+  if (!section) {
+    map.get("distribution")
+        .fail("partition placement needs a partition map: partition: {by: province, lists: "
+              "[[...], ...]} or {by: user, bounds: [...]}");
+  }
+  const MapReader partition = section->map(*cache_schema().field("partition"));
+  const size_t nodes = cache->nodes.size();
+  cache->partition_by =
+      partition.require("by", "the template parameter that places a key")
+          .choice("partition parameter", {"province", "user", "item"});
+  if (cache->partition_by == "province") {
+    if (partition.find("bounds")) partition.get("bounds").fail("provinces are placed by lists");
+    const Field lists = partition.require(
+        "lists", fmt::format("{} lists of provinces, one per cache node", nodes));
+    const std::vector<Field> items = lists.list("a list with one list of provinces per node");
+    if (items.size() != nodes) {
+      lists.fail(fmt::format("expected {} province lists (one per cache node), got {}", nodes,
+                             items.size()));
+    }
+    std::map<std::string, std::string> placed;  // province -> where
+    for (const Field& item : items) {
+      std::vector<std::string> provinces;
+      for (const Field& value : item.list_or_scalar("a list of provinces")) {
+        const std::string name = value.scalar("a province");
+        if (std::find(workloads::kProvinceNames.begin(), workloads::kProvinceNames.end(), name) ==
+            workloads::kProvinceNames.end()) {
+          value.fail(fmt::format("'{}' is not a province of the generated data", name));
+        }
+        const auto [it, inserted] = placed.emplace(name, value.where());
+        if (!inserted) value.fail(fmt::format("'{}' is already listed (at {})", name, it->second));
+        provinces.push_back(name);
+      }
+      cache->partition_lists.push_back(std::move(provinces));
+    }
+    std::vector<std::string> missing;
+    for (const std::string_view name : workloads::kProvinceNames) {
+      if (!placed.count(std::string(name))) missing.emplace_back(name);
+    }
+    if (!missing.empty()) {
+      lists.fail(fmt::format("the lists miss {} province(s): {}; every value a key can take "
+                             "needs a node",
+                             missing.size(), join_words(missing, 8)));
+    }
+    return;
+  }
+  if (partition.find("lists")) partition.get("lists").fail("ids are placed by bounds");
+  const Field bounds = partition.require(
+      "bounds", fmt::format("{} ascending bounds between the {} nodes' id ranges", nodes - 1,
+                            nodes));
+  const std::vector<Field> items = bounds.list("a list of id bounds");
+  if (items.size() + 1 != nodes) {
+    bounds.fail(fmt::format("{} cache nodes need {} bounds (node i holds ids below bound i, the "
+                            "last node the rest), got {}",
+                            nodes, nodes - 1, items.size()));
+  }
+  for (const Field& item : items) {
+    const uint64_t bound = item.count(1, std::numeric_limits<int64_t>::max());
+    if (!cache->partition_bounds.empty() && bound <= cache->partition_bounds.back()) {
+      item.fail("bounds must ascend");
+    }
+    cache->partition_bounds.push_back(bound);
+  }
 }
 
 }  // namespace
@@ -147,8 +226,10 @@ std::optional<CacheConfig> read_cache(const MapReader& root, const ClusterConfig
   read_memory(map, &cache);
   if (auto f = map.find("threads")) cache.threads = static_cast<int>(f->count(1, 256));
   if (auto f = map.find("distribution")) {
-    cache.distribution = f->choice("distribution", {"ketama", "modula"});
+    cache.distribution =
+        f->choice("distribution", {"ketama", "modula", "partition", "round_robin"});
   }
+  read_partition(map, &cache);
   if (auto f = map.find("op_cpu")) cache.op_cpu = f->duration(Duration());
   if (auto f = map.find("connect_timeout")) cache.connect_timeout = f->duration(Duration());
 

@@ -134,7 +134,7 @@ const SchemaNode* SchemaBuilder::build() {
                                {"out_dir", v},
                                {"outputs", names},
                                {"trace_max_slices", v}});
-  const SchemaNode* variant = map({{"name", v}, {"description", v}, {"set", v}});
+  const SchemaNode* variant = map({{"name", v}, {"description", v}, {"set", v}, {"smoke", v}});
   const SchemaNode* reshard =
       map({{"at", v}, {"add", list(names)}, {"sharding", sharding}, {"compare_key", v}});
 
@@ -145,6 +145,7 @@ const SchemaNode* SchemaBuilder::build() {
                                   {"batch_interval", v},
                                   {"lag", v}});
   const SchemaNode* cache_crash = map({{"at", v}, {"node", v}, {"duration", v}});
+  const SchemaNode* partition = map({{"by", v}, {"lists", list(names)}, {"bounds", list(v)}});
   const SchemaNode* cache = map({{"enabled", v},
                                  {"nodes", names},
                                  {"memory", v},
@@ -154,6 +155,7 @@ const SchemaNode* SchemaBuilder::build() {
                                  {"slab_automove", v},
                                  {"threads", v},
                                  {"distribution", v},
+                                 {"partition", partition},
                                  {"op_cpu", v},
                                  {"connect_timeout", v},
                                  {"gutter", names},
@@ -166,6 +168,8 @@ const SchemaNode* SchemaBuilder::build() {
                                  {"access_window", v},
                                  {"change", change},
                                  {"leases", v},
+                                 {"lease_stale", v},
+                                 {"clock_bucket", v},
                                  {"lease_retry", v},
                                  {"crashes", list(cache_crash)}});
 

@@ -6,6 +6,15 @@
 // so hits, evictions and slab classes are memcached's own. The client places keys as
 // libmemcached does (KeyRouter: ketama or modula).
 //
+// Placement. By default the client hashes the key (ketama or modula, as libmemcached). Two
+// more placements are the application's own:
+//   partition    the caller names the server (a partition map over a column of the data behind
+//                the key, e.g. the province asked about); a key it does not name is hashed.
+//   round_robin  each set goes to the next server in turn, so a reader cannot know where an
+//                item is: every get and delete fans out to all servers (one request each, in
+//                parallel; a get hits if any copy does). The extra requests are counted. An
+//                older copy left on another server by a later set elsewhere can still answer.
+//
 // Failures. A crashed server's host is down: a request to it costs the client `connect_timeout`
 // and fails, and the client (libmemcached's REMOVE_FAILED_SERVERS) ejects the server from its
 // list, so its keys move to the others (ketama: only its keys; modula: almost all). When the
@@ -17,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -30,10 +40,13 @@
 
 namespace shardlab::sim::cache {
 
+enum class Placement : uint8_t { kHash, kPartition, kRoundRobin };
+
 struct CacheTierSpec {
   std::vector<std::string> hosts;  // network hosts, one server each
   MemcachedConfig server;
-  KeyDistribution distribution = KeyDistribution::kKetama;
+  Placement placement = Placement::kHash;
+  KeyDistribution distribution = KeyDistribution::kKetama;  // kHash, and unnamed partition keys
   int threads = 4;  // memcached -t: worker threads, each a core of the host
   double cpu_speed = 1.0;
   // CPU for one request at speed 1: parsing, hashing, the LRU and the syscalls. memcached serves
@@ -55,6 +68,15 @@ struct CacheTierCounters {
   uint64_t ejections = 0;   // servers removed from the client's list
   uint64_t gutter_gets = 0;
   uint64_t gutter_hits = 0;
+  uint64_t fanout_requests = 0;  // round_robin: the requests beyond one per get or delete
+};
+
+// Where a request goes: by the key's hash, or to the server a partition map chose.
+struct CacheKey {
+  CacheKey(std::string key, std::optional<size_t> chosen = std::nullopt)  // NOLINT: a plain key
+      : text(std::move(key)), server(chosen) {}
+  std::string text;
+  std::optional<size_t> server;  // an index into the main pool (Placement::kPartition)
 };
 
 // A change of the client's server list, and the share of the keys stored so far that it moved.
@@ -70,9 +92,16 @@ class CacheTier {
   CacheTier(Simulation& sim, Network& network, CacheTierSpec spec);
 
   // Each resolves when the reply is back; none throws. `value_bytes` is what a hit returns.
-  Process get(HostId client, std::string key, uint32_t value_bytes, bool* hit);
-  Process set(HostId client, std::string key, uint32_t value_bytes, uint32_t ttl_s);
-  Process remove(HostId client, std::string key);
+  Process get(HostId client, CacheKey key, uint32_t value_bytes, bool* hit);
+  // memcached's multi-key get: the keys are grouped by server and each group is one request
+  // (the servers in parallel). hits[i] is set for keys[i].
+  Process get_multi(HostId client, std::vector<CacheKey> keys, std::vector<uint32_t> value_bytes,
+                    std::vector<bool>* hits);
+  Process set(HostId client, CacheKey key, uint32_t value_bytes, uint32_t ttl_s);
+  // memcached's add: stores only if the key is absent; *stored says whether it did.
+  Process add(HostId client, CacheKey key, uint32_t value_bytes, uint32_t ttl_s, bool* stored);
+  Process touch(HostId client, CacheKey key, uint32_t ttl_s);
+  Process remove(HostId client, CacheKey key);
 
   void crash(size_t server);
   void restart(size_t server);
@@ -99,7 +128,11 @@ class CacheTier {
     bool gutter = false;
   };
 
-  Route route(std::string_view key) const;
+  Route route(const CacheKey& key) const;
+  Process store(HostId client, CacheKey key, uint32_t value_bytes, uint32_t ttl_s,
+                bool only_if_absent, bool* stored);
+  // The servers a get or delete of `key` asks: its route, or every listed one for round_robin.
+  std::vector<Route> read_routes(const CacheKey& key) const;
   void rebuild_router(std::string what);
   uint64_t clock_us() const { return static_cast<uint64_t>(sim_.now().ns() / 1000); }
   static uint64_t model_key(std::string_view key);
@@ -120,6 +153,7 @@ class CacheTier {
   std::unique_ptr<KeyRouter> gutter_router_;
   std::vector<size_t> gutter_;
   std::unordered_set<std::string> stored_keys_;  // every key set so far, for remap shares
+  size_t next_set_server_ = 0;                   // round_robin: the next set's server, in turn
   std::vector<Remap> remaps_;
   CacheTierCounters counters_;
 };

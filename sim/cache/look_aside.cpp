@@ -12,6 +12,8 @@ namespace shardlab::sim::cache {
 namespace {
 
 constexpr size_t kAccessBins = 10;
+// The computation time of a lease's placeholder entry, which holds no answer yet.
+constexpr Time kNoValue = Time::max();
 
 // The bytes a client would cache for an answer: every value in a compact binary form (strings
 // with a length byte), plus a little framing per column.
@@ -102,10 +104,13 @@ void LookAsideCache::bump(std::vector<uint64_t>& bins, size_t bin) {
   ++bins[bin];
 }
 
-void LookAsideCache::count_cluster_query() {
+void LookAsideCache::count_cluster_query(size_t template_index) {
   const auto second = static_cast<size_t>(sim_.now().ns() / 1'000'000'000);
-  if (cluster_per_s_.size() <= second) cluster_per_s_.resize(second + 1, 0);
-  ++cluster_per_s_[second];
+  for (std::vector<uint32_t>* per_s :
+       {&cluster_per_s_, &stats_[template_index].cluster_queries_per_s}) {
+    if (per_s->size() <= second) per_s->resize(second + 1, 0);
+    ++(*per_s)[second];
+  }
 }
 
 Duration LookAsideCache::access_bin_width() const {
@@ -177,8 +182,9 @@ Process LookAsideCache::deliver(std::vector<std::string> keys, HostId from) {
     if (config_.action == ChangeAction::kUpdate) {
       sent.push_back(sim_.spawn(recompute(std::move(key), from)));
     } else {
+      CacheKey where = cache_key(key, it->second.request);
       entries_.erase(it);
-      sent.push_back(sim_.spawn(tier_.remove(from, std::move(key))));
+      sent.push_back(sim_.spawn(tier_.remove(from, std::move(where))));
     }
   }
   co_await sim_.all_of(std::move(sent));
@@ -220,7 +226,7 @@ Process LookAsideCache::run_consumer(uint32_t partition, Time end) {
 }
 
 Process LookAsideCache::run_on_cluster(cluster::QueryRequest request, bool* ok) {
-  count_cluster_query();
+  count_cluster_query(request.template_index);
   ++stats_[request.template_index].cluster_queries;
   cluster::QueryAnswer answer;
   const Time started = sim_.now();
@@ -262,21 +268,30 @@ Process LookAsideCache::recompute(std::string key, HostId client) {
   }
   const auto stored = entries_.find(key);
   if (stored == entries_.end()) co_return;
-  co_await sim_.spawn(tier_.set(client, key, stored->second.value_bytes, config_.ttl_s));
+  co_await sim_.spawn(tier_.set(client, cache_key(key, stored->second.request),
+                                stored->second.value_bytes, config_.ttl_s));
 }
 
 Process LookAsideCache::read_through(cluster::QueryRequest request, HostId client) {
   TemplateCacheStats& stats = stats_[request.template_index];
   const std::string key = request.key;
+  const CacheKey where = cache_key(key, request);
   const Time arrived = sim_.now();
   for (;;) {
     const auto known = entries_.find(key);
     bool hit = false;
     co_await sim_.spawn(
-        tier_.get(client, key, known == entries_.end() ? 0 : known->second.value_bytes, &hit));
+        tier_.get(client, where, known == entries_.end() ? 0 : known->second.value_bytes, &hit));
     const auto entry = entries_.find(key);
-    if (hit && entry != entries_.end()) {
+    // A miss. With leases, one client recomputes and the others wait for its answer, or take
+    // the previous one when there is one.
+    const bool lease_out = entry != entries_.end() && entry->second.computing;
+    const bool has_value = entry != entries_.end() && entry->second.computed_at != kNoValue;
+    const bool take_previous = !hit && config_.leases && config_.lease_stale && lease_out &&
+                               has_value;
+    if ((hit && entry != entries_.end()) || take_previous) {
       ++stats.hits;
+      if (take_previous) ++stats.lease_stale_served;
       bump(stats.hits_per_bin, bin_of(arrived));
       if (entry->second.stale_since) {
         ++stats.stale_hits;
@@ -284,8 +299,6 @@ Process LookAsideCache::read_through(cluster::QueryRequest request, HostId clien
       }
       co_return;
     }
-    // A miss. With leases, one client recomputes and the others wait for its answer.
-    const bool lease_out = entry != entries_.end() && entry->second.computing;
     if (config_.leases && lease_out && sim_.now() - arrived < config_.lease_timeout) {
       ++stats.lease_waits;
       co_await sim_.sleep(config_.lease_retry);
@@ -299,7 +312,7 @@ Process LookAsideCache::read_through(cluster::QueryRequest request, HostId clien
     if (!holder.predicate) {
       holder.template_index = request.template_index;
       holder.predicate = predicate_for(request);
-      holder.computed_at = Time::zero() + Duration::max();  // never served: no value yet
+      holder.computed_at = kNoValue;  // never served: no value yet
       holder.request = request;
     }
     holder.computing = true;
@@ -313,12 +326,12 @@ Process LookAsideCache::read_through(cluster::QueryRequest request, HostId clien
   }
   const auto stored = entries_.find(key);
   if (stored == entries_.end()) co_return;
-  co_await sim_.spawn(tier_.set(client, key, stored->second.value_bytes, config_.ttl_s));
+  co_await sim_.spawn(tier_.set(client, where, stored->second.value_bytes, config_.ttl_s));
 }
 
 Process LookAsideCache::serve(cluster::QueryRequest request) {
   if (!config_.cached[request.template_index]) {
-    count_cluster_query();
+    count_cluster_query(request.template_index);
     cluster::QueryAnswer answer;
     co_await cluster_.query(request.initiator, *request.query, &answer, request.shards.get());
     co_return;

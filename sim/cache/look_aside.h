@@ -6,7 +6,10 @@
 // answers from the cache. A miss runs the distributed query and then `set`s the answer (its size
 // decides its slab class) with the strategy's TTL. With leases, only the first client to miss a
 // key recomputes it; the others wait `lease_retry` and ask again (memcached's lease / "win"
-// token), so an expiry or invalidation sends one query to the cluster instead of a herd.
+// token), so an expiry or invalidation sends one query to the cluster instead of a herd. With
+// `lease_stale`, a waiter that knows the previous answer takes it at once instead of waiting
+// (memcached's stale value handed out with a lease refusal); whether it was stale is decided as
+// for any other served answer.
 //
 // Sync strategies:
 //   ttl     entries expire after `ttl`; with `refresh_interval`, the hot set (the most requested
@@ -39,6 +42,7 @@
 
 #include "sim/cache/answer_predicate.h"
 #include "sim/cache/cache_tier.h"
+#include "sim/cache/partition_map.h"
 #include "sim/cluster/cluster.h"
 #include "sim/cluster/workload.h"
 
@@ -66,9 +70,11 @@ struct LookAsideConfig {
   Duration consumer_lag = Duration::seconds(1);
   uint32_t change_record_bytes = 64;  // per inserted row in the log
   bool leases = false;
+  bool lease_stale = false;  // a waiter takes the previous answer instead of retrying
   Duration lease_retry = Duration::milliseconds(10);
   Duration lease_timeout = Duration::seconds(10);  // a waiter then computes it itself
   Duration bin = Duration::seconds(60);            // time-series resolution
+  std::optional<PartitionMap> partition;  // the tier's placement is kPartition
 };
 
 // Per template. Requests are the cached template's queries; cluster_queries all the queries the
@@ -81,7 +87,9 @@ struct TemplateCacheStats {
   uint64_t refreshes = 0;
   uint64_t invalidations = 0;  // deletes or updates sent for changes
   uint64_t lease_waits = 0;
+  uint64_t lease_stale_served = 0;  // previous answers handed to waiters (counted in hits)
   std::vector<double> stale_ages_s;  // one per stale hit
+  std::vector<uint32_t> cluster_queries_per_s;  // per second of simulated time
   std::vector<uint64_t> requests_per_bin;
   std::vector<uint64_t> hits_per_bin;
 };
@@ -134,10 +142,14 @@ class LookAsideCache : public cluster::QueryFrontend {
   std::vector<std::string> keys_affected(const engine::Block& rows, Time at);
   Duration access_bin_width() const;
   void note_access(const std::string& key);
-  void count_cluster_query();
+  void count_cluster_query(size_t template_index);
   size_t bin_of(Time at) const { return static_cast<size_t>(at.ns() / config_.bin.ns()); }
   static void bump(std::vector<uint64_t>& bins, size_t bin);
   std::shared_ptr<const AnswerPredicate> predicate_for(const cluster::QueryRequest& request);
+  // The key as the tier takes it: with a partition map, the node it names.
+  CacheKey cache_key(const std::string& key, const cluster::QueryRequest& request) const {
+    return CacheKey(key, config_.partition ? config_.partition->server_of(request) : std::nullopt);
+  }
 
   Simulation& sim_;
   Network& network_;

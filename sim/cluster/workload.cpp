@@ -122,6 +122,8 @@ QueryRequest WorkloadDriver::make_request(size_t index, size_t initiator, std::s
   return QueryRequest{.template_index = index,
                       .initiator = initiator,
                       .key = std::move(key),
+                      .values = {},
+                      .parameters = 0,
                       .sql = std::move(sql),
                       .query = t.cached,
                       .shards = t.shards};
@@ -137,8 +139,16 @@ QueryRequest WorkloadDriver::next_request(size_t index, size_t initiator, Random
   }
   std::string key = t.load.name;
   if (!t.text.parameters().empty()) key += "|" + t.text.parameter_key(values);
-  if (t.text.uses_clock()) key += fmt::format("|t={}", now_s - (now_s % 60 + 60) % 60);
-  return make_request(index, initiator, std::move(key), t.text.expand(now_s, values));
+  if (t.text.uses_clock()) {
+    key += fmt::format("|t={}", now_s - (now_s % clock_bucket_s_ + clock_bucket_s_) % clock_bucket_s_);
+  }
+  QueryRequest request =
+      make_request(index, initiator, std::move(key), t.text.expand(now_s, values));
+  request.values = values;
+  for (const workloads::QueryParameter parameter : t.text.parameters()) {
+    request.parameters |= static_cast<uint8_t>(1u << static_cast<unsigned>(parameter));
+  }
+  return request;
 }
 
 Process WorkloadDriver::run_open_client(size_t index, size_t client, Time end) {
@@ -180,6 +190,9 @@ Process WorkloadDriver::run_query(size_t index, size_t client_index, bool* done)
     ++client.busy;
   }
   QueryRequest request = next_request(index, client.initiator, client.parameters);
+  const auto second = static_cast<size_t>(sim_.now().ns() / 1'000'000'000);
+  if (queries_sent_per_s_.size() <= second) queries_sent_per_s_.resize(second + 1, 0);
+  ++queries_sent_per_s_[second];
   QueryAnswer answer;
   bool ok = true;
   try {

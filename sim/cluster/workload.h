@@ -65,9 +65,13 @@ class WorkloadObserver {
 struct QueryRequest {
   size_t template_index = 0;
   size_t initiator = 0;  // the cluster node the client is connected to
-  // The template's name and its parameter values, and the minute for a template that reads the
-  // clock: equal keys are equal queries with equal answers on equal data.
+  // The template's name and its parameter values, and for a template that reads the clock the
+  // start of its clock bucket (a minute unless set_clock_bucket said otherwise): requests with
+  // equal keys ask the same question, and a cache may answer one with the other's answer.
   std::string key;
+  // The parameter values drawn, and which the template uses: bit (1 << QueryParameter).
+  workloads::ParameterValues values;
+  uint8_t parameters = 0;
   std::string sql;
   std::shared_ptr<const engine::Query> query;
   std::shared_ptr<const std::vector<bool>> shards;  // the shards the query must visit
@@ -99,10 +103,14 @@ class WorkloadDriver {
   // Serves every query through `frontend` (not owned; null: straight to the cluster). Call
   // before start().
   void set_frontend(QueryFrontend* frontend) { frontend_ = frontend; }
+  // The time bucket in the keys of templates that read the clock. REQUIRES: whole seconds, > 0.
+  void set_clock_bucket(Duration bucket) { clock_bucket_s_ = bucket.ns() / 1'000'000'000; }
   size_t templates() const { return templates_.size(); }
   const std::string& template_name(size_t index) const { return templates_[index]->load.name; }
 
   uint64_t batches_sent() const { return batches_sent_; }
+  // Queries sent (to the frontend, or straight to the cluster) in each second of simulated time.
+  const std::vector<uint32_t>& queries_sent_per_s() const { return queries_sent_per_s_; }
   uint64_t rows_due(Time at) const;  // rows due by `at`
 
  private:
@@ -143,6 +151,8 @@ class WorkloadDriver {
   workloads::ParameterSampler parameters_;
   std::vector<std::unique_ptr<Template>> templates_;
   QueryFrontend* frontend_ = nullptr;
+  int64_t clock_bucket_s_ = 60;
+  std::vector<uint32_t> queries_sent_per_s_;
   uint64_t batches_sent_ = 0;
 };
 

@@ -807,6 +807,24 @@ TEST_CASE("scenario: the cache tier", "[scenarios][scenario][errors][cache]") {
              Contains("cache.change: applies to strategy: change"));
   CHECK_THAT(error_of(base + "  crashes: [{at: 1h, node: mc9}]\n"),
              Contains("unknown cache node 'mc9'"));
+  // Placement by the data behind a key: ranges of user ids, or lists of provinces that must
+  // cover every province the generator draws.
+  const Scenario by_user = parse(base + "  distribution: partition\n"
+                                        "  partition: {by: user, bounds: [1000]}\n");
+  CHECK(by_user.cache->partition_by == "user");
+  CHECK(by_user.cache->partition_bounds == std::vector<uint64_t>{1000});
+  CHECK(parse(base + "  distribution: round_robin\n").cache->distribution == "round_robin");
+  CHECK_THAT(error_of(base + "  distribution: partition\n"
+                             "  partition: {by: province, lists: [[北京, 上海], [广东]]}\n"),
+             StartsWith("s.yaml:13:36: cache.partition.lists: the lists miss 31 province(s): 天津, "));
+  CHECK_THAT(error_of(base + "  distribution: partition\n"
+                             "  partition: {by: user, bounds: [5, 1000]}\n"),
+             Contains("2 cache nodes need 1 bounds"));
+  CHECK_THAT(error_of(base + "  partition: {by: user, bounds: [5]}\n"),
+             Contains("cache.partition: applies to distribution: partition"));
+  CHECK_THAT(error_of(base + "  distribution: partition\n"
+                             "  partition: {by: province, lists: [[北京], [火星]]}\n"),
+             Contains("'火星' is not a province of the generated data"));
   // A template parameter whose column the table lacks.
   const std::string no_user_column =
       "table:\n  ddl: |\n    CREATE TABLE t (item_id UInt64, event_time DateTime) "
