@@ -29,8 +29,8 @@ struct RunOptions {
   std::string data_dir;
 };
 
-// Runs one scenario (one variant) with its replications into `dir`; returns its metrics.
-results::ReplicatedMetrics run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::filesystem::path& dir) {
+// Runs one scenario (one variant) with its replications into `dir`; returns its results.
+experiment::ReplicatedRun run_one(const scenarios::Scenario& s, const RunOptions& opts, const std::filesystem::path& dir) {
   const uint64_t first_seed = opts.seed_given ? opts.seed : s.run.seed;
   const int replications = opts.replications > 0 ? opts.replications : s.run.replications;
   experiment::ExperimentOptions options;

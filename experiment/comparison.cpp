@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "base/atomic_file.h"
 #include "plots/cache_plots.h"
+#include "plots/latency_cdf_plot.h"
 #include "results/confidence_interval.h"
 
 namespace shardlab::experiment {
@@ -66,12 +68,12 @@ void draw_comparison(const std::filesystem::path& dir, const std::vector<std::st
     plots::ComparisonPanel panel{name, {}, {}};
     bool intervals = false;
     for (const VariantResult& v : variants) {
-      if (v.metrics.values(name).empty()) {
+      if (v.run.metrics.values(name).empty()) {
         panel.means.push_back(NAN);
         panel.half_widths.push_back(NAN);
         continue;
       }
-      const results::ConfidenceInterval ci = v.metrics.interval(name);
+      const results::ConfidenceInterval ci = v.run.metrics.interval(name);
       panel.means.push_back(ci.mean);
       panel.half_widths.push_back(ci.half_width ? *ci.half_width : NAN);
       intervals = intervals || ci.half_width.has_value();
@@ -82,6 +84,32 @@ void draw_comparison(const std::filesystem::path& dir, const std::vector<std::st
   plots::render_comparison(dir, "comparison", labels, panels);
 }
 
+// Per template, its latency CDF in each variant. Returns the figures' file stems.
+std::vector<std::string> draw_latency(const std::filesystem::path& dir,
+                                      const std::vector<VariantResult>& variants) {
+  std::vector<std::string> stems;
+  const size_t templates = variants.front().run.latency.size();
+  for (size_t q = 0; q < templates; ++q) {
+    std::vector<plots::QueryLatency> curves;
+    std::optional<double> target;
+    for (const VariantResult& v : variants) {
+      if (q >= v.run.latency.size()) continue;
+      const TemplateLatency& latency = v.run.latency[q];
+      curves.push_back(plots::QueryLatency{v.name, latency.histogram, std::nullopt});
+      if (latency.target_s > 0) target = latency.target_s;
+    }
+    // The target once, on the first curve: it is the template's, the same in every variant.
+    if (!curves.empty()) curves.front().target_s = target;
+    const std::string stem = 
+        "comparison_latency_" + variants.front().run.latency[q].name;  // names are plain words
+    plots::render_latency_cdf(
+        dir, stem, curves, {},
+        fmt::format("Latency CDF of {} per variant", variants.front().run.latency[q].name));
+    stems.push_back(stem);
+  }
+  return stems;
+}
+
 }  // namespace
 
 void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
@@ -89,7 +117,7 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
   // Every metric once, in the order the variants first report it.
   std::vector<std::string> names;
   for (const VariantResult& v : variants) {
-    for (const std::string& name : v.metrics.names()) {
+    for (const std::string& name : v.run.metrics.names()) {
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     }
   }
@@ -98,7 +126,7 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
   csv += '\n';
   for (const VariantResult& v : variants) {
     csv += csv_field(v.name) + "," + csv_field(v.description);
-    for (const std::string& name : names) csv += "," + cell(v.metrics, name, false);
+    for (const std::string& name : names) csv += "," + cell(v.run.metrics, name, false);
     csv += '\n';
   }
   base::write_file_atomically(dir / "comparison.csv", csv);
@@ -113,12 +141,15 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
   md += '\n';
   for (const std::string& name : names) {
     md += "| " + name + " |";
-    for (const VariantResult& v : variants) md += " " + cell(v.metrics, name, true) + " |";
+    for (const VariantResult& v : variants) md += " " + cell(v.run.metrics, name, true) + " |";
     md += '\n';
   }
   if (draw) {
     draw_comparison(dir, names, variants);
     md += "\n![the variants side by side](comparison.png)\n";
+    for (const std::string& stem : draw_latency(dir, variants)) {
+      md += fmt::format("\n![latency per variant]({}.png)\n", stem);
+    }
   }
   base::write_file_atomically(dir / "comparison.md", md);
 }

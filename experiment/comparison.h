@@ -9,20 +9,22 @@
 #include <string>
 #include <vector>
 
-#include "results/replicated_metrics.h"
+#include "experiment/experiment.h"
 
 namespace shardlab::experiment {
 
 struct VariantResult {
   std::string name;
   std::string description;
-  results::ReplicatedMetrics metrics;
+  ReplicatedRun run;
 };
 
 // Writes comparison.csv and comparison.md into `dir`, and with `draw` comparison.png/.svg (a bar
 // panel per key metric: the cache's hit ratio, stale share and load on ClickHouse when the
 // variants have a tier, else the templates' p99, rows lost and replica lag; confidence
-// intervals as error bars), linked from comparison.md. A metric a variant lacks (the cache's
+// intervals as error bars) and comparison_latency_NAME.png/.svg per query template (its latency
+// CDF in every variant, pooled over replications: with and without a cache), linked from
+// comparison.md. A metric a variant lacks (the cache's
 // under no-cache) is left empty. Throws RuntimeError as the plots do.
 void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
                       const std::vector<VariantResult>& variants, bool draw);

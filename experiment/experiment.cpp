@@ -243,6 +243,10 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
     sections.push_back(reshard_section(reshard));
   }
   out.summary = summarize(run, reshard.done ? &reshard : nullptr, &out.metrics);
+  for (size_t q = 0; q < s.workload.queries.size(); ++q) {
+    out.latency.push_back(TemplateLatency{s.workload.queries[q].name, run.collector.histogram(q),
+                                          s.workload.queries[q].target_latency_s});
+  }
   if (const CacheRun* cache = world.cache()) {
     out.summary["cache"] = cache->summary(&out.metrics);
     sections.push_back(cache->report_section());
@@ -295,26 +299,39 @@ ExperimentOutput run_experiment(const scenarios::Scenario& s, uint64_t seed,
   return out;
 }
 
-results::ReplicatedMetrics run_replicated(const scenarios::Scenario& s, uint64_t first_seed,
-                                          int replications,
-                    ExperimentOptions options, const std::filesystem::path& dir,
-                    const std::function<void(const std::string&)>& log) {
+namespace {
+
+void pool(const ExperimentOutput& out, ReplicatedRun* into) {
+  for (const auto& [name, value] : out.metrics) into->metrics.add(name, value);
+  if (into->latency.empty()) {
+    into->latency = out.latency;
+    return;
+  }
+  for (size_t q = 0; q < into->latency.size(); ++q) {
+    into->latency[q].histogram.merge(out.latency[q].histogram);
+  }
+}
+
+}  // namespace
+
+ReplicatedRun run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
+                             ExperimentOptions options, const std::filesystem::path& dir,
+                             const std::function<void(const std::string&)>& log) {
+  ReplicatedRun pooled;
   if (replications == 1) {
     options.out_dir = dir;
     const ExperimentOutput out = run_experiment(s, first_seed, options);
     log(fmt::format("{}: wrote {} ({:.1f} s wall)", s.name, (dir / "summary.json").string(),
                     out.run_info["wall_s"].get<double>()));
-    results::ReplicatedMetrics metrics;
-    for (const auto& [name, value] : out.metrics) metrics.add(name, value);
-    return metrics;
+    pool(out, &pooled);
+    return pooled;
   }
-  results::ReplicatedMetrics metrics;
   results::Json runs = results::Json::array();
   for (int r = 0; r < replications; ++r) {
     const uint64_t seed = first_seed + static_cast<uint64_t>(r);
     options.out_dir = dir / fmt::format("seed-{}", seed);
     const ExperimentOutput out = run_experiment(s, seed, options);
-    for (const auto& [name, value] : out.metrics) metrics.add(name, value);
+    pool(out, &pooled);
     runs.push_back(fmt::format("seed-{}", seed));
     log(fmt::format("{}: seed {} done ({:.1f} s wall)", s.name, seed,
                     out.run_info["wall_s"].get<double>()));
@@ -325,10 +342,10 @@ results::ReplicatedMetrics run_replicated(const scenarios::Scenario& s, uint64_t
   summary["replications"] = replications;
   summary["first_seed"] = first_seed;
   summary["runs"] = std::move(runs);
-  summary["metrics"] = metrics.to_json();
+  summary["metrics"] = pooled.metrics.to_json();
   results::write_json(dir / "summary.json", summary);
   log(fmt::format("{}: wrote {}", s.name, (dir / "summary.json").string()));
-  return metrics;
+  return pooled;
 }
 
 }  // namespace shardlab::experiment

@@ -19,16 +19,31 @@
 #include <vector>
 
 #include "experiment/run_summary.h"
+#include "results/latency_histogram.h"
 #include "results/summary_writer.h"
 #include "results/replicated_metrics.h"
 #include "scenarios/scenario.h"
 
 namespace shardlab::experiment {
 
+// The latency of one query template's executions, with its target (0: none).
+struct TemplateLatency {
+  std::string name;
+  results::LatencyHistogram histogram;  // nanoseconds
+  double target_s = 0;
+};
+
 struct ExperimentOutput {
   results::Json summary;   // what summary.json holds
   results::Json run_info;  // what run_info.json holds
   Metrics metrics;         // flat metrics for confidence intervals across replications
+  std::vector<TemplateLatency> latency;  // per query template
+};
+
+// A variant's replications: every metric of every one, and each template's latency pooled.
+struct ReplicatedRun {
+  results::ReplicatedMetrics metrics;
+  std::vector<TemplateLatency> latency;
 };
 
 struct ExperimentOptions {
@@ -47,8 +62,8 @@ ExperimentOutput run_experiment(const scenarios::Scenario& scenario, uint64_t se
 // Runs one scenario (one variant) with `replications` consecutive seeds from `first_seed` into
 // `dir`: with one replication, the run's files there; with more, one seed-N directory each and a
 // summary.json with the mean and 95% confidence interval of every metric. `log` gets a line per
-// finished run. Returns every metric of every replication.
-results::ReplicatedMetrics run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
+// finished run.
+ReplicatedRun run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
                     ExperimentOptions options, const std::filesystem::path& dir,
                     const std::function<void(const std::string&)>& log);
 

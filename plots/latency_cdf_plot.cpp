@@ -46,8 +46,8 @@ std::string legend(const QueryLatency& query) {
 
 RenderedPlot render_latency_cdf(const std::filesystem::path& dir, std::string_view name,
                                 const std::vector<QueryLatency>& queries,
-                                const PlotOptions& options) {
-  const std::string title = "Latency CDF per query";
+                                const PlotOptions& options, std::string title) {
+  if (title.empty()) title = "Latency CDF per query";
   std::vector<Curve> curves;
   double low = INFINITY;
   double high = -INFINITY;

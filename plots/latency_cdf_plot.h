@@ -25,8 +25,9 @@ struct QueryLatency {
 // Writes dir/NAME.png and dir/NAME.svg. Queries with no completed execution are listed in the
 // legend as "(no data)"; if no query has any, the figure is a placeholder. A value of 0 ns
 // cannot sit on a log axis and is drawn at 1 ns. Throws RuntimeError as render_figure does.
+// `title` defaults to "Latency CDF per query"; a comparison of variants names its template.
 RenderedPlot render_latency_cdf(const std::filesystem::path& dir, std::string_view name,
                                 const std::vector<QueryLatency>& queries,
-                                const PlotOptions& options = {});
+                                const PlotOptions& options = {}, std::string title = {});
 
 }  // namespace shardlab::plots
