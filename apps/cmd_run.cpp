@@ -87,8 +87,11 @@ void add_run_command(CLI::App& app) {
       for (const scenarios::VariantConfig& v : s.variants) {
         if (v.name == s.variant) description = v.description;
       }
-      results.push_back(experiment::VariantResult{s.variant, std::move(description),
-                                                  run_one(s, *opts, dirs[idx])});
+      experiment::VariantResult result;
+      result.name = s.variant;
+      result.description = std::move(description);
+      result.run = run_one(s, *opts, dirs[idx]);
+      results.push_back(std::move(result));
     }
     // Variants side by side, in the directory that holds theirs.
     if (results.size() > 1 && dirs[0].has_parent_path()) {

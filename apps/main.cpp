@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   shardlab::apps::add_check_command(app);
   shardlab::apps::add_calibrate_command(app);
   shardlab::apps::add_run_command(app);
+  shardlab::apps::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,7 +7,8 @@
 #include <optional>
 
 #include "base/atomic_file.h"
-#include "plots/cache_plots.h"
+#include "base/errors.h"
+#include "plots/comparison_plot.h"
 #include "plots/latency_cdf_plot.h"
 #include "results/confidence_interval.h"
 
@@ -84,11 +85,21 @@ void draw_comparison(const std::filesystem::path& dir, const std::vector<std::st
   plots::render_comparison(dir, "comparison", labels, panels);
 }
 
+// Template q's latency in the first variant that ran. REQUIRES: one has it.
+const TemplateLatency& first_with(const std::vector<VariantResult>& variants, size_t q) {
+  for (const VariantResult& v : variants) {
+    if (q < v.run.latency.size()) return v.run.latency[q];
+  }
+  SHARDLAB_ASSERT(false, "no variant has template {}", q);
+  return variants.front().run.latency.front();
+}
+
 // Per template, its latency CDF in each variant. Returns the figures' file stems.
 std::vector<std::string> draw_latency(const std::filesystem::path& dir,
                                       const std::vector<VariantResult>& variants) {
   std::vector<std::string> stems;
-  const size_t templates = variants.front().run.latency.size();
+  size_t templates = 0;
+  for (const VariantResult& v : variants) templates = std::max(templates, v.run.latency.size());
   for (size_t q = 0; q < templates; ++q) {
     std::vector<plots::QueryLatency> curves;
     std::optional<double> target;
@@ -100,11 +111,86 @@ std::vector<std::string> draw_latency(const std::filesystem::path& dir,
     }
     // The target once, on the first curve: it is the template's, the same in every variant.
     if (!curves.empty()) curves.front().target_s = target;
-    const std::string stem = 
-        "comparison_latency_" + variants.front().run.latency[q].name;  // names are plain words
+    const std::string& name = first_with(variants, q).name;
+    const std::string stem = "comparison_latency_" + name;  // template names are plain words
     plots::render_latency_cdf(
         dir, stem, curves, {},
-        fmt::format("Latency CDF of {} per variant", variants.front().run.latency[q].name));
+        fmt::format("Latency CDF of {} per variant", name));
+    stems.push_back(stem);
+  }
+  return stems;
+}
+
+// A file name made of a swept key: its dots kept, anything else outside [A-Za-z0-9_-] a '_'.
+std::string key_stem(const std::string& key) {
+  std::string out;
+  for (const char c : key) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-';
+    out += plain ? c : '_';
+  }
+  return out;
+}
+
+// "replicas=2,seed=3": a point's settings other than key k, each by its key's last word.
+std::string other_settings(const VariantResult& point, size_t k) {
+  std::string out;
+  for (size_t o = 0; o < point.parameters.size(); ++o) {
+    if (o == k) continue;
+    const std::string& key = point.parameters[o].first;
+    if (!out.empty()) out += ',';
+    out += key.substr(key.rfind('.') + 1) + "=" + point.parameters[o].second;
+  }
+  return out;
+}
+
+// Per swept key, each key metric against the key's values, one line per combination of the
+// other keys. Returns the figures' file stems.
+std::vector<std::string> draw_sweep(const std::filesystem::path& dir,
+                                    const std::vector<std::string>& names,
+                                    const std::vector<VariantResult>& points) {
+  std::vector<std::string> stems;
+  const std::vector<std::string> metrics = figure_metrics(names);
+  for (size_t k = 0; k < points.front().parameters.size(); ++k) {
+    const std::string& key = points.front().parameters[k].first;
+    std::vector<std::string> x_values;
+    std::vector<std::string> lines;
+    for (const VariantResult& point : points) {
+      for (auto [list, value] : {std::pair{&x_values, point.parameters[k].second},
+                                 std::pair{&lines, other_settings(point, k)}}) {
+        if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+      }
+    }
+    std::vector<plots::SweepPanel> panels;
+    for (const std::string& metric : metrics) {
+      plots::SweepPanel panel{metric, {}};
+      bool intervals = false;
+      for (const std::string& line : lines) {
+        plots::SweepSeries series{line, std::vector<double>(x_values.size(), NAN),
+                                  std::vector<double>(x_values.size(), NAN)};
+        for (const VariantResult& point : points) {
+          if (other_settings(point, k) != line || point.run.metrics.values(metric).empty()) {
+            continue;
+          }
+          const auto x = static_cast<size_t>(
+              std::find(x_values.begin(), x_values.end(), point.parameters[k].second) -
+              x_values.begin());
+          const results::ConfidenceInterval ci = point.run.metrics.interval(metric);
+          series.means[x] = ci.mean;
+          if (ci.half_width) {
+            series.half_widths[x] = *ci.half_width;
+            intervals = true;
+          }
+        }
+        panel.series.push_back(std::move(series));
+      }
+      if (!intervals) {
+        for (plots::SweepSeries& series : panel.series) series.half_widths.clear();
+      }
+      panels.push_back(std::move(panel));
+    }
+    const std::string stem = "sweep_" + key_stem(key);
+    plots::render_sweep(dir, stem, key, x_values, panels);
     stems.push_back(stem);
   }
   return stems;
@@ -121,11 +207,19 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     }
   }
-  std::string csv = "variant,description";
+  // A sweep's points carry their settings: a column per swept key, and whether each ran.
+  const std::vector<std::pair<std::string, std::string>>& keys = variants.front().parameters;
+  const bool sweep = !keys.empty();
+  std::string csv = sweep ? "point" : "variant,description";
+  for (const auto& [key, value] : keys) csv += "," + csv_field(key);
+  if (sweep) csv += ",status";
   for (const std::string& name : names) csv += "," + csv_field(name);
   csv += '\n';
   for (const VariantResult& v : variants) {
-    csv += csv_field(v.name) + "," + csv_field(v.description);
+    csv += sweep ? csv_field(v.dir.empty() ? v.name : v.dir)
+                 : csv_field(v.name) + "," + csv_field(v.description);
+    for (const auto& [key, value] : v.parameters) csv += "," + csv_field(value);
+    if (sweep) csv += "," + csv_field(v.failure.empty() ? "ok" : "failed: " + v.failure);
     for (const std::string& name : names) csv += "," + cell(v.run.metrics, name, false);
     csv += '\n';
   }
@@ -133,7 +227,12 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
 
   // Markdown: metrics down, variants across, which stays readable with many metrics.
   std::string md = fmt::format("# {}: the variants side by side\n\n", scenario);
-  for (const VariantResult& v : variants) md += fmt::format("- **{}**: {}\n", v.name, v.description);
+  for (const VariantResult& v : variants) {
+    md += fmt::format("- **{}**", v.name);
+    if (!v.description.empty()) md += ": " + v.description;
+    if (!v.failure.empty()) md += fmt::format(" (**failed**: {}; see {}/)", v.failure, v.dir);
+    md += '\n';
+  }
   md += "\n| metric |";
   for (const VariantResult& v : variants) md += " " + v.name + " |";
   md += "\n|---|";
@@ -149,6 +248,11 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
     md += "\n![the variants side by side](comparison.png)\n";
     for (const std::string& stem : draw_latency(dir, variants)) {
       md += fmt::format("\n![latency per variant]({}.png)\n", stem);
+    }
+    if (sweep) {
+      for (const std::string& stem : draw_sweep(dir, names, variants)) {
+        md += fmt::format("\n![the metrics against a swept key]({}.png)\n", stem);
+      }
     }
   }
   base::write_file_atomically(dir / "comparison.md", md);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiment/experiment.h"
@@ -17,6 +18,11 @@ struct VariantResult {
   std::string name;
   std::string description;
   ReplicatedRun run;
+  std::string dir;  // its directory under the comparison's, when not `name`
+  // A sweep point's (key, value) settings: each key becomes a column of comparison.csv, and
+  // each gets a figure of the key metrics against its values (sweep_KEY.png).
+  std::vector<std::pair<std::string, std::string>> parameters;
+  std::string failure;  // why the run failed ("exit status 1"); empty when it ran
 };
 
 // Writes comparison.csv and comparison.md into `dir`, and with `draw` comparison.png/.svg (a bar

@@ -33,18 +33,6 @@ TimeAxis set_time_axis(gnuplotio::Gnuplot& gp, const std::vector<double>& time_s
   return axis;
 }
 
-// Tick labels for bars at 0..labels.size()-1, rotated when there are many.
-std::string bar_tics(const std::vector<std::string>& labels) {
-  std::string tics = "set xtics (";
-  for (size_t idx = 0; idx < labels.size(); ++idx) {
-    if (idx > 0) tics += ", ";
-    tics += gnuplot_quote(labels[idx]) + " " + std::to_string(idx);
-  }
-  tics += ")";
-  if (labels.size() > 4) tics += " rotate by -30";
-  return tics + "\n";
-}
-
 }  // namespace
 
 RenderedPlot render_cache_hit_ratio(const std::filesystem::path& dir, std::string_view name,
@@ -181,66 +169,6 @@ RenderedPlot render_slab_memory(const std::filesystem::path& dir, std::string_vi
     }
     gp << plot << "\n";
     for (const auto& node_bars : bars) gp.send1d(node_bars);
-  });
-}
-
-RenderedPlot render_comparison(const std::filesystem::path& dir, std::string_view name,
-                               const std::vector<std::string>& variants,
-                               const std::vector<ComparisonPanel>& panels,
-                               const PlotOptions& options) {
-  const std::string title = "Variants side by side";
-  for (const ComparisonPanel& panel : panels) {
-    SHARDLAB_ASSERT(panel.means.size() == variants.size() &&
-                        (panel.half_widths.empty() || panel.half_widths.size() == variants.size()),
-                    "comparison panel '{}' has {} means for {} variants", panel.metric,
-                    panel.means.size(), variants.size());
-  }
-  if (variants.empty() || panels.empty()) {
-    return render_placeholder(dir, name, title, "no metric to compare", options);
-  }
-  const int count = static_cast<int>(panels.size());
-  const int columns = count > 3 ? 2 : 1;
-  const int rows = (count + columns - 1) / columns;
-  const int height = options.height_px + (rows - 1) * options.height_px * 3 / 5;
-  return render_figure(dir, name, title, height, options, [&](gnuplotio::Gnuplot& gp) {
-    gp << "set multiplot layout " << rows << "," << columns << " title " << gnuplot_quote(title)
-       << "\n";
-    for (const ComparisonPanel& panel : panels) {
-      double top = 0;
-      for (size_t v = 0; v < variants.size(); ++v) {
-        const double half = panel.half_widths.empty() ? 0.0 : panel.half_widths[v];
-        if (std::isfinite(panel.means[v])) {
-          top = std::max(top, panel.means[v] + (std::isfinite(half) ? half : 0.0));
-        }
-      }
-      const YScale scale = y_scale(top);
-      gp << "set title " << gnuplot_quote(panel.metric + scale.label_suffix) << "\n"
-         << bar_tics(variants) << "set xrange [-0.6:" << static_cast<double>(variants.size()) - 0.4
-         << "]\n"
-         << "set yrange [0:" << (top > 0 ? top * 1.15 / scale.divisor : 1.0) << "]\n"
-         << "set style fill solid 0.85 border rgb '#404040'\n"
-         << "set boxwidth 0.7\n"
-         << "set grid ytics\n"
-         << "unset key\n";
-      std::vector<std::tuple<double, double, double>> bars;
-      for (size_t v = 0; v < variants.size(); ++v) {
-        if (!std::isfinite(panel.means[v])) continue;
-        const double half = panel.half_widths.empty() || !std::isfinite(panel.half_widths[v])
-                                ? 0.0
-                                : panel.half_widths[v];
-        bars.emplace_back(static_cast<double>(v), panel.means[v] / scale.divisor,
-                          half / scale.divisor);
-      }
-      if (bars.empty()) bars.emplace_back(NAN, NAN, NAN);
-      gp << "plot '-' using 1:2 with boxes lc " << line_colour(0);
-      if (!panel.half_widths.empty()) {
-        gp << ", '' using 1:2:3 with yerrorbars lc rgb '#000000' pt 0 lw 1.5";
-      }
-      gp << "\n";
-      gp.send1d(bars);
-      if (!panel.half_widths.empty()) gp.send1d(bars);
-    }
-    gp << "unset multiplot\n";
   });
 }
 

@@ -1,4 +1,4 @@
-// The figures of a run with a memcached tier, and the figure that compares a scenario's variants.
+// The figures of a run with a memcached tier.
 //
 //  * cache_hit_ratio     hit ratio per cached template over time (a bin without requests is a
 //                        gap, not a zero);
@@ -6,9 +6,7 @@
 //                        without the cache) against the ones that reached it;
 //  * cache_staleness     CDF of the age of the stale answers served, per template, with the
 //                        stale share in the key;
-//  * cache_slab_memory   memory per slab class (by chunk size), one bar per cache node;
-//  * comparison          one bar panel per chosen metric, one bar per variant, with the
-//                        confidence interval's half width as an error bar under replications.
+//  * cache_slab_memory   memory per slab class (by chunk size), one bar per cache node.
 #pragma once
 
 #include <filesystem>
@@ -54,16 +52,5 @@ struct NodeSlabMemory {
 RenderedPlot render_slab_memory(const std::filesystem::path& dir, std::string_view name,
                                 const std::vector<NodeSlabMemory>& nodes,
                                 const PlotOptions& options = {});
-
-struct ComparisonPanel {
-  std::string metric;               // its name, the panel's title
-  std::vector<double> means;        // per variant; NaN when the variant lacks it
-  std::vector<double> half_widths;  // per variant, or empty without replications
-};
-// REQUIRES: every panel has variants.size() means (and half widths, when it has any).
-RenderedPlot render_comparison(const std::filesystem::path& dir, std::string_view name,
-                               const std::vector<std::string>& variants,
-                               const std::vector<ComparisonPanel>& panels,
-                               const PlotOptions& options = {});
 
 }  // namespace shardlab::plots

@@ -244,4 +244,16 @@ RenderedPlot render_placeholder(const fs::path& dir, std::string_view name, std:
   return plot;
 }
 
+std::string bar_tics(const std::vector<std::string>& labels) {
+  std::string tics = "set xtics (";
+  for (size_t idx = 0; idx < labels.size(); ++idx) {
+    if (idx > 0) tics += ", ";
+    tics += gnuplot_quote(labels[idx]) + " " + std::to_string(idx);
+  }
+  tics += ")";
+  if (labels.size() > 4) tics += " rotate by -30";
+  return tics + "\n";
+}
+
+
 }  // namespace shardlab::plots

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plots/plot_options.h"
 
@@ -55,5 +56,9 @@ RenderedPlot render_figure(const std::filesystem::path& dir, std::string_view na
 // empty, so that reports always have the file they link. The result has placeholder = true.
 RenderedPlot render_placeholder(const std::filesystem::path& dir, std::string_view name,
                                 std::string title, std::string note, const PlotOptions& options);
+
+// `set xtics (...)` naming categories at x = 0, 1, ...: bars or points per variant or value,
+// the labels rotated when there are more than four.
+std::string bar_tics(const std::vector<std::string>& labels);
 
 }  // namespace shardlab::plots

@@ -1,0 +1,102 @@
+#include "planner/sweep.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "base/atomic_file.h"
+#include "base/errors.h"
+#include "experiment/comparison.h"
+#include "experiment/experiment.h"
+#include "experiment/run_outputs.h"
+#include "scenarios/scenario.h"
+
+namespace shardlab::planner {
+
+namespace {
+
+// Every value of every comparison metric, for the parent to read back.
+void write_metrics(const std::filesystem::path& path, const results::ReplicatedMetrics& metrics) {
+  results::Json values = results::Json::object();
+  for (const std::string& name : metrics.names()) values[name] = metrics.values(name);
+  results::Json doc;
+  doc["metrics"] = std::move(values);
+  results::write_json(path, doc);
+}
+
+results::ReplicatedMetrics read_metrics(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw RuntimeError(fmt::format("cannot read '{}'", path.string()));
+  const results::Json doc = results::Json::parse(in);
+  results::ReplicatedMetrics metrics;
+  for (const auto& [name, values] : doc.at("metrics").items()) {
+    for (const results::Json& value : values) metrics.add(name, value.get<double>());
+  }
+  return metrics;
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepOptions& options,
+                       const std::function<void(const std::string&)>& log) {
+  const std::vector<SweepPoint> points = sweep_points(options.grids);
+  // Every point is checked before the first runs: a mistake in the last point of a long sweep
+  // should not cost the hours of the others.
+  std::vector<scenarios::Scenario> scenarios;
+  for (const SweepPoint& point : points) {
+    std::vector<std::string> overrides = options.overrides;
+    for (std::string& set : point.overrides()) overrides.push_back(std::move(set));
+    try {
+      scenarios.push_back(scenarios::load_scenario(options.scenario.string(), overrides,
+                                                   options.smoke, options.variant));
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--grid: point {} of {} ({}) is not a valid scenario: {}",
+                                   point.index + 1, points.size(), point.label, e.what()));
+    }
+  }
+  const scenarios::Scenario& base = scenarios.front();
+  SweepOutcome outcome;
+  outcome.dir = options.out.empty() ? std::filesystem::path(base.run.out_dir) : options.out;
+  outcome.points = points.size();
+  std::filesystem::create_directories(outcome.dir);
+
+  const auto run_point = [&](size_t idx) -> int {
+    const SweepPoint& point = points[idx];
+    const scenarios::Scenario& s = scenarios[idx];
+    experiment::ExperimentOptions run_options;
+    run_options.keep_data = options.keep_data;
+    run_options.data_dir = options.data_dir;
+    const std::filesystem::path dir = outcome.dir / point.dir;
+    const experiment::ReplicatedRun run = experiment::run_replicated(
+        s, options.first_seed.value_or(s.run.seed),
+        options.replications > 0 ? options.replications : s.run.replications, run_options, dir,
+        [&](const std::string& line) { log(fmt::format("[{}] {}", point.label, line)); });
+    write_metrics(dir / "metrics.json", run.metrics);
+    return 0;
+  };
+  log(fmt::format("{}: {} point(s), {} at a time, into {}", base.name, points.size(),
+                  options.jobs, outcome.dir.string()));
+  const std::vector<JobStatus> statuses =
+      run_in_processes(points.size(), options.jobs, run_point);
+
+  std::vector<experiment::VariantResult> results;
+  for (size_t idx = 0; idx < points.size(); ++idx) {
+    experiment::VariantResult result;
+    result.name = points[idx].label;
+    result.dir = points[idx].dir;
+    result.parameters = points[idx].settings;
+    if (statuses[idx].ok) {
+      result.run.metrics = read_metrics(outcome.dir / points[idx].dir / "metrics.json");
+    } else {
+      result.failure = statuses[idx].failure;
+      ++outcome.failed;
+      log(fmt::format("[{}] failed: {}", points[idx].label, statuses[idx].failure));
+    }
+    results.push_back(std::move(result));
+  }
+  experiment::write_comparison(outcome.dir, base.name, results,
+                               experiment::wants_output(base, "plots"));
+  return outcome;
+}
+
+}  // namespace shardlab::planner

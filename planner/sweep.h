@@ -1,0 +1,52 @@
+// `shardlab sweep`: a what-if grid over scenario keys. Every point is the scenario with the
+// point's values set (as --set does), run with the scenario's replications in a process of its
+// own, at most `jobs` at once; a point that fails is reported as failed and the others still
+// run. Every point is validated before the first one starts.
+//
+// Output, under the sweep's directory:
+//   NNN-LABEL/             each point's run (summary.json, report, figures), and metrics.json:
+//                          every comparison metric of every replication, for the comparison
+//   comparison.csv/.md     one row per point, a column per swept key, then the metrics
+//   comparison.png         the key metrics per point
+//   sweep_KEY.png          per swept key, each key metric against the key's values, a line per
+//                          combination of the other keys (confidence intervals as error bars)
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "planner/process_pool.h"
+#include "planner/sweep_grid.h"
+
+namespace shardlab::planner {
+
+struct SweepOptions {
+  std::filesystem::path scenario;
+  std::vector<std::string> overrides;  // --set, applied before each point's values
+  bool smoke = false;
+  std::string variant;
+  std::vector<Grid> grids;
+  int jobs = 1;
+  std::optional<uint64_t> first_seed;  // default: the scenario's run.seed
+  int replications = 0;                // 0: the scenario's run.replications
+  std::filesystem::path out;           // empty: the scenario's run.out_dir
+  std::filesystem::path data_dir;
+  bool keep_data = false;
+};
+
+struct SweepOutcome {
+  std::filesystem::path dir;
+  size_t points = 0;
+  size_t failed = 0;
+};
+
+// Throws InputError before running anything when a point makes an invalid scenario, naming the
+// point and why; RuntimeError when the sweep's directory cannot be written.
+SweepOutcome run_sweep(const SweepOptions& options,
+                       const std::function<void(const std::string&)>& log);
+
+}  // namespace shardlab::planner
