@@ -93,6 +93,11 @@ void add_run_command(CLI::App& app) {
       result.run = run_one(s, *opts, dirs[idx]);
       results.push_back(std::move(result));
     }
+    // The console ends with where to read the results.
+    if (results.size() == 1 && experiment::wants_output(variants[0], "report")) {
+      std::printf("%s: report %s\n", variants[0].name.c_str(),
+                  (dirs[0] / "report.html").string().c_str());
+    }
     // Variants side by side, in the directory that holds theirs.
     if (results.size() > 1 && dirs[0].has_parent_path()) {
       const std::filesystem::path where = dirs[0].parent_path();

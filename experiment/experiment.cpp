@@ -245,7 +245,8 @@ ExperimentOutput simulate(const scenarios::Scenario& s, uint64_t seed,
   out.summary = summarize(run, reshard.done ? &reshard : nullptr, &out.metrics);
   for (size_t q = 0; q < s.workload.queries.size(); ++q) {
     out.latency.push_back(TemplateLatency{s.workload.queries[q].name, run.collector.histogram(q),
-                                          s.workload.queries[q].target_latency_s});
+                                          s.workload.queries[q].target_latency_s,
+                                          run.collector.errors(q)});
   }
   if (const CacheRun* cache = world.cache()) {
     out.summary["cache"] = cache->summary(&out.metrics);
@@ -309,6 +310,7 @@ void pool(const ExperimentOutput& out, ReplicatedRun* into) {
   }
   for (size_t q = 0; q < into->latency.size(); ++q) {
     into->latency[q].histogram.merge(out.latency[q].histogram);
+    into->latency[q].errors += out.latency[q].errors;
   }
 }
 
@@ -345,6 +347,10 @@ ReplicatedRun run_replicated(const scenarios::Scenario& s, uint64_t first_seed, 
   summary["metrics"] = pooled.metrics.to_json();
   results::write_json(dir / "summary.json", summary);
   log(fmt::format("{}: wrote {}", s.name, (dir / "summary.json").string()));
+  if (wants_output(s, "plots") || wants_output(s, "report")) {
+    write_replicated_report(s, dir, summary, pooled.metrics, pooled.latency,
+                            wants_output(s, "plots"), wants_output(s, "report"));
+  }
   return pooled;
 }
 

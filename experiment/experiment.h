@@ -26,13 +26,6 @@
 
 namespace shardlab::experiment {
 
-// The latency of one query template's executions, with its target (0: none).
-struct TemplateLatency {
-  std::string name;
-  results::LatencyHistogram histogram;  // nanoseconds
-  double target_s = 0;
-};
-
 struct ExperimentOutput {
   results::Json summary;   // what summary.json holds
   results::Json run_info;  // what run_info.json holds
@@ -61,7 +54,8 @@ ExperimentOutput run_experiment(const scenarios::Scenario& scenario, uint64_t se
 
 // Runs one scenario (one variant) with `replications` consecutive seeds from `first_seed` into
 // `dir`: with one replication, the run's files there; with more, one seed-N directory each and a
-// summary.json with the mean and 95% confidence interval of every metric. `log` gets a line per
+// summary.json with the mean and 95% confidence interval of every metric, and (as run.outputs
+// asks) a report of them with the latency CDF pooled over the replications. `log` gets a line per
 // finished run.
 ReplicatedRun run_replicated(const scenarios::Scenario& s, uint64_t first_seed, int replications,
                     ExperimentOptions options, const std::filesystem::path& dir,

@@ -34,6 +34,34 @@ plots::RenderedPlot latency_cdf(const FinishedRun& run, const std::filesystem::p
   return plots::render_latency_cdf(dir, "latency_cdf", latencies);
 }
 
+// Rates averaged over groups of `group` consecutive intervals (the last group may be shorter);
+// `time_s` becomes the groups' starts.
+void coarsen(size_t group, std::vector<double>* time_s, std::vector<plots::SeriesColumn>* columns) {
+  if (group <= 1) return;
+  std::vector<double> starts;
+  for (size_t row = 0; row < time_s->size(); row += group) starts.push_back((*time_s)[row]);
+  for (plots::SeriesColumn& column : *columns) {
+    std::vector<double> means;
+    for (size_t row = 0; row < column.values.size(); row += group) {
+      double sum = 0;
+      size_t n = 0;
+      for (size_t r = row; r < std::min(row + group, column.values.size()); ++r) {
+        if (!std::isfinite(column.values[r])) continue;
+        sum += column.values[r];
+        ++n;
+      }
+      means.push_back(n == 0 ? NAN : sum / static_cast<double>(n));
+    }
+    column.values = std::move(means);
+  }
+  *time_s = std::move(starts);
+}
+
+// Inserts are drawn in buckets no shorter than the batch interval, so that a batch's rows are
+// not piled into one interval (5-minute batches in 60 s intervals showed five times the rate
+// `shardlab check` reports). Queries are drawn in buckets long enough that the rarest query
+// completes some 20 times in one on average, so that low rates read as rates, not as noise;
+// at least 24 buckets remain.
 plots::RenderedPlot throughput(const FinishedRun& run, const std::filesystem::path& dir) {
   const plots::SeriesTable traffic = plots::series_table(run.collector.series());
   plots::ThroughputData data;
@@ -41,6 +69,21 @@ plots::RenderedPlot throughput(const FinishedRun& run, const std::filesystem::pa
   for (const plots::SeriesColumn& column : traffic.columns) {
     if (column.name == "rows_inserted_per_s") data.insert_rows_per_s.push_back(column);
     if (column.name.ends_with(".queries_per_s")) data.queries_per_s.push_back(column);
+  }
+  const double interval_s = static_cast<double>(run.collector.series().interval_ns()) * 1e-9;
+  const size_t rows = data.time_s.size();
+  const size_t most = std::max<size_t>(1, rows / 24);
+  const auto insert_group = static_cast<size_t>(
+      std::ceil(run.scenario.workload.batch_interval.seconds() / interval_s - 1e-9));
+  data.query_time_s = data.time_s;
+  coarsen(std::clamp<size_t>(insert_group, 1, most), &data.time_s, &data.insert_rows_per_s);
+  double rarest = INFINITY;
+  for (const scenarios::QueryTemplate& t : run.scenario.workload.queries) {
+    if (t.rate_per_s > 0) rarest = std::min(rarest, t.rate_per_s);
+  }
+  if (std::isfinite(rarest)) {
+    const auto query_group = static_cast<size_t>(std::ceil(20.0 / (rarest * interval_s)));
+    coarsen(std::clamp<size_t>(query_group, 1, most), &data.query_time_s, &data.queries_per_s);
   }
   return plots::render_throughput(dir, "throughput", data);
 }
@@ -103,7 +146,19 @@ plots::RenderedPlot replica_lag(const FinishedRun& run, const std::filesystem::p
   for (const auto& [target, since] : down_since) {
     lag.faults.push_back({since, std::max(since, end_s), target + " down"});
   }
+  lag.window_s = plots::fault_window(lag);
   return plots::render_replica_lag(dir, "replica_lag", lag);
+}
+
+// Joined with ", ", at most `limit` shown.
+std::string join(const std::vector<std::string>& words, size_t limit = 12) {
+  std::string out;
+  for (size_t idx = 0; idx < words.size() && idx < limit; ++idx) {
+    if (idx > 0) out += ", ";
+    out += words[idx];
+  }
+  if (words.size() > limit) out += fmt::format(" and {} more", words.size() - limit);
+  return out;
 }
 
 plots::ReportInput report_input(const FinishedRun& run, const results::Json& summary) {
@@ -111,6 +166,7 @@ plots::ReportInput report_input(const FinishedRun& run, const results::Json& sum
   plots::ReportInput input;
   input.scenario = s.variant.empty() ? s.name : s.name + " / " + s.variant;
   input.question = s.question;
+  input.run_changes = run_changes(s);
   input.summary = summary;
   for (size_t q = 0; q < s.workload.queries.size(); ++q) {
     const auto& t = s.workload.queries[q];
@@ -151,6 +207,26 @@ std::string tsv(const engine::QueryResult& result) {
 
 }  // namespace
 
+std::vector<std::string> run_changes(const scenarios::Scenario& s) {
+  std::vector<std::string> out;
+  if (!s.variant.empty()) {
+    for (const scenarios::VariantConfig& v : s.variants) {
+      if (v.name != s.variant) continue;
+      out.push_back(fmt::format("Variant {}{}: sets {}.", v.name,
+                                v.description.empty() ? "" : " (" + v.description + ")",
+                                join(v.paths)));
+    }
+  }
+  if (s.smoke) {
+    out.push_back(fmt::format("A --smoke run: the file's smoke section sets {}.",
+                              join(s.smoke_paths)));
+  }
+  if (!s.overrides.empty()) {
+    out.push_back(fmt::format("--set {}.", join(s.overrides, s.overrides.size())));
+  }
+  return out;
+}
+
 bool wants_output(const scenarios::Scenario& s, std::string_view what) {
   return std::find(s.run.outputs.begin(), s.run.outputs.end(), what) != s.run.outputs.end();
 }
@@ -182,6 +258,57 @@ void write_plots_and_report(const FinishedRun& run, const std::filesystem::path&
   plots::ReportInput input = report_input(run, summary);
   input.sections = std::move(sections);
   input.plots = std::move(rendered);
+  plots::write_report(dir, input);
+}
+
+void write_replicated_report(const scenarios::Scenario& s, const std::filesystem::path& dir,
+                             const results::Json& summary,
+                             const results::ReplicatedMetrics& metrics,
+                             const std::vector<TemplateLatency>& latency, bool draw, bool report) {
+  std::vector<plots::RenderedPlot> rendered;
+  if (draw) {
+    std::vector<plots::QueryLatency> curves;
+    for (const TemplateLatency& t : latency) {
+      curves.push_back(plots::QueryLatency{
+          t.name, t.histogram, t.target_s > 0 ? std::optional<double>(t.target_s) : std::nullopt});
+    }
+    rendered.push_back(plots::render_latency_cdf(dir, "latency_cdf", curves, {},
+                                                 "Latency CDF per query, all replications"));
+  }
+  if (!report) return;
+  plots::ReportInput input;
+  input.scenario = s.variant.empty() ? s.name : s.name + " / " + s.variant;
+  input.question = s.question;
+  input.run_changes = run_changes(s);
+  input.summary = summary;
+  for (const TemplateLatency& t : latency) {
+    std::optional<plots::LatencyTarget> target;
+    if (t.target_s > 0) target = plots::LatencyTarget{t.target_s, 0.99};
+    input.latency.push_back(plots::latency_row(t.name, t.histogram, t.errors, target));
+  }
+  input.inserts_note = "Per replication in the metrics below (mean and confidence interval), and "
+                       "in each seed-N directory's report.";
+  plots::ReportSection table;
+  table.title = fmt::format("Metrics over {} replications", summary.value("replications", 0));
+  table.text = fmt::format(
+      "Each metric's mean over the replications (seeds {} on) and the half width of its {:.0f}% "
+      "confidence interval (Student's t). Latency above pools every replication's queries.",
+      summary.value("first_seed", uint64_t{0}), 100 * results::kDefaultConfidenceLevel);
+  table.header = {"metric", "mean", "± half width", "replications"};
+  table.numeric = {false, true, true, true};
+  for (const std::string& name : metrics.names()) {
+    const results::ConfidenceInterval ci = metrics.interval(name);
+    table.rows.push_back({name, fmt::format("{:.6g}", ci.mean),
+                          ci.half_width ? fmt::format("{:.3g}", *ci.half_width) : "-",
+                          fmt::format("{}", metrics.values(name).size())});
+  }
+  input.sections.push_back(std::move(table));
+  input.plots = std::move(rendered);
+  input.files = {{"summary.json", "every metric's mean and confidence interval"}};
+  for (const results::Json& run : summary.value("runs", results::Json::array())) {
+    const std::string name = run.get<std::string>();
+    input.files.push_back({name + "/", "one replication's own files and report"});
+  }
   plots::write_report(dir, input);
 }
 

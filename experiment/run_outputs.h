@@ -8,8 +8,13 @@
 
 #include "experiment/run_summary.h"
 #include "plots/report.h"
+#include "results/replicated_metrics.h"
 
 namespace shardlab::experiment {
+
+// How the run's scenario differs from its file, for reports: the variant's `set` paths, the
+// smoke section's paths, the --set arguments; one sentence each.
+std::vector<std::string> run_changes(const scenarios::Scenario& s);
 
 // True if the scenario's run.outputs names `what`.
 bool wants_output(const scenarios::Scenario& s, std::string_view what);
@@ -23,6 +28,14 @@ void write_plots_and_report(const FinishedRun& run, const std::filesystem::path&
                             const results::Json& summary,
                             std::vector<plots::ReportSection> sections,
                             std::vector<plots::RenderedPlot> more_plots, bool draw, bool report);
+
+// The report of a run's replications, in the directory above their seed-N directories: every
+// metric's mean and confidence interval, and the latency CDF pooled over the replications
+// (latency_cdf.png when `draw`).
+void write_replicated_report(const scenarios::Scenario& s, const std::filesystem::path& dir,
+                             const results::Json& summary,
+                             const results::ReplicatedMetrics& metrics,
+                             const std::vector<TemplateLatency>& latency, bool draw, bool report);
 
 // answers/NAME.sql and answers/NAME.tsv: every template run once more on the final state through
 // the distributed path, shard pruning included.

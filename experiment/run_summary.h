@@ -10,6 +10,7 @@
 
 #include "experiment/reshard_experiment.h"
 #include "experiment/run_metrics.h"
+#include "results/latency_histogram.h"
 #include "results/summary_writer.h"
 #include "scenarios/scenario.h"
 #include "sim/cluster/cluster.h"
@@ -41,5 +42,13 @@ results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, M
 
 // The compressed bytes of one copy of the data: every shard once, on its most current replica.
 uint64_t one_copy_bytes(const sim::cluster::Cluster& cluster);
+
+// The latency of one query template's executions, with its target (0: none).
+struct TemplateLatency {
+  std::string name;
+  results::LatencyHistogram histogram;  // nanoseconds
+  double target_s = 0;
+  uint64_t errors = 0;  // failed executions
+};
 
 }  // namespace shardlab::experiment

@@ -40,6 +40,40 @@ void shade_faults(gnuplotio::Gnuplot& gp, const std::vector<FaultInterval>& faul
 
 }  // namespace
 
+std::optional<std::pair<double, double>> fault_window(const ReplicaLagData& data) {
+  if (data.faults.empty() || data.time_s.size() < 2) return std::nullopt;
+  const double run_start = data.time_s.front();
+  const double run_end = series_end_s(data.time_s);
+  double first = INFINITY;
+  double last = -INFINITY;
+  for (const FaultInterval& fault : data.faults) {
+    first = std::min(first, fault.start_s);
+    last = std::max(last, fault.end_s);
+  }
+  // The catch-up: the first interval after the faults whose lag is back at its level before.
+  double caught_up = last;
+  for (const SeriesColumn& column : data.replicas) {
+    double before = 0;
+    for (size_t row = 0; row < data.time_s.size() && data.time_s[row] < first; ++row) {
+      if (std::isfinite(column.values[row])) before = column.values[row];
+    }
+    double column_done = run_end;
+    for (size_t row = 0; row < data.time_s.size(); ++row) {
+      if (data.time_s[row] < last || !std::isfinite(column.values[row])) continue;
+      if (column.values[row] <= before + 1e-9) {
+        column_done = data.time_s[row];
+        break;
+      }
+    }
+    caught_up = std::max(caught_up, column_done);
+  }
+  const double width = std::max(caught_up - first, data.time_s[1] - data.time_s[0]);
+  const double from = std::max(run_start, first - width / 4);
+  const double to = std::min(run_end, caught_up + width / 4);
+  if (to - from >= (run_end - run_start) / 2) return std::nullopt;
+  return std::pair{from, to};
+}
+
 RenderedPlot render_replica_lag(const std::filesystem::path& dir, std::string_view name,
                                 const ReplicaLagData& data, const PlotOptions& options) {
   const std::string title = "Replica lag around faults";
@@ -59,18 +93,21 @@ RenderedPlot render_replica_lag(const std::filesystem::path& dir, std::string_vi
                                                     : "the time series has no rows",
                               options);
   }
-  const double end_s = series_end_s(data.time_s);
+  const double begin_s = data.window_s ? data.window_s->first : data.time_s.front();
+  const double end_s = data.window_s ? data.window_s->second : series_end_s(data.time_s);
   const TimeAxis axis = time_axis(end_s);
-  return render_figure(dir, name, title, options.height_px, options, [&](gnuplotio::Gnuplot& gp) {
-    gp << "set title " << gnuplot_quote(title) << "\n"
+  const std::string shown =
+      data.window_s ? title + " (zoomed on the faults; the whole run is in the CSV)" : title;
+  return render_figure(dir, name, shown, options.height_px, options, [&](gnuplotio::Gnuplot& gp) {
+    gp << "set title " << gnuplot_quote(shown) << "\n"
        << "set xlabel " << gnuplot_quote(axis.label) << "\n"
        << "set ylabel 'lag behind the newest part (s)'\n"
-       << "set xrange [" << data.time_s.front() / axis.seconds_per_unit << ":"
+       << "set xrange [" << begin_s / axis.seconds_per_unit << ":"
        << end_s / axis.seconds_per_unit << "]\n"
        << "set grid\n"
        // Below the plot: lag fills the fault intervals, where a key inside would sit on it.
        << "set key below\n";
-    shade_faults(gp, data.faults, data.time_s.front(), end_s, axis);
+    shade_faults(gp, data.faults, begin_s, end_s, axis);
     const std::string fault_key =
         data.faults.empty() ? ""
                             : std::string(", keyentry with boxes fc ") + kFaultColour +

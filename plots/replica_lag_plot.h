@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +29,15 @@ struct ReplicaLagData {
   // Lag in seconds, one column per replica ("s1/r2"); each with time_s.size() values.
   std::vector<SeriesColumn> replicas;
   std::vector<FaultInterval> faults;
+  // The time window to draw, in seconds; empty: the whole series. A run of a day with an outage
+  // of minutes zooms in on the outage and the catch-up after it (the title says so).
+  std::optional<std::pair<double, double>> window_s;
 };
+
+// The window around the faults and the catch-up after them: from a quarter of its width before
+// the first fault to a quarter after the lag came back to where it was before the faults (or
+// the run's end), when that is less than half the run; empty otherwise or without faults.
+std::optional<std::pair<double, double>> fault_window(const ReplicaLagData& data);
 
 // Writes dir/NAME.png and dir/NAME.svg. A placeholder if there are no replica columns (a
 // cluster without replication) or no rows. Throws RuntimeError as render_figure does.

@@ -200,6 +200,18 @@ std::vector<Block> build_blocks(const ReportInput& input) {
   }
   for (const std::string& paragraph : question) blocks.push_back(Paragraph{paragraph, false});
 
+  blocks.push_back(Heading{2, "This run"});
+  if (input.run_changes.empty()) {
+    blocks.push_back(Paragraph{"The scenario file as written, with no changes.", true});
+  } else {
+    blocks.push_back(Paragraph{"The file's values were changed for this run; the results below "
+                               "are for the changed scenario, not the file as written.",
+                               true});
+    for (const std::string& change : input.run_changes) {
+      blocks.push_back(Paragraph{change, false});
+    }
+  }
+
   blocks.push_back(Heading{2, "Latency per query"});
   if (input.latency.empty()) {
     blocks.push_back(Paragraph{"The scenario runs no queries.", true});
@@ -212,7 +224,7 @@ std::vector<Block> build_blocks(const ReportInput& input) {
   if (input.inserts.has_value()) {
     blocks.push_back(insert_table(*input.inserts));
   } else {
-    blocks.push_back(Paragraph{"The scenario inserts no rows.", true});
+    blocks.push_back(Paragraph{input.inserts_note, true});
   }
 
   for (const ReportSection& section : input.sections) {

@@ -84,9 +84,14 @@ struct ReportInput {
   // What question the scenario answers: its comment block. Paragraphs are separated by blank
   // lines; lines within a paragraph are joined.
   std::string question;
+  // How this run differs from the file as written, one sentence each ("A --smoke run: the
+  // file's smoke section sets workload.rows, ..."); empty: the file's own values.
+  std::vector<std::string> run_changes;
   results::Json summary;                  // summary.json's document
   std::vector<QueryLatencyRow> latency;   // empty: the scenario runs no queries
-  std::optional<InsertCounters> inserts;  // empty: the scenario inserts nothing
+  std::optional<InsertCounters> inserts;  // empty: see inserts_note
+  // What the Inserts section says without counters.
+  std::string inserts_note = "The scenario inserts no rows.";
   std::vector<ReportSection> sections;    // after the inserts, in order
   std::vector<RenderedPlot> plots;        // rendered into the report's directory
   std::vector<ReportFile> files;

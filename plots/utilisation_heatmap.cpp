@@ -94,6 +94,17 @@ const std::vector<std::vector<double>>& UtilisationData::of(Resource resource) c
   return cpu;
 }
 
+double colour_scale_top(double peak) {
+  if (!(peak > 0)) return 1.0;
+  for (int exponent = -12; exponent < 0; ++exponent) {
+    const double decade = std::pow(10.0, exponent);
+    for (const double step : {1.0, 2.0, 5.0}) {
+      if (peak <= step * decade * (1 + 1e-12)) return step * decade;
+    }
+  }
+  return 1.0;
+}
+
 RenderedPlot render_utilisation_heatmap(const std::filesystem::path& dir, std::string_view name,
                                         const UtilisationData& data, Resource resource,
                                         const PlotOptions& options) {
@@ -118,7 +129,38 @@ RenderedPlot render_utilisation_heatmap(const std::filesystem::path& dir, std::s
     return render_placeholder(dir, name, title, note, options);
   }
 
+  // The colours span 0 to the peak rounded up to 1, 2 or 5 times a power of ten (at most 1), so
+  // that a quiet run still shows where its load went; the title states the peak, which is what
+  // compares across runs.
+  double peak = 0;
+  size_t peak_node = 0;
+  size_t peak_row = 0;
+  for (size_t node_idx = 0; node_idx < rows.size(); ++node_idx) {
+    for (size_t row = 0; row < rows[node_idx].size(); ++row) {
+      const double value = rows[node_idx][row];
+      if (std::isfinite(value) && value > peak) {
+        peak = value;
+        peak_node = node_idx;
+        peak_row = row;
+      }
+    }
+  }
   const Grid grid = downsample(data.time_s, rows);
+  // The colours follow what is drawn: averaged columns have a lower top than single intervals.
+  double drawn_peak = 0;
+  for (const auto& cells : grid.cells) {
+    for (const double value : cells) {
+      if (std::isfinite(value)) drawn_peak = std::max(drawn_peak, value);
+    }
+  }
+  const double colour_top = colour_scale_top(drawn_peak);
+  if (peak > 0) {
+    const auto at_s = static_cast<int64_t>(data.time_s[peak_row]);
+    title += fmt::format(": peak {:.3g}% on {} at {:02}:{:02}", 100 * std::min(peak, 1.0),
+                         data.nodes[peak_node], at_s / 3600, at_s % 3600 / 60);
+  } else {
+    title += ": idle throughout";
+  }
   if (grid.group > 1) title += fmt::format(" (each column averages {} intervals)", grid.group);
   const TimeAxis axis = time_axis(grid.start_s + grid.column_s * static_cast<double>(grid.columns));
   const double column_units = grid.column_s / axis.seconds_per_unit;
@@ -145,9 +187,9 @@ RenderedPlot render_utilisation_heatmap(const std::filesystem::path& dir, std::s
        << "]\n"
        // Reversed, so that the first node is the top row.
        << "set yrange [" << nodes - 0.5 << ":-0.5]\n"
-       << node_tics(data.nodes) << "set cbrange [0:1]\n"
-       << "set cblabel " << gnuplot_quote(resource_label + " busy fraction") << "\n"
-       << "set cbtics 0.2\n"
+       << node_tics(data.nodes) << "set cbrange [0:" << colour_top << "]\n"
+       << "set cblabel " << gnuplot_quote(resource_label + " busy fraction (scale to the peak)")
+       << "\n"
        << kPalette << "unset key\n"
        << "set tics out\n";
     if (as_image) {

@@ -1,6 +1,8 @@
 // Node utilisation heatmap: one row per node, one column per time interval, the colour the
-// fraction of the resource that was busy (0 = idle, 1 = saturated; a fixed 0-1 scale so that
-// figures of different runs compare). Blank cells are intervals without a sample.
+// fraction of the resource that was busy. The colours span 0 to the peak rounded up to 1, 2 or
+// 5 times a power of ten (at most 1, saturated), so that a quiet run is not uniformly dark; the
+// title states the peak, its node and when, which is what compares across runs. Blank cells are
+// intervals without a sample.
 //
 // Long runs are averaged down to at most kMaxHeatmapColumns columns (the mean of the finite
 // values of consecutive intervals), which keeps the SVG small and is about the horizontal
@@ -36,6 +38,9 @@ struct UtilisationData {
 
   const std::vector<std::vector<double>>& of(Resource resource) const;
 };
+
+// The top of the colour scale for a peak busy fraction (1 for none).
+double colour_scale_top(double peak);
 
 // Writes dir/NAME.png and dir/NAME.svg for `resource`. A placeholder if there are no nodes,
 // no rows, or the resource was not recorded. Throws RuntimeError as render_figure does.

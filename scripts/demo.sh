@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds, generates rows into an embedded table, merges
-# it, and answers the seed queries. ROWS (default 10,000,000) and DATA override the defaults.
+# it, and answers the seed queries (the engine); then simulates a scenario end to end (the case
+# study's cluster at --smoke scale) and prints where its report and figures are. ROWS (default
+# 10,000,000), DATA, SCENARIO and OUT override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -27,3 +29,15 @@ run "Q3: actions of the most active user ($top_user)" \
   "SELECT action, count() FROM user_behavior WHERE user_id = $top_user GROUP BY action ORDER BY action"
 run "Q4: top-10 clicking users on 2024-05-02" \
   "SELECT user_id, count() AS c FROM user_behavior WHERE event_time >= '2024-05-02 00:00:00' AND event_time < '2024-05-03 00:00:00' AND action = 'click' GROUP BY user_id ORDER BY c DESC, user_id LIMIT 10"
+
+scenario=${SCENARIO:-scenarios/ecommerce-case-study.yaml}
+out=${OUT:-build/demo-run}
+echo
+rm -rf "$out"
+echo "== simulating $scenario (--smoke) into $out"
+$shardlab run "$scenario" --smoke --out "$out"
+echo
+echo "== results of the simulated run"
+echo "report:  $out/report.html (and report.md)"
+echo "figures: $(cd "$out" && ls *.png | tr '\n' ' ')"
+echo "summary: $out/summary.json"

@@ -202,7 +202,13 @@ TEST_CASE("utilisation heatmap: nodes by time, each resource on its own", "[plot
   const RenderedPlot cpu =
       render_utilisation_heatmap(dir.path(), "utilisation_cpu", data, Resource::kCpu);
   const std::string svg = check_files(dir.path(), cpu, "utilisation_cpu");
-  CHECK(cpu.title == "CPU utilisation per node");
+  // The title states the peak; the colours are scaled to it.
+  CHECK_THAT(cpu.title, Catch::Matchers::StartsWith("CPU utilisation per node: peak 9"));
+  CHECK(colour_scale_top(0.95) == 1.0);
+  CHECK(colour_scale_top(0.03) == Approx(0.05));
+  CHECK(colour_scale_top(0.002) == Approx(0.002));
+  CHECK(colour_scale_top(0) == 1.0);
+  CHECK(colour_scale_top(1.7) == 1.0);
   CHECK(svg.find("node-6") != std::string::npos);
   CHECK(svg.find("CPU busy fraction") != std::string::npos);
   // The embedded cells are scaled without smoothing.
@@ -230,7 +236,8 @@ TEST_CASE("utilisation heatmap: one node, one interval, and long runs averaged",
 
   const RenderedPlot averaged = render_utilisation_heatmap(
       dir.path(), "averaged", utilisation_fixture(3, 2000), Resource::kCpu);
-  CHECK(averaged.title == "CPU utilisation per node (each column averages 5 intervals)");
+  CHECK_THAT(averaged.title,
+             Catch::Matchers::EndsWith(" (each column averages 5 intervals)"));
 }
 
 TEST_CASE("replica lag: lines per replica with fault intervals shaded", "[plots]") {
@@ -369,4 +376,26 @@ TEST_CASE("columns without a single value are listed as having no data", "[plots
   const RenderedPlot disk =
       render_utilisation_heatmap(dir.path(), "disk", utilisation, Resource::kDisk);
   CHECK(has_svg_root(slurp(dir.path() / disk.svg)));
+}
+
+TEST_CASE("replica lag: the window zooms on a short outage and its catch-up", "[plots]") {
+  ReplicaLagData data;
+  data.time_s = grid(1000, 1);
+  std::vector<double> lag(1000, 0.0);
+  for (size_t t = 400; t < 500; ++t) lag[t] = t < 450 ? static_cast<double>(t - 399) : 500.0 - t;
+  data.replicas.push_back(SeriesColumn{"largest replica lag", lag});
+  data.faults.push_back({400, 450, "n2 down"});
+  const auto window = fault_window(data);
+  REQUIRE(window);
+  CHECK(window->first == Approx(375));
+  CHECK(window->second == Approx(525));
+  TempDir dir;
+  data.window_s = window;
+  const RenderedPlot plot = render_replica_lag(dir.path(), "zoomed", data);
+  CHECK_THAT(plot.title, Catch::Matchers::EndsWith("(zoomed on the faults; the whole run is in the CSV)"));
+  // An outage over most of the run: the whole run is drawn.
+  data.faults = {{100, 900, "n2 down"}};
+  CHECK_FALSE(fault_window(data));
+  data.faults.clear();
+  CHECK_FALSE(fault_window(data));
 }
