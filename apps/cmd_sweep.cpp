@@ -76,6 +76,7 @@ void add_sweep_command(CLI::App& app) {
     options.keep_data = flags->keep_data;
     const planner::SweepOutcome outcome = planner::run_sweep(
         options, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+    if (outcome.worker) return;  // an MPI rank other than 0: rank 0 reports
     std::printf("sweep: %zu point(s), %zu failed; wrote %s\n", outcome.points, outcome.failed,
                 (outcome.dir / "comparison.md").string().c_str());
     // Every point ran or was reported; a failed point fails the command.

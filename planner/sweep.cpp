@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
 
 #include "base/atomic_file.h"
 #include "base/errors.h"
 #include "experiment/comparison.h"
 #include "experiment/experiment.h"
 #include "experiment/run_outputs.h"
+#include "planner/mpi_world.h"
 #include "scenarios/scenario.h"
 
 namespace shardlab::planner {
@@ -22,6 +24,12 @@ void write_metrics(const std::filesystem::path& path, const results::ReplicatedM
   results::Json doc;
   doc["metrics"] = std::move(values);
   results::write_json(path, doc);
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuntimeError(fmt::format("cannot read '{}'", path.string()));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 results::ReplicatedMetrics read_metrics(const std::filesystem::path& path) {
@@ -74,10 +82,48 @@ SweepOutcome run_sweep(const SweepOptions& options,
     write_metrics(dir / "metrics.json", run.metrics);
     return 0;
   };
-  log(fmt::format("{}: {} point(s), {} at a time, into {}", base.name, points.size(),
-                  options.jobs, outcome.dir.string()));
-  const std::vector<JobStatus> statuses =
-      run_in_processes(points.size(), options.jobs, run_point);
+  // Each point runs in a child process of its own, locally or on the MPI rank it is given to.
+  const auto run_isolated = [&](size_t idx) {
+    const std::vector<JobStatus> status = run_in_processes(1, 1, [&](size_t) {
+      return run_point(idx);
+    });
+    return status.front();
+  };
+  std::vector<JobStatus> statuses(points.size());
+  if (launched_by_mpirun()) {
+    MpiWorld world;
+    if (world.rank() != 0) {
+      world.serve([&](size_t idx) {
+        PointResult result;
+        const JobStatus status = run_isolated(idx);
+        result.ok = status.ok;
+        result.failure = status.failure;
+        if (status.ok) {
+          const std::filesystem::path dir = outcome.dir / points[idx].dir;
+          result.metrics_json = read_text(dir / "metrics.json");
+          result.summary_json = read_text(dir / "summary.json");
+        }
+        return result;
+      });
+      outcome.worker = true;
+      return outcome;
+    }
+    log(fmt::format("{}: {} point(s) over {} MPI rank(s), into {}", base.name, points.size(),
+                    world.size() - 1, outcome.dir.string()));
+    // Rank 0 keeps every point's files, wherever the point ran.
+    world.schedule(points.size(), [&](size_t idx, const PointResult& result) {
+      statuses[idx] = JobStatus{result.ok, result.failure};
+      if (!result.ok) return;
+      const std::filesystem::path dir = outcome.dir / points[idx].dir;
+      std::filesystem::create_directories(dir);
+      base::write_file_atomically(dir / "metrics.json", result.metrics_json);
+      base::write_file_atomically(dir / "summary.json", result.summary_json);
+    });
+  } else {
+    log(fmt::format("{}: {} point(s), {} at a time, into {}", base.name, points.size(),
+                    options.jobs, outcome.dir.string()));
+    statuses = run_in_processes(points.size(), options.jobs, run_point);
+  }
 
   std::vector<experiment::VariantResult> results;
   for (size_t idx = 0; idx < points.size(); ++idx) {

@@ -1,7 +1,9 @@
 // `shardlab sweep`: a what-if grid over scenario keys. Every point is the scenario with the
 // point's values set (as --set does), run with the scenario's replications in a process of its
 // own, at most `jobs` at once; a point that fails is reported as failed and the others still
-// run. Every point is validated before the first one starts.
+// run. Every point is validated before the first one starts. Under `mpirun -np N` (N > 1),
+// rank 0 hands the points out to the other ranks one at a time and gathers their files
+// (planner/mpi_world.h); each rank runs its points one after the other.
 //
 // Output, under the sweep's directory:
 //   NNN-LABEL/             each point's run (summary.json, report, figures), and metrics.json:
@@ -42,6 +44,7 @@ struct SweepOutcome {
   std::filesystem::path dir;
   size_t points = 0;
   size_t failed = 0;
+  bool worker = false;  // an MPI rank other than 0: it ran points, rank 0 reports them
 };
 
 // Throws InputError before running anything when a point makes an invalid scenario, naming the

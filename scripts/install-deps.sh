@@ -7,13 +7,14 @@ set -euo pipefail
 # targets (tests/fuzz/); the runtimes are only a recommendation of clang, hence named here.
 # memcached is the real server the cache model is checked against (sim/cache/); libmemcached
 # only links the test that checks the model's ketama against the client library's own; nettle
-# gives ketama its MD5.
+# gives ketama its MD5. Open MPI runs `shardlab sweep` across machines (mpirun).
 packages=(
   build-essential cmake pkg-config ccache git python3 clang libclang-rt-14-dev
   libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   liblz4-dev libzstd-dev libxxhash-dev libeigen3-dev libboost-graph-dev
   catch2 libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
   clickhouse-server clickhouse-client memcached libmemcached-dev nettle-dev
+  openmpi-bin libopenmpi-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,134 @@
+#include "planner/mpi_world.h"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "base/errors.h"
+
+namespace shardlab::planner {
+
+namespace {
+
+constexpr int kTagReady = 1;   // worker -> rank 0: no payload, give me a point
+constexpr int kTagResult = 2;  // worker -> rank 0: a point's result, then ready for another
+constexpr int kTagPoint = 3;   // rank 0 -> worker: an int64 point index, or -1 to stop
+
+void check(int code, const char* what) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw RuntimeError(fmt::format("MPI: {} failed: {}", what, std::string(text, length)));
+}
+
+// index, ok, then three length-prefixed strings.
+std::string encode(int64_t index, const PointResult& result) {
+  std::string out(reinterpret_cast<const char*>(&index), sizeof index);
+  out += static_cast<char>(result.ok ? 1 : 0);
+  for (const std::string* field : {&result.failure, &result.metrics_json, &result.summary_json}) {
+    const uint64_t size = field->size();
+    out.append(reinterpret_cast<const char*>(&size), sizeof size);
+    out += *field;
+  }
+  return out;
+}
+
+PointResult decode(const std::string& bytes, int64_t* index) {
+  size_t at = 0;
+  const auto take = [&](void* into, size_t n) {
+    if (at + n > bytes.size()) throw RuntimeError("MPI: a truncated result message");
+    std::memcpy(into, bytes.data() + at, n);
+    at += n;
+  };
+  take(index, sizeof *index);
+  char ok = 0;
+  take(&ok, 1);
+  PointResult result;
+  result.ok = ok != 0;
+  for (std::string* field : {&result.failure, &result.metrics_json, &result.summary_json}) {
+    uint64_t size = 0;
+    take(&size, sizeof size);
+    if (at + size > bytes.size()) throw RuntimeError("MPI: a truncated result message");
+    field->assign(bytes.data() + at, size);
+    at += size;
+  }
+  return result;
+}
+
+void send_point(int rank, int64_t index) {
+  check(MPI_Send(&index, 1, MPI_INT64_T, rank, kTagPoint, MPI_COMM_WORLD), "sending a point");
+}
+
+}  // namespace
+
+bool launched_by_mpirun() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && std::atoi(value) > 1) return true;
+  }
+  return false;
+}
+
+MpiWorld::MpiWorld() {
+  check(MPI_Init(nullptr, nullptr), "MPI_Init");
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+}
+
+MpiWorld::~MpiWorld() { MPI_Finalize(); }
+
+std::vector<PointResult> MpiWorld::schedule(
+    size_t count, const std::function<void(size_t, const PointResult&)>& done) {
+  std::vector<PointResult> results(count);
+  size_t next = 0;
+  size_t received = 0;
+  int stopped = 0;
+  // Every worker gets a stop once the points run out; the loop ends when all results are in
+  // and every worker was told to stop.
+  while (received < count || stopped < size_ - 1) {
+    MPI_Status status;
+    check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status), "MPI_Probe");
+    int bytes = 0;
+    check(MPI_Get_count(&status, MPI_CHAR, &bytes), "MPI_Get_count");
+    std::string message(static_cast<size_t>(bytes), '\0');
+    check(MPI_Recv(message.data(), bytes, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG,
+                   MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+          "receiving from a worker");
+    if (status.MPI_TAG == kTagResult) {
+      int64_t index = -1;
+      PointResult result = decode(message, &index);
+      if (index < 0 || static_cast<size_t>(index) >= count) {
+        throw RuntimeError(fmt::format("MPI: a result for point {} of {}", index, count));
+      }
+      done(static_cast<size_t>(index), result);
+      results[static_cast<size_t>(index)] = std::move(result);
+      ++received;
+    }
+    if (next < count) {
+      send_point(status.MPI_SOURCE, static_cast<int64_t>(next++));
+    } else {
+      send_point(status.MPI_SOURCE, -1);
+      ++stopped;
+    }
+  }
+  return results;
+}
+
+void MpiWorld::serve(const std::function<PointResult(size_t)>& run) {
+  check(MPI_Send(nullptr, 0, MPI_CHAR, 0, kTagReady, MPI_COMM_WORLD), "asking for a point");
+  for (;;) {
+    int64_t index = -1;
+    check(MPI_Recv(&index, 1, MPI_INT64_T, 0, kTagPoint, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+          "receiving a point");
+    if (index < 0) return;
+    const std::string message = encode(index, run(static_cast<size_t>(index)));
+    check(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, kTagResult,
+                   MPI_COMM_WORLD),
+          "sending a result");
+  }
+}
+
+}  // namespace shardlab::planner

@@ -1,0 +1,53 @@
+// Sweep points across machines with MPI (Open MPI from Debian): under `mpirun -np N`, rank 0
+// hands out points one at a time to the ranks that ask for work and gathers their results; the
+// other ranks run the points they are given. Without mpirun (or with one rank) nothing here
+// starts MPI, and the sweep runs in local processes.
+//
+// The messages are small byte strings: a worker's "ready" (empty) or its result (the point's
+// index, whether it ran, why not, and the files the parent needs: metrics.json and
+// summary.json), and rank 0's answer, the next point's index or "stop" (-1).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace shardlab::planner {
+
+// True when this process was started by mpirun with more than one rank (Open MPI's
+// OMPI_COMM_WORLD_SIZE, or PMIx's PMIX_SIZE... as the launcher sets them).
+bool launched_by_mpirun();
+
+struct PointResult {
+  bool ok = false;
+  std::string failure;
+  std::string metrics_json;  // the point's metrics.json
+  std::string summary_json;  // its summary.json, so that rank 0 has every point's files
+};
+
+// MPI_Init on construction and MPI_Finalize on destruction. Throws RuntimeError when MPI
+// cannot start.
+class MpiWorld {
+ public:
+  MpiWorld();
+  ~MpiWorld();
+  MpiWorld(const MpiWorld&) = delete;
+  MpiWorld& operator=(const MpiWorld&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+  // Rank 0: hands out points [0, count) to the other ranks as they ask, and returns each
+  // point's result in index order. `done` is called as each result arrives.
+  std::vector<PointResult> schedule(size_t count,
+                                    const std::function<void(size_t, const PointResult&)>& done);
+  // Any other rank: asks rank 0 for points and runs each with `run` until told to stop.
+  void serve(const std::function<PointResult(size_t)>& run);
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace shardlab::planner
