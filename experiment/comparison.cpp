@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "plots/comparison_plot.h"
 #include "plots/latency_cdf_plot.h"
+#include "plots/markup.h"
 #include "results/confidence_interval.h"
 
 namespace shardlab::experiment {
@@ -196,6 +197,45 @@ std::vector<std::string> draw_sweep(const std::filesystem::path& dir,
   return stems;
 }
 
+// The same table and figures as comparison.md, as a self-contained page.
+std::string comparison_html(const std::string& scenario, const std::vector<VariantResult>& variants,
+                            const std::vector<std::string>& names,
+                            const std::vector<std::string>& figures) {
+  using plots::html_escape;
+  std::string html = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>{0}: side by side</title>\n<style>\n"
+      "body {{ font-family: sans-serif; margin: 2em; }}\n"
+      "table {{ border-collapse: collapse; }}\n"
+      "th, td {{ border: 1px solid #ccc; padding: 0.2em 0.5em; }}\n"
+      "td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}\n"
+      "img {{ max-width: 100%; }}\n</style>\n</head>\n<body>\n"
+      "<h1>{0}: side by side</h1>\n<ul>\n",
+      html_escape(scenario));
+  for (const VariantResult& v : variants) {
+    html += "<li><b>" + html_escape(v.name) + "</b>";
+    if (!v.description.empty()) html += ": " + html_escape(v.description);
+    if (!v.failure.empty()) html += " (<b>failed</b>: " + html_escape(v.failure) + ")";
+    html += "</li>\n";
+  }
+  html += "</ul>\n<table>\n<tr><th>metric</th>";
+  for (const VariantResult& v : variants) html += "<th>" + html_escape(v.name) + "</th>";
+  html += "</tr>\n";
+  for (const std::string& name : names) {
+    html += "<tr><td>" + html_escape(name) + "</td>";
+    for (const VariantResult& v : variants) {
+      html += "<td class=\"num\">" + html_escape(cell(v.run.metrics, name, true)) + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  html += "</table>\n";
+  for (const std::string& stem : figures) {
+    html += fmt::format("<p><a href=\"{0}.svg\"><img src=\"{0}.png\" alt=\"{1}\"></a></p>\n",
+                        plots::url_encode(stem), html_escape(stem));
+  }
+  return html + "</body>\n</html>\n";
+}
+
 }  // namespace
 
 void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
@@ -243,19 +283,19 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
     for (const VariantResult& v : variants) md += " " + cell(v.run.metrics, name, true) + " |";
     md += '\n';
   }
+  std::vector<std::string> figures;  // file stems, in the order they are shown
   if (draw) {
     draw_comparison(dir, names, variants);
-    md += "\n![the variants side by side](comparison.png)\n";
-    for (const std::string& stem : draw_latency(dir, variants)) {
-      md += fmt::format("\n![latency per variant]({}.png)\n", stem);
-    }
+    figures.push_back("comparison");
+    for (std::string& stem : draw_latency(dir, variants)) figures.push_back(std::move(stem));
     if (sweep) {
-      for (const std::string& stem : draw_sweep(dir, names, variants)) {
-        md += fmt::format("\n![the metrics against a swept key]({}.png)\n", stem);
-      }
+      for (std::string& stem : draw_sweep(dir, names, variants)) figures.push_back(std::move(stem));
     }
+    for (const std::string& stem : figures) md += fmt::format("\n![{0}]({0}.png)\n", stem);
   }
   base::write_file_atomically(dir / "comparison.md", md);
+  base::write_file_atomically(dir / "comparison.html",
+                              comparison_html(scenario, variants, names, figures));
 }
 
 }  // namespace shardlab::experiment

@@ -1,8 +1,9 @@
-// The variants of a scenario side by side: one row per variant, one column per metric (the
-// comparison metrics every run reports: latency, rows, skew, lag, and the cache tier's hit and
-// stale shares and the load that reached the cluster), as comparison.csv and comparison.md in
-// the directory above the variants', with a figure. With replications, a cell is the mean over them, and
-// comparison.md adds the 95% confidence interval's half width ("mean ± half width").
+// Runs side by side (a scenario's variants, or a sweep's points): one row per run, one column per
+// metric (the comparison metrics every run reports: latency, rows, skew, lag, the load that
+// reached ClickHouse, and the cache tier's hit and stale shares), as comparison.csv,
+// comparison.md and comparison.html in the directory above the runs', with figures. With
+// replications, a cell is the mean over them, and the .md and .html add the 95% confidence
+// interval's half width ("mean ± half width").
 #pragma once
 
 #include <filesystem>
@@ -25,13 +26,13 @@ struct VariantResult {
   std::string failure;  // why the run failed ("exit status 1"); empty when it ran
 };
 
-// Writes comparison.csv and comparison.md into `dir`, and with `draw` comparison.png/.svg (a bar
-// panel per key metric: the cache's hit ratio, stale share and load on ClickHouse when the
-// variants have a tier, else the templates' p99, rows lost and replica lag; confidence
-// intervals as error bars) and comparison_latency_NAME.png/.svg per query template (its latency
-// CDF in every variant, pooled over replications: with and without a cache), linked from
-// comparison.md. A metric a variant lacks (the cache's
-// under no-cache) is left empty. Throws RuntimeError as the plots do.
+// Writes comparison.csv, comparison.md and comparison.html into `dir`, and with `draw`
+// comparison.png/.svg (a bar panel per key metric: the cache's hit ratio, stale share and load on
+// ClickHouse when the runs have a tier, else the templates' p99, rows lost and replica lag;
+// confidence intervals as error bars), comparison_latency_NAME.png/.svg per query template (its
+// latency CDF in every run, pooled over replications: with and without a cache) and, for a
+// sweep, sweep_KEY.png/.svg per swept key; the .md and .html show them. A metric a run lacks
+// (the cache's under no-cache) is left empty. Throws RuntimeError as the plots do.
 void write_comparison(const std::filesystem::path& dir, const std::string& scenario,
                       const std::vector<VariantResult>& variants, bool draw);
 

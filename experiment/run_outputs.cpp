@@ -220,6 +220,10 @@ std::vector<std::string> run_changes(const scenarios::Scenario& s) {
   if (s.smoke) {
     out.push_back(fmt::format("A --smoke run: the file's smoke section sets {}.",
                               join(s.smoke_paths)));
+    for (const scenarios::VariantConfig& v : s.variants) {
+      if (v.name != s.variant || v.smoke_paths.empty()) continue;
+      out.push_back(fmt::format("The variant's own smoke changes set {}.", join(v.smoke_paths)));
+    }
   }
   if (!s.overrides.empty()) {
     out.push_back(fmt::format("--set {}.", join(s.overrides, s.overrides.size())));

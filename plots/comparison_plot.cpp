@@ -12,6 +12,38 @@
 #include "plots/step_series.h"
 
 namespace shardlab::plots {
+namespace {
+
+// Panels two abreast from four on, each row 3/5 of the canvas height after the first.
+struct PanelGrid {
+  int rows = 1;
+  int columns = 1;
+  int height_px = 0;
+};
+PanelGrid panel_grid(size_t panels, const PlotOptions& options) {
+  PanelGrid grid;
+  const int count = static_cast<int>(panels);
+  grid.columns = count > 3 ? 2 : 1;
+  grid.rows = (count + grid.columns - 1) / grid.columns;
+  grid.height_px = options.height_px + (grid.rows - 1) * options.height_px * 3 / 5;
+  return grid;
+}
+
+// The error bar at i: the half width, or 0 without intervals or without a finite one.
+double half_width_at(const std::vector<double>& half_widths, size_t i) {
+  return half_widths.empty() || !std::isfinite(half_widths[i]) ? 0.0 : half_widths[i];
+}
+
+// The highest finite mean plus its error bar, or 0.
+double top_of(const std::vector<double>& means, const std::vector<double>& half_widths) {
+  double top = 0;
+  for (size_t i = 0; i < means.size(); ++i) {
+    if (std::isfinite(means[i])) top = std::max(top, means[i] + half_width_at(half_widths, i));
+  }
+  return top;
+}
+
+}  // namespace
 
 RenderedPlot render_comparison(const std::filesystem::path& dir, std::string_view name,
                                const std::vector<std::string>& variants,
@@ -27,21 +59,12 @@ RenderedPlot render_comparison(const std::filesystem::path& dir, std::string_vie
   if (variants.empty() || panels.empty()) {
     return render_placeholder(dir, name, title, "no metric to compare", options);
   }
-  const int count = static_cast<int>(panels.size());
-  const int columns = count > 3 ? 2 : 1;
-  const int rows = (count + columns - 1) / columns;
-  const int height = options.height_px + (rows - 1) * options.height_px * 3 / 5;
-  return render_figure(dir, name, title, height, options, [&](gnuplotio::Gnuplot& gp) {
-    gp << "set multiplot layout " << rows << "," << columns << " title " << gnuplot_quote(title)
-       << "\n";
+  const PanelGrid layout = panel_grid(panels.size(), options);
+  return render_figure(dir, name, title, layout.height_px, options, [&](gnuplotio::Gnuplot& gp) {
+    gp << "set multiplot layout " << layout.rows << "," << layout.columns << " title "
+       << gnuplot_quote(title) << "\n";
     for (const ComparisonPanel& panel : panels) {
-      double top = 0;
-      for (size_t v = 0; v < variants.size(); ++v) {
-        const double half = panel.half_widths.empty() ? 0.0 : panel.half_widths[v];
-        if (std::isfinite(panel.means[v])) {
-          top = std::max(top, panel.means[v] + (std::isfinite(half) ? half : 0.0));
-        }
-      }
+      const double top = top_of(panel.means, panel.half_widths);
       const YScale scale = y_scale(top);
       gp << "set title " << gnuplot_quote(panel.metric + scale.label_suffix) << "\n"
          << bar_tics(variants) << "set xrange [-0.6:" << static_cast<double>(variants.size()) - 0.4
@@ -54,9 +77,7 @@ RenderedPlot render_comparison(const std::filesystem::path& dir, std::string_vie
       std::vector<std::tuple<double, double, double>> bars;
       for (size_t v = 0; v < variants.size(); ++v) {
         if (!std::isfinite(panel.means[v])) continue;
-        const double half = panel.half_widths.empty() || !std::isfinite(panel.half_widths[v])
-                                ? 0.0
-                                : panel.half_widths[v];
+        const double half = half_width_at(panel.half_widths, v);
         bars.emplace_back(static_cast<double>(v), panel.means[v] / scale.divisor,
                           half / scale.divisor);
       }
@@ -89,23 +110,14 @@ RenderedPlot render_sweep(const std::filesystem::path& dir, std::string_view nam
   if (x_values.empty() || panels.empty()) {
     return render_placeholder(dir, name, title, "no metric to draw", options);
   }
-  const int count = static_cast<int>(panels.size());
-  const int columns = count > 3 ? 2 : 1;
-  const int rows = (count + columns - 1) / columns;
-  const int height = options.height_px + (rows - 1) * options.height_px * 3 / 5;
-  return render_figure(dir, name, title, height, options, [&](gnuplotio::Gnuplot& gp) {
-    gp << "set multiplot layout " << rows << "," << columns << " title " << gnuplot_quote(title)
-       << "\n";
+  const PanelGrid layout = panel_grid(panels.size(), options);
+  return render_figure(dir, name, title, layout.height_px, options, [&](gnuplotio::Gnuplot& gp) {
+    gp << "set multiplot layout " << layout.rows << "," << layout.columns << " title "
+       << gnuplot_quote(title) << "\n";
     for (const SweepPanel& panel : panels) {
       double top = 0;
       for (const SweepSeries& series : panel.series) {
-        for (size_t x = 0; x < x_values.size(); ++x) {
-          if (!std::isfinite(series.means[x])) continue;
-          const double half = series.half_widths.empty() || !std::isfinite(series.half_widths[x])
-                                  ? 0.0
-                                  : series.half_widths[x];
-          top = std::max(top, series.means[x] + half);
-        }
+        top = std::max(top, top_of(series.means, series.half_widths));
       }
       const YScale scale = y_scale(top);
       gp << "set title " << gnuplot_quote(panel.metric + scale.label_suffix) << "\n"
@@ -125,9 +137,7 @@ RenderedPlot render_sweep(const std::filesystem::path& dir, std::string_view nam
         plot += "'-' using 1:2:3 with yerrorlines " + line_style(idx) + " lw 2 pt 7 " + title_of;
         std::vector<std::tuple<double, double, double>> points;
         for (size_t x = 0; x < x_values.size(); ++x) {
-          const double half = series.half_widths.empty() || !std::isfinite(series.half_widths[x])
-                                  ? 0.0
-                                  : series.half_widths[x];
+          const double half = half_width_at(series.half_widths, x);
           // A failed point is a gap in its line.
           points.emplace_back(static_cast<double>(x), series.means[x] / scale.divisor,
                               half / scale.divisor);

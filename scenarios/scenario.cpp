@@ -147,6 +147,9 @@ ChangeSections read_change_sections(const MapReader& top) {
         variant.smoke =
             read_override_map(*smoke, fmt::format("variant '{}' smoke", variant.config.name));
         if (variant.smoke.empty()) smoke->fail("expected at least one change");
+        for (const Override& change : variant.smoke) {
+          variant.config.smoke_paths.push_back(change.path);
+        }
       }
       out.variants.push_back(std::move(variant));
     }

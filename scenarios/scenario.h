@@ -303,6 +303,7 @@ struct VariantConfig {
   std::string name;
   std::string description;
   std::vector<std::string> paths;  // the dotted paths its `set` changes, in file order
+  std::vector<std::string> smoke_paths;  // and its own `smoke` section, under --smoke
 };
 
 struct Scenario {
