@@ -21,6 +21,8 @@ def main():
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     quick = os.path.join(args.scenarios, "quickstart.yaml")
+    # The quickstart's smoke, shortened: these tests are about the sweep, not the scenario.
+    small = ["--smoke", "--set", "run.duration=2h", "--set", "workload.rows=20000"]
     failures = []
     checks = 0
 
@@ -36,7 +38,7 @@ def main():
 
     # A 2 x 2 grid on two processes, with figures.
     out = os.path.join(args.workdir, "grid")
-    proc = shardlab("sweep", quick, "--smoke", "--jobs", "2", "--out", out,
+    proc = shardlab("sweep", quick, *small, "--jobs", "2", "--out", out,
                     "--set", "run.outputs=[plots, report]",
                     "--grid", "cluster.insert_mode=sync,async",
                     "--grid", "workload.batch_interval=5min,10min")
@@ -54,7 +56,7 @@ def main():
 
     # A point is the run `shardlab run` makes with the same values.
     alone = os.path.join(args.workdir, "alone")
-    proc = shardlab("run", quick, "--smoke", "--out", alone, "--set", "run.outputs=[plots, report]",
+    proc = shardlab("run", quick, *small, "--out", alone, "--set", "run.outputs=[plots, report]",
                     "--set", "cluster.insert_mode=async", "--set", "workload.batch_interval=10min")
     check(proc.returncode == 0, "the same point with run")
     point = os.path.join(out, rows[3]["point"])
@@ -68,7 +70,7 @@ def main():
     os.makedirs(broken)
     with open(os.path.join(broken, "002-insert_mode=async"), "w") as f:
         f.write("not a directory\n")
-    proc = shardlab("sweep", quick, "--smoke", "--jobs", "2", "--out", broken,
+    proc = shardlab("sweep", quick, *small, "--jobs", "2", "--out", broken,
                     "--grid", "cluster.insert_mode=sync,async")
     check(proc.returncode == 1, f"a failed point fails the sweep (exit {proc.returncode})")
     check("1 of 2 sweep point(s) failed" in proc.stderr, f"it says so: {proc.stderr.strip()}")
@@ -89,7 +91,7 @@ def main():
     ]:
         where = os.path.join(args.workdir, "bad")
         shutil.rmtree(where, ignore_errors=True)
-        proc = shardlab("sweep", quick, "--smoke", "--out", where, "--grid", grid)
+        proc = shardlab("sweep", quick, *small, "--out", where, "--grid", grid)
         check(proc.returncode == 2 and expected in proc.stderr,
               f"--grid {grid}: exit {proc.returncode}, {proc.stderr.strip()[:300]}")
         check(not os.path.exists(os.path.join(where, "comparison.csv")), f"--grid {grid}: nothing ran")
