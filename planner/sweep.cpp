@@ -98,10 +98,15 @@ SweepOutcome run_sweep(const SweepOptions& options,
         const JobStatus status = run_isolated(idx);
         result.ok = status.ok;
         result.failure = status.failure;
-        if (status.ok) {
+        if (!status.ok) return result;
+        // The point ran; what rank 0 needs of it travels back with the result.
+        try {
           const std::filesystem::path dir = outcome.dir / points[idx].dir;
           result.metrics_json = read_text(dir / "metrics.json");
           result.summary_json = read_text(dir / "summary.json");
+        } catch (const RuntimeError& e) {
+          result.ok = false;
+          result.failure = e.what();
         }
         return result;
       });
