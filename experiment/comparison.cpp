@@ -36,6 +36,23 @@ std::string cell(const results::ReplicatedMetrics& metrics, const std::string& n
                   : fmt::format("{:.6g}", ci.mean);
 }
 
+// The resource with the highest mean peak utilisation (utilisation.peak_*): the one a larger
+// load saturates first. Empty when the run reported none.
+std::string bottleneck(const results::ReplicatedMetrics& metrics) {
+  std::string chosen;
+  double highest = -1;
+  for (const char* resource : {"cpu", "disk", "network"}) {
+    const std::string name = std::string("utilisation.peak_") + resource;
+    if (metrics.values(name).empty()) continue;
+    const double mean = metrics.interval(name).mean;
+    if (mean > highest) {
+      highest = mean;
+      chosen = resource;
+    }
+  }
+  return chosen;
+}
+
 // The metrics the comparison figure draws: a cache tier's effect when the variants have one,
 // else each template's p99 (the first four), rows lost and replica lag.
 std::vector<std::string> figure_metrics(const std::vector<std::string>& names) {
@@ -228,7 +245,11 @@ std::string comparison_html(const std::string& scenario, const std::vector<Varia
     }
     html += "</tr>\n";
   }
-  html += "</table>\n";
+  html += "<tr><td>bottleneck</td>";
+  for (const VariantResult& v : variants) {
+    html += "<td>" + html_escape(bottleneck(v.run.metrics)) + "</td>";
+  }
+  html += "</tr>\n</table>\n";
   for (const std::string& stem : figures) {
     html += fmt::format("<p><a href=\"{0}.svg\"><img src=\"{0}.png\" alt=\"{1}\"></a></p>\n",
                         plots::url_encode(stem), html_escape(stem));
@@ -253,6 +274,7 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
   std::string csv = sweep ? "point" : "variant,description";
   for (const auto& [key, value] : keys) csv += "," + csv_field(key);
   if (sweep) csv += ",status";
+  csv += ",bottleneck";
   for (const std::string& name : names) csv += "," + csv_field(name);
   csv += '\n';
   for (const VariantResult& v : variants) {
@@ -260,6 +282,7 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
                  : csv_field(v.name) + "," + csv_field(v.description);
     for (const auto& [key, value] : v.parameters) csv += "," + csv_field(value);
     if (sweep) csv += "," + csv_field(v.failure.empty() ? "ok" : "failed: " + v.failure);
+    csv += "," + bottleneck(v.run.metrics);
     for (const std::string& name : names) csv += "," + cell(v.run.metrics, name, false);
     csv += '\n';
   }
@@ -283,6 +306,9 @@ void write_comparison(const std::filesystem::path& dir, const std::string& scena
     for (const VariantResult& v : variants) md += " " + cell(v.run.metrics, name, true) + " |";
     md += '\n';
   }
+  md += "| bottleneck |";
+  for (const VariantResult& v : variants) md += " " + bottleneck(v.run.metrics) + " |";
+  md += '\n';
   std::vector<std::string> figures;  // file stems, in the order they are shown
   if (draw) {
     draw_comparison(dir, names, variants);

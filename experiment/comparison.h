@@ -1,6 +1,7 @@
 // Runs side by side (a scenario's variants, or a sweep's points): one row per run, one column per
-// metric (the comparison metrics every run reports: latency, rows, skew, lag, the load that
-// reached ClickHouse, and the cache tier's hit and stale shares), as comparison.csv,
+// metric (the comparison metrics every run reports: latency and SLO verdicts, rows, whether ingest
+// kept up, skew, lag, peak utilisation per resource, the load that reached ClickHouse, and the
+// cache tier's hit and stale shares) plus the bottleneck resource, as comparison.csv,
 // comparison.md and comparison.html in the directory above the runs', with figures. With
 // replications, a cell is the mean over them, and the .md and .html add the 95% confidence
 // interval's half width ("mean ± half width").

@@ -66,6 +66,8 @@ class SimulatedRun {
       sim_.set_tracer(tracer_.get());
       collector_.set_tracer(tracer_.get());
     }
+    cluster_.set_delivery_listener(
+        [this](Duration delay, uint64_t) { collector_.insert_delivered(delay); });
     schedule_faults(s, cluster_, *network_, faults_, end_);
     if (s.cache) cache_ = std::make_unique<CacheRun>(s, sim_, *network_, cluster_, driver_);
   }

@@ -40,6 +40,8 @@ void Collector::insert_done(Time at, uint64_t rows, Duration latency, bool ok) {
   if (ok) series_.add(at.ns(), rows_column_, static_cast<double>(rows));
 }
 
+void Collector::insert_delivered(Duration delay) { ingest_delay_.record(delay.ns()); }
+
 void Collector::query_done(Time at, size_t query, Duration latency, bool ok) {
   if (tracer_) {
     tracer_->slice(query_tracks_[query], ok ? query_names_[query] : query_names_[query] + " failed",
@@ -72,6 +74,7 @@ Gauges make_gauges(sim::cluster::Cluster& cluster, const sim::Network& network,
   gauges.network_sum.assign(nodes, 0.0);
   gauges.last_sent.assign(nodes, 0);
   gauges.last_received.assign(nodes, 0);
+  gauges.network_peak.assign(nodes, 0.0);
   for (size_t n = 0; n < nodes; ++n) {
     for (const char* resource : {"cpu", "disk", "network"}) {
       gauges.utilisation.add_column(cluster.node(n).name() + "." + resource,
@@ -83,6 +86,7 @@ Gauges make_gauges(sim::cluster::Cluster& cluster, const sim::Network& network,
   }
   gauges.shards.add_column("replica_lag_s", results::Aggregation::kMax);
   gauges.shards.add_column("async_queued_rows", results::Aggregation::kLast);
+  gauges.shards.add_column("ingest_backlog_rows", results::Aggregation::kMax);
   return gauges;
 }
 
@@ -104,6 +108,7 @@ sim::Process sample_gauges(sim::Simulation& sim, sim::cluster::Cluster& cluster,
       gauges.last_received[n] = received;
       const double use = capacity > 0 ? std::min(1.0, moved / (capacity * interval.seconds())) : 0;
       gauges.network_sum[n] += use;
+      gauges.network_peak[n] = std::max(gauges.network_peak[n], use);
       gauges.utilisation.add(t, cluster.node(n).name() + ".network", use);
     }
     ++gauges.samples;
@@ -113,6 +118,10 @@ sim::Process sample_gauges(sim::Simulation& sim, sim::cluster::Cluster& cluster,
     }
     gauges.shards.add(t, "replica_lag_s", cluster.current_replica_lag().seconds());
     gauges.shards.add(t, "async_queued_rows", static_cast<double>(cluster.queued_rows()));
+    const sim::cluster::ClusterCounters& c = cluster.counters();
+    const double backlog = static_cast<double>(c.rows_sent - c.rows_acknowledged - c.rows_rejected +
+                                               cluster.queued_rows());
+    gauges.shards.add(t, "ingest_backlog_rows", backlog);
   }
 }
 

@@ -28,6 +28,12 @@ class Collector : public sim::cluster::WorkloadObserver {
 
   void insert_done(sim::Time at, uint64_t rows, sim::Duration latency, bool ok) override;
   void query_done(sim::Time at, size_t query, sim::Duration latency, bool ok) override;
+  // Rows of an INSERT reached their shard `delay` after the INSERT arrived (Cluster's
+  // DeliveryListener): one sample per block, warm-up included, since a backlog built up early
+  // still delays what follows.
+  void insert_delivered(sim::Duration delay);
+
+  const results::LatencyHistogram& ingest_delay() const { return ingest_delay_; }
 
   results::TimeSeries& series() { return series_; }
   const results::TimeSeries& series() const { return series_; }
@@ -42,13 +48,15 @@ class Collector : public sim::cluster::WorkloadObserver {
   std::vector<results::TimeSeries::ColumnId> p99_columns_;
   std::vector<results::LatencyHistogram> histograms_;
   std::vector<uint64_t> errors_;
+  results::LatencyHistogram ingest_delay_;
   sim::Tracer* tracer_ = nullptr;
   uint32_t insert_track_ = 0;
   std::vector<uint32_t> query_tracks_;
   std::vector<std::string> query_names_;
 };
 
-// Gauges sampled every interval: network use of each node's links, replica lag, rows per shard.
+// Gauges sampled every interval: network use of each node's links, replica lag, rows per shard,
+// the ingest backlog.
 struct Gauges {
   results::TimeSeries utilisation;
   results::TimeSeries shards;
@@ -56,6 +64,7 @@ struct Gauges {
   std::vector<double> network_sum;                   // per node, sum of samples
   std::vector<uint64_t> last_sent;                   // per node, at the last sample
   std::vector<uint64_t> last_received;
+  std::vector<double> network_peak;  // per node, the busiest sample
   uint64_t samples = 0;
   explicit Gauges(sim::Duration interval) : utilisation(interval.ns()), shards(interval.ns()) {}
 };

@@ -1,5 +1,7 @@
 #include "experiment/run_summary.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace shardlab::experiment {
@@ -27,12 +29,21 @@ results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {
   metrics->emplace_back("inserts.rows_acknowledged", static_cast<double>(c.rows_acknowledged));
   metrics->emplace_back("inserts.rows_lost", static_cast<double>(c.rows_lost));
   metrics->emplace_back("inserts.rows_queryable", static_cast<double>(run.rows_queryable));
+  const results::LatencyHistogram& delay = run.collector.ingest_delay();
+  const double delay_p99_s = delay.empty() ? 0.0 : delay.quantile(0.99) * 1e-9;
+  const double delay_max_s = delay.empty() ? 0.0 : delay.max() * 1e-9;
+  const bool kept_up = delay_p99_s <= kIngestDelayBound_s;
+  metrics->emplace_back("inserts.delay_p99_s", delay_p99_s);
+  metrics->emplace_back("inserts.kept_up", kept_up ? 1.0 : 0.0);
   return {{"batches", c.inserts},
           {"rows_sent", c.rows_sent},
           {"rows_acknowledged", c.rows_acknowledged},
           {"rows_lost", c.rows_lost},
           {"rows_rejected", c.rows_rejected},
-          {"rows_queryable", run.rows_queryable}};
+          {"rows_queryable", run.rows_queryable},
+          {"delay_p99_s", results::json_number(delay_p99_s)},
+          {"delay_max_s", results::json_number(delay_max_s)},
+          {"kept_up", kept_up}};
 }
 
 results::Json queries_json(const FinishedRun& run, Metrics* metrics) {
@@ -80,8 +91,43 @@ void add_shards(const FinishedRun& run, results::Json* summary, Metrics* metrics
   metrics->emplace_back("skew.rows_max_over_mean", skew);
 }
 
-// Mean utilisation per node over the run; also fills the per-second CPU and disk gauges.
-results::Json nodes_json(const FinishedRun& run) {
+// The busiest window of `window` consecutive per-second values, as their mean.
+double peak_window_mean(const std::vector<double>& per_second, size_t window) {
+  window = std::max<size_t>(1, window);
+  double sum = 0;
+  double peak = 0;
+  for (size_t i = 0; i < per_second.size(); ++i) {
+    sum += per_second[i];
+    if (i >= window) sum -= per_second[i - window];
+    peak = std::max(peak, sum / static_cast<double>(std::min(window, i + 1)));
+  }
+  return peak;
+}
+
+// The busiest node of each resource over the busiest sampling interval, and the resource
+// nearest saturation: the bottleneck a larger load would hit first.
+struct PeakUse {
+  double value = 0;
+  std::string node;
+};
+
+results::Json peaks_json(const std::vector<std::pair<const char*, PeakUse>>& peaks,
+                         Metrics* metrics) {
+  results::Json out = results::Json::object();
+  const auto busiest = std::max_element(peaks.begin(), peaks.end(), [](const auto& a, const auto& b) {
+    return a.second.value < b.second.value;
+  });
+  for (const auto& [resource, use] : peaks) {
+    out[resource] = {{"peak", results::json_number(use.value)}, {"node", use.node}};
+    metrics->emplace_back(fmt::format("utilisation.peak_{}", resource), use.value);
+  }
+  out["bottleneck"] = busiest->first;
+  return out;
+}
+
+// Mean utilisation per node over the run; also fills the per-second CPU and disk gauges, and
+// the peaks per resource.
+results::Json nodes_json(const FinishedRun& run, std::vector<std::pair<const char*, PeakUse>>* peaks) {
   Gauges& gauges = run.gauges;
   results::Json nodes = results::Json::object();
   for (size_t n = 0; n < run.cluster.node_count(); ++n) {
@@ -93,11 +139,20 @@ results::Json nodes_json(const FinishedRun& run) {
     nodes[node.name()] = {{"cpu", results::json_number(cpu)},
                           {"disk", results::json_number(disk)},
                           {"network", results::json_number(net)}};
-    const std::vector<double> cpu_buckets = node.cpu().utilization().buckets(run.finished);
+    std::vector<double> cpu_buckets = node.cpu().utilization().buckets(run.finished);
     const std::vector<double> disk_buckets = node.disk().utilization().buckets(run.finished);
+    for (double& busy : cpu_buckets) busy /= node.cpu().cores();
+    const double per_sample = static_cast<double>(gauges.utilisation.interval_ns()) * 1e-9;
+    const size_t window = static_cast<size_t>(per_sample + 0.5);
+    const double node_peaks[] = {peak_window_mean(cpu_buckets, window),
+                                 peak_window_mean(disk_buckets, window),
+                                 gauges.network_peak[n]};
+    for (size_t r = 0; r < peaks->size(); ++r) {
+      if (node_peaks[r] > (*peaks)[r].second.value) (*peaks)[r].second = {node_peaks[r], node.name()};
+    }
     for (size_t b = 0; b < cpu_buckets.size(); ++b) {
       const int64_t t = static_cast<int64_t>(b) * Duration::seconds(1).ns();
-      gauges.utilisation.add(t, node.name() + ".cpu", cpu_buckets[b] / node.cpu().cores());
+      gauges.utilisation.add(t, node.name() + ".cpu", cpu_buckets[b]);
       gauges.utilisation.add(t, node.name() + ".disk", disk_buckets[b]);
     }
   }
@@ -138,7 +193,9 @@ results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, M
     summary["reshard"] = reshard_json(*reshard);
     for (auto& metric : reshard_metrics(*reshard)) metrics->push_back(std::move(metric));
   }
-  summary["nodes"] = nodes_json(run);
+  std::vector<std::pair<const char*, PeakUse>> peaks = {{"cpu", {}}, {"disk", {}}, {"network", {}}};
+  summary["nodes"] = nodes_json(run, &peaks);
+  summary["utilisation"] = peaks_json(peaks, metrics);
   summary["replication"] = {
       {"max_lag_s", results::json_number(run.cluster.max_replica_lag().seconds())},
       {"parts_fetched", c.parts_fetched},

@@ -34,6 +34,10 @@ struct FinishedRun {
   uint64_t rows_queryable;  // count() on the final state, through the real engine
 };
 
+// Ingest keeps up when 99% of the INSERT blocks reach their shard within this long of their
+// arrival: a queue that grows over the peak instead of draining delays its blocks past it.
+inline constexpr double kIngestDelayBound_s = 60.0;
+
 // summary.json's sections in their fixed order, appending the metrics they carry to `metrics` in
 // the same order. `reshard` is the reshard experiment's outcome when it ran (its transfers timed),
 // else null. Also adds each node's CPU and disk utilisation per second to gauges.utilisation,

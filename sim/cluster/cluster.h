@@ -175,6 +175,15 @@ class Cluster {
       std::function<void(size_t shard, size_t node, const engine::Block& rows)>;
   void set_commit_listener(CommitListener listener) { commit_listener_ = std::move(listener); }
 
+  // Called when rows of an INSERT reach their shards: for a sync insert when it is acknowledged
+  // (every shard written), for an async one as each shard's block leaves the initiator's queue.
+  // `delay` runs from the INSERT's arrival at its initiator. A queue that grows shows as a delay
+  // that grows. Empty: none.
+  using DeliveryListener = std::function<void(Duration delay, uint64_t rows)>;
+  void set_delivery_listener(DeliveryListener listener) {
+    delivery_listener_ = std::move(listener);
+  }
+
   // Adds the next joining shards: `next` (the same table, next.shards in (shards(), shards() +
   // joining]) routes every later insert; rows already stored stay where they are, as when an
   // operator adds shards to a ClickHouse cluster's configuration. Throws InputError if `next` is
@@ -250,6 +259,7 @@ class Cluster {
   struct PendingBlock {
     engine::Block block;
     uint64_t rows = 0;
+    Time arrived;           // when its INSERT reached the initiator
     bool sending = false;   // the sender is shipping it now
     bool orphaned = false;  // its queue was lost while it was being sent
   };
@@ -275,7 +285,7 @@ class Cluster {
   Process run_insert(size_t initiator, engine::Block block, uint64_t batch);
   // Queues the shards' non-empty blocks of an acknowledged async insert (moving them out of
   // *parts) and starts the initiator's senders on its first insert.
-  void enqueue(size_t initiator, std::vector<engine::Block>* parts);
+  void enqueue(size_t initiator, std::vector<engine::Block>* parts, Time arrived);
   Process run_sender(size_t initiator, size_t shard);
   Future write_shard(size_t initiator, size_t shard, engine::Block block);
   Process run_write_shard(size_t initiator, size_t shard, engine::Block block);
@@ -365,6 +375,7 @@ class Cluster {
   std::vector<uint64_t> bytes_sent_;      // per node
   std::vector<uint64_t> bytes_received_;  // per node
   CommitListener commit_listener_;
+  DeliveryListener delivery_listener_;
   ClusterCounters counters_;
   uint64_t next_batch_ = 0;
   Duration max_lag_;

@@ -38,6 +38,7 @@ Future Cluster::insert(size_t initiator, engine::Block block) {
 
 Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batch) {
   const uint64_t rows = block.rows();
+  const Time arrived = sim_.now();
   ++counters_.inserts;
   counters_.rows_sent += rows;
   Node& init = *nodes_[initiator];
@@ -65,13 +66,14 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
       if (!init.up() || process_down_[initiator]) {
         throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
       }
-      enqueue(initiator, &parts);
+      enqueue(initiator, &parts, arrived);
     } else {
       std::vector<Future> writes;
       for (size_t s = 0; s < parts.size(); ++s) {
         if (parts[s].rows() > 0) writes.push_back(write_shard(initiator, s, std::move(parts[s])));
       }
       co_await sim_.all_of(std::move(writes));
+      if (delivery_listener_) delivery_listener_(sim_.now() - arrived, rows);
     }
     counters_.rows_acknowledged += rows;
   } catch (const SimFault&) {
@@ -80,14 +82,14 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
   }
 }
 
-void Cluster::enqueue(size_t initiator, std::vector<engine::Block>* parts) {
+void Cluster::enqueue(size_t initiator, std::vector<engine::Block>* parts, Time arrived) {
   for (size_t s = 0; s < parts->size(); ++s) {
     engine::Block& part = (*parts)[s];
     if (part.rows() == 0) continue;
     ShardQueue& queue = queues_[initiator][s];
     const uint64_t shard_rows = part.rows();
     queue.rows += shard_rows;
-    queue.blocks.push_back(PendingBlock{std::move(part), shard_rows});
+    queue.blocks.push_back(PendingBlock{std::move(part), shard_rows, arrived});
     if (queue.enqueued.valid()) std::exchange(queue.enqueued, Future()).resolve();
   }
   if (!senders_started_[initiator]) {
@@ -125,6 +127,7 @@ Process Cluster::run_sender(size_t initiator, size_t shard) {
       // lost unless the shard got it after all.
       if (sent || head.orphaned) {
         if (!sent) counters_.rows_lost += head.rows;
+        if (sent && delivery_listener_) delivery_listener_(sim_.now() - head.arrived, head.rows);
         queue.rows -= head.rows;
         queue.blocks.pop_front();
       }
