@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
+
+#include "shardlab/engine/query.h"
 
 namespace shardlab::experiment {
 
@@ -57,6 +60,15 @@ results::Json queries_json(const FinishedRun& run, Metrics* metrics) {
       entry["target_s"] = results::json_number(t.target_latency_s);
       entry["p99_meets_target"] = !h.empty() && h.quantile(0.99) * 1e-9 <= t.target_latency_s;
     }
+    // What one execution costs on the final data: the exact work the planner's screen scales.
+    const std::unique_ptr<engine::Query> query = engine::Query::prepare(run.cluster.schema(), t.sql);
+    const cl::QueryWork work = run.cluster.work_of(*query);
+    entry["work"] = {{"cpu_s", results::json_number(work.cpu_s)},
+                     {"max_shard_cpu_s", results::json_number(work.max_shard_cpu_s)},
+                     {"initiator_cpu_s", results::json_number(work.initiator_cpu_s)},
+                     {"disk_bytes", work.disk_bytes},
+                     {"result_bytes", work.result_bytes},
+                     {"shards", work.shards}};
     out[t.name] = std::move(entry);
     if (!h.empty()) {
       metrics->emplace_back("queries." + t.name + ".mean_s", h.mean() * 1e-9);
@@ -159,6 +171,33 @@ results::Json nodes_json(const FinishedRun& run, std::vector<std::pair<const cha
   return nodes;
 }
 
+// Where the cluster's work went over the run: CPU by purpose, bytes through disks and network,
+// and the data it ended with. With each template's "work", what the planner profiles.
+results::Json work_json(const FinishedRun& run) {
+  const cl::ClusterCounters& c = run.cluster.counters();
+  uint64_t read = 0;
+  uint64_t written = 0;
+  uint64_t sent = 0;
+  for (size_t n = 0; n < run.cluster.node_count(); ++n) {
+    read += run.cluster.node(n).disk().bytes_read();
+    written += run.cluster.node(n).disk().bytes_written();
+    sent += run.cluster.bytes_sent(n);
+  }
+  uint64_t rows = 0;
+  for (const cl::Cluster::ShardState& state : run.cluster.shard_states()) rows += state.rows;
+  return {{"cpu_s",
+           {{"split", results::json_number(c.split_cpu_s)},
+            {"insert", results::json_number(c.insert_cpu_s)},
+            {"merge", results::json_number(c.merge_cpu_s)},
+            {"query", results::json_number(c.query_cpu_s)},
+            {"initiator", results::json_number(c.initiator_cpu_s)}}},
+          {"disk_read_bytes", read},
+          {"disk_written_bytes", written},
+          {"network_bytes", sent},
+          {"data_rows", rows},
+          {"data_bytes", one_copy_bytes(run.cluster)}};
+}
+
 results::Json faults_json(const std::vector<sim::FaultInjector::Record>& log) {
   results::Json out = results::Json::array();
   for (const auto& record : log) {
@@ -210,6 +249,7 @@ results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, M
     summary["replication"]["rows_awaiting_repair"] = run.cluster.rows_awaiting_repair();
   }
   metrics->emplace_back("replication.max_lag_s", run.cluster.max_replica_lag().seconds());
+  summary["work"] = work_json(run);
   summary["faults"] = faults_json(run.fault_log);
   summary["queries_run"] = {{"count", c.queries},          {"errors", c.query_errors},
                             {"failovers", c.failovers},    {"shards_pruned", c.shards_pruned},

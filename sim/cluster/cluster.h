@@ -135,6 +135,23 @@ struct ClusterCounters {
   // Settled parts a query found already merged into its replica's kept state
   // (MergedAggregateCache).
   uint64_t kept_parts_reused = 0;
+  // CPU work charged, in reference-core seconds (cost_model.h), by what it was for.
+  double split_cpu_s = 0;      // initiators splitting INSERT batches by shard
+  double insert_cpu_s = 0;     // replicas writing parts
+  double merge_cpu_s = 0;      // background merges
+  double query_cpu_s = 0;      // subqueries on replicas
+  double initiator_cpu_s = 0;  // initiators merging the shards' partial results
+};
+
+// What one SELECT costs on the cluster's current data, from the engine's work profiles: what the
+// planner's analytic screen scales.
+struct QueryWork {
+  double cpu_s = 0;             // every shard's subquery, reference-core seconds
+  double max_shard_cpu_s = 0;   // the largest one: the critical path when shards run in parallel
+  double initiator_cpu_s = 0;   // the final merge on the initiator
+  uint64_t disk_bytes = 0;      // compressed bytes read, every shard
+  uint64_t result_bytes = 0;    // partial results on the wire
+  size_t shards = 0;            // subqueries
 };
 
 struct QueryAnswer {
@@ -243,6 +260,9 @@ class Cluster {
   Duration current_replica_lag() const;
   // One replica's lag: the age of the oldest log entry it has not applied (zero when current).
   Duration replica_lag(size_t shard, size_t replica) const;
+  // The work `query` would do on the current data (each shard's most current replica), without
+  // running it in simulated time.
+  QueryWork work_of(const engine::Query& query);
   // Runs `query` over every shard's most up-to-date replica (those flagged in `shards`, if
   // given) without simulated time: the final answer a report prints.
   engine::QueryResult query_now(const engine::Query& query,

@@ -46,6 +46,7 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
     if (!init.up() || process_down_[initiator]) {
       throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
     }
+    counters_.split_cpu_s += cost_.split_cpu(rows);
     co_await init.compute(cost_.split_cpu(rows), "split");
     std::vector<engine::Block> parts = schemes_.back().split(block, spec_.seed, batch);
     if (spec_.settings.insert_mode == InsertMode::kAsync) {
@@ -214,6 +215,7 @@ Process Cluster::run_replica_write(size_t initiator, Replica* replica, const eng
   // completes; a failure rolls them back as the server would discard a half-written part.
   const engine::InsertResult result = store.insert(*block, first_block);
   try {
+    counters_.insert_cpu_s += cost_.insert_cpu(result);
     co_await node.compute(cost_.insert_cpu(result), "insert");
     std::vector<Future> writes;
     for (const std::string& name : result.parts) {

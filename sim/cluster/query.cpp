@@ -100,9 +100,9 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     } else {
       result = query->finish(std::move(partials));
     }
-    co_await nodes_[initiator]->compute(
-        cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged),
-        "merge results");
+    const double merge_cpu = cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged);
+    counters_.initiator_cpu_s += merge_cpu;
+    co_await nodes_[initiator]->compute(merge_cpu, "merge results");
     answer->result = std::move(result);
     answer->latency = sim_.now() - start;
   } catch (const SimFault&) {
@@ -174,6 +174,7 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   const SubqueryDemand demand = cost_.subquery(partial.profile);
   Node& node = *nodes_[replica->node];
   std::vector<Future> work;
+  counters_.query_cpu_s += demand.cpu_s;
   work.push_back(node.compute(demand.cpu_s, "query"));
   for (const PartRead& read : reads) {
     work.push_back(read_columns(replica->node, replica->shard, read.part, read.profile));
@@ -184,6 +185,30 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   bytes_received_[initiator] += demand.result_bytes;
   *out = std::move(partial);
   trace_work(replica->node, "query", start);
+}
+
+QueryWork Cluster::work_of(const engine::Query& query) {
+  QueryWork work;
+  std::vector<engine::PartResult> partials;
+  for (size_t s = 0; s < active_shards_; ++s) {
+    partials.push_back(execute_on_replica(most_current(s), query, nullptr));
+    const SubqueryDemand demand = cost_.subquery(partials.back().profile);
+    work.cpu_s += demand.cpu_s;
+    work.max_shard_cpu_s = std::max(work.max_shard_cpu_s, demand.cpu_s);
+    work.disk_bytes += demand.disk_bytes;
+    work.result_bytes += demand.result_bytes;
+    ++work.shards;
+  }
+  uint64_t groups = 0;
+  uint64_t rows_merged = 0;
+  for (const engine::PartResult& p : partials) {
+    groups += p.aggregate ? p.aggregate->groups() : 0;
+    rows_merged += p.rows.empty() ? 0 : p.rows.front().rows;
+  }
+  const engine::QueryResult result = query.finish(std::move(partials));
+  work.initiator_cpu_s =
+      cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged);
+  return work;
 }
 
 engine::QueryResult Cluster::query_now(const engine::Query& query,

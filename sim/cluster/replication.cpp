@@ -126,6 +126,7 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
   profile.rows_read = entry.rows;
   profile.uncompressed_bytes_read = entry.uncompressed_bytes;
   std::vector<Future> reads = read_sources(replica->node, replica->shard, *sources, nullptr);
+  counters_.merge_cpu_s += cost_.merge_cpu(profile);
   reads.push_back(node.compute(cost_.merge_cpu(profile), "merge"));
   co_await sim_.all_of(std::move(reads));
   // The merged part is identical on every replica (merges are deterministic, TTL evaluated at
@@ -181,6 +182,7 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     estimate.parts = plan->parts.size();
     estimate.rows_read = plan->rows;
     std::vector<Future> reads = read_sources(leader->node, shard, plan->parts, &estimate);
+    counters_.merge_cpu_s += cost_.merge_cpu(estimate);
     reads.push_back(nodes_[leader->node]->compute(cost_.merge_cpu(estimate), "merge"));
     try {
       co_await sim_.all_of(std::move(reads));
