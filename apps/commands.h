@@ -15,6 +15,7 @@ void add_check_command(CLI::App& app);  // validate a scenario file (cmd_check.c
 void add_calibrate_command(CLI::App& app);  // cost model coefficients (cmd_calibrate.cpp)
 void add_run_command(CLI::App& app);  // simulate a scenario (cmd_run.cpp)
 void add_sweep_command(CLI::App& app);  // a what-if grid of runs (cmd_sweep.cpp)
+void add_plan_command(CLI::App& app);   // the capacity planner (cmd_plan.cpp)
 void add_cache_command(CLI::App& app);  // the cache model alone (cmd_cache.cpp)
 
 }  // namespace shardlab::apps

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <iterator>
 
 #include "base/atomic_file.h"
 #include "base/errors.h"
@@ -11,39 +9,11 @@
 #include "experiment/experiment.h"
 #include "experiment/run_outputs.h"
 #include "planner/mpi_world.h"
+#include "planner/run_files.h"
 #include "scenarios/scenario.h"
 
 namespace shardlab::planner {
 
-namespace {
-
-// Every value of every comparison metric, for the parent to read back.
-void write_metrics(const std::filesystem::path& path, const results::ReplicatedMetrics& metrics) {
-  results::Json values = results::Json::object();
-  for (const std::string& name : metrics.names()) values[name] = metrics.values(name);
-  results::Json doc;
-  doc["metrics"] = std::move(values);
-  results::write_json(path, doc);
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuntimeError(fmt::format("cannot read '{}'", path.string()));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-results::ReplicatedMetrics read_metrics(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw RuntimeError(fmt::format("cannot read '{}'", path.string()));
-  const results::Json doc = results::Json::parse(in);
-  results::ReplicatedMetrics metrics;
-  for (const auto& [name, values] : doc.at("metrics").items()) {
-    for (const results::Json& value : values) metrics.add(name, value.get<double>());
-  }
-  return metrics;
-}
-
-}  // namespace
 
 SweepOutcome run_sweep(const SweepOptions& options,
                        const std::function<void(const std::string&)>& log) {

@@ -250,6 +250,7 @@ void read_sections(const MapReader& top, Scenario* scenario) {
   scenario->reshard = reshard.config;
   scenario->cache = detail::read_cache(top, scenario->cluster, scenario->workload, scenario->run,
                                        &scenario->topology);
+  scenario->plan = detail::read_plan(top, scenario->hardware, scenario->workload);
   const workloads::GeneratorConfig& generator = scenario->workload.generator;
   detail::check_list_values(scenario->cluster.sharding, cluster.sharding_lists, generator,
                             &scenario->warnings);

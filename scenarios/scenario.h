@@ -299,6 +299,54 @@ struct CacheConfig {
   std::vector<CacheCrash> crashes;
 };
 
+// The capacity planner's search (the `plan` section; planner/plan.h runs it). The space is every
+// combination of a node type, a node count, shards, replicas and a sharding; each candidate is
+// the scenario with its cluster replaced by that one (replicas placed round-robin over the nodes
+// and their racks).
+struct PlanNodeType {
+  std::string name;            // a hardware.node_types entry
+  double price_per_hour = 0;   // per node
+  uint64_t disk_capacity = 0;  // bytes; 0: unbounded (no disk-fill constraint possible)
+};
+
+struct PlanConstraints {
+  // (template, p99 target in seconds) at the daily peak; default: every template with a
+  // target_latency, at that target.
+  std::vector<std::pair<std::string, double>> latency;
+  bool ingest_keeps_up = true;    // p99 of INSERT delivery delay within the ingest bound
+  bool survive_node_loss = true;  // the worst single node crash at the peak: no acknowledged
+                                  // row lost, queries keep answering
+  double disk_fill = 0;           // the largest share of a node's disk used at the retention
+                                  // horizon; 0: not constrained
+  Duration retention;             // the horizon for disk_fill (the table's TTL)
+  Duration replica_lag;           // max replica lag bound; zero: not constrained
+  double confidence = 0.95;       // one-sided confidence of each constraint's bound
+};
+
+struct PlanConfig {
+  std::vector<PlanNodeType> node_types;
+  std::vector<uint64_t> nodes;
+  std::vector<uint64_t> shards;
+  std::vector<uint64_t> replicas;
+  // Sharding choices as YAML flow mappings (what --set cluster.sharding takes); empty: the
+  // cluster's own.
+  std::vector<std::string> sharding;
+  std::vector<std::string> insert_modes;  // "async", "sync"; empty: the cluster's own
+  PlanConstraints constraints;
+  // The data scale the candidates are simulated at: rows, the insert rate and every hardware
+  // rate (CPU speed, disk and network bandwidth, memory) times it, so each resource sees the
+  // same utilisation as at full scale while the engine handles `scale` of the rows.
+  double scale = 0.1;
+  // Smaller scales the winner is also run at, to fit how each metric scales to full size.
+  std::vector<double> fit_scales;
+  int replications = 2;     // simulated runs per candidate (each plus one crash run)
+  int max_simulated = 12;   // candidates simulated at most
+  // A candidate is screened out when its predicted p99 exceeds target times this: the queueing
+  // approximation is rough, and a candidate it wrongly drops is never simulated.
+  double screen_slack = 2.0;
+  Duration crash_duration = Duration::seconds(600);
+};
+
 struct VariantConfig {
   std::string name;
   std::string description;
@@ -319,6 +367,7 @@ struct Scenario {
   RunConfig run;
   std::optional<ReshardConfig> reshard;
   std::optional<CacheConfig> cache;
+  std::optional<PlanConfig> plan;
   std::string source;  // the file path
   std::vector<VariantConfig> variants;   // every variant the file declares
   std::string variant;                   // the variant applied; empty for the file as written

@@ -173,6 +173,28 @@ const SchemaNode* SchemaBuilder::build() {
                                  {"lease_retry", v},
                                  {"crashes", list(cache_crash)}});
 
+  const SchemaNode* plan_type = map({{"price_per_hour", v}, {"disk_capacity", v}});
+  const SchemaNode* constraints = map({{"latency", v},
+                                       {"ingest_keeps_up", v},
+                                       {"survive_node_loss", v},
+                                       {"disk_fill", map({{"max", v}, {"retention", v}})},
+                                       {"replica_lag", v},
+                                       {"confidence", v}});
+  const SchemaNode* plan = map({{"node_types", named_map(plan_type)},
+                                {"nodes", v},
+                                {"shards", v},
+                                {"replicas", v},
+                                {"sharding", v},
+                                {"insert_mode", v},
+                                {"objective", v},
+                                {"constraints", constraints},
+                                {"scale", v},
+                                {"fit_scales", v},
+                                {"replications", v},
+                                {"max_simulated", v},
+                                {"screen_slack", v},
+                                {"crash_duration", v}});
+
   return map({{"name", v},
               {"hardware", hardware},
               {"topology", topology},
@@ -184,6 +206,7 @@ const SchemaNode* SchemaBuilder::build() {
               {"run", run},
               {"reshard", reshard},
               {"cache", cache},
+              {"plan", plan},
               {"smoke", v},
               {"variants", list(variant, /*named=*/true)}});
 }

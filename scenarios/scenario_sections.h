@@ -56,6 +56,10 @@ std::optional<CacheConfig> read_cache(const MapReader& root, const ClusterConfig
                                       const WorkloadConfig& workload, const RunConfig& run,
                                       TopologyConfig* topology);
 
+// None without a plan section.
+std::optional<PlanConfig> read_plan(const MapReader& root, const HardwareConfig& hardware,
+                                    const WorkloadConfig& workload);
+
 // For a list scheme whose key is a generated text column (province, gender, action), checked
 // against the values the workload's generator produces in it: a generated value in no list is an
 // error unless there is a default shard; a listed value it never produces is a warning,

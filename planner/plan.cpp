@@ -1,0 +1,419 @@
+#include "planner/plan.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "base/errors.h"
+#include "experiment/experiment.h"
+#include "experiment/run_outputs.h"
+#include "experiment/run_summary.h"
+#include "planner/plan_report.h"
+#include "planner/process_pool.h"
+#include "planner/run_files.h"
+#include "results/student_t.h"
+#include "scenarios/scenario.h"
+
+namespace shardlab::planner {
+
+namespace {
+
+using scenarios::Scenario;
+
+// Queries failing under the crash beyond this share mean the cluster stopped answering.
+constexpr double kCrashErrorShare = 0.01;
+
+struct Job {
+  std::vector<std::string> overrides;
+  std::filesystem::path dir;
+  int replications = 1;
+};
+
+// One simulation per job, each in a child process, `jobs` at once. Returns each job's status.
+std::vector<JobStatus> simulate(const PlanOptions& options, uint64_t seed,
+                                const std::vector<Job>& batch,
+                                const std::function<void(const std::string&)>& log) {
+  // Loaded in the parent, so that a mistake shows before any child starts.
+  std::vector<Scenario> scenarios;
+  for (const Job& job : batch) {
+    scenarios.push_back(scenarios::load_scenario(options.scenario.string(), job.overrides,
+                                                 options.smoke));
+  }
+  return run_in_processes(batch.size(), options.jobs, [&](size_t i) {
+    experiment::ExperimentOptions run_options;
+    run_options.data_dir = options.data_dir;
+    const experiment::ReplicatedRun run = experiment::run_replicated(
+        scenarios[i], seed, batch[i].replications, run_options, batch[i].dir,
+        [&](const std::string& line) { log(line); });
+    write_metrics(batch[i].dir / "metrics.json", run.metrics);
+    return 0;
+  });
+}
+
+// The one-sided upper confidence bound of the metric's mean (the value itself for one run).
+double upper_bound(const results::ReplicatedMetrics& metrics, const std::string& name,
+                   double confidence) {
+  const std::vector<double>& v = metrics.values(name);
+  if (v.empty()) return NAN;
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(v.size());
+  if (v.size() < 2) return mean;
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  const auto n = static_cast<int64_t>(v.size());
+  return mean + results::student_t_quantile(confidence, n - 1) * sd / std::sqrt(static_cast<double>(n));
+}
+
+double mean_of(const results::ReplicatedMetrics& metrics, const std::string& name) {
+  const std::vector<double>& v = metrics.values(name);
+  if (v.empty()) return NAN;
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+ConstraintCheck make_check(std::string name, std::string metric, double bound, double value,
+                           double predicted = NAN) {
+  ConstraintCheck c{std::move(name), std::move(metric), bound, value, predicted, 0, false};
+  c.holds = std::isfinite(value) && value <= bound;
+  c.margin = bound > 0 ? (bound - value) / bound : (value <= 0 ? 0.0 : -1.0);
+  if (!std::isfinite(value)) c.margin = -1;
+  return c;
+}
+
+double predicted_p99(const Prediction& p, const std::string& name) {
+  for (const auto& [template_name, value] : p.p99_s) {
+    if (template_name == name) return value;
+  }
+  return NAN;
+}
+
+CandidateShape shape_of(const Scenario& s, const Candidate& c) {
+  CandidateShape shape;
+  shape.type = &s.hardware.node_types.at(c.node_type);
+  shape.nodes = static_cast<double>(c.nodes);
+  shape.shards = static_cast<double>(c.shards);
+  shape.replicas = static_cast<double>(c.replicas);
+  for (const scenarios::PlanNodeType& t : s.plan->node_types) {
+    if (t.name == c.node_type) shape.disk_capacity = static_cast<double>(t.disk_capacity);
+  }
+  // Every node's host link has the same spec under the racks shorthand: the first node's.
+  const std::string& first = s.cluster.nodes.front().name;
+  for (const scenarios::TopologyLink& link : s.topology.links) {
+    if (link.a == first || link.b == first) {
+      shape.link_bytes_per_s = link.bandwidth_bytes_per_s;
+      break;
+    }
+  }
+  return shape;
+}
+
+// Why the screen drops a candidate, or empty when it passes.
+std::string screen_reason(const Scenario& s, const Candidate& c, const Prediction& p) {
+  const scenarios::PlanConfig& plan = *s.plan;
+  if (plan.constraints.survive_node_loss && c.replicas < 2) {
+    return "one replica per shard: a node loss takes its shards' rows and queries with it";
+  }
+  for (const auto& [resource, use] :
+       {std::pair{"cpu", p.cpu}, std::pair{"disk", p.disk}, std::pair{"network", p.network}}) {
+    if (use >= 1) {
+      return fmt::format("{} needs {:.0f}% of the busiest node's capacity at the peak", resource,
+                         use * 100);
+    }
+  }
+  for (const auto& [name, target] : plan.constraints.latency) {
+    const double p99 = predicted_p99(p, name);
+    if (!(p99 <= target * plan.screen_slack)) {
+      return fmt::format("predicted p99 of {} is {:.3g} s, over {} x its {:.3g} s target", name,
+                         p99, plan.screen_slack, target);
+    }
+  }
+  if (plan.constraints.disk_fill > 0 && p.disk_fill > plan.constraints.disk_fill) {
+    return fmt::format("disks {:.0f}% full at the retention horizon, over {:.0f}%",
+                       p.disk_fill * 100, plan.constraints.disk_fill * 100);
+  }
+  return {};
+}
+
+// Checks every constraint of a simulated candidate: `normal` are its replications, `crash`
+// the run with the worst single node crash.
+void check_constraints(const Scenario& s, const results::ReplicatedMetrics& normal,
+                       const results::Json& crash_summary, CandidateResult* result) {
+  const scenarios::PlanConstraints& c = s.plan->constraints;
+  std::vector<ConstraintCheck>& checks = result->checks;
+  for (const auto& [name, target] : c.latency) {
+    const std::string metric = "queries." + name + ".p99_s";
+    checks.push_back(make_check("p99 of " + name, metric, target,
+                                upper_bound(normal, metric, c.confidence),
+                                predicted_p99(result->prediction, name)));
+  }
+  if (c.ingest_keeps_up) {
+    checks.push_back(make_check("ingest delay p99", "inserts.delay_p99_s",
+                                experiment::kIngestDelayBound_s,
+                                upper_bound(normal, "inserts.delay_p99_s", c.confidence)));
+  }
+  if (c.replica_lag > Duration()) {
+    checks.push_back(make_check("max replica lag", "replication.max_lag_s", c.replica_lag.seconds(),
+                                upper_bound(normal, "replication.max_lag_s", c.confidence)));
+  }
+  checks.push_back(make_check("peak cpu utilisation", "utilisation.peak_cpu", 1.0,
+                              upper_bound(normal, "utilisation.peak_cpu", c.confidence),
+                              result->prediction.cpu));
+  checks.push_back(make_check("peak disk utilisation", "utilisation.peak_disk", 1.0,
+                              upper_bound(normal, "utilisation.peak_disk", c.confidence),
+                              result->prediction.disk));
+  if (c.disk_fill > 0) {
+    checks.push_back(make_check("disk fill at the retention horizon", "", c.disk_fill,
+                                result->prediction.disk_fill, result->prediction.disk_fill));
+  }
+  if (c.survive_node_loss) {
+    const double lost = crash_summary.at("inserts").at("rows_lost").get<double>();
+    // Lost rows have no natural bound but zero: the margin is -1 for any loss.
+    ConstraintCheck loss = make_check("acknowledged rows lost under a node crash",
+                                      "inserts.rows_lost", 0, lost);
+    checks.push_back(loss);
+    double queries = 0;
+    double errors = 0;
+    for (const auto& [name, q] : crash_summary.at("queries").items()) {
+      queries += q.at("count").get<double>() + q.at("errors").get<double>();
+      errors += q.at("errors").get<double>();
+    }
+    checks.push_back(make_check("queries failing under a node crash", "queries.errors share",
+                                kCrashErrorShare, queries > 0 ? errors / queries : 0.0));
+  }
+  std::vector<std::string> failed;
+  const ConstraintCheck* binding = nullptr;
+  for (const ConstraintCheck& check : checks) {
+    if (!check.holds) {
+      failed.push_back(fmt::format("{} {:.4g} over its bound {:.4g}", check.name, check.value,
+                                   check.bound));
+    }
+    if (check.bound > 0 && (!binding || check.margin < binding->margin)) binding = &check;
+  }
+  if (binding) result->binding = binding->name;
+  result->status = failed.empty() ? CandidateStatus::kConfirmed : CandidateStatus::kRefuted;
+  for (const std::string& f : failed) {
+    result->reason += (result->reason.empty() ? "" : "; ") + f;
+  }
+}
+
+// Fits value = a + b / scale through the winner's runs at each scale.
+ScaleFit fit_scaling(const std::string& metric, std::vector<std::pair<double, double>> points) {
+  ScaleFit fit;
+  fit.metric = metric;
+  std::erase_if(points, [](const auto& p) { return !std::isfinite(p.second); });
+  fit.points = points;
+  if (points.size() < 2) return fit;
+  Eigen::MatrixXd x(static_cast<Eigen::Index>(points.size()), 2);
+  Eigen::VectorXd y(static_cast<Eigen::Index>(points.size()));
+  for (size_t i = 0; i < points.size(); ++i) {
+    const auto row = static_cast<Eigen::Index>(i);
+    x(row, 0) = 1.0;
+    x(row, 1) = 1.0 / points[i].first;
+    y(row) = points[i].second;
+  }
+  const Eigen::VectorXd coef = x.colPivHouseholderQr().solve(y);
+  fit.a = coef(0);
+  fit.b = coef(1);
+  fit.full_scale = fit.a + fit.b;
+  fit.rms_residual = std::sqrt((x * coef - y).squaredNorm() / static_cast<double>(points.size()));
+  return fit;
+}
+
+}  // namespace
+
+PlanOutcome run_plan(const PlanOptions& options,
+                     const std::function<void(const std::string&)>& log) {
+  const auto started = std::chrono::steady_clock::now();
+  const Scenario base =
+      scenarios::load_scenario(options.scenario.string(), options.overrides, options.smoke);
+  if (!base.plan) {
+    throw InputError(fmt::format("{}: has no plan section: add one to say which clusters to "
+                                 "search (see scenarios/README.md)",
+                                 base.source));
+  }
+  const scenarios::PlanConfig& plan = *base.plan;
+  const double scale = options.scale.value_or(plan.scale);
+  const uint64_t seed = options.seed.value_or(base.run.seed);
+  const std::vector<std::string> scaled = scale_overrides(base, scale);
+  const auto with = [&](std::vector<std::string> extra, const std::vector<std::string>& more = {}) {
+    std::vector<std::string> all = options.overrides;
+    for (const std::string& s : scaled) all.push_back(s);
+    for (std::string& s : extra) all.push_back(std::move(s));
+    for (const std::string& s : more) all.push_back(s);
+    return all;
+  };
+
+  PlanOutcome outcome;
+  outcome.dir = options.out.empty() ? std::filesystem::path(base.run.out_dir) / "plan" : options.out;
+  std::filesystem::create_directories(outcome.dir);
+  PlanResult result;
+  result.scenario = base.name;
+  result.scale = scale;
+  result.smoke = options.smoke;
+  result.overrides = options.overrides;
+  if (!plan.constraints.latency.empty()) {
+    result.lead_template = plan.constraints.latency.front().first;
+    result.lead_target_s = plan.constraints.latency.front().second;
+  } else if (!base.workload.queries.empty()) {
+    result.lead_template = base.workload.queries.front().name;
+  }
+
+  // Every candidate is checked as a scenario before anything runs.
+  const std::vector<Candidate> candidates = enumerate_candidates(base);
+  outcome.candidates = candidates.size();
+  size_t valid = 0;
+  for (const Candidate& c : candidates) {
+    CandidateResult r;
+    r.candidate = c;
+    try {
+      scenarios::load_scenario(options.scenario.string(), with(candidate_overrides(base, c)),
+                               options.smoke);
+      ++valid;
+    } catch (const InputError& e) {
+      r.status = CandidateStatus::kInvalid;
+      r.reason = e.what();
+    }
+    result.candidates.push_back(std::move(r));
+  }
+  if (valid == 0) {
+    throw InputError(fmt::format("plan: none of the {} candidate clusters is a valid scenario; "
+                                 "the first: {}",
+                                 candidates.size(),
+                                 candidates.empty() ? "there are none (every node count is below "
+                                                      "the replicas or above shards x replicas)"
+                                                    : result.candidates.front().reason));
+  }
+
+  // 1. Profile.
+  log(fmt::format("{}: profiling the workload on the scenario's own cluster at scale {}",
+                  base.name, scale));
+  const std::filesystem::path profile_dir = outcome.dir / "profile";
+  const std::vector<JobStatus> profiled =
+      simulate(options, seed, {Job{with({"faults=[]", "random_faults=[]"}), profile_dir, 1}}, log);
+  if (!profiled.front().ok) {
+    throw RuntimeError(fmt::format("the profile run failed ({})", profiled.front().failure));
+  }
+  const WorkProfile profile = read_profile(read_json(profile_dir / "summary.json"), base);
+
+  // 2. Screen.
+  for (CandidateResult& r : result.candidates) {
+    if (r.status == CandidateStatus::kInvalid) continue;
+    r.prediction = predict(profile, base, shape_of(base, r.candidate), scale);
+    r.reason = screen_reason(base, r.candidate, r.prediction);
+    if (!r.reason.empty()) {
+      r.status = CandidateStatus::kScreenedOut;
+      ++outcome.screened_out;
+    }
+  }
+  log(fmt::format("{}: {} candidates, {} invalid, {} screened out", base.name, candidates.size(),
+                  candidates.size() - valid, outcome.screened_out));
+
+  // 3. Confirm, cheapest first.
+  const Duration peak = first_peak(base);
+  const Duration crash_at = peak < base.run.duration ? peak : Duration::nanoseconds(base.run.duration.ns() / 2);
+  for (CandidateResult& r : result.candidates) {
+    if (r.status != CandidateStatus::kNotSimulated) continue;
+    if (outcome.simulated >= static_cast<size_t>(plan.max_simulated)) break;
+    const Candidate& c = r.candidate;
+    log(fmt::format("{}: simulating {} ({}/h)", base.name, c.label, c.cost_per_hour));
+    const std::filesystem::path dir = outcome.dir / c.dir;
+    const std::vector<std::string> cluster = candidate_overrides(base, c);
+    std::vector<Job> jobs = {Job{with(cluster), dir / "runs", plan.replications}};
+    if (plan.constraints.survive_node_loss) {
+      // p01 holds the most replicas under the round-robin placement.
+      jobs.push_back(Job{with(cluster, {crash_override("p01", crash_at, plan.crash_duration)}),
+                         dir / "crash", 1});
+    }
+    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, log);
+    ++outcome.simulated;
+    bool ran = true;
+    for (const JobStatus& st : statuses) {
+      if (!st.ok) {
+        r.status = CandidateStatus::kRefuted;
+        r.reason = "its simulation failed: " + st.failure;
+        ran = false;
+      }
+    }
+    if (!ran) continue;
+    const results::ReplicatedMetrics normal = read_metrics(dir / "runs" / "metrics.json");
+    const results::Json crash = plan.constraints.survive_node_loss
+                                    ? read_json(dir / "crash" / "summary.json")
+                                    : results::Json::object();
+    check_constraints(base, normal, crash, &r);
+    r.simulated_lead_p99 = mean_of(normal, "queries." + result.lead_template + ".p99_s");
+    log(fmt::format("{}: {} {}{}", base.name, c.label, status_name(r.status),
+                    r.reason.empty() ? "" : ": " + r.reason));
+    if (r.status == CandidateStatus::kConfirmed) {
+      ++outcome.confirmed;
+      result.recommended = static_cast<size_t>(&r - result.candidates.data());
+      break;
+    }
+  }
+
+  // 4. Scale: the winner at the smaller scales, each metric fitted as a + b / scale.
+  if (result.recommended && scale < 1) {
+    CandidateResult& winner = result.candidates[*result.recommended];
+    std::vector<Job> jobs;
+    for (const double f : plan.fit_scales) {
+      std::vector<std::string> all = options.overrides;
+      for (std::string& o : scale_overrides(base, f)) all.push_back(std::move(o));
+      for (std::string& o : candidate_overrides(base, winner.candidate)) all.push_back(std::move(o));
+      jobs.push_back(Job{all, outcome.dir / winner.candidate.dir / fmt::format("scale-{}", f), 1});
+    }
+    log(fmt::format("{}: fitting how the winner's metrics scale ({} more runs)", base.name,
+                    jobs.size()));
+    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, log);
+    std::vector<std::string> metrics;
+    for (const ConstraintCheck& check : winner.checks) {
+      if (!check.metric.empty() && check.metric.find(' ') == std::string::npos &&
+          check.metric != "inserts.rows_lost") {
+        metrics.push_back(check.metric);
+      }
+    }
+    const results::ReplicatedMetrics main_runs =
+        read_metrics(outcome.dir / winner.candidate.dir / "runs" / "metrics.json");
+    for (const std::string& metric : metrics) {
+      std::vector<std::pair<double, double>> points;
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        if (!statuses[i].ok) continue;
+        points.emplace_back(plan.fit_scales[i],
+                            mean_of(read_metrics(jobs[i].dir / "metrics.json"), metric));
+      }
+      points.emplace_back(scale, mean_of(main_runs, metric));
+      result.fits.push_back(fit_scaling(metric, std::move(points)));
+    }
+  }
+
+  // 5. Sensitivity: the screen under growth.
+  if (result.recommended) {
+    const Candidate& winner = result.candidates[*result.recommended].candidate;
+    for (const double growth : {1.5, 2.0}) {
+      Sensitivity sens;
+      sens.growth = growth;
+      sens.winner = predict(profile, base, shape_of(base, winner), scale, growth);
+      for (const CandidateResult& r : result.candidates) {
+        if (r.status == CandidateStatus::kInvalid) continue;
+        const Prediction p = predict(profile, base, shape_of(base, r.candidate), scale, growth);
+        if (screen_reason(base, r.candidate, p).empty()) {
+          sens.cheapest_passing = r.candidate;
+          break;
+        }
+      }
+      result.sensitivity.push_back(std::move(sens));
+    }
+    outcome.found = true;
+    outcome.recommended = winner.label;
+  }
+  result.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  write_plan_report(outcome.dir, result, experiment::wants_output(base, "plots"));
+  return outcome;
+}
+
+}  // namespace shardlab::planner
