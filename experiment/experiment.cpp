@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "experiment/run_metrics.h"
 #include "experiment/run_outputs.h"
 #include "experiment/scratch_space.h"
+#include "workloads/engine_block.h"
 #include "results/replicated_metrics.h"
 #include "scenarios/platform.h"
 #include "shardlab/engine/io_settings.h"
@@ -124,7 +126,29 @@ class SimulatedRun {
   uint64_t data_peak_bytes_ = 0;
 };
 
+// The scenario's history days, generated at the workload's daily volume from a seed of their
+// own (so they are not the simulated day's rows again), loaded in bounded blocks.
+void preload_history(const scenarios::Scenario& s, cl::Cluster& cluster) {
+  if (s.workload.history_days == 0) return;
+  constexpr uint64_t kRowsPerBlock = 1 << 20;
+  workloads::GeneratorConfig history = s.workload.generator;
+  history.days = s.workload.history_days;
+  history.start -= int64_t{history.days} * 86400;
+  history.total_rows = static_cast<uint64_t>(
+      std::llround(static_cast<double>(s.workload.rows) / s.workload.generator.days * history.days));
+  history.seed = s.workload.generator.seed ^ 0x686973746f7279ULL;  // "history"
+  workloads::EngineBlockSource source(history, cluster.schema());
+  engine::Block block;
+  for (uint64_t first = 0; first < history.total_rows; first += kRowsPerBlock) {
+    source.fill(first, static_cast<size_t>(std::min(kRowsPerBlock, history.total_rows - first)),
+                &block);
+    cluster.preload(block);
+  }
+  cluster.finish_preload();
+}
+
 void SimulatedRun::run(bool progress, std::chrono::steady_clock::time_point wall_start) {
+  preload_history(s_, cluster_);
   cluster_.start();
   if (cache_) cache_->start(end_);
   driver_.start(end_);
@@ -270,7 +294,9 @@ std::filesystem::path make_data_dir(const scenarios::Scenario& s, uint64_t seed,
     // Uncompressed, generously: 16 bytes a value, one copy per replica unless replication
     // hard-links its parts.
     const uint64_t copies = s.cluster.internal_replication ? 1 : s.cluster.replicas;
-    const uint64_t estimate = s.workload.rows * s.table.schema.columns.size() * 16 * copies;
+    const uint64_t days = static_cast<uint64_t>(s.workload.generator.days + s.workload.history_days);
+    const uint64_t rows = s.workload.rows / static_cast<uint64_t>(s.workload.generator.days) * days;
+    const uint64_t estimate = rows * s.table.schema.columns.size() * 16 * copies;
     root = choose_scratch_root(estimate, options.out_dir);
   }
   remove_abandoned_scratch_dirs(root);

@@ -38,7 +38,7 @@ results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {
   const bool kept_up = delay_p99_s <= kIngestDelayBound_s;
   metrics->emplace_back("inserts.delay_p99_s", delay_p99_s);
   metrics->emplace_back("inserts.kept_up", kept_up ? 1.0 : 0.0);
-  return {{"batches", c.inserts},
+  results::Json out = {{"batches", c.inserts},
           {"rows_sent", c.rows_sent},
           {"rows_acknowledged", c.rows_acknowledged},
           {"rows_lost", c.rows_lost},
@@ -47,6 +47,9 @@ results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {
           {"delay_p99_s", results::json_number(delay_p99_s)},
           {"delay_max_s", results::json_number(delay_max_s)},
           {"kept_up", kept_up}};
+  // Only runs with history carry it, so other summaries stay as they were.
+  if (run.cluster.rows_preloaded() > 0) out["rows_preloaded"] = run.cluster.rows_preloaded();
+  return out;
 }
 
 results::Json queries_json(const FinishedRun& run, Metrics* metrics) {

@@ -170,6 +170,10 @@ struct WorkloadConfig {
   // of this file). Passes workloads::validate().
   workloads::GeneratorConfig generator;
   uint64_t rows = 0;              // total rows of the data set, inserted over `days` days
+  // Whole days of rows before `start`, at the same daily volume, in the table before the run
+  // begins: loaded (and merged) without simulated time, on every replica. 0: the table starts
+  // empty.
+  int history_days = 0;
   uint64_t batch_rows = 100'000;  // the most rows in one INSERT
   // A batch is sent at the latest this long after its first row was due. 1 s with 100k rows
   // follows REFERENCE.md's advice: batches of at least 1000 rows, about one INSERT per second.

@@ -107,6 +107,7 @@ const SchemaNode* SchemaBuilder::build() {
   const SchemaNode* workload =
       map({{"rows", v},
            {"days", v},
+           {"history_days", v},
            {"start", v},
            {"peak_rows_per_s", v},
            {"peak_to_mean", v},

@@ -218,6 +218,13 @@ void read_data_window(const MapReader& map, const Field& section, WorkloadConfig
     }
     g.start = *start;
   }
+  if (auto f = map.find("history_days")) {
+    workload->history_days = static_cast<int>(f->count(0, workloads::kMaxDays));
+    if (int64_t{workload->history_days} * dt::kSecondsPerDay > g.start) {
+      f->fail(fmt::format("{} day(s) of history would start before 1970-01-01",
+                          workload->history_days));
+    }
+  }
   if (g.start < 0 || g.start > (int64_t{1} << 32) - int64_t{g.days} * dt::kSecondsPerDay) {
     (map.has("start") ? map.get("start") : section)
         .fail(fmt::format("the data set from {} over {} day(s) ends after 2106-02-07, the last "

@@ -201,6 +201,15 @@ class Cluster {
     delivery_listener_ = std::move(listener);
   }
 
+  // History: rows from before the run, in the table when it begins. preload() writes a block
+  // into its shards' first replicas at once, without simulated time or the replication log
+  // (block numbers still come from the coordinator, so later inserts do not collide);
+  // finish_preload() merges them as the merge selector would, also untimed, and links the
+  // result into every other replica. Call both before the simulation starts.
+  void preload(const engine::Block& block);
+  void finish_preload();
+  uint64_t rows_preloaded() const { return rows_preloaded_; }
+
   // Adds the next joining shards: `next` (the same table, next.shards in (shards(), shards() +
   // joining]) routes every later insert; rows already stored stay where they are, as when an
   // operator adds shards to a ClickHouse cluster's configuration. Throws InputError if `next` is
@@ -396,6 +405,8 @@ class Cluster {
   std::vector<uint64_t> bytes_received_;  // per node
   CommitListener commit_listener_;
   DeliveryListener delivery_listener_;
+  uint64_t rows_preloaded_ = 0;
+  uint64_t preload_batches_ = 0;
   ClusterCounters counters_;
   uint64_t next_batch_ = 0;
   Duration max_lag_;

@@ -270,4 +270,35 @@ Process Cluster::run_quorum_wait(size_t shard, std::vector<std::string> parts) {
   }
 }
 
+void Cluster::preload(const engine::Block& block) {
+  std::vector<engine::Block> parts = schemes_.back().split(block, spec_.seed, preload_batches_++);
+  for (size_t s = 0; s < parts.size(); ++s) {
+    if (parts[s].rows() == 0) continue;
+    ReplicaStore& store = *replicas_[s].front()->store;
+    std::optional<uint64_t> first_block;
+    if (replicated()) {
+      first_block = coordinator_->allocate_blocks(s, store.partitions_of(parts[s]));
+    }
+    const engine::InsertResult result = store.insert(parts[s], first_block);
+    store.publish(result);
+    rows_preloaded_ += parts[s].rows();
+  }
+}
+
+void Cluster::finish_preload() {
+  const int64_t now_s = spec_.epoch_s + sim_.now().ns() / 1'000'000'000;
+  for (auto& shard : replicas_) {
+    ReplicaStore& first = *shard.front()->store;
+    while (const std::optional<engine::MergePlan> plan = first.select_merge()) {
+      first.merge(*plan, now_s);
+    }
+    for (size_t r = 1; r < shard.size(); ++r) {
+      for (const engine::PartPtr& part : first.visible_parts()) {
+        const bool attached = shard[r]->store->attach_from(first, part);
+        SHARDLAB_ASSERT(attached, "preloaded part {} vanished", part->name());
+      }
+    }
+  }
+}
+
 }  // namespace shardlab::sim::cluster
