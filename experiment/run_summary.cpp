@@ -255,7 +255,8 @@ results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, M
   summary["work"] = work_json(run);
   summary["faults"] = faults_json(run.fault_log);
   summary["queries_run"] = {{"count", c.queries},          {"errors", c.query_errors},
-                            {"failovers", c.failovers},    {"shards_pruned", c.shards_pruned},
+                            {"failovers", c.failovers},    {"shard_failures", c.shard_failures},
+                            {"shards_pruned", c.shards_pruned},
                             {"memo_hits", c.memo_hits},    {"memo_misses", c.memo_misses}};
   return summary;
 }

@@ -23,9 +23,6 @@ namespace {
 
 using scenarios::Scenario;
 
-// Queries failing under the crash beyond this share mean the cluster stopped answering.
-constexpr double kCrashErrorShare = 0.01;
-
 struct Job {
   std::vector<std::string> overrides;
   std::filesystem::path dir;
@@ -177,14 +174,12 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
     ConstraintCheck loss = make_check("acknowledged rows lost under a node crash",
                                       "inserts.rows_lost", 0, lost);
     checks.push_back(loss);
-    double queries = 0;
-    double errors = 0;
-    for (const auto& [name, q] : crash_summary.at("queries").items()) {
-      queries += q.at("count").get<double>() + q.at("errors").get<double>();
-      errors += q.at("errors").get<double>();
-    }
-    checks.push_back(make_check("queries failing under a node crash", "queries.errors share",
-                                kCrashErrorShare, queries > 0 ? errors / queries : 0.0));
+    // Queries sent to the crashed node itself fail as they would against ClickHouse (clients
+    // must reconnect elsewhere); what must not happen is a query that finds no live replica.
+    const double unanswered =
+        crash_summary.at("queries_run").at("shard_failures").get<double>();
+    checks.push_back(make_check("queries finding no replica under a node crash",
+                                "queries_run.shard_failures", 0, unanswered));
   }
   std::vector<std::string> failed;
   const ConstraintCheck* binding = nullptr;
@@ -240,7 +235,11 @@ PlanOutcome run_plan(const PlanOptions& options,
   const scenarios::PlanConfig& plan = *base.plan;
   const double scale = options.scale.value_or(plan.scale);
   const uint64_t seed = options.seed.value_or(base.run.seed);
-  const std::vector<std::string> scaled = scale_overrides(base, scale);
+  std::vector<std::string> scaled = scale_overrides(base, scale);
+  const PeakWindow window = peak_window(base, plan.window);
+  for (const std::string& o : window.overrides) scaled.push_back(o);
+  const std::string window_text =
+      window.overrides.empty() ? std::string() : scenarios::format_duration(plan.window);
   const auto with = [&](std::vector<std::string> extra, const std::vector<std::string>& more = {}) {
     std::vector<std::string> all = options.overrides;
     for (const std::string& s : scaled) all.push_back(s);
@@ -255,6 +254,7 @@ PlanOutcome run_plan(const PlanOptions& options,
   PlanResult result;
   result.scenario = base.name;
   result.scale = scale;
+  result.window = window_text;
   result.smoke = options.smoke;
   result.overrides = options.overrides;
   if (!plan.constraints.latency.empty()) {
@@ -315,8 +315,7 @@ PlanOutcome run_plan(const PlanOptions& options,
                   candidates.size() - valid, outcome.screened_out));
 
   // 3. Confirm, cheapest first.
-  const Duration peak = first_peak(base);
-  const Duration crash_at = peak < base.run.duration ? peak : Duration::nanoseconds(base.run.duration.ns() / 2);
+  const Duration crash_at = window.peak;
   for (CandidateResult& r : result.candidates) {
     if (r.status != CandidateStatus::kNotSimulated) continue;
     if (outcome.simulated >= static_cast<size_t>(plan.max_simulated)) break;
@@ -363,6 +362,7 @@ PlanOutcome run_plan(const PlanOptions& options,
     for (const double f : plan.fit_scales) {
       std::vector<std::string> all = options.overrides;
       for (std::string& o : scale_overrides(base, f)) all.push_back(std::move(o));
+      for (const std::string& o : window.overrides) all.push_back(o);
       for (std::string& o : candidate_overrides(base, winner.candidate)) all.push_back(std::move(o));
       jobs.push_back(Job{all, outcome.dir / winner.candidate.dir / fmt::format("scale-{}", f), 1});
     }

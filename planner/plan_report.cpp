@@ -39,6 +39,7 @@ results::Json plan_json(const PlanResult& plan) {
   results::Json doc;
   doc["scenario"] = plan.scenario;
   doc["scale"] = results::json_number(plan.scale);
+  doc["window"] = plan.window;
   doc["smoke"] = plan.smoke;
   doc["overrides"] = plan.overrides;
   doc["wall_s"] = results::json_number(plan.wall_s);
@@ -126,8 +127,13 @@ results::Json plan_json(const PlanResult& plan) {
 
 std::string plan_markdown(const PlanResult& plan, bool pareto) {
   std::string md = fmt::format("# {}: capacity plan\n\n", plan.scenario);
-  md += fmt::format("Simulated at scale {} (rows, insert rate and hardware rates times {}){}.",
-                    plan.scale, plan.scale, plan.smoke ? ", **smoke run**" : "");
+  md += fmt::format("Simulated at scale {} (rows, insert rate and hardware rates times {}){}{}.",
+                    plan.scale, plan.scale,
+                    plan.window.empty()
+                        ? ""
+                        : ", each run " + plan.window + " around the daily insert peak (the rows "
+                          "before it loaded as history)",
+                    plan.smoke ? ", **smoke run**" : "");
   for (const std::string& o : plan.overrides) md += fmt::format(" `--set {}`", o);
   md += fmt::format(" Planning took {:.0f} s of wall time.\n\n", plan.wall_s);
   size_t screened = 0, simulated = 0, confirmed = 0;

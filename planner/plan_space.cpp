@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "base/errors.h"
+#include "shardlab/engine/date_time.h"
 
 namespace shardlab::planner {
 
@@ -170,6 +171,26 @@ std::vector<std::string> scale_overrides(const scenarios::Scenario& s, double sc
     if (uplink > 0) {
       out.push_back("topology.racks.uplink.bandwidth=" + number(uplink * scale) + "B/s");
     }
+  }
+  return out;
+}
+
+PeakWindow peak_window(const scenarios::Scenario& s, Duration window) {
+  const Duration peak = first_peak(s);
+  if (window <= Duration() || window >= s.run.duration) {
+    return {{}, peak < s.run.duration ? peak : Duration::nanoseconds(s.run.duration.ns() / 2)};
+  }
+  const Duration half = Duration::nanoseconds(window.ns() / 2);
+  const Duration shift = peak > half ? peak - half : Duration();
+  PeakWindow out;
+  out.peak = peak - shift;
+  const int64_t start = s.workload.generator.start + shift.ns() / 1'000'000'000;
+  out.overrides = {
+      "workload.start='" + dt::date_time_to_string(start) + "'",
+      "run.duration=" + scenarios::format_duration(window),
+  };
+  if (shift > Duration()) {
+    out.overrides.push_back(fmt::format("workload.history_days={}", s.workload.history_days + 1));
   }
   return out;
 }

@@ -48,6 +48,16 @@ std::vector<std::string> candidate_overrides(const scenarios::Scenario& s, const
 // the default network carry over to other clusters). REQUIRES: 0 < scale <= 1.
 std::vector<std::string> scale_overrides(const scenarios::Scenario& s, double scale);
 
+// A stretch of the scenario's day centred on its first insert peak: the overrides that simulate
+// only it (workload.start moved to its beginning, run.duration its length, and what came before
+// loaded as history: one more history day, since history ends where the run begins), and where
+// the peak falls in it. No overrides when the window covers the whole run.
+struct PeakWindow {
+  std::vector<std::string> overrides;
+  Duration peak;  // from the run's start
+};
+PeakWindow peak_window(const scenarios::Scenario& s, Duration window);
+
 // A node crash of `node` at `at` for `duration`, as an override of the scenario's faults.
 std::string crash_override(const std::string& node, Duration at, Duration duration);
 

@@ -349,6 +349,9 @@ struct PlanConfig {
   // approximation is rough, and a candidate it wrongly drops is never simulated.
   double screen_slack = 2.0;
   Duration crash_duration = Duration::seconds(600);
+  // The stretch of the day the candidates simulate, centred on the daily peak; what comes before
+  // it is loaded as history without simulated time. Zero: the whole run as the scenario says.
+  Duration window = Duration::seconds(7200);
 };
 
 struct VariantConfig {

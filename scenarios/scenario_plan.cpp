@@ -163,6 +163,7 @@ std::optional<PlanConfig> read_plan(const MapReader& root, const HardwareConfig&
   if (auto f = map.find("max_simulated")) plan.max_simulated = static_cast<int>(f->count(1, 10000));
   if (auto f = map.find("screen_slack")) plan.screen_slack = f->number(1, 100);
   if (auto f = map.find("crash_duration")) plan.crash_duration = f->duration(Duration::seconds(1));
+  if (auto f = map.find("window")) plan.window = f->duration(Duration(), Duration::seconds(86400));
   return plan;
 }
 

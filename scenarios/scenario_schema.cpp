@@ -194,7 +194,8 @@ const SchemaNode* SchemaBuilder::build() {
                                 {"replications", v},
                                 {"max_simulated", v},
                                 {"screen_slack", v},
-                                {"crash_duration", v}});
+                                {"crash_duration", v},
+                                {"window", v}});
 
   return map({{"name", v},
               {"hardware", hardware},

@@ -124,6 +124,8 @@ struct ClusterCounters {
   uint64_t queries = 0;
   uint64_t query_errors = 0;
   uint64_t failovers = 0;      // replicas tried in vain before one answered
+  uint64_t shard_failures = 0; // subqueries no replica of their shard answered: the query failed
+                               // though its initiator was up
   uint64_t shards_pruned = 0;  // shard visits skipped by range or list pruning
   uint64_t parts_fetched = 0;
   uint64_t bytes_fetched = 0;

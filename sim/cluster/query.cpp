@@ -156,6 +156,7 @@ Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Quer
     *out = query->empty_result();
     co_return;
   }
+  ++counters_.shard_failures;
   throw SimFault(FaultKind::kUnreachable,
                  fmt::format("no replica of shard {} answered", shard + 1));
 }
