@@ -65,6 +65,7 @@ void add_plan_command(CLI::App& app) {
     options.data_dir = flags->data_dir;
     const planner::PlanOutcome outcome = planner::run_plan(
         options, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+    if (outcome.worker) return;  // an MPI rank other than 0: rank 0 reports
     std::printf("plan: %zu candidates, %zu screened out, %zu simulated, %zu confirmed\n",
                 outcome.candidates, outcome.screened_out, outcome.simulated, outcome.confirmed);
     if (outcome.found) {

@@ -9,6 +9,7 @@
 #include "apps/flag_checks.h"
 #include "base/errors.h"
 #include "planner/sweep.h"
+#include "scenarios/units.h"
 
 namespace shardlab::apps {
 
@@ -27,6 +28,8 @@ struct SweepFlags {
   std::string variant;
   bool keep_data = false;
   std::string data_dir;
+  double scale = 1;
+  std::string window;
 };
 
 }  // namespace
@@ -54,6 +57,13 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--set", flags->overrides, "Override a key for every point (repeatable)");
   cmd->add_flag("--smoke", flags->smoke, "Apply the scenario's smoke section (a quick run)");
   cmd->add_option("--variant", flags->variant, "Sweep this variant (default: the file as written)");
+  cmd->add_option("--scale", flags->scale,
+                  "Run each point at this data scale, in (0, 1]: rows, insert rate and hardware "
+                  "rates times it (as plan does)")
+      ->check(CLI::Range(1e-6, 1.0));
+  cmd->add_option("--window", flags->window,
+                  "Simulate only this long around the daily insert peak, the rows before it "
+                  "loaded as history, e.g. 2h");
   cmd->add_flag("--keep-data", flags->keep_data, "Keep the replicas' tables after each run");
   cmd->add_option("--data-dir", flags->data_dir,
                   "Where the replicas' tables live during each run (as for run)")
@@ -74,6 +84,14 @@ void add_sweep_command(CLI::App& app) {
     options.out = flags->out;
     options.data_dir = flags->data_dir;
     options.keep_data = flags->keep_data;
+    options.scale = flags->scale;
+    if (!flags->window.empty()) {
+      try {
+        options.window = scenarios::parse_duration(flags->window);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("--window: {}", e.what()));
+      }
+    }
     const planner::SweepOutcome outcome = planner::run_sweep(
         options, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
     if (outcome.worker) return;  // an MPI rank other than 0: rank 0 reports

@@ -14,7 +14,10 @@ namespace {
 
 constexpr int kTagReady = 1;   // worker -> rank 0: no payload, give me a point
 constexpr int kTagResult = 2;  // worker -> rank 0: a point's result, then ready for another
-constexpr int kTagPoint = 3;   // rank 0 -> worker: an int64 point index, or -1 to stop
+constexpr int kTagPoint = 3;   // rank 0 -> worker: an int64 point index, or kBatchOver/kShutDown
+constexpr int kTagPayload = 4; // rank 0 -> worker, after a point's index: what the point is
+constexpr int64_t kBatchOver = -1;
+constexpr int64_t kShutDown = -2;
 
 void check(int code, const char* what) {
   if (code == MPI_SUCCESS) return;
@@ -58,8 +61,25 @@ PointResult decode(const std::string& bytes, int64_t* index) {
   return result;
 }
 
-void send_point(int rank, int64_t index) {
+void send_point(int rank, int64_t index, const std::string& payload = {}) {
   check(MPI_Send(&index, 1, MPI_INT64_T, rank, kTagPoint, MPI_COMM_WORLD), "sending a point");
+  if (index < 0) return;
+  check(MPI_Send(payload.data(), static_cast<int>(payload.size()), MPI_CHAR, rank, kTagPayload,
+                 MPI_COMM_WORLD),
+        "sending a point's payload");
+}
+
+std::string receive_bytes(int source, int tag, MPI_Status* status_out = nullptr) {
+  MPI_Status status;
+  check(MPI_Probe(source, tag, MPI_COMM_WORLD, &status), "MPI_Probe");
+  int bytes = 0;
+  check(MPI_Get_count(&status, MPI_CHAR, &bytes), "MPI_Get_count");
+  std::string message(static_cast<size_t>(bytes), '\0');
+  check(MPI_Recv(message.data(), bytes, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG,
+                 MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+        "receiving a message");
+  if (status_out) *status_out = status;
+  return message;
 }
 
 }  // namespace
@@ -81,7 +101,8 @@ MpiWorld::MpiWorld() {
 MpiWorld::~MpiWorld() { MPI_Finalize(); }
 
 std::vector<PointResult> MpiWorld::schedule(
-    size_t count, const std::function<void(size_t, const PointResult&)>& done) {
+    size_t count, const std::function<void(size_t, const PointResult&)>& done,
+    const std::function<std::string(size_t)>& payload) {
   std::vector<PointResult> results(count);
   size_t next = 0;
   size_t received = 0;
@@ -90,13 +111,7 @@ std::vector<PointResult> MpiWorld::schedule(
   // and every worker was told to stop.
   while (received < count || stopped < size_ - 1) {
     MPI_Status status;
-    check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status), "MPI_Probe");
-    int bytes = 0;
-    check(MPI_Get_count(&status, MPI_CHAR, &bytes), "MPI_Get_count");
-    std::string message(static_cast<size_t>(bytes), '\0');
-    check(MPI_Recv(message.data(), bytes, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG,
-                   MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-          "receiving from a worker");
+    const std::string message = receive_bytes(MPI_ANY_SOURCE, MPI_ANY_TAG, &status);
     if (status.MPI_TAG == kTagResult) {
       int64_t index = -1;
       PointResult result = decode(message, &index);
@@ -108,23 +123,35 @@ std::vector<PointResult> MpiWorld::schedule(
       ++received;
     }
     if (next < count) {
-      send_point(status.MPI_SOURCE, static_cast<int64_t>(next++));
+      const size_t point = next++;
+      send_point(status.MPI_SOURCE, static_cast<int64_t>(point), payload ? payload(point) : "");
     } else {
-      send_point(status.MPI_SOURCE, -1);
+      send_point(status.MPI_SOURCE, kBatchOver);
       ++stopped;
     }
   }
   return results;
 }
 
-void MpiWorld::serve(const std::function<PointResult(size_t)>& run) {
+void MpiWorld::release() {
+  // Each worker asks for work once more after its last batch; the answer is to shut down.
+  for (int worker = 1; worker < size_; ++worker) {
+    MPI_Status status;
+    receive_bytes(MPI_ANY_SOURCE, kTagReady, &status);
+    send_point(status.MPI_SOURCE, kShutDown);
+  }
+}
+
+bool MpiWorld::serve(const std::function<PointResult(size_t, const std::string&)>& run) {
   check(MPI_Send(nullptr, 0, MPI_CHAR, 0, kTagReady, MPI_COMM_WORLD), "asking for a point");
   for (;;) {
-    int64_t index = -1;
+    int64_t index = kBatchOver;
     check(MPI_Recv(&index, 1, MPI_INT64_T, 0, kTagPoint, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
           "receiving a point");
-    if (index < 0) return;
-    const std::string message = encode(index, run(static_cast<size_t>(index)));
+    if (index == kBatchOver) return true;
+    if (index < 0) return false;
+    const std::string payload = receive_bytes(0, kTagPayload);
+    const std::string message = encode(index, run(static_cast<size_t>(index), payload));
     check(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, kTagResult,
                    MPI_COMM_WORLD),
           "sending a result");

@@ -5,7 +5,9 @@
 //
 // The messages are small byte strings: a worker's "ready" (empty) or its result (the point's
 // index, whether it ran, why not, and the files the parent needs: metrics.json and
-// summary.json), and rank 0's answer, the next point's index or "stop" (-1).
+// summary.json), and rank 0's answer: the next point's index and what the point is (a payload
+// the caller defines; empty for a sweep, whose ranks all know the points), "batch over" (-1)
+// or "shut down" (-2). The planner schedules several batches; a sweep one.
 #pragma once
 
 #include <cstdint>
@@ -38,12 +40,17 @@ class MpiWorld {
   int rank() const { return rank_; }
   int size() const { return size_; }
 
-  // Rank 0: hands out points [0, count) to the other ranks as they ask, and returns each
-  // point's result in index order. `done` is called as each result arrives.
+  // Rank 0: hands out points [0, count) to the other ranks as they ask, each with
+  // payload(index) when given, and returns each point's result in index order. `done` is called
+  // as each result arrives. Every worker is told the batch is over at its end.
   std::vector<PointResult> schedule(size_t count,
-                                    const std::function<void(size_t, const PointResult&)>& done);
-  // Any other rank: asks rank 0 for points and runs each with `run` until told to stop.
-  void serve(const std::function<PointResult(size_t)>& run);
+                                    const std::function<void(size_t, const PointResult&)>& done,
+                                    const std::function<std::string(size_t)>& payload = {});
+  // Rank 0, after its last batch: tells every worker to shut down.
+  void release();
+  // Any other rank: asks rank 0 for points and runs each with `run(index, payload)` until the
+  // batch is over (returns true) or rank 0 shuts the workers down (returns false).
+  bool serve(const std::function<PointResult(size_t, const std::string&)>& run);
 
  private:
   int rank_ = 0;

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cmath>
 
+#include "base/atomic_file.h"
 #include "base/errors.h"
 #include "experiment/experiment.h"
 #include "experiment/run_outputs.h"
 #include "experiment/run_summary.h"
 #include "planner/plan_report.h"
+#include "planner/mpi_world.h"
 #include "planner/process_pool.h"
 #include "planner/run_files.h"
 #include "results/student_t.h"
@@ -29,9 +31,36 @@ struct Job {
   int replications = 1;
 };
 
-// One simulation per job, each in a child process, `jobs` at once. Returns each job's status.
+// Runs one job in this process: its replications into its directory, and metrics.json.
+int run_job(const PlanOptions& options, uint64_t seed, const Scenario& s, const Job& job,
+            const std::function<void(const std::string&)>& log) {
+  experiment::ExperimentOptions run_options;
+  run_options.data_dir = options.data_dir;
+  const experiment::ReplicatedRun run = experiment::run_replicated(
+      s, seed, job.replications, run_options, job.dir, log);
+  write_metrics(job.dir / "metrics.json", run.metrics);
+  return 0;
+}
+
+// What an MPI worker needs to run a job.
+std::string encode_job(const Job& job) {
+  return results::Json{{"overrides", job.overrides},
+                       {"dir", job.dir.string()},
+                       {"replications", job.replications}}
+      .dump();
+}
+
+Job decode_job(const std::string& payload) {
+  const results::Json doc = results::Json::parse(payload);
+  return Job{doc.at("overrides").get<std::vector<std::string>>(),
+             std::filesystem::path(doc.at("dir").get<std::string>()),
+             doc.at("replications").get<int>()};
+}
+
+// One simulation per job, each in a child process: `jobs` at once here, or one per MPI worker
+// rank when `world` has more than one rank (rank 0 keeps the files). Returns each job's status.
 std::vector<JobStatus> simulate(const PlanOptions& options, uint64_t seed,
-                                const std::vector<Job>& batch,
+                                const std::vector<Job>& batch, MpiWorld* world,
                                 const std::function<void(const std::string&)>& log) {
   // Loaded in the parent, so that a mistake shows before any child starts.
   std::vector<Scenario> scenarios;
@@ -39,15 +68,49 @@ std::vector<JobStatus> simulate(const PlanOptions& options, uint64_t seed,
     scenarios.push_back(scenarios::load_scenario(options.scenario.string(), job.overrides,
                                                  options.smoke));
   }
-  return run_in_processes(batch.size(), options.jobs, [&](size_t i) {
-    experiment::ExperimentOptions run_options;
-    run_options.data_dir = options.data_dir;
-    const experiment::ReplicatedRun run = experiment::run_replicated(
-        scenarios[i], seed, batch[i].replications, run_options, batch[i].dir,
-        [&](const std::string& line) { log(line); });
-    write_metrics(batch[i].dir / "metrics.json", run.metrics);
-    return 0;
-  });
+  if (world == nullptr) {
+    return run_in_processes(batch.size(), options.jobs, [&](size_t i) {
+      return run_job(options, seed, scenarios[i], batch[i], log);
+    });
+  }
+  std::vector<JobStatus> statuses(batch.size());
+  world->schedule(
+      batch.size(),
+      [&](size_t i, const PointResult& result) {
+        statuses[i] = JobStatus{result.ok, result.failure};
+        if (!result.ok) return;
+        std::filesystem::create_directories(batch[i].dir);
+        base::write_file_atomically(batch[i].dir / "metrics.json", result.metrics_json);
+        base::write_file_atomically(batch[i].dir / "summary.json", result.summary_json);
+      },
+      [&](size_t i) { return encode_job(batch[i]); });
+  return statuses;
+}
+
+// An MPI rank other than 0: runs the jobs rank 0 hands out until it shuts the workers down.
+void serve_jobs(const PlanOptions& options, uint64_t seed, MpiWorld& world,
+                const std::function<void(const std::string&)>& log) {
+  while (world.serve([&](size_t, const std::string& payload) {
+    PointResult result;
+    const Job job = decode_job(payload);
+    const JobStatus status = run_in_processes(1, 1, [&](size_t) {
+      const Scenario s =
+          scenarios::load_scenario(options.scenario.string(), job.overrides, options.smoke);
+      return run_job(options, seed, s, job, log);
+    }).front();
+    result.ok = status.ok;
+    result.failure = status.failure;
+    if (!status.ok) return result;
+    try {
+      result.metrics_json = read_text(job.dir / "metrics.json");
+      result.summary_json = read_text(job.dir / "summary.json");
+    } catch (const RuntimeError& e) {
+      result.ok = false;
+      result.failure = e.what();
+    }
+    return result;
+  })) {
+  }
 }
 
 // The one-sided upper confidence bound of the metric's mean (the value itself for one run).
@@ -222,8 +285,37 @@ ScaleFit fit_scaling(const std::string& metric, std::vector<std::pair<double, do
 
 }  // namespace
 
+namespace {
+
+PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
+                    const std::function<void(const std::string&)>& log);
+
+}  // namespace
+
 PlanOutcome run_plan(const PlanOptions& options,
                      const std::function<void(const std::string&)>& log) {
+  if (!launched_by_mpirun()) return plan_on(options, nullptr, log);
+  MpiWorld world;
+  if (world.rank() != 0) {
+    const Scenario base =
+        scenarios::load_scenario(options.scenario.string(), options.overrides, options.smoke);
+    serve_jobs(options, options.seed.value_or(base.run.seed), world, log);
+    PlanOutcome outcome;
+    outcome.worker = true;
+    return outcome;
+  }
+  // Rank 0 plans; the workers are released however the plan ends.
+  struct Release {
+    MpiWorld& world;
+    ~Release() { world.release(); }
+  } release{world};
+  return plan_on(options, &world, log);
+}
+
+namespace {
+
+PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
+                    const std::function<void(const std::string&)>& log) {
   const auto started = std::chrono::steady_clock::now();
   const Scenario base =
       scenarios::load_scenario(options.scenario.string(), options.overrides, options.smoke);
@@ -295,7 +387,7 @@ PlanOutcome run_plan(const PlanOptions& options,
                   base.name, scale));
   const std::filesystem::path profile_dir = outcome.dir / "profile";
   const std::vector<JobStatus> profiled =
-      simulate(options, seed, {Job{with({"faults=[]", "random_faults=[]"}), profile_dir, 1}}, log);
+      simulate(options, seed, {Job{with({"faults=[]", "random_faults=[]"}), profile_dir, 1}}, world, log);
   if (!profiled.front().ok) {
     throw RuntimeError(fmt::format("the profile run failed ({})", profiled.front().failure));
   }
@@ -329,7 +421,7 @@ PlanOutcome run_plan(const PlanOptions& options,
       jobs.push_back(Job{with(cluster, {crash_override("p01", crash_at, plan.crash_duration)}),
                          dir / "crash", 1});
     }
-    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, log);
+    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, world, log);
     ++outcome.simulated;
     bool ran = true;
     for (const JobStatus& st : statuses) {
@@ -368,16 +460,16 @@ PlanOutcome run_plan(const PlanOptions& options,
     }
     log(fmt::format("{}: fitting how the winner's metrics scale ({} more runs)", base.name,
                     jobs.size()));
-    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, log);
+    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, world, log);
+    const results::ReplicatedMetrics main_runs =
+        read_metrics(outcome.dir / winner.candidate.dir / "runs" / "metrics.json");
+    // The constraints measured by the normal runs (the crash run's are not fitted).
     std::vector<std::string> metrics;
     for (const ConstraintCheck& check : winner.checks) {
-      if (!check.metric.empty() && check.metric.find(' ') == std::string::npos &&
-          check.metric != "inserts.rows_lost") {
+      if (!check.metric.empty() && !main_runs.values(check.metric).empty()) {
         metrics.push_back(check.metric);
       }
     }
-    const results::ReplicatedMetrics main_runs =
-        read_metrics(outcome.dir / winner.candidate.dir / "runs" / "metrics.json");
     for (const std::string& metric : metrics) {
       std::vector<std::pair<double, double>> points;
       for (size_t i = 0; i < jobs.size(); ++i) {
@@ -415,5 +507,7 @@ PlanOutcome run_plan(const PlanOptions& options,
   write_plan_report(outcome.dir, result, experiment::wants_output(base, "plots"));
   return outcome;
 }
+
+}  // namespace
 
 }  // namespace shardlab::planner

@@ -13,7 +13,9 @@
 //     fitted as a + b / scale by least squares (Eigen), predicting it at full scale.
 //  5. Sensitivity: the screen again with data and query rates 1.5 and 2 times as large.
 //
-// Every simulation runs in a process of its own, `jobs` at once. Output under the plan's
+// Every simulation runs in a process of its own, `jobs` at once; under `mpirun -np N` (N > 1)
+// rank 0 plans and hands each simulation to a worker rank (planner/mpi_world.h), keeping the
+// files. Output under the plan's
 // directory: profile/ (the profile run), NNN-LABEL/runs and NNN-LABEL/crash per simulated
 // candidate, NNN-LABEL/scale-F for the fit, and plan.json, plan.md, plan.html, pareto.png/.svg.
 #pragma once
@@ -46,6 +48,7 @@ struct PlanOutcome {
   size_t screened_out = 0;
   size_t simulated = 0;
   size_t confirmed = 0;
+  bool worker = false;  // an MPI rank other than 0: it ran jobs, rank 0 reports
 };
 
 // Throws InputError for a scenario without a plan section or one the plan cannot scale, and

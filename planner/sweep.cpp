@@ -25,8 +25,20 @@ SweepOutcome run_sweep(const SweepOptions& options,
     std::vector<std::string> overrides = options.overrides;
     for (std::string& set : point.overrides()) overrides.push_back(std::move(set));
     try {
-      scenarios.push_back(scenarios::load_scenario(options.scenario.string(), overrides,
-                                                   options.smoke, options.variant));
+      scenarios::Scenario point_scenario = scenarios::load_scenario(
+          options.scenario.string(), overrides, options.smoke, options.variant);
+      if (options.scale < 1 || options.window > Duration()) {
+        // Scaled from the point's own values (a swept rate is scaled too), then loaded again.
+        for (std::string& o : scale_overrides(point_scenario, options.scale)) {
+          overrides.push_back(std::move(o));
+        }
+        for (std::string& o : peak_window(point_scenario, options.window).overrides) {
+          overrides.push_back(std::move(o));
+        }
+        point_scenario = scenarios::load_scenario(options.scenario.string(), overrides,
+                                                  options.smoke, options.variant);
+      }
+      scenarios.push_back(std::move(point_scenario));
     } catch (const InputError& e) {
       throw InputError(fmt::format("--grid: point {} of {} ({}) is not a valid scenario: {}",
                                    point.index + 1, points.size(), point.label, e.what()));
@@ -63,7 +75,7 @@ SweepOutcome run_sweep(const SweepOptions& options,
   if (launched_by_mpirun()) {
     MpiWorld world;
     if (world.rank() != 0) {
-      world.serve([&](size_t idx) {
+      world.serve([&](size_t idx, const std::string&) {
         PointResult result;
         const JobStatus status = run_isolated(idx);
         result.ok = status.ok;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "planner/plan_space.h"
 #include "planner/process_pool.h"
 #include "planner/sweep_grid.h"
 
@@ -38,6 +39,10 @@ struct SweepOptions {
   std::filesystem::path out;           // empty: the scenario's run.out_dir
   std::filesystem::path data_dir;
   bool keep_data = false;
+  // Each point at this data scale (plan_space.h's scale_overrides, from the point's own values),
+  // and only `window` of its day around the insert peak (peak_window); 1 and zero: as written.
+  double scale = 1;
+  Duration window;
 };
 
 struct SweepOutcome {
@@ -47,7 +52,8 @@ struct SweepOutcome {
   bool worker = false;  // an MPI rank other than 0: it ran points, rank 0 reports them
 };
 
-// Throws InputError before running anything when a point makes an invalid scenario, naming the
+// Throws InputError before running anything when a point makes an invalid scenario (or one that
+// cannot be scaled), naming the
 // point and why; RuntimeError when the sweep's directory cannot be written.
 SweepOutcome run_sweep(const SweepOptions& options,
                        const std::function<void(const std::string&)>& log);

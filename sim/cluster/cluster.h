@@ -206,8 +206,9 @@ class Cluster {
   // History: rows from before the run, in the table when it begins. preload() writes a block
   // into its shards' first replicas at once, without simulated time or the replication log
   // (block numbers still come from the coordinator, so later inserts do not collide);
-  // finish_preload() merges them as the merge selector would, also untimed, and links the
-  // result into every other replica. Call both before the simulation starts.
+  // finish_preload() merges them as the merge selector would, also untimed, links the result
+  // into every other replica, and leaves the newest of it in each node's page cache, as days of
+  // inserts would. Call both before the simulation starts.
   void preload(const engine::Block& block);
   void finish_preload();
   uint64_t rows_preloaded() const { return rows_preloaded_; }

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""`shardlab sweep` under `mpirun -np 2` on loopback: rank 0 hands the points to rank 1 and
-gathers their files, and the result equals the single-process sweep's: the same comparison.csv
-and, point by point, the same summary.json. Open MPI keeps to the loopback interface (btl self
+"""`shardlab sweep` and `shardlab plan` under `mpirun -np 2` on loopback: rank 0 hands the
+points (the planner's simulations) to rank 1 and gathers their files, and the result equals the
+single-process run's: the same comparison.csv and, point by point, the same summary.json; the
+same plan.json (its wall time aside) and the same summary.json for every simulation. Open MPI keeps to the loopback interface (btl self
 and tcp on lo, and its out-of-band channel on lo); as root it needs --allow-run-as-root.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +65,33 @@ def main():
         check(read(os.path.join(mpi_out, point, "summary.json")) ==
               read(os.path.join(local_out, point, "summary.json")),
               f"{point}: the same summary.json")
+
+    # The smoke plan: its profile, candidates and scaling runs all go to rank 1.
+    plan = ["plan", os.path.join(args.scenarios, "ecommerce-plan.yaml"), "--smoke"]
+    mpi_plan = os.path.join(args.workdir, "mpi-plan")
+    local_plan = os.path.join(args.workdir, "local-plan")
+    mpi = subprocess.run(MPIRUN + [args.shardlab] + plan + ["--out", mpi_plan],
+                         capture_output=True, text=True)
+    check(mpi.returncode == 0 and "plan: recommended" in mpi.stdout,
+          f"mpirun -np 2 plan: exit {mpi.returncode} {mpi.stderr.strip()[-600:]}")
+    local = subprocess.run([args.shardlab] + plan + ["--jobs", "1", "--out", local_plan],
+                           capture_output=True, text=True)
+    check(local.returncode == 0, f"the same plan in one process: exit {local.returncode}")
+
+    def plan_json(path):
+        with open(os.path.join(path, "plan.json")) as f:
+            doc = json.load(f)
+        doc.pop("wall_s")
+        return doc
+
+    check(plan_json(mpi_plan) == plan_json(local_plan),
+          "plan.json is the same under MPI and in one process")
+    runs = sorted(os.path.relpath(os.path.join(d, f), local_plan)
+                  for d, _, files in os.walk(local_plan) for f in files if f == "summary.json")
+    check(len(runs) >= 3, f"the plan ran its profile, a candidate and scaling runs: {runs}")
+    for run in runs:
+        check(read(os.path.join(mpi_plan, run)) == read(os.path.join(local_plan, run)),
+              f"plan {run}: the same summary.json")
     print(f"{checks - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
