@@ -32,7 +32,10 @@ results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {
   metrics->emplace_back("inserts.rows_acknowledged", static_cast<double>(c.rows_acknowledged));
   metrics->emplace_back("inserts.rows_lost", static_cast<double>(c.rows_lost));
   metrics->emplace_back("inserts.rows_queryable", static_cast<double>(run.rows_queryable));
-  const results::LatencyHistogram& delay = run.collector.ingest_delay();
+  // Blocks still queued at the end (an initiator that never came back) are the most delayed of
+  // all: their age counts too.
+  results::LatencyHistogram delay = run.collector.ingest_delay();
+  for (const Duration age : run.cluster.queued_block_ages()) delay.record(age.ns());
   const double delay_p99_s = delay.empty() ? 0.0 : delay.quantile(0.99) * 1e-9;
   const double delay_max_s = delay.empty() ? 0.0 : delay.max() * 1e-9;
   const bool kept_up = delay_p99_s <= kIngestDelayBound_s;
@@ -106,15 +109,16 @@ void add_shards(const FinishedRun& run, results::Json* summary, Metrics* metrics
   metrics->emplace_back("skew.rows_max_over_mean", skew);
 }
 
-// The busiest window of `window` consecutive per-second values, as their mean.
+// The busiest window of `window` consecutive per-second values, as their mean (over the whole
+// series when it is shorter), so that a one-second burst does not count as a busy interval.
 double peak_window_mean(const std::vector<double>& per_second, size_t window) {
-  window = std::max<size_t>(1, window);
+  window = std::clamp<size_t>(window, 1, std::max<size_t>(1, per_second.size()));
   double sum = 0;
   double peak = 0;
   for (size_t i = 0; i < per_second.size(); ++i) {
     sum += per_second[i];
     if (i >= window) sum -= per_second[i - window];
-    peak = std::max(peak, sum / static_cast<double>(std::min(window, i + 1)));
+    if (i + 1 >= window) peak = std::max(peak, sum / static_cast<double>(window));
   }
   return peak;
 }

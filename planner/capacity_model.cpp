@@ -38,8 +38,11 @@ WorkProfile read_profile(const results::Json& summary, const scenarios::Scenario
   WorkProfile p;
   p.rows = work.at("data_rows").get<double>();
   p.data_bytes = work.at("data_bytes").get<double>();
-  const double copies = p.rows * static_cast<double>(s.cluster.replicas);
-  p.split_cpu_per_row = per(cpu.at("split").get<double>(), p.rows);
+  // Ingest costs per row the run inserted: preloaded history cost no simulated work.
+  const results::Json& inserts = section(summary, "inserts");
+  const double inserted = p.rows - inserts.value("rows_preloaded", 0.0);
+  const double copies = inserted * static_cast<double>(s.cluster.replicas);
+  p.split_cpu_per_row = per(cpu.at("split").get<double>(), inserted);
   p.copy_cpu_per_row =
       per(cpu.at("insert").get<double>() + cpu.at("merge").get<double>(), copies);
   p.written_bytes_per_row = per(work.at("disk_written_bytes").get<double>(), copies);
@@ -69,8 +72,10 @@ Prediction predict(const WorkProfile& profile, const scenarios::Scenario& s,
                    const CandidateShape& shape, double scale, double growth) {
   const scenarios::NodeType& type = *shape.type;
   const double full_rows = static_cast<double>(s.workload.rows) * growth;
-  // How much more data each query reads than in the profile run.
-  const double data_ratio = per(full_rows * scale, profile.rows);
+  // The profile ran at the candidates' scale and window, so each query reads `growth` times
+  // the data it read there; the table holds the profile's rows (history included) at full scale.
+  const double data_ratio = growth;
+  const double table_rows = profile.rows / scale * growth;
   const double peak_rows = s.workload.peak_rows_per_s * scale * growth;
   // The busiest node holds the most replicas.
   const double busiest = std::ceil(shape.shards * shape.replicas / shape.nodes);
@@ -78,7 +83,7 @@ Prediction predict(const WorkProfile& profile, const scenarios::Scenario& s,
 
   const double cpu_capacity = type.cores * type.cpu_speed * scale;
   const double bytes_per_row = per(profile.data_bytes, profile.rows);
-  const double node_data = bytes_per_row * full_rows * shape.replicas / shape.nodes;
+  const double node_data = bytes_per_row * table_rows * shape.replicas / shape.nodes;
   // The page cache keeps about half the memory's worth of the hottest data.
   const double cached = std::min(1.0, per(0.5 * static_cast<double>(type.memory_bytes), node_data));
   const double uncached = node_data > 0 ? 1.0 - cached : 0.0;
@@ -115,8 +120,10 @@ Prediction predict(const WorkProfile& profile, const scenarios::Scenario& s,
   for (const TemplateProfile& t : profile.templates) {
     const double shard_work = t.cpu_s * data_ratio / shape.shards;
     const double shard_read = t.disk_bytes * data_ratio / shape.shards * uncached;
-    const double subquery = shard_work * t.max_shard_over_mean / speed +
-                            shard_read / (type.disk.read_bytes_per_s * scale);
+    // A replica computes and reads at once (the simulator overlaps them): the longer one counts.
+    const double subquery = t.max_shard_over_mean *
+                            std::max(shard_work / speed,
+                                     shard_read / (type.disk.read_bytes_per_s * scale));
     service.push_back(subquery + t.initiator_cpu_s / speed);
     weighted += t.rate_per_s * shard_work / speed;
     rates += t.rate_per_s;

@@ -10,9 +10,9 @@
 //   * ingest: peak rows/s x (split CPU + replicas x (insert + merge CPU)) and replicas x bytes
 //     written per row, spread over the nodes, the busiest taking ceil(shards x replicas / nodes)
 //     replicas;
-//   * queries: each template's rate x its work, which grows with the rows it reads (the profile's
-//     work times candidate rows over profile rows), split over the shards; disk reads only when a
-//     node's data does not fit in half its memory (the page cache holds the rest).
+//   * queries: each template's rate x its work (the profile's, which ran at the same scale and
+//     window, times the growth), split over the shards; disk reads only for the share of a
+//     node's data that does not fit in half its memory (the page cache holds the rest).
 // Utilisation is that load over the busiest node's capacity. A query's latency is its critical
 // path (the largest shard's subquery, at the profile's skew, plus the initiator's merge) plus
 // the wait for a core: an M/G/c queue per node (c = cores) with Erlang C's waiting probability
@@ -69,9 +69,8 @@ struct CandidateShape {
   double disk_capacity = 0;     // bytes per node, 0: unbounded
 };
 
-// The prediction for `shape` at data scale `scale` (candidate's rows: the workload's rows times
-// scale), with data and query rates times `growth` (1: as the scenario says). `s` is the base
-// scenario at full scale.
+// The prediction for `shape` at data scale `scale` (the profile's scale), with data and query
+// rates times `growth` (1: as the scenario says). `s` is the base scenario at full scale.
 Prediction predict(const WorkProfile& profile, const scenarios::Scenario& s,
                    const CandidateShape& shape, double scale, double growth = 1.0);
 

@@ -14,10 +14,9 @@ namespace {
 
 constexpr int kTagReady = 1;   // worker -> rank 0: no payload, give me a point
 constexpr int kTagResult = 2;  // worker -> rank 0: a point's result, then ready for another
-constexpr int kTagPoint = 3;   // rank 0 -> worker: an int64 point index, or kBatchOver/kShutDown
+constexpr int kTagPoint = 3;   // rank 0 -> worker: an int64 point index, or kShutDown
 constexpr int kTagPayload = 4; // rank 0 -> worker, after a point's index: what the point is
-constexpr int64_t kBatchOver = -1;
-constexpr int64_t kShutDown = -2;
+constexpr int64_t kShutDown = -1;
 
 void check(int code, const char* what) {
   if (code == MPI_SUCCESS) return;
@@ -106,10 +105,20 @@ std::vector<PointResult> MpiWorld::schedule(
   std::vector<PointResult> results(count);
   size_t next = 0;
   size_t received = 0;
-  int stopped = 0;
-  // Every worker gets a stop once the points run out; the loop ends when all results are in
-  // and every worker was told to stop.
-  while (received < count || stopped < size_ - 1) {
+  in_batch_ = true;
+  const auto hand_out = [&](int worker) {
+    if (next < count) {
+      const size_t point = next++;
+      send_point(worker, static_cast<int64_t>(point), payload ? payload(point) : "");
+    } else {
+      parked_.push_back(worker);  // waits, blocked in serve(), for the next batch or release()
+    }
+  };
+  // Workers parked by the previous batch take the first points.
+  std::vector<int> waiting;
+  waiting.swap(parked_);
+  for (const int worker : waiting) hand_out(worker);
+  while (received < count) {
     MPI_Status status;
     const std::string message = receive_bytes(MPI_ANY_SOURCE, MPI_ANY_TAG, &status);
     if (status.MPI_TAG == kTagResult) {
@@ -122,36 +131,55 @@ std::vector<PointResult> MpiWorld::schedule(
       results[static_cast<size_t>(index)] = std::move(result);
       ++received;
     }
-    if (next < count) {
-      const size_t point = next++;
-      send_point(status.MPI_SOURCE, static_cast<int64_t>(point), payload ? payload(point) : "");
-    } else {
-      send_point(status.MPI_SOURCE, kBatchOver);
-      ++stopped;
-    }
+    hand_out(status.MPI_SOURCE);
   }
+  in_batch_ = false;
   return results;
 }
 
 void MpiWorld::release() {
-  // Each worker asks for work once more after its last batch; the answer is to shut down.
-  for (int worker = 1; worker < size_; ++worker) {
+  // Every worker ends up parked: it asked for work (or sent its last result) and got nothing.
+  // Those that never asked yet (a batch with no points) ask now.
+  while (parked_.size() < static_cast<size_t>(size_ - 1)) {
     MPI_Status status;
     receive_bytes(MPI_ANY_SOURCE, kTagReady, &status);
-    send_point(status.MPI_SOURCE, kShutDown);
+    parked_.push_back(status.MPI_SOURCE);
+  }
+  for (const int worker : parked_) send_point(worker, kShutDown);
+  parked_.clear();
+}
+
+void release_workers(MpiWorld& world) noexcept {
+  if (world.in_batch()) world.abort(1);
+  try {
+    world.release();
+  } catch (const std::exception&) {
+    world.abort(1);
   }
 }
 
-bool MpiWorld::serve(const std::function<PointResult(size_t, const std::string&)>& run) {
+void MpiWorld::abort(int code) {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::abort();  // MPI_Abort does not return; this says so to the compiler
+}
+
+void MpiWorld::serve(const std::function<PointResult(size_t, const std::string&)>& run) {
   check(MPI_Send(nullptr, 0, MPI_CHAR, 0, kTagReady, MPI_COMM_WORLD), "asking for a point");
   for (;;) {
-    int64_t index = kBatchOver;
+    int64_t index = kShutDown;
     check(MPI_Recv(&index, 1, MPI_INT64_T, 0, kTagPoint, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
           "receiving a point");
-    if (index == kBatchOver) return true;
-    if (index < 0) return false;
+    if (index < 0) return;
     const std::string payload = receive_bytes(0, kTagPayload);
-    const std::string message = encode(index, run(static_cast<size_t>(index), payload));
+    // A point that throws is a failed point: rank 0 must hear back, or it waits forever.
+    PointResult result;
+    try {
+      result = run(static_cast<size_t>(index), payload);
+    } catch (const std::exception& e) {
+      result = PointResult{};
+      result.failure = e.what();
+    }
+    const std::string message = encode(index, result);
     check(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, kTagResult,
                    MPI_COMM_WORLD),
           "sending a result");

@@ -6,8 +6,10 @@
 // The messages are small byte strings: a worker's "ready" (empty) or its result (the point's
 // index, whether it ran, why not, and the files the parent needs: metrics.json and
 // summary.json), and rank 0's answer: the next point's index and what the point is (a payload
-// the caller defines; empty for a sweep, whose ranks all know the points), "batch over" (-1)
-// or "shut down" (-2). The planner schedules several batches; a sweep one.
+// the caller defines; empty for a sweep, whose ranks all know the points), or "shut down" (-1).
+// A worker that asks when no point is left is parked, blocked in its receive, until the next
+// batch hands it a point or release() shuts it down. The planner schedules several batches; a
+// sweep one.
 #pragma once
 
 #include <cstdint>
@@ -42,19 +44,30 @@ class MpiWorld {
 
   // Rank 0: hands out points [0, count) to the other ranks as they ask, each with
   // payload(index) when given, and returns each point's result in index order. `done` is called
-  // as each result arrives. Every worker is told the batch is over at its end.
+  // as each result arrives.
   std::vector<PointResult> schedule(size_t count,
                                     const std::function<void(size_t, const PointResult&)>& done,
                                     const std::function<std::string(size_t)>& payload = {});
   // Rank 0, after its last batch: tells every worker to shut down.
   void release();
-  // Any other rank: asks rank 0 for points and runs each with `run(index, payload)` until the
-  // batch is over (returns true) or rank 0 shuts the workers down (returns false).
-  bool serve(const std::function<PointResult(size_t, const std::string&)>& run);
+  // Rank 0: a schedule() did not return (it threw): workers may be busy and cannot be released.
+  bool in_batch() const { return in_batch_; }
+  // Ends every rank of the job at once (MPI_Abort): for rank 0 failing mid-batch, when workers
+  // are busy and cannot be released.
+  [[noreturn]] void abort(int code);
+  // Any other rank: asks rank 0 for points and runs each with `run(index, payload)` until rank 0
+  // shuts the workers down. A `run` that throws reports a failed point.
+  void serve(const std::function<PointResult(size_t, const std::string&)>& run);
 
  private:
   int rank_ = 0;
   int size_ = 1;
+  std::vector<int> parked_;  // rank 0: workers waiting for a point
+  bool in_batch_ = false;
 };
+
+// Rank 0's last word to the workers, for a destructor: release() after a finished batch, or
+// abort() when a batch was cut short (or releasing fails). Never throws.
+void release_workers(MpiWorld& world) noexcept;
 
 }  // namespace shardlab::planner

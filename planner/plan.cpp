@@ -25,19 +25,23 @@ namespace {
 
 using scenarios::Scenario;
 
+// The utilisation over a sampling interval above which a resource counts as saturated.
+constexpr double kSaturated = 0.99;
+
 struct Job {
   std::vector<std::string> overrides;
   std::filesystem::path dir;
   int replications = 1;
+  uint64_t seed = 1;  // of the first replication
 };
 
 // Runs one job in this process: its replications into its directory, and metrics.json.
-int run_job(const PlanOptions& options, uint64_t seed, const Scenario& s, const Job& job,
+int run_job(const PlanOptions& options, const Scenario& s, const Job& job,
             const std::function<void(const std::string&)>& log) {
   experiment::ExperimentOptions run_options;
   run_options.data_dir = options.data_dir;
   const experiment::ReplicatedRun run = experiment::run_replicated(
-      s, seed, job.replications, run_options, job.dir, log);
+      s, job.seed, job.replications, run_options, job.dir, log);
   write_metrics(job.dir / "metrics.json", run.metrics);
   return 0;
 }
@@ -46,7 +50,8 @@ int run_job(const PlanOptions& options, uint64_t seed, const Scenario& s, const 
 std::string encode_job(const Job& job) {
   return results::Json{{"overrides", job.overrides},
                        {"dir", job.dir.string()},
-                       {"replications", job.replications}}
+                       {"replications", job.replications},
+                       {"seed", job.seed}}
       .dump();
 }
 
@@ -54,13 +59,13 @@ Job decode_job(const std::string& payload) {
   const results::Json doc = results::Json::parse(payload);
   return Job{doc.at("overrides").get<std::vector<std::string>>(),
              std::filesystem::path(doc.at("dir").get<std::string>()),
-             doc.at("replications").get<int>()};
+             doc.at("replications").get<int>(), doc.at("seed").get<uint64_t>()};
 }
 
 // One simulation per job, each in a child process: `jobs` at once here, or one per MPI worker
 // rank when `world` has more than one rank (rank 0 keeps the files). Returns each job's status.
-std::vector<JobStatus> simulate(const PlanOptions& options, uint64_t seed,
-                                const std::vector<Job>& batch, MpiWorld* world,
+std::vector<JobStatus> simulate(const PlanOptions& options, const std::vector<Job>& batch,
+                                MpiWorld* world,
                                 const std::function<void(const std::string&)>& log) {
   // Loaded in the parent, so that a mistake shows before any child starts.
   std::vector<Scenario> scenarios;
@@ -70,7 +75,7 @@ std::vector<JobStatus> simulate(const PlanOptions& options, uint64_t seed,
   }
   if (world == nullptr) {
     return run_in_processes(batch.size(), options.jobs, [&](size_t i) {
-      return run_job(options, seed, scenarios[i], batch[i], log);
+      return run_job(options, scenarios[i], batch[i], log);
     });
   }
   std::vector<JobStatus> statuses(batch.size());
@@ -88,15 +93,15 @@ std::vector<JobStatus> simulate(const PlanOptions& options, uint64_t seed,
 }
 
 // An MPI rank other than 0: runs the jobs rank 0 hands out until it shuts the workers down.
-void serve_jobs(const PlanOptions& options, uint64_t seed, MpiWorld& world,
+void serve_jobs(const PlanOptions& options, MpiWorld& world,
                 const std::function<void(const std::string&)>& log) {
-  while (world.serve([&](size_t, const std::string& payload) {
+  world.serve([&](size_t, const std::string& payload) {
     PointResult result;
     const Job job = decode_job(payload);
     const JobStatus status = run_in_processes(1, 1, [&](size_t) {
       const Scenario s =
           scenarios::load_scenario(options.scenario.string(), job.overrides, options.smoke);
-      return run_job(options, seed, s, job, log);
+      return run_job(options, s, job, log);
     }).front();
     result.ok = status.ok;
     result.failure = status.failure;
@@ -109,8 +114,7 @@ void serve_jobs(const PlanOptions& options, uint64_t seed, MpiWorld& world,
       result.failure = e.what();
     }
     return result;
-  })) {
-  }
+  });
 }
 
 // The one-sided upper confidence bound of the metric's mean (the value itself for one run).
@@ -221,10 +225,11 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
     checks.push_back(make_check("max replica lag", "replication.max_lag_s", c.replica_lag.seconds(),
                                 upper_bound(normal, "replication.max_lag_s", c.confidence)));
   }
-  checks.push_back(make_check("peak cpu utilisation", "utilisation.peak_cpu", 1.0,
+  // A resource busy all of a sampling interval is saturated: its queue grows.
+  checks.push_back(make_check("peak cpu utilisation", "utilisation.peak_cpu", kSaturated,
                               upper_bound(normal, "utilisation.peak_cpu", c.confidence),
                               result->prediction.cpu));
-  checks.push_back(make_check("peak disk utilisation", "utilisation.peak_disk", 1.0,
+  checks.push_back(make_check("peak disk utilisation", "utilisation.peak_disk", kSaturated,
                               upper_bound(normal, "utilisation.peak_disk", c.confidence),
                               result->prediction.disk));
   if (c.disk_fill > 0) {
@@ -238,11 +243,16 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
                                       "inserts.rows_lost", 0, lost);
     checks.push_back(loss);
     // Queries sent to the crashed node itself fail as they would against ClickHouse (clients
-    // must reconnect elsewhere); what must not happen is a query that finds no live replica.
+    // must reconnect elsewhere), and so may queries caught in flight by the crash: at most one
+    // per client slot. What must not happen beyond that is a query finding no live replica.
+    double in_flight = 0;
+    for (const scenarios::QueryTemplate& q : s.workload.queries) {
+      in_flight += static_cast<double>(q.clients) * q.concurrency;
+    }
     const double unanswered =
         crash_summary.at("queries_run").at("shard_failures").get<double>();
     checks.push_back(make_check("queries finding no replica under a node crash",
-                                "queries_run.shard_failures", 0, unanswered));
+                                "queries_run.shard_failures", in_flight, unanswered));
   }
   std::vector<std::string> failed;
   const ConstraintCheck* binding = nullptr;
@@ -297,9 +307,7 @@ PlanOutcome run_plan(const PlanOptions& options,
   if (!launched_by_mpirun()) return plan_on(options, nullptr, log);
   MpiWorld world;
   if (world.rank() != 0) {
-    const Scenario base =
-        scenarios::load_scenario(options.scenario.string(), options.overrides, options.smoke);
-    serve_jobs(options, options.seed.value_or(base.run.seed), world, log);
+    serve_jobs(options, world, log);
     PlanOutcome outcome;
     outcome.worker = true;
     return outcome;
@@ -307,7 +315,7 @@ PlanOutcome run_plan(const PlanOptions& options,
   // Rank 0 plans; the workers are released however the plan ends.
   struct Release {
     MpiWorld& world;
-    ~Release() { world.release(); }
+    ~Release() { release_workers(world); }
   } release{world};
   return plan_on(options, &world, log);
 }
@@ -346,6 +354,7 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
   PlanResult result;
   result.scenario = base.name;
   result.scale = scale;
+  result.confidence = plan.constraints.confidence;
   result.window = window_text;
   result.smoke = options.smoke;
   result.overrides = options.overrides;
@@ -387,7 +396,7 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
                   base.name, scale));
   const std::filesystem::path profile_dir = outcome.dir / "profile";
   const std::vector<JobStatus> profiled =
-      simulate(options, seed, {Job{with({"faults=[]", "random_faults=[]"}), profile_dir, 1}}, world, log);
+      simulate(options, {Job{with({"faults=[]", "random_faults=[]"}), profile_dir, 1, seed}}, world, log);
   if (!profiled.front().ok) {
     throw RuntimeError(fmt::format("the profile run failed ({})", profiled.front().failure));
   }
@@ -415,13 +424,13 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
     log(fmt::format("{}: simulating {} ({}/h)", base.name, c.label, c.cost_per_hour));
     const std::filesystem::path dir = outcome.dir / c.dir;
     const std::vector<std::string> cluster = candidate_overrides(base, c);
-    std::vector<Job> jobs = {Job{with(cluster), dir / "runs", plan.replications}};
+    std::vector<Job> jobs = {Job{with(cluster), dir / "runs", plan.replications, seed}};
     if (plan.constraints.survive_node_loss) {
       // p01 holds the most replicas under the round-robin placement.
       jobs.push_back(Job{with(cluster, {crash_override("p01", crash_at, plan.crash_duration)}),
-                         dir / "crash", 1});
+                         dir / "crash", 1, seed});
     }
-    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, world, log);
+    const std::vector<JobStatus> statuses = simulate(options, jobs, world, log);
     ++outcome.simulated;
     bool ran = true;
     for (const JobStatus& st : statuses) {
@@ -450,17 +459,26 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
   // 4. Scale: the winner at the smaller scales, each metric fitted as a + b / scale.
   if (result.recommended && scale < 1) {
     CandidateResult& winner = result.candidates[*result.recommended];
-    std::vector<Job> jobs;
+    // The plan's fit scales are below its own scale; a --scale of another size brings its own.
+    std::vector<double> fit_scales;
     for (const double f : plan.fit_scales) {
+      if (f < scale) fit_scales.push_back(f);
+    }
+    if (fit_scales.empty() || (options.scale && *options.scale != plan.scale)) {
+      fit_scales = {scale / 4, scale / 2};
+    }
+    std::vector<Job> jobs;
+    for (const double f : fit_scales) {
       std::vector<std::string> all = options.overrides;
       for (std::string& o : scale_overrides(base, f)) all.push_back(std::move(o));
       for (const std::string& o : window.overrides) all.push_back(o);
       for (std::string& o : candidate_overrides(base, winner.candidate)) all.push_back(std::move(o));
-      jobs.push_back(Job{all, outcome.dir / winner.candidate.dir / fmt::format("scale-{}", f), 1});
+      jobs.push_back(
+          Job{all, outcome.dir / winner.candidate.dir / fmt::format("scale-{}", f), 1, seed});
     }
     log(fmt::format("{}: fitting how the winner's metrics scale ({} more runs)", base.name,
                     jobs.size()));
-    const std::vector<JobStatus> statuses = simulate(options, seed, jobs, world, log);
+    const std::vector<JobStatus> statuses = simulate(options, jobs, world, log);
     const results::ReplicatedMetrics main_runs =
         read_metrics(outcome.dir / winner.candidate.dir / "runs" / "metrics.json");
     // The constraints measured by the normal runs (the crash run's are not fitted).
@@ -474,7 +492,7 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
       std::vector<std::pair<double, double>> points;
       for (size_t i = 0; i < jobs.size(); ++i) {
         if (!statuses[i].ok) continue;
-        points.emplace_back(plan.fit_scales[i],
+        points.emplace_back(fit_scales[i],
                             mean_of(read_metrics(jobs[i].dir / "metrics.json"), metric));
       }
       points.emplace_back(scale, mean_of(main_runs, metric));
@@ -490,7 +508,8 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
       sens.growth = growth;
       sens.winner = predict(profile, base, shape_of(base, winner), scale, growth);
       for (const CandidateResult& r : result.candidates) {
-        if (r.status == CandidateStatus::kInvalid) continue;
+        // Simulation's verdict stands over the screen's: refuted candidates are not offered.
+        if (r.status == CandidateStatus::kInvalid || r.status == CandidateStatus::kRefuted) continue;
         const Prediction p = predict(profile, base, shape_of(base, r.candidate), scale, growth);
         if (screen_reason(base, r.candidate, p).empty()) {
           sens.cheapest_passing = r.candidate;

@@ -149,11 +149,15 @@ std::string plan_markdown(const PlanResult& plan, bool pareto) {
     md += fmt::format("## Recommended: {} at {:.2f} per hour\n\n", r.candidate.label,
                       r.candidate.cost_per_hour);
     md += fmt::format("Binding constraint (the bottleneck): **{}**.\n\n", r.binding);
-    md += "| constraint | bound | simulated (upper bound) | predicted | margin |\n|---|---|---|---|---|\n";
+    md += "| constraint | bound | simulated | predicted | margin |\n|---|---|---|---|---|\n";
     for (const ConstraintCheck& c : r.checks) {
       md += fmt::format("| {} | {} | {} | {} | {} |\n", c.name, figure(c.bound), figure(c.value),
                         figure(c.predicted), percent(c.margin));
     }
+    md += fmt::format("\nSimulated values are the one-sided {}% upper confidence bound over the "
+                      "replications; the crash rows come from the single crash run, and the disk "
+                      "fill is computed from the simulated bytes per row.\n",
+                      plan.confidence * 100);
   } else {
     md += "## No candidate met every constraint\n\nSee each candidate's reason below; widen the "
           "space (more nodes, another node type) or relax a constraint.\n";
@@ -182,7 +186,7 @@ std::string plan_markdown(const PlanResult& plan, bool pareto) {
       for (const auto& [name, p99] : s.winner.p99_s) {
         md += fmt::format(" p99 {} {} s;", name, figure(p99));
       }
-      md += fmt::format(" the cheapest candidate the screen passes is {}.\n",
+      md += fmt::format(" the cheapest candidate not refuted that the screen passes is {}.\n",
                         s.cheapest_passing ? s.cheapest_passing->label : "none");
     }
     md += "\n(The screen's predictions, not simulations.)\n";

@@ -56,6 +56,7 @@ struct Sensitivity {
 struct PlanResult {
   std::string scenario;
   double scale = 1;
+  double confidence = 0.95;
   std::string window;  // the stretch of the day each run simulates ("2h"), empty: all of it
   std::string lead_template;  // the first latency constraint's template
   double lead_target_s = 0;

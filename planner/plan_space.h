@@ -34,8 +34,8 @@ std::vector<Candidate> enumerate_candidates(const scenarios::Scenario& s);
 
 // The --set overrides that replace the scenario's cluster by `c`'s: nodes named p01, p02, ...
 // of c's type spread over the scenario's racks in turn, replica r of shard i on node
-// (i * replicas + r) mod nodes (so a shard's replicas are on different nodes, and with two racks
-// on different racks), the shards, replicas, sharding and insert mode. The scenario's faults are
+// (i * replicas + r) mod nodes (so a shard's replicas are on different nodes, and on different
+// racks when the node count is a multiple of the racks' and replicas do not exceed racks), the shards, replicas, sharding and insert mode. The scenario's faults are
 // dropped (they name its nodes); initiators, when it names them, become every node.
 std::vector<std::string> candidate_overrides(const scenarios::Scenario& s, const Candidate& c);
 

@@ -98,6 +98,12 @@ SweepOutcome run_sweep(const SweepOptions& options,
     log(fmt::format("{}: {} point(s) over {} MPI rank(s), into {}", base.name, points.size(),
                     world.size() - 1, outcome.dir.string()));
     // Rank 0 keeps every point's files, wherever the point ran.
+    // Released however the schedule ends; a schedule that threw leaves busy workers, so the
+    // whole job ends instead.
+    struct Release {
+      MpiWorld& world;
+      ~Release() { release_workers(world); }
+    } release{world};
     world.schedule(points.size(), [&](size_t idx, const PointResult& result) {
       statuses[idx] = JobStatus{result.ok, result.failure};
       if (!result.ok) return;

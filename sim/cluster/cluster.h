@@ -267,6 +267,8 @@ class Cluster {
   uint64_t bytes_received(size_t node) const { return bytes_received_[node]; }
   // Rows pending in async queues right now.
   uint64_t queued_rows() const;
+  // How long each block pending in an async queue has waited since its INSERT arrived.
+  std::vector<Duration> queued_block_ages() const;
   // The largest replica lag seen by the sampler, and the current one.
   Duration max_replica_lag() const { return max_lag_; }
   Duration current_replica_lag() const;

@@ -137,6 +137,16 @@ Process Cluster::run_sender(size_t initiator, size_t shard) {
   }
 }
 
+std::vector<Duration> Cluster::queued_block_ages() const {
+  std::vector<Duration> ages;
+  for (const auto& per_node : queues_) {
+    for (const ShardQueue& queue : per_node) {
+      for (const PendingBlock& block : queue.blocks) ages.push_back(sim_.now() - block.arrived);
+    }
+  }
+  return ages;
+}
+
 uint64_t Cluster::queued_rows() const {
   uint64_t rows = 0;
   for (const auto& per_node : queues_) {
@@ -298,17 +308,27 @@ void Cluster::finish_preload() {
         SHARDLAB_ASSERT(attached, "preloaded part {} vanished", part->name());
       }
     }
-    // Days of inserts leave the most recently written parts in each node's page cache, oldest
-    // evicted first: written in part order, the newest data is what stays.
+  }
+  // Days of inserts leave the most recently written parts in each node's page cache, oldest
+  // evicted first: every node's parts, of all its shards, written oldest first (part names
+  // start with the partition, the day), so the newest data is what stays.
+  std::vector<std::vector<std::pair<size_t, engine::PartPtr>>> per_node(nodes_.size());
+  for (const auto& shard : replicas_) {
     for (const auto& replica : shard) {
-      PageCache& cache = nodes_[replica->node]->page_cache();
       for (const engine::PartPtr& part : replica->store->visible_parts()) {
-        for (size_t c = 0; c < schema_.columns.size(); ++c) {
-          const uint64_t bytes = part->column_stats(c).compressed_bytes;
-          if (bytes > 0) {
-            cache.write(file_id(replica->shard, part->name(), schema_.columns[c].name), 0, bytes);
-          }
-        }
+        per_node[replica->node].emplace_back(replica->shard, part);
+      }
+    }
+  }
+  for (size_t n = 0; n < per_node.size(); ++n) {
+    std::stable_sort(per_node[n].begin(), per_node[n].end(), [](const auto& a, const auto& b) {
+      return a.second->name() < b.second->name();
+    });
+    PageCache& cache = nodes_[n]->page_cache();
+    for (const auto& [shard, part] : per_node[n]) {
+      for (size_t c = 0; c < schema_.columns.size(); ++c) {
+        const uint64_t bytes = part->column_stats(c).compressed_bytes;
+        if (bytes > 0) cache.write(file_id(shard, part->name(), schema_.columns[c].name), 0, bytes);
       }
     }
   }

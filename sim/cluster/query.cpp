@@ -192,7 +192,9 @@ QueryWork Cluster::work_of(const engine::Query& query) {
   QueryWork work;
   std::vector<engine::PartResult> partials;
   for (size_t s = 0; s < active_shards_; ++s) {
-    partials.push_back(execute_on_replica(most_current(s), query, nullptr));
+    // Not counted in the run's memo statistics: this is not one of the run's queries.
+    MemoStats scratch;
+    partials.push_back(most_current(s).store->run_query(query, nullptr, &scratch));
     const SubqueryDemand demand = cost_.subquery(partials.back().profile);
     work.cpu_s += demand.cpu_s;
     work.max_shard_cpu_s = std::max(work.max_shard_cpu_s, demand.cpu_s);
@@ -207,6 +209,10 @@ QueryWork Cluster::work_of(const engine::Query& query) {
     rows_merged += p.rows.empty() ? 0 : p.rows.front().rows;
   }
   const engine::QueryResult result = query.finish(std::move(partials));
+  if (spec_.settings.group_by_no_merge) {
+    groups = 0;  // as run_query charges it: the initiator concatenates
+    rows_merged = 0;
+  }
   work.initiator_cpu_s =
       cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged);
   return work;
