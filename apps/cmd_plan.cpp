@@ -73,6 +73,7 @@ void add_plan_command(CLI::App& app) {
     } else {
       std::printf("plan: no candidate met every constraint\n");
     }
+    for (const std::string& line : outcome.findings) std::printf("plan: %s\n", line.c_str());
     std::printf("plan: report %s\n", (outcome.dir / "plan.html").string().c_str());
   });
 }

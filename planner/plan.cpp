@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "base/atomic_file.h"
 #include "base/errors.h"
@@ -25,7 +26,8 @@ namespace {
 
 using scenarios::Scenario;
 
-// The utilisation over a sampling interval above which a resource counts as saturated.
+// The utilisation over a sampling interval above which a resource counts as saturated (shown,
+// not enforced).
 constexpr double kSaturated = 0.99;
 
 struct Job {
@@ -225,13 +227,18 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
     checks.push_back(make_check("max replica lag", "replication.max_lag_s", c.replica_lag.seconds(),
                                 upper_bound(normal, "replication.max_lag_s", c.confidence)));
   }
-  // A resource busy all of a sampling interval is saturated: its queue grows.
-  checks.push_back(make_check("peak cpu utilisation", "utilisation.peak_cpu", kSaturated,
-                              upper_bound(normal, "utilisation.peak_cpu", c.confidence),
-                              result->prediction.cpu));
-  checks.push_back(make_check("peak disk utilisation", "utilisation.peak_disk", kSaturated,
-                              upper_bound(normal, "utilisation.peak_disk", c.confidence),
-                              result->prediction.disk));
+  // Peak utilisation, for context: where the next bottleneck is, not a constraint itself.
+  for (const char* resource : {"cpu", "disk", "network"}) {
+    const std::string metric = std::string("utilisation.peak_") + resource;
+    const double predicted = std::string(resource) == "cpu"    ? result->prediction.cpu
+                             : std::string(resource) == "disk" ? result->prediction.disk
+                                                               : result->prediction.network;
+    ConstraintCheck check =
+        make_check(std::string("peak ") + resource + " utilisation (not a constraint)", metric,
+                   kSaturated, upper_bound(normal, metric, c.confidence), predicted);
+    check.informational = true;
+    checks.push_back(check);
+  }
   if (c.disk_fill > 0) {
     checks.push_back(make_check("disk fill at the retention horizon", "", c.disk_fill,
                                 result->prediction.disk_fill, result->prediction.disk_fill));
@@ -257,6 +264,7 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
   std::vector<std::string> failed;
   const ConstraintCheck* binding = nullptr;
   for (const ConstraintCheck& check : checks) {
+    if (check.informational) continue;
     if (!check.holds) {
       failed.push_back(fmt::format("{} {:.4g} over its bound {:.4g}", check.name, check.value,
                                    check.bound));
@@ -269,6 +277,56 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
     result->reason += (result->reason.empty() ? "" : "; ") + f;
   }
 }
+
+// What the screen learns from each simulated candidate: the geometric mean, over the simulated
+// candidates, of simulated over predicted for each template's p99 and each resource's peak
+// utilisation. Remaining candidates are screened again with their predictions times these.
+class ScreenCorrection {
+ public:
+  void learn(const Prediction& predicted, const results::ReplicatedMetrics& simulated) {
+    for (const auto& [name, p99] : predicted.p99_s) {
+      add("p99 " + name, p99, mean_of(simulated, "queries." + name + ".p99_s"));
+    }
+    add("cpu", predicted.cpu, mean_of(simulated, "utilisation.peak_cpu"));
+    add("disk", predicted.disk, mean_of(simulated, "utilisation.peak_disk"));
+    add("network", predicted.network, mean_of(simulated, "utilisation.peak_network"));
+    ++samples_;
+  }
+  size_t samples() const { return samples_; }
+  Prediction apply(Prediction p) const {
+    for (auto& [name, p99] : p.p99_s) p99 *= factor("p99 " + name);
+    p.cpu *= factor("cpu");
+    p.disk *= factor("disk");
+    p.network *= factor("network");
+    return p;
+  }
+  // "p99 top_items x2.3, disk x1.8": the factors that differ from one by more than 5%.
+  std::string describe() const {
+    std::string out;
+    for (const auto& [name, logs] : logs_) {
+      const double f = factor(name);
+      if (std::fabs(f - 1) < 0.05) continue;
+      out += fmt::format("{}{} x{:.2g}", out.empty() ? "" : ", ", name, f);
+    }
+    return out;
+  }
+
+ private:
+  void add(const std::string& name, double predicted, double simulated) {
+    if (!(predicted > 0) || !(simulated > 0) || !std::isfinite(predicted)) return;
+    auto& [sum, count] = logs_[name];
+    sum += std::log(simulated / predicted);
+    ++count;
+  }
+  double factor(const std::string& name) const {
+    const auto it = logs_.find(name);
+    return it == logs_.end() || it->second.second == 0
+               ? 1.0
+               : std::exp(it->second.first / it->second.second);
+  }
+  std::map<std::string, std::pair<double, int>> logs_;  // sum of log ratios, count
+  size_t samples_ = 0;
+};
 
 // Fits value = a + b / scale through the winner's runs at each scale.
 ScaleFit fit_scaling(const std::string& metric, std::vector<std::pair<double, double>> points) {
@@ -415,13 +473,25 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
   log(fmt::format("{}: {} candidates, {} invalid, {} screened out", base.name, candidates.size(),
                   candidates.size() - valid, outcome.screened_out));
 
-  // 3. Confirm, cheapest first.
+  // 3. Confirm, cheapest first; after each refutation the screen learns and looks again.
   const Duration crash_at = window.peak;
+  ScreenCorrection correction;
   for (CandidateResult& r : result.candidates) {
     if (r.status != CandidateStatus::kNotSimulated) continue;
+    if (correction.samples() > 0) {
+      const std::string reason =
+          screen_reason(base, r.candidate, correction.apply(r.prediction));
+      if (!reason.empty()) {
+        r.status = CandidateStatus::kScreenedOut;
+        r.reason = fmt::format("{} (the screen corrected by {} simulation(s): {})", reason,
+                               correction.samples(), correction.describe());
+        ++outcome.screened_out;
+        continue;
+      }
+    }
     if (outcome.simulated >= static_cast<size_t>(plan.max_simulated)) break;
     const Candidate& c = r.candidate;
-    log(fmt::format("{}: simulating {} ({}/h)", base.name, c.label, c.cost_per_hour));
+    log(fmt::format("{}: simulating {} ({:.2f}/h)", base.name, c.label, c.cost_per_hour));
     const std::filesystem::path dir = outcome.dir / c.dir;
     const std::vector<std::string> cluster = candidate_overrides(base, c);
     std::vector<Job> jobs = {Job{with(cluster), dir / "runs", plan.replications, seed}};
@@ -454,6 +524,7 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
       result.recommended = static_cast<size_t>(&r - result.candidates.data());
       break;
     }
+    correction.learn(r.prediction, normal);
   }
 
   // 4. Scale: the winner at the smaller scales, each metric fitted as a + b / scale.
@@ -520,6 +591,27 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
     }
     outcome.found = true;
     outcome.recommended = winner.label;
+    const CandidateResult& won = result.candidates[*result.recommended];
+    outcome.findings.push_back(fmt::format("binding constraint (the bottleneck): {}", won.binding));
+    for (const ConstraintCheck& check : won.checks) {
+      outcome.findings.push_back(fmt::format("  {}: {:.4g} against {:.4g} (margin {:.0f}%)",
+                                             check.name, check.value, check.bound,
+                                             check.margin * 100));
+    }
+  }
+  // The screen's error on the lead query's p99, over every simulated candidate.
+  std::vector<std::string> errors;
+  for (const CandidateResult& r : result.candidates) {
+    const double predicted = predicted_p99(r.prediction, result.lead_template);
+    if (!std::isfinite(r.simulated_lead_p99) || r.simulated_lead_p99 <= 0) continue;
+    errors.push_back(fmt::format("{} {:+.0f}%", r.candidate.label,
+                                 (predicted / r.simulated_lead_p99 - 1) * 100));
+  }
+  if (!errors.empty()) {
+    std::string line = "screen error, predicted over simulated p99 of " + result.lead_template + ":";
+    for (const std::string& e : errors) line += " " + e + ";";
+    line.pop_back();
+    outcome.findings.push_back(line);
   }
   result.wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -8,7 +8,9 @@
 //  3. Confirm: cheapest first, each surviving candidate runs its replications plus one run with
 //     the worst single node crash (the node holding the most replicas) at the daily peak. It is
 //     confirmed when the one-sided confidence bound of every constraint holds, and refuted
-//     otherwise; the search stops at the first confirmed one (or after max_simulated).
+//     otherwise; the search stops at the first confirmed one (or after max_simulated). Each
+//     refutation teaches the screen: the remaining candidates are screened again with their
+//     predictions times the geometric mean of simulated over predicted so far.
 //  4. Scale: the winner also runs at the plan's smaller fit scales; each constraint metric is
 //     fitted as a + b / scale by least squares (Eigen), predicting it at full scale.
 //  5. Sensitivity: the screen again with data and query rates 1.5 and 2 times as large.
@@ -49,6 +51,8 @@ struct PlanOutcome {
   size_t simulated = 0;
   size_t confirmed = 0;
   bool worker = false;  // an MPI rank other than 0: it ran jobs, rank 0 reports
+  // The recommendation's margins, binding constraint and the screen's error, for the console.
+  std::vector<std::string> findings;
 };
 
 // Throws InputError for a scenario without a plan section or one the plan cannot scale, and

@@ -55,6 +55,7 @@ results::Json plan_json(const PlanResult& plan) {
     const CandidateResult& r = plan.candidates[*plan.recommended];
     results::Json margins = results::Json::object();
     for (const ConstraintCheck& check : r.checks) {
+      if (check.informational) continue;
       margins[check.name] = {{"bound", results::json_number(check.bound)},
                              {"value", number_or_null(check.value)},
                              {"margin", number_or_null(check.margin)}};
@@ -90,7 +91,8 @@ results::Json plan_json(const PlanResult& plan) {
                           {"simulated", number_or_null(check.value)},
                           {"predicted", number_or_null(check.predicted)},
                           {"margin", number_or_null(check.margin)},
-                          {"holds", check.holds}});
+                          {"holds", check.holds},
+                          {"constraint_enforced", !check.informational}});
       }
       c["checks"] = std::move(checks);
       c["binding_constraint"] = r.binding;

@@ -22,6 +22,9 @@ struct ConstraintCheck {
   double predicted = NAN;  // the screen's prediction of the same, where it makes one
   double margin = 0;
   bool holds = false;
+  // Reported for context, never refuting: peak utilisation (a merge may fill a disk for a
+  // minute without harming any SLO; the latency and ingest constraints see the harm).
+  bool informational = false;
 };
 
 enum class CandidateStatus { kInvalid, kScreenedOut, kNotSimulated, kRefuted, kConfirmed };

@@ -6,6 +6,7 @@ the others still run, and every mistake in a grid refused with exit code 2 befor
 """
 import argparse
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -80,6 +81,28 @@ def main():
           f"the comparison lists the failure: {[r['status'] for r in rows]}")
     check(os.path.exists(os.path.join(broken, "001-insert_mode=sync", "summary.json")),
           "the other point ran")
+
+    # A scaled sweep over a window around the peak: each point runs two hours at a tenth of the
+    # data, its swept rate scaled with it, the rest of the day loaded as history.
+    scaled = os.path.join(args.workdir, "scaled")
+    proc = shardlab("sweep", quick, "--smoke", "--scale", "0.1", "--window", "2h", "--jobs", "2",
+                    "--out", scaled, "--grid", "workload.peak_rows_per_s=20,40")
+    check(proc.returncode == 0, f"a scaled, windowed sweep runs: {proc.stderr.strip()[-300:]}")
+    for point in ("001-peak_rows_per_s=20", "002-peak_rows_per_s=40"):
+        path = os.path.join(scaled, point, "summary.json")
+        if not os.path.exists(path):
+            check(False, f"{point} has a summary")
+            continue
+        with open(path) as f:
+            summary = json.load(f)
+        check(summary["simulated_s"] >= 7200 and summary["simulated_s"] < 7200 + 3600,
+              f"{point}: two simulated hours (and the settling): {summary['simulated_s']}")
+        check(summary["inserts"].get("rows_preloaded", 0) > 0,
+              f"{point}: the day before the window is history")
+    for flag, value, expected in [("--window", "2 hours", "--window"), ("--scale", "0", "--scale")]:
+        proc = shardlab("sweep", quick, "--smoke", flag, value, "--grid", "cluster.shards=2")
+        check(proc.returncode == 2 and expected in proc.stderr,
+              f"{flag} {value}: exit 2 naming the flag ({proc.returncode}): {proc.stderr.strip()[:200]}")
 
     # Mistakes, all refused with exit code 2 before any point runs.
     for grid, expected in [
