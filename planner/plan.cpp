@@ -159,6 +159,10 @@ double predicted_p99(const Prediction& p, const std::string& name) {
   return NAN;
 }
 
+// The scenario's own cluster, as the screen sees a candidate. Its first node's type stands for
+// all.
+CandidateShape base_shape(const Scenario& s);
+
 CandidateShape shape_of(const Scenario& s, const Candidate& c) {
   CandidateShape shape;
   shape.type = &s.hardware.node_types.at(c.node_type);
@@ -179,8 +183,20 @@ CandidateShape shape_of(const Scenario& s, const Candidate& c) {
   return shape;
 }
 
-// Why the screen drops a candidate, or empty when it passes.
-std::string screen_reason(const Scenario& s, const Candidate& c, const Prediction& p) {
+CandidateShape base_shape(const Scenario& s) {
+  Candidate own;
+  own.node_type = s.cluster.nodes.front().type;
+  own.nodes = s.cluster.nodes.size();
+  own.shards = s.cluster.shards;
+  own.replicas = s.cluster.replicas;
+  CandidateShape shape = shape_of(s, own);
+  return shape;
+}
+
+// Why the screen drops a candidate, or empty when it passes. `slack` multiplies the latency
+// targets (the plan's screen_slack); `p` is the corrected prediction.
+std::string screen_reason(const Scenario& s, const Candidate& c, const Prediction& p,
+                          double slack) {
   const scenarios::PlanConfig& plan = *s.plan;
   if (plan.constraints.survive_node_loss && c.replicas < 2) {
     return "one replica per shard: a node loss takes its shards' rows and queries with it";
@@ -194,9 +210,9 @@ std::string screen_reason(const Scenario& s, const Candidate& c, const Predictio
   }
   for (const auto& [name, target] : plan.constraints.latency) {
     const double p99 = predicted_p99(p, name);
-    if (!(p99 <= target * plan.screen_slack)) {
+    if (!(p99 <= target * slack)) {
       return fmt::format("predicted p99 of {} is {:.3g} s, over {} x its {:.3g} s target", name,
-                         p99, plan.screen_slack, target);
+                         p99, slack, target);
     }
   }
   if (plan.constraints.disk_fill > 0 && p.disk_fill > plan.constraints.disk_fill) {
@@ -278,54 +294,70 @@ void check_constraints(const Scenario& s, const results::ReplicatedMetrics& norm
   }
 }
 
-// What the screen learns from each simulated candidate: the geometric mean, over the simulated
-// candidates, of simulated over predicted for each template's p99 and each resource's peak
-// utilisation. Remaining candidates are screened again with their predictions times these.
+// What the screen learns from simulations: for each simulated cluster (the profile's own, then
+// every refuted candidate), simulated over predicted for each template's p99 and each
+// resource's peak utilisation. A candidate's prediction is corrected by the ratios of the
+// simulated cluster whose predicted load (its busiest resource) is nearest its own: queueing
+// errors grow with load, so a ratio learned on an overloaded cluster does not carry over to a
+// lightly loaded one.
 class ScreenCorrection {
  public:
   void learn(const Prediction& predicted, const results::ReplicatedMetrics& simulated) {
+    Sample sample;
+    sample.load = load_of(predicted);
     for (const auto& [name, p99] : predicted.p99_s) {
-      add("p99 " + name, p99, mean_of(simulated, "queries." + name + ".p99_s"));
+      add(&sample, "p99 " + name, p99, mean_of(simulated, "queries." + name + ".p99_s"));
     }
-    add("cpu", predicted.cpu, mean_of(simulated, "utilisation.peak_cpu"));
-    add("disk", predicted.disk, mean_of(simulated, "utilisation.peak_disk"));
-    add("network", predicted.network, mean_of(simulated, "utilisation.peak_network"));
-    ++samples_;
+    add(&sample, "cpu", predicted.cpu, mean_of(simulated, "utilisation.peak_cpu"));
+    add(&sample, "disk", predicted.disk, mean_of(simulated, "utilisation.peak_disk"));
+    add(&sample, "network", predicted.network, mean_of(simulated, "utilisation.peak_network"));
+    samples_.push_back(std::move(sample));
   }
-  size_t samples() const { return samples_; }
+  size_t samples() const { return samples_.size(); }
   Prediction apply(Prediction p) const {
-    for (auto& [name, p99] : p.p99_s) p99 *= factor("p99 " + name);
-    p.cpu *= factor("cpu");
-    p.disk *= factor("disk");
-    p.network *= factor("network");
+    const Sample* nearest = nearest_to(load_of(p));
+    if (nearest == nullptr) return p;
+    for (auto& [name, p99] : p.p99_s) p99 *= nearest->factor("p99 " + name);
+    p.cpu *= nearest->factor("cpu");
+    p.disk *= nearest->factor("disk");
+    p.network *= nearest->factor("network");
     return p;
   }
-  // "p99 top_items x2.3, disk x1.8": the factors that differ from one by more than 5%.
-  std::string describe() const {
+  // "p99 top_items x2.3, disk x1.8": the factors `p` is corrected by that differ from one by
+  // more than 5%.
+  std::string describe(const Prediction& p) const {
+    const Sample* nearest = nearest_to(load_of(p));
     std::string out;
-    for (const auto& [name, logs] : logs_) {
-      const double f = factor(name);
-      if (std::fabs(f - 1) < 0.05) continue;
-      out += fmt::format("{}{} x{:.2g}", out.empty() ? "" : ", ", name, f);
+    if (nearest == nullptr) return out;
+    for (const auto& [name, ratio] : nearest->ratios) {
+      if (std::fabs(ratio - 1) < 0.05) continue;
+      out += fmt::format("{}{} x{:.2g}", out.empty() ? "" : ", ", name, ratio);
     }
-    return out;
+    return out.empty() ? "none" : out;
   }
 
  private:
-  void add(const std::string& name, double predicted, double simulated) {
+  struct Sample {
+    double load = 0;
+    std::map<std::string, double> ratios;
+    double factor(const std::string& name) const {
+      const auto it = ratios.find(name);
+      return it == ratios.end() ? 1.0 : it->second;
+    }
+  };
+  static double load_of(const Prediction& p) { return std::max({p.cpu, p.disk, p.network}); }
+  static void add(Sample* sample, const std::string& name, double predicted, double simulated) {
     if (!(predicted > 0) || !(simulated > 0) || !std::isfinite(predicted)) return;
-    auto& [sum, count] = logs_[name];
-    sum += std::log(simulated / predicted);
-    ++count;
+    sample->ratios[name] = simulated / predicted;
   }
-  double factor(const std::string& name) const {
-    const auto it = logs_.find(name);
-    return it == logs_.end() || it->second.second == 0
-               ? 1.0
-               : std::exp(it->second.first / it->second.second);
+  const Sample* nearest_to(double load) const {
+    const Sample* best = nullptr;
+    for (const Sample& s : samples_) {
+      if (best == nullptr || std::fabs(s.load - load) < std::fabs(best->load - load)) best = &s;
+    }
+    return best;
   }
-  std::map<std::string, std::pair<double, int>> logs_;  // sum of log ratios, count
-  size_t samples_ = 0;
+  std::vector<Sample> samples_;
 };
 
 // Fits value = a + b / scale through the winner's runs at each scale.
@@ -459,12 +491,19 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
     throw RuntimeError(fmt::format("the profile run failed ({})", profiled.front().failure));
   }
   const WorkProfile profile = read_profile(read_json(profile_dir / "summary.json"), base);
+  // The profile run is the screen's first lesson: its own cluster, predicted and simulated.
+  ScreenCorrection correction;
+  correction.learn(predict(profile, base, base_shape(base), scale),
+                   read_metrics(profile_dir / "metrics.json"));
 
   // 2. Screen.
   for (CandidateResult& r : result.candidates) {
     if (r.status == CandidateStatus::kInvalid) continue;
     r.prediction = predict(profile, base, shape_of(base, r.candidate), scale);
-    r.reason = screen_reason(base, r.candidate, r.prediction);
+    r.reason = screen_reason(base, r.candidate, correction.apply(r.prediction), plan.screen_slack);
+    if (!r.reason.empty()) {
+      r.reason += fmt::format(" (corrected by the profile run: {})", correction.describe(r.prediction));
+    }
     if (!r.reason.empty()) {
       r.status = CandidateStatus::kScreenedOut;
       ++outcome.screened_out;
@@ -475,16 +514,15 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
 
   // 3. Confirm, cheapest first; after each refutation the screen learns and looks again.
   const Duration crash_at = window.peak;
-  ScreenCorrection correction;
   for (CandidateResult& r : result.candidates) {
     if (r.status != CandidateStatus::kNotSimulated) continue;
-    if (correction.samples() > 0) {
+    if (correction.samples() > 1) {  // more than the profile's lesson: look again
       const std::string reason =
-          screen_reason(base, r.candidate, correction.apply(r.prediction));
+          screen_reason(base, r.candidate, correction.apply(r.prediction), plan.screen_slack);
       if (!reason.empty()) {
         r.status = CandidateStatus::kScreenedOut;
-        r.reason = fmt::format("{} (the screen corrected by {} simulation(s): {})", reason,
-                               correction.samples(), correction.describe());
+        r.reason = fmt::format("{} (corrected by the nearest of {} simulated clusters: {})",
+                               reason, correction.samples(), correction.describe(r.prediction));
         ++outcome.screened_out;
         continue;
       }
@@ -577,12 +615,13 @@ PlanOutcome plan_on(const PlanOptions& options, MpiWorld* world,
     for (const double growth : {1.5, 2.0}) {
       Sensitivity sens;
       sens.growth = growth;
-      sens.winner = predict(profile, base, shape_of(base, winner), scale, growth);
+      sens.winner =
+          correction.apply(predict(profile, base, shape_of(base, winner), scale, growth));
       for (const CandidateResult& r : result.candidates) {
         // Simulation's verdict stands over the screen's: refuted candidates are not offered.
         if (r.status == CandidateStatus::kInvalid || r.status == CandidateStatus::kRefuted) continue;
         const Prediction p = predict(profile, base, shape_of(base, r.candidate), scale, growth);
-        if (screen_reason(base, r.candidate, p).empty()) {
+        if (screen_reason(base, r.candidate, correction.apply(p), plan.screen_slack).empty()) {
           sens.cheapest_passing = r.candidate;
           break;
         }

@@ -3,14 +3,15 @@
 //  1. Profile: the scenario runs once on its own cluster at the plan's scale; the real engine's
 //     work profile of every template, of inserts and of merges comes out of its summary.
 //  2. Screen: every candidate's peak utilisation and p99 latency are predicted
-//     (planner/capacity_model.h); candidates that cannot work are screened out with the reason,
-//     and the rest are ranked by cost.
+//     (planner/capacity_model.h) and corrected by the profile run; candidates that cannot work
+//     are screened out with the reason, and the rest are ranked by cost.
 //  3. Confirm: cheapest first, each surviving candidate runs its replications plus one run with
 //     the worst single node crash (the node holding the most replicas) at the daily peak. It is
 //     confirmed when the one-sided confidence bound of every constraint holds, and refuted
-//     otherwise; the search stops at the first confirmed one (or after max_simulated). Each
-//     refutation teaches the screen: the remaining candidates are screened again with their
-//     predictions times the geometric mean of simulated over predicted so far.
+//     otherwise; the search stops at the first confirmed one (or after max_simulated). The
+//     profile run and each refutation teach the screen: predictions are corrected by the
+//     simulated-over-predicted ratios of the simulated cluster nearest in load, and the
+//     remaining candidates are screened again.
 //  4. Scale: the winner also runs at the plan's smaller fit scales; each constraint metric is
 //     fitted as a + b / scale by least squares (Eigen), predicting it at full scale.
 //  5. Sensitivity: the screen again with data and query rates 1.5 and 2 times as large.

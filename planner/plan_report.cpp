@@ -191,7 +191,8 @@ std::string plan_markdown(const PlanResult& plan, bool pareto) {
       md += fmt::format(" the cheapest candidate not refuted that the screen passes is {}.\n",
                         s.cheapest_passing ? s.cheapest_passing->label : "none");
     }
-    md += "\n(The screen's predictions, not simulations.)\n";
+    md += "\n(The screen's predictions, corrected by what the simulations taught it; not "
+          "simulations.)\n";
   }
   if (pareto) md += "\n![Cost against the lead query's p99](pareto.png)\n";
   md += "\n## Every candidate\n\n| candidate | cost/h | outcome | predicted cpu / disk / net | "

@@ -345,9 +345,10 @@ struct PlanConfig {
   std::vector<double> fit_scales;
   int replications = 2;     // simulated runs per candidate (each plus one crash run)
   int max_simulated = 12;   // candidates simulated at most
-  // A candidate is screened out when its predicted p99 exceeds target times this: the queueing
-  // approximation is rough, and a candidate it wrongly drops is never simulated.
-  double screen_slack = 2.0;
+  // A candidate is screened out when its predicted p99 (corrected by what the simulations so far
+  // taught the screen) exceeds target times this: a candidate the screen wrongly drops is never
+  // simulated.
+  double screen_slack = 1.5;
   Duration crash_duration = Duration::seconds(600);
   // The stretch of the day the candidates simulate, centred on the daily peak; what comes before
   // it is loaded as history without simulated time. Zero: the whole run as the scenario says.
