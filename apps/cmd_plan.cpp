@@ -35,10 +35,10 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("scenario", flags->scenario, "The scenario file (YAML) with a plan section")
       ->required()
       ->check(input_file("scenario file", "a scenario YAML file"));
-  cmd->add_option("--scale", flags->scale,
-                  "Data scale of the simulations, in (0, 1] (default: plan.scale): rows, insert "
-                  "rate and hardware rates times it")
-      ->check(CLI::Range(1e-6, 1.0));
+  add_number(cmd, "--scale", flags->scale,
+             "Data scale of the simulations, in (0, 1] (default: plan.scale): rows, insert "
+                  "rate and hardware rates times it",
+             1e-6, 1.0);
   add_number(cmd, "--jobs", flags->jobs, "Simulations run at once (default: the number of cores)",
              1, 1024);
   cmd->add_option("--out", flags->out, "Output directory (default: run.out_dir/plan)")

@@ -57,10 +57,10 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--set", flags->overrides, "Override a key for every point (repeatable)");
   cmd->add_flag("--smoke", flags->smoke, "Apply the scenario's smoke section (a quick run)");
   cmd->add_option("--variant", flags->variant, "Sweep this variant (default: the file as written)");
-  cmd->add_option("--scale", flags->scale,
-                  "Run each point at this data scale, in (0, 1]: rows, insert rate and hardware "
-                  "rates times it (as plan does)")
-      ->check(CLI::Range(1e-6, 1.0));
+  add_number(cmd, "--scale", flags->scale,
+             "Run each point at this data scale, in (0, 1]: rows, insert rate and hardware "
+                  "rates times it (as plan does)",
+             1e-6, 1.0);
   cmd->add_option("--window", flags->window,
                   "Simulate only this long around the daily insert peak, the rows before it "
                   "loaded as history, e.g. 2h");

@@ -67,14 +67,18 @@ results::Json queries_json(const FinishedRun& run, Metrics* metrics) {
       entry["p99_meets_target"] = !h.empty() && h.quantile(0.99) * 1e-9 <= t.target_latency_s;
     }
     // What one execution costs on the final data: the exact work the planner's screen scales.
-    const std::unique_ptr<engine::Query> query = engine::Query::prepare(run.cluster.schema(), t.sql);
-    const cl::QueryWork work = run.cluster.work_of(*query);
-    entry["work"] = {{"cpu_s", results::json_number(work.cpu_s)},
-                     {"max_shard_cpu_s", results::json_number(work.max_shard_cpu_s)},
-                     {"initiator_cpu_s", results::json_number(work.initiator_cpu_s)},
-                     {"disk_bytes", work.disk_bytes},
-                     {"result_bytes", work.result_bytes},
-                     {"shards", work.shards}};
+    // A template with placeholders ({user}, {now}) has no single SQL text to cost: no work.
+    if (t.sql.find('{') == std::string::npos) {
+      const std::unique_ptr<engine::Query> query =
+          engine::Query::prepare(run.cluster.schema(), t.sql);
+      const cl::QueryWork work = run.cluster.work_of(*query);
+      entry["work"] = {{"cpu_s", results::json_number(work.cpu_s)},
+                       {"max_shard_cpu_s", results::json_number(work.max_shard_cpu_s)},
+                       {"initiator_cpu_s", results::json_number(work.initiator_cpu_s)},
+                       {"disk_bytes", work.disk_bytes},
+                       {"result_bytes", work.result_bytes},
+                       {"shards", work.shards}};
+    }
     out[t.name] = std::move(entry);
     if (!h.empty()) {
       metrics->emplace_back("queries." + t.name + ".mean_s", h.mean() * 1e-9);

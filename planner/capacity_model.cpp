@@ -50,7 +50,10 @@ WorkProfile read_profile(const results::Json& summary, const scenarios::Scenario
   const results::Json& queries = section(summary, "queries");
   for (const scenarios::QueryTemplate& q : s.workload.queries) {
     if (!queries.contains(q.name) || !queries.at(q.name).contains("work")) {
-      throw RuntimeError(fmt::format("the profile run's summary has no work for '{}'", q.name));
+      throw InputError(fmt::format(
+          "{}: plan: template '{}' has placeholders, so the screen cannot cost it; the planner "
+          "needs templates with fixed SQL",
+          s.source, q.name));
     }
     const results::Json& w = queries.at(q.name).at("work");
     TemplateProfile t;

@@ -141,10 +141,11 @@ std::vector<std::string> scale_overrides(const scenarios::Scenario& s, double sc
   const scenarios::WorkloadConfig& w = s.workload;
   std::vector<std::string> out = {
       fmt::format("workload.rows={}", std::max<uint64_t>(1, std::llround(static_cast<double>(w.rows) * scale))),
-      "workload.peak_rows_per_s=" + number(w.peak_rows_per_s * scale),
       fmt::format("workload.batch_rows={}",
                   std::max<uint64_t>(1, std::llround(static_cast<double>(w.batch_rows) * scale))),
   };
+  // A peak given as a ratio to the mean follows the rows by itself.
+  if (!w.peak_as_ratio) out.push_back("workload.peak_rows_per_s=" + number(w.peak_rows_per_s * scale));
   for (const auto& [name, type] : s.hardware.node_types) {
     const std::string at = "hardware.node_types." + name + ".";
     out.push_back(at + "cpu_speed=" + number(type.cpu_speed * scale));

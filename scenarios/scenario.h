@@ -179,6 +179,7 @@ struct WorkloadConfig {
   // follows REFERENCE.md's advice: batches of at least 1000 rows, about one INSERT per second.
   Duration batch_interval = Duration::seconds(1);
   double peak_rows_per_s = 0;  // the insert-rate curve's peak
+  bool peak_as_ratio = false;  // the file gave peak_to_mean (the peak follows the rows)
   // Nodes that receive INSERTs and queries, in turn; default: every cluster node.
   std::vector<std::string> initiators;
   std::vector<QueryTemplate> queries;

@@ -255,6 +255,7 @@ void read_insert_curve(const MapReader& map, WorkloadConfig* workload) {
   }
   if (auto f = map.find("peak_to_mean")) {
     peak_to_mean = f->number(1, workloads::DiurnalCurve::kMaxPeakToMean);
+    workload->peak_as_ratio = true;
   }
   set_curve(&g, workload->rows, peak_to_mean);
   workload->peak_rows_per_s = peak_to_mean * mean;

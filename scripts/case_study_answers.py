@@ -58,7 +58,7 @@ def main():
         cost = 1 - two["capacity"] / one["capacity"]
         md.append(f"| write throughput cost of 2 replicas | 20% | {cost:.0%} (saturation rates) |")
     for r in keys:
-        md.append(f"| rows max / mean over shards, {r['sharding']} | – | "
+        md.append(f"| rows max / mean over shards, {r['cluster.sharding']} | – | "
                   f"{float(r['skew.rows_max_over_mean']):.2f} |")
     md.append("")
     with open(os.path.join(args.out, "answers.md"), "w") as f:

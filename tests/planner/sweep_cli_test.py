@@ -83,12 +83,12 @@ def main():
           "the other point ran")
 
     # A scaled sweep over a window around the peak: each point runs two hours at a tenth of the
-    # data, its swept rate scaled with it, the rest of the day loaded as history.
+    # data, the rest of the day loaded as history.
     scaled = os.path.join(args.workdir, "scaled")
     proc = shardlab("sweep", quick, "--smoke", "--scale", "0.1", "--window", "2h", "--jobs", "2",
-                    "--out", scaled, "--grid", "workload.peak_rows_per_s=20,40")
+                    "--out", scaled, "--grid", "cluster.shards=2,3")
     check(proc.returncode == 0, f"a scaled, windowed sweep runs: {proc.stderr.strip()[-300:]}")
-    for point in ("001-peak_rows_per_s=20", "002-peak_rows_per_s=40"):
+    for point in ("001-shards=2", "002-shards=3"):
         path = os.path.join(scaled, point, "summary.json")
         if not os.path.exists(path):
             check(False, f"{point} has a summary")

@@ -42,7 +42,7 @@ MISTAKES = [
      "{f}:3:9: invalid YAML: end of sequence flow not found"),
     ("unknown top-level key", MINIMAL + "clustre: {}\n", [],
      "{f}:7:1: unknown top-level key 'clustre' (expected one of: name, hardware, topology, "
-     "cluster, table, workload, faults, random_faults, run, reshard, cache, smoke, variants); did you "
+     "cluster, table, workload, faults, random_faults, run, reshard, cache, plan, smoke, variants); did you "
      "mean 'cluster'?"),
     ("unknown nested key", MINIMAL + "  batch_row: 10\n", [],
      "{f}:7:3: unknown key 'batch_row' under 'workload'"),

@@ -202,7 +202,7 @@ TEST_CASE("scenario: --set mistakes", "[scenarios][scenario][overrides]") {
   CHECK(error_of(kMinimal, {"clustr.shards=2"}) ==
         "--set clustr.shards=2: unknown top-level key 'clustr' (expected one of: name, "
         "hardware, topology, cluster, table, workload, faults, random_faults, run, reshard, "
-        "cache, smoke, variants); did you mean 'cluster'?");
+        "cache, plan, smoke, variants); did you mean 'cluster'?");
   CHECK(error_of(kMinimal, {"cluster.nodes.3.type=x"}) ==
         "--set cluster.nodes.3.type=x: index 3 is out of range: 'cluster.nodes' has 3 entries "
         "(indices 0 to 2)");
@@ -245,7 +245,7 @@ TEST_CASE("scenario: YAML syntax and structure", "[scenarios][scenario][errors]"
   CHECK_THAT(error_of("- a\n- b\n"), StartsWith("s.yaml:1:1: expected a mapping with the keys"));
   CHECK(error_of(kMinimal + "clustre: {}\n") ==
         "s.yaml:7:1: unknown top-level key 'clustre' (expected one of: name, hardware, "
-        "topology, cluster, table, workload, faults, random_faults, run, reshard, cache, smoke, "
+        "topology, cluster, table, workload, faults, random_faults, run, reshard, cache, plan, smoke, "
         "variants); did you mean 'cluster'?");
   CHECK_THAT(error_of(kMinimal + "  batch_row: 10\n"),
              StartsWith("s.yaml:7:3: unknown key 'batch_row' under 'workload' (expected one of: "
@@ -260,7 +260,7 @@ TEST_CASE("scenario: YAML syntax and structure", "[scenarios][scenario][errors]"
   CHECK(error_of(kMinimal + "cluster.settings: {}\n") ==
         "s.yaml:7:1: unknown top-level key 'cluster.settings' (expected one of: name, "
         "hardware, topology, cluster, table, workload, faults, random_faults, run, reshard, "
-        "cache, smoke, variants)");
+        "cache, plan, smoke, variants)");
   CHECK(error_of("cluster:\n  nodes: [n0]\n  shards:\nworkload: {rows: 1}\n") ==
         "s.yaml:3:3: cluster.shards: no value; expected the number of shards");
 }
@@ -350,7 +350,7 @@ TEST_CASE("scenario: names of nodes, types and hosts", "[scenarios][scenario][er
         "node needs one (types: big, small)");
   CHECK(error_of(kMinimal + "  placement: [[n0], [n1], [n7]]\n", {}) ==
         "s.yaml:7:3: unknown key 'placement' under 'workload' (expected one of: rows, days, "
-        "start, peak_rows_per_s, peak_to_mean, batch_rows, batch_interval, initiators, seed, "
+        "history_days, start, peak_rows_per_s, peak_to_mean, batch_rows, batch_interval, initiators, seed, "
         "users, items, user_zipf_exponent, item_zipf_exponent, action_mix, female_ratio, "
         "utc_offset_hours, queries)");
   const std::string placed =
@@ -673,7 +673,7 @@ TEST_CASE("scenario: smoke and variants", "[scenarios][scenario]") {
   CHECK(error_of(kMinimal, {}, true) == "s.yaml: --smoke: the scenario has no smoke section");
   CHECK(error_of(kMinimal + "smoke:\n  workload.rowz: 10\n", {}, true) ==
         "s.yaml:8:3: smoke: unknown key 'rowz' under 'workload' (expected one of: rows, days, "
-        "start, peak_rows_per_s, peak_to_mean, batch_rows, batch_interval, initiators, seed, "
+        "history_days, start, peak_rows_per_s, peak_to_mean, batch_rows, batch_interval, initiators, seed, "
         "users, items, user_zipf_exponent, item_zipf_exponent, action_mix, female_ratio, "
         "utc_offset_hours, queries); did you mean 'rows'?");
   // A smoke value is checked where it is written.
