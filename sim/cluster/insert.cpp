@@ -46,8 +46,9 @@ Process Cluster::run_insert(size_t initiator, engine::Block block, uint64_t batc
     if (!init.up() || process_down_[initiator]) {
       throw SimFault(FaultKind::kNodeDown, spec_.nodes[initiator].name + " is down");
     }
-    counters_.split_cpu_s += cost_.split_cpu(rows);
-    co_await init.compute(cost_.split_cpu(rows), "split");
+    const double split_cpu = cost_.split_cpu(rows);
+    counters_.split_cpu_s += split_cpu;
+    co_await init.compute(split_cpu, "split");
     std::vector<engine::Block> parts = schemes_.back().split(block, spec_.seed, batch);
     if (spec_.settings.insert_mode == InsertMode::kAsync) {
       // Written to the initiator's queue files (through the page cache, not fsynced: 18.16 does
@@ -225,8 +226,9 @@ Process Cluster::run_replica_write(size_t initiator, Replica* replica, const eng
   // completes; a failure rolls them back as the server would discard a half-written part.
   const engine::InsertResult result = store.insert(*block, first_block);
   try {
-    counters_.insert_cpu_s += cost_.insert_cpu(result);
-    co_await node.compute(cost_.insert_cpu(result), "insert");
+    const double insert_cpu = cost_.insert_cpu(result);
+    counters_.insert_cpu_s += insert_cpu;
+    co_await node.compute(insert_cpu, "insert");
     std::vector<Future> writes;
     for (const std::string& name : result.parts) {
       const engine::PartPtr part = store.find_active(name);

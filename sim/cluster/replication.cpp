@@ -126,8 +126,9 @@ Process Cluster::run_apply_merge(Replica* replica, LogEntry entry) {
   profile.rows_read = entry.rows;
   profile.uncompressed_bytes_read = entry.uncompressed_bytes;
   std::vector<Future> reads = read_sources(replica->node, replica->shard, *sources, nullptr);
-  counters_.merge_cpu_s += cost_.merge_cpu(profile);
-  reads.push_back(node.compute(cost_.merge_cpu(profile), "merge"));
+  const double merge_cpu = cost_.merge_cpu(profile);
+  counters_.merge_cpu_s += merge_cpu;
+  reads.push_back(node.compute(merge_cpu, "merge"));
   co_await sim_.all_of(std::move(reads));
   // The merged part is identical on every replica (merges are deterministic, TTL evaluated at
   // the leader's time); link the one another replica wrote rather than redo the work in wall
@@ -182,8 +183,9 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     estimate.parts = plan->parts.size();
     estimate.rows_read = plan->rows;
     std::vector<Future> reads = read_sources(leader->node, shard, plan->parts, &estimate);
-    counters_.merge_cpu_s += cost_.merge_cpu(estimate);
-    reads.push_back(nodes_[leader->node]->compute(cost_.merge_cpu(estimate), "merge"));
+    const double merge_cpu = cost_.merge_cpu(estimate);
+    counters_.merge_cpu_s += merge_cpu;
+    reads.push_back(nodes_[leader->node]->compute(merge_cpu, "merge"));
     try {
       co_await sim_.all_of(std::move(reads));
     } catch (const SimFault&) {
