@@ -110,11 +110,11 @@ std::string rows_text(const Scenario& s) {
   std::string text = fmt::format(
       "{} over {} from {} UTC, peak {:.6g} rows/s, batches of up to {} rows or {}", w.rows,
       plural(static_cast<uint64_t>(g.days), "day", "days"), dt::date_time_to_string(g.start),
-      w.peak_rows_per_s, w.batch_rows, scenarios::format_duration(w.batch_interval));
+      w.peak_rows_per_s * s.run.speed, w.batch_rows, scenarios::format_duration(w.batch_interval));
   const base::Duration data_length = base::Duration::seconds(int64_t{g.days} * dt::kSecondsPerDay);
-  if (s.run.duration < data_length) {
+  if (scenarios::data_seconds(s.run, s.run.duration) < data_length.ns() / 1'000'000'000) {
     const workloads::RowGenerator generator(g);
-    const uint64_t due = generator.first_row_at(g.start + s.run.duration.ns() / 1'000'000'000);
+    const uint64_t due = generator.first_row_at(g.start + scenarios::data_seconds(s.run, s.run.duration));
     text += fmt::format("; the run ends after {}, so it inserts the first {} ({:.3g}%)",
                         scenarios::format_duration(s.run.duration), due,
                         100.0 * static_cast<double>(due) / static_cast<double>(w.rows));
@@ -210,6 +210,7 @@ SummaryLines summary(const Scenario& s) {
                                     : "; hash and jump compared on " + s.reshard->compare_key));
   }
   std::string run = scenarios::format_duration(s.run.duration);
+  if (s.run.speed != 1.0) run += fmt::format(" at speed {:g} (the day's time and rows divided by it)", s.run.speed);
   if (s.run.warmup.ns() > 0) {
     run += fmt::format(" (warm-up {})", scenarios::format_duration(s.run.warmup));
   }

@@ -96,7 +96,7 @@ ScenarioRows scenario_rows(const ScenarioSource& source) {
   out.config = s.workload.generator;
   out.ddl = s.table.ddl;
   const workloads::RowGenerator generator(out.config);
-  const int64_t end = out.config.start + s.run.duration.ns() / 1'000'000'000;
+  const int64_t end = out.config.start + scenarios::data_seconds(s.run, s.run.duration);
   out.rows = std::min(s.workload.rows, generator.first_row_at(end));
   return out;
 }

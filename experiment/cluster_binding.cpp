@@ -162,6 +162,7 @@ cl::ClusterSpec cluster_spec(const scenarios::Scenario& s, uint64_t seed,
   spec.data_dir = data_dir;
   spec.seed = seed;
   spec.epoch_s = s.workload.generator.start;
+  spec.data_seconds_per_s = s.run.speed;
   return spec;
 }
 

@@ -230,6 +230,48 @@ std::vector<Override> changes_to_apply(const ChangeSections& sections, const std
   return changes;
 }
 
+Duration compressed(Duration span, double speed) {
+  if (span == Duration::max()) return span;
+  return Duration::nanoseconds(static_cast<int64_t>(
+      std::llround(static_cast<long double>(span.ns()) / static_cast<long double>(speed))));
+}
+
+// run.speed: the day's axis divided by the speed, and its rows with it (scenario.h, RunConfig).
+// Everything was validated on the day's axis first, so messages speak of what the file says.
+void compress_time(Scenario* s) {
+  const double speed = s->run.speed;
+  if (speed == 1.0) return;
+  WorkloadConfig& w = s->workload;
+  const auto shrink = [speed](uint64_t rows) {
+    return std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(static_cast<double>(rows) / speed)));
+  };
+  w.rows = shrink(w.rows);
+  w.generator.total_rows = w.rows;
+  // The curve keeps its shape: the peak follows the day's volume by the same ratio.
+  const double peak_to_mean = workloads::peak_to_mean(w.generator);
+  w.generator.rows_per_day = shrink(w.generator.rows_per_day);
+  w.generator.peak_rows_per_s =
+      peak_to_mean * static_cast<double>(w.generator.rows_per_day) / dt::kSecondsPerDay;
+  w.peak_rows_per_s /= speed;
+  s->run.duration = compressed(s->run.duration, speed);
+  s->run.warmup = compressed(s->run.warmup, speed);
+  for (ScheduledFault& fault : s->faults) {
+    fault.at = compressed(fault.at, speed);
+    fault.duration = compressed(fault.duration, speed);
+  }
+  for (RandomFault& fault : s->random_faults) {
+    fault.mtbf = compressed(fault.mtbf, speed);
+    fault.mttr = compressed(fault.mttr, speed);
+  }
+  if (s->reshard) s->reshard->at = compressed(s->reshard->at, speed);
+  if (s->cache) {
+    for (CacheCrash& crash : s->cache->crashes) {
+      crash.at = compressed(crash.at, speed);
+      crash.duration = compressed(crash.duration, speed);
+    }
+  }
+}
+
 // The sections, in dependency order (scenario_sections.h), into `scenario`.
 void read_sections(const MapReader& top, Scenario* scenario) {
   scenario->name =
@@ -258,6 +300,7 @@ void read_sections(const MapReader& top, Scenario* scenario) {
     detail::check_list_values(reshard.config->sharding, reshard.sharding_lists, generator,
                               &scenario->warnings);
   }
+  compress_time(scenario);
   try {
     // Everything here was checked above, with places; this is a safety net.
     validate_platform(scenario->topology);
@@ -360,6 +403,11 @@ std::vector<Scenario> load_scenario_variants(const std::string& path,
   std::vector<Scenario> loaded = parse_scenario_variants(read_text(path), path, overrides, smoke);
   print_warnings(loaded);
   return loaded;
+}
+
+int64_t data_seconds(const RunConfig& run, Duration span) {
+  if (run.speed == 1.0) return span.ns() / 1'000'000'000;
+  return static_cast<int64_t>(static_cast<long double>(span.ns()) * run.speed / 1e9L);
 }
 
 std::string format_duration(Duration duration) {

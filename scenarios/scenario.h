@@ -241,6 +241,12 @@ struct RunConfig {
   // The trace keeps at most this many slices (and, separately, counter samples); later ones are
   // counted but dropped, so a full-scale run's trace stays a few hundred MB at most.
   uint64_t trace_max_slices = 1'000'000;
+  // Seconds of the data's day played per second of the run (live mode's --speed): 60 plays an
+  // hour of the day in a minute. Rows shrink by the same factor, so rows per second of the run
+  // stay those of the day. Once loaded, every instant and span on the day's axis (run.duration
+  // and warmup, faults' at/duration, random faults' mtbf/mttr, cache crashes, reshard.at) is
+  // already divided by it; protocol times (batch_interval, timeouts, TTLs, think times) are not.
+  double speed = 1.0;
 };
 
 // Shards joining mid-run (the `reshard` section). At `at` the cluster grows by the shards of
@@ -408,6 +414,9 @@ std::vector<Scenario> load_scenario_variants(const std::string& path,
 std::vector<Scenario> parse_scenario_variants(std::string_view yaml, const std::string& source,
                                               const std::vector<std::string>& overrides,
                                               bool smoke);
+
+// The data's seconds that `span` of the run covers: span times run.speed, in whole seconds.
+int64_t data_seconds(const RunConfig& run, Duration span);
 
 // Compact human forms for summaries and messages, in spellings the scenario files accept:
 // "250ms", "1.5s", "90min", "24h"; "64GiB", "1.5MB"; "10Gbit/s".

@@ -134,7 +134,8 @@ const SchemaNode* SchemaBuilder::build() {
                                {"replications", v},
                                {"out_dir", v},
                                {"outputs", names},
-                               {"trace_max_slices", v}});
+                               {"trace_max_slices", v},
+                               {"speed", v}});
   const SchemaNode* variant = map({{"name", v}, {"description", v}, {"set", v}, {"smoke", v}});
   const SchemaNode* reshard =
       map({{"at", v}, {"add", list(names)}, {"sharding", sharding}, {"compare_key", v}});

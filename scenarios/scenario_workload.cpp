@@ -464,6 +464,7 @@ RunConfig read_run(const MapReader& root, const WorkloadConfig& workload,
     if (run.out_dir.empty()) f->fail("expected a directory, got an empty string");
   }
   if (auto f = map.find("trace_max_slices")) run.trace_max_slices = f->count(1, 100'000'000);
+  if (auto f = map.find("speed")) run.speed = f->number(1e-3, 1e6);
   if (auto f = map.find("outputs")) {
     const std::vector<std::string> choices(std::begin(kOutputs), std::end(kOutputs));
     run.outputs.clear();

@@ -102,6 +102,10 @@ struct ClusterSpec {
   std::filesystem::path data_dir;  // replicas' tables live in data_dir/shardS_replicaR
   uint64_t seed = 1;
   int64_t epoch_s = 0;  // the wall-clock second simulated time 0 stands for (TTL, merges)
+  // Seconds of the data's clock per simulated second: above 1 the day is played compressed
+  // (live mode's --speed), so rows fall due, parts age and clock-reading queries see time that
+  // many times faster, while latencies and protocol timeouts stay in simulated seconds.
+  double data_seconds_per_s = 1.0;
   // Memory for memoised per-part results, across parts (PartResultCache). A run's peak memory
   // is mostly this plus the engine's working set.
   uint64_t memo_capacity_bytes = uint64_t{2} << 30;
@@ -248,6 +252,12 @@ class Cluster {
   const engine::TableSchema& schema() const { return schema_; }
   const ShardingScheme& scheme() const { return schemes_.back(); }  // routing inserts now
   const ClusterSpec& spec() const { return spec_; }
+  // The data's clock at simulated time `at`, in Unix seconds (see data_seconds_per_s).
+  int64_t data_clock_s(Time at) const {
+    if (spec_.data_seconds_per_s == 1.0) return spec_.epoch_s + at.ns() / 1'000'000'000;
+    return spec_.epoch_s + static_cast<int64_t>(static_cast<long double>(at.ns()) *
+                                                spec_.data_seconds_per_s / 1e9L);
+  }
   const ClusterCounters& counters() const { return counters_; }
   // Kept merged aggregation states started again from empty because their parts could not be
   // matched (a merge took in rows a state had not seen, a part went away).

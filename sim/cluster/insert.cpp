@@ -298,7 +298,7 @@ void Cluster::preload(const engine::Block& block) {
 }
 
 void Cluster::finish_preload() {
-  const int64_t now_s = spec_.epoch_s + sim_.now().ns() / 1'000'000'000;
+  const int64_t now_s = data_clock_s(sim_.now());
   for (auto& shard : replicas_) {
     ReplicaStore& first = *shard.front()->store;
     while (const std::optional<engine::MergePlan> plan = first.select_merge()) {

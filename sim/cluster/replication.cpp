@@ -193,7 +193,7 @@ Process Cluster::run_merge_scheduler(size_t shard, Replica* own) {
     }
     // The sources may have changed while the merge was simulated (a fetch of a covering part).
     if (!replica_up(*leader) || !leader->store->has_all_active(plan->parts)) continue;
-    const int64_t now_s = spec_.epoch_s + sim_.now().ns() / 1'000'000'000;
+    const int64_t now_s = data_clock_s(sim_.now());
     const MergeOutcome outcome = leader->store->merge(*plan, now_s);
     ++counters_.merges;
     trace_work(leader->node, "merge", start);

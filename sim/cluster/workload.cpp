@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "base/errors.h"
 
 namespace shardlab::sim::cluster {
@@ -50,9 +52,17 @@ size_t WorkloadDriver::initiator_for(const std::vector<size_t>& initiators,
 
 uint64_t WorkloadDriver::rows_due(Time at) const {
   const auto& generator = source_.generator();
-  const int64_t t = generator.start() + at.ns() / 1'000'000'000;
+  const int64_t t = cluster_.data_clock_s(at) - cluster_.spec().epoch_s + generator.start();
   // Rows whose event second has fully begun by `at`: first_row_at(t + 1) counts seconds <= t.
   return std::min(ingest_.rows, generator.first_row_at(t + 1));
+}
+
+Time WorkloadDriver::due_at(int64_t event_time) const {
+  const int64_t data_s = event_time - source_.generator().start();
+  const double speed = cluster_.spec().data_seconds_per_s;
+  if (speed == 1.0) return Time::zero() + Duration::seconds(data_s);
+  return Time::zero() + Duration::nanoseconds(static_cast<int64_t>(
+                            std::llround(static_cast<long double>(data_s) * 1e9L / speed)));
 }
 
 void WorkloadDriver::start(Time end) {
@@ -73,14 +83,12 @@ Process WorkloadDriver::run_ingest(Time end) {
   uint64_t next_row = 0;
   while (next_row < ingest_.rows) {
     // The batch opens when its first row is due...
-    const Time first_due =
-        Time::zero() + Duration::seconds(generator.event_time_of(next_row) - generator.start());
+    const Time first_due = due_at(generator.event_time_of(next_row));
     if (first_due >= end) co_return;
     if (first_due > sim_.now()) co_await sim_.sleep(first_due - sim_.now());
     // ...and closes when batch_rows rows are due or batch_interval has passed.
     const uint64_t full_row = std::min(ingest_.rows, next_row + ingest_.batch_rows) - 1;
-    const Time full_at =
-        Time::zero() + Duration::seconds(generator.event_time_of(full_row) - generator.start());
+    const Time full_at = due_at(generator.event_time_of(full_row));
     const Time close = std::min({full_at, first_due + ingest_.batch_interval, end});
     if (close > sim_.now()) co_await sim_.sleep(close - sim_.now());
     const uint64_t last = std::min(next_row + ingest_.batch_rows, std::max(next_row + 1, rows_due(close)));
@@ -131,7 +139,7 @@ QueryRequest WorkloadDriver::make_request(size_t index, size_t initiator, std::s
 
 QueryRequest WorkloadDriver::next_request(size_t index, size_t initiator, RandomStream& rng) {
   const Template& t = *templates_[index];
-  const int64_t now_s = cluster_.spec().epoch_s + sim_.now().ns() / 1'000'000'000;
+  const int64_t now_s = cluster_.data_clock_s(sim_.now());
   workloads::ParameterValues values;
   if (!t.text.parameters().empty()) {
     const uint64_t bits[4] = {rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()};

@@ -112,6 +112,7 @@ class WorkloadDriver {
   // Queries sent (to the frontend, or straight to the cluster) in each second of simulated time.
   const std::vector<uint32_t>& queries_sent_per_s() const { return queries_sent_per_s_; }
   uint64_t rows_due(Time at) const;  // rows due by `at`
+  Time due_at(int64_t event_time) const;  // when a row of that event second falls due
 
  private:
   struct Client {
