@@ -7,7 +7,8 @@ set -euo pipefail
 # targets (tests/fuzz/); the runtimes are only a recommendation of clang, hence named here.
 # memcached is the real server the cache model is checked against (sim/cache/); libmemcached
 # only links the test that checks the model's ketama against the client library's own; nettle
-# gives ketama its MD5. Open MPI runs `shardlab sweep` across machines (mpirun).
+# gives ketama its MD5. Open MPI runs `shardlab sweep` across machines (mpirun). zookeeper is
+# the coordinator of live mode's replicated cluster; cpp-httplib its HTTP client of ClickHouse.
 packages=(
   build-essential cmake pkg-config ccache git python3 clang libclang-rt-14-dev
   libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
@@ -15,6 +16,7 @@ packages=(
   catch2 libbenchmark-dev gnuplot-nox libgnuplot-iostream-dev
   clickhouse-server clickhouse-client memcached libmemcached-dev nettle-dev
   openmpi-bin libopenmpi-dev
+  libcpp-httplib-dev zookeeper
 )
 missing=()
 for p in "${packages[@]}"; do
