@@ -17,5 +17,6 @@ void add_run_command(CLI::App& app);  // simulate a scenario (cmd_run.cpp)
 void add_sweep_command(CLI::App& app);  // a what-if grid of runs (cmd_sweep.cpp)
 void add_plan_command(CLI::App& app);   // the capacity planner (cmd_plan.cpp)
 void add_cache_command(CLI::App& app);  // the cache model alone (cmd_cache.cpp)
+void add_live_command(CLI::App& app);   // a scenario on real servers (cmd_live.cpp)
 
 }  // namespace shardlab::apps

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   shardlab::apps::add_run_command(app);
   shardlab::apps::add_sweep_command(app);
   shardlab::apps::add_plan_command(app);
+  shardlab::apps::add_live_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,11 +9,6 @@
 
 namespace shardlab::experiment {
 
-namespace {
-
-using sim::Duration;
-namespace cl = sim::cluster;
-
 results::Json cluster_json(const scenarios::Scenario& s) {
   const std::string& key = s.cluster.sharding.key;
   return {{"nodes", s.cluster.nodes.size()},
@@ -26,6 +21,11 @@ results::Json cluster_json(const scenarios::Scenario& s) {
           {"insert_quorum", s.cluster.insert_quorum},
           {"load_balancing", scenarios::load_balancing_name(s.cluster.load_balancing)}};
 }
+
+namespace {
+
+using sim::Duration;
+namespace cl = sim::cluster;
 
 results::Json inserts_json(const FinishedRun& run, Metrics* metrics) {
   const cl::ClusterCounters& c = run.cluster.counters();

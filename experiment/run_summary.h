@@ -44,6 +44,9 @@ inline constexpr double kIngestDelayBound_s = 60.0;
 // which is known only once the run is over.
 results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, Metrics* metrics);
 
+// summary.json's "cluster" section: the cluster as the scenario sets it up.
+results::Json cluster_json(const scenarios::Scenario& s);
+
 // The compressed bytes of one copy of the data: every shard once, on its most current replica.
 uint64_t one_copy_bytes(const sim::cluster::Cluster& cluster);
 

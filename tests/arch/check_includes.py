@@ -62,8 +62,8 @@ ALLOWED = {
                    "plots"} | SIM,
     "planner": {"base", "engine_face", "cluster_config", "scenarios", "results", "plots",
                 "experiment"},
-    "live": {"base", "engine_face", "cluster_config", "scenarios", "results", "plots",
-             "experiment"},
+    "live": {"base", "engine_face", "workloads", "cluster_config", "scenarios", "results",
+             "plots", "experiment"},
     "apps": {"base", "engine_face", "workloads", "cluster_config", "scenarios", "results",
              "experiment", "calibration", "planner", "live"},
 }
