@@ -15,6 +15,10 @@
 #include "apps/flag_checks.h"
 #include "base/errors.h"
 #include "calibration/calibration.h"
+#include "calibration/live_fit.h"
+#include "live/live_probes.h"
+#include "live/loopback_cluster.h"
+#include "scenarios/scenario.h"
 
 namespace shardlab::apps {
 namespace {
@@ -58,6 +62,46 @@ void print_fit(const cluster::SystemFit& fit) {
 
 }  // namespace
 
+// calibrate --live: the scenario's cluster on loopback, probed, and the cost model fitted to it.
+void calibrate_live(const std::string& scenario_path, const std::string& out, uint64_t rows,
+                    unsigned repeat, const std::string& work_dir) {
+  // The servers' costs do not depend on the run's schedule: the day's rows at full size.
+  const scenarios::Scenario s = scenarios::load_scenario(scenario_path, {"run.speed=1"}, false);
+  live::ProbeOptions options;
+  options.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() / "shardlab-calibrate-live"
+                                      : std::filesystem::path(work_dir) / "shardlab-calibrate-live";
+  options.rows = rows;
+  options.repeat = static_cast<int>(repeat);
+  options.log = [](const std::string& message) {
+    std::fprintf(stderr, "shardlab: calibrate --live: %s\n", message.c_str());
+  };
+  live::install_interrupt_handlers();
+  const auto start = std::chrono::steady_clock::now();
+  const live::LiveProbes probes = live::measure_live_probes(s, options);
+  std::filesystem::remove_all(options.work_dir);
+  calibration::LiveMeasurements m;
+  m.server_version = probes.server_version;
+  m.rows = probes.rows;
+  m.repeat = probes.repeat;
+  m.select_one_s = probes.select_one_s;
+  for (const live::QueryProbe& q : probes.queries) {
+    m.queries.push_back({q.name, q.local_s, q.distributed_s, q.profile});
+  }
+  for (const live::InsertProbe& p : probes.inserts) {
+    m.inserts.push_back({p.rows, p.bytes, p.parts, p.seconds});
+  }
+  if (s.cluster.replicas > 1) {
+    // The simulated coordinator serves ten operations per inserted block (sim::cluster).
+    m.coordinator_s_per_insert = 10 * s.cluster.coordinator_latency.seconds();
+  }
+  const calibration::LiveFit fit = calibration::fit_live(m, cluster::CostModel::defaults());
+  for (const std::string& line : fit.report) fmt::print("{}\n", line);
+  cluster::CostModel(fit.coefficients).save(out, fit.about);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "shardlab: calibrate --live: wrote %s (%.0f s)\n", out.c_str(), elapsed);
+}
+
 void add_calibrate_command(CLI::App& app) {
   struct Options {
     uint64_t rows = cluster::CalibrationOptions{}.rows;
@@ -66,6 +110,7 @@ void add_calibrate_command(CLI::App& app) {
     uint64_t seed = 1;
     std::string work_dir;
     std::string csv;
+    std::string live;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -89,9 +134,19 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("--csv", opts->csv,
                   "Also write every measurement with its prediction as CSV to this file")
       ->check(output_file());
-  cmd->callback([opts] {
+  cmd->add_option("--live", opts->live,
+                  "Fit the model to real ClickHouse servers instead: the scenario's cluster "
+                  "started on loopback and probed (default --rows 200000)")
+      ->check(input_file("scenario file", "a scenario YAML file"));
+  cmd->callback([opts, cmd] {
     namespace fs = std::filesystem;
     require_writable_file("--out", opts->out);
+    if (!opts->live.empty()) {
+      const uint64_t rows = cmd->get_option("--rows")->count() > 0 ? opts->rows : 200'000;
+      const unsigned repeat = cmd->get_option("--repeat")->count() > 0 ? opts->repeat : 15;
+      calibrate_live(opts->live, opts->out, rows, repeat, opts->work_dir);
+      return;
+    }
     cluster::CalibrationOptions options;
     options.rows = opts->rows;
     options.repeat = opts->repeat;

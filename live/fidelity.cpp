@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "base/atomic_file.h"
+#include "experiment/run_outputs.h"
 #include "plots/latency_cdf_plot.h"
 #include "plots/replica_lag_plot.h"
 #include "plots/report.h"
@@ -144,6 +146,40 @@ std::optional<double> catch_up_s(const std::vector<double>& time_s, const std::v
   return longest;
 }
 
+std::optional<double> catch_up_by_rows_s(const LagSeries& series,
+                                         const std::vector<std::vector<std::string>>& placement,
+                                         const std::vector<FaultEvent>& faults) {
+  std::optional<double> longest;
+  for (const FaultEvent& fault : faults) {
+    if (fault.event != "repaired" || !series.rows.count(fault.target)) continue;
+    std::vector<std::string> peers;
+    for (const auto& shard : placement) {
+      if (std::find(shard.begin(), shard.end(), fault.target) == shard.end()) continue;
+      for (const std::string& node : shard) {
+        if (node != fault.target) peers.push_back(node);
+      }
+    }
+    const std::vector<double>& own = series.rows.at(fault.target);
+    double caught_up = std::numeric_limits<double>::infinity();
+    for (size_t i = 1; i < series.time_s.size() && i < own.size(); ++i) {
+      if (series.time_s[i] < fault.at_s || std::isnan(own[i])) continue;
+      double peers_before = 0;
+      for (const std::string& peer : peers) {
+        const double value = series.rows.at(peer)[i - 1];
+        if (!std::isnan(value)) peers_before = std::max(peers_before, value);
+      }
+      if (own[i] >= peers_before) {
+        caught_up = series.time_s[i] - fault.at_s;
+        break;
+      }
+    }
+    // Never caught up: the rest of the series.
+    if (std::isinf(caught_up) && !series.time_s.empty()) caught_up = series.time_s.back() - fault.at_s;
+    longest = std::max(longest.value_or(0.0), caught_up);
+  }
+  return longest;
+}
+
 Json write_fidelity(const scenarios::Scenario& s, const Json& measured,
                     const experiment::ExperimentOutput& simulated, const WorkloadMeasurement& m,
                     const std::filesystem::path& dir) {
@@ -219,6 +255,18 @@ Json write_fidelity(const scenarios::Scenario& s, const Json& measured,
   plots::ReportInput report;
   report.scenario = s.name + " (live against simulated)";
   report.question = s.question;
+  report.run_changes = experiment::run_changes(s);
+  for (size_t i = 0; i < m.templates.size(); ++i) {
+    const TemplateMeasurement& t = m.templates[i];
+    std::optional<plots::LatencyTarget> target;
+    if (t.target_s > 0) target = plots::LatencyTarget{t.target_s, 0.99};
+    report.latency.push_back(plots::latency_row(t.name + " (measured)", t.latency, t.errors, target));
+    if (i < simulated.latency.size()) {
+      report.latency.push_back(plots::latency_row(t.name + " (simulated)",
+                                                  simulated.latency[i].histogram,
+                                                  simulated.latency[i].errors, target));
+    }
+  }
   report.summary = fidelity;
   report.inserts_note = "Inserts are compared in the table above.";
   report.sections.push_back(std::move(table));

@@ -30,6 +30,14 @@ std::vector<double> largest_lag(const LagSeries& series);
 std::optional<double> catch_up_s(const std::vector<double>& time_s, const std::vector<double>& lag,
                                  const std::vector<FaultEvent>& faults);
 
+// Live runs only: for each repaired node, how long after its repair its rows first reached
+// what the other replicas of its shard held a sample earlier (system.replicas' absolute_delay
+// reads 0 while a restarted replica waits for its old ZooKeeper session to expire, so the rows
+// are the better witness); the longest of them. Empty without a repair.
+std::optional<double> catch_up_by_rows_s(const LagSeries& series,
+                                         const std::vector<std::vector<std::string>>& placement,
+                                         const std::vector<FaultEvent>& faults);
+
 // Writes fidelity.json, fidelity.md, fidelity.html and their figures into `dir`, reading the
 // twin's files from dir/simulated; returns fidelity.json's document.
 results::Json write_fidelity(const scenarios::Scenario& s, const results::Json& measured,

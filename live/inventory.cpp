@@ -81,13 +81,13 @@ InventoryNode read_node(const Reader& r, const YAML::Node& item) {
   return node;
 }
 
-void require(const Inventory& inventory, const std::string& source, const std::string& name,
+void require(const Inventory& inventory, const std::string& nodes_where, const std::string& name,
              const std::string& role, const std::string& why) {
   const InventoryNode* node = inventory.find(name);
   if (node == nullptr) {
     throw InputError(fmt::format("{}: the scenario's {} '{}' is not in the inventory (give it "
                                  "a {} entry)",
-                                 source, why, name, role));
+                                 nodes_where, why, name, role));
   }
   if (node->role != role) {
     throw InputError(fmt::format("{}: '{}' is the scenario's {}, so its role must be {}, not {}",
@@ -169,11 +169,11 @@ Inventory parse_inventory(const std::string& yaml, const std::string& source,
     inventory.nodes.push_back(std::move(node));
   }
   for (const scenarios::NodeConfig& node : s.cluster.nodes) {
-    require(inventory, source, node.name, "clickhouse", "cluster node");
+    require(inventory, r.where(nodes), node.name, "clickhouse", "cluster node");
   }
   if (s.cache) {
     for (const std::string& name : s.cache->nodes) {
-      require(inventory, source, name, "memcached", "cache node");
+      require(inventory, r.where(nodes), name, "memcached", "cache node");
     }
   }
   return inventory;

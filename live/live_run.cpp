@@ -63,6 +63,8 @@ std::map<std::string, std::string> profile_settings(const scenarios::Scenario& s
   };
 }
 
+}  // namespace
+
 LoopbackOptions loopback_options(const scenarios::Scenario& s, const LiveTables& tables,
                                  const std::filesystem::path& root) {
   LoopbackOptions options;
@@ -81,6 +83,8 @@ LoopbackOptions loopback_options(const scenarios::Scenario& s, const LiveTables&
   options.profile_settings = profile_settings(s);
   return options;
 }
+
+namespace {
 
 // Runs `sql` on every server; a server that does not answer is an error naming it.
 void on_every_server(const LiveTarget& target, const std::string& sql) {
@@ -389,7 +393,8 @@ results::Json summary_json(const scenarios::Scenario& s, const LiveTarget& targe
       if (!std::isnan(value)) max_lag = std::max(max_lag, value);
     }
     results::Json replication = {{"max_lag_s", results::json_number(max_lag)}};
-    if (const std::optional<double> catch_up = catch_up_s(m.lag.time_s, lag, m.faults)) {
+    if (const std::optional<double> catch_up =
+            catch_up_by_rows_s(m.lag, s.cluster.placement, m.faults)) {
       replication["catch_up_s"] = results::json_number(*catch_up);
     }
     summary["replication"] = std::move(replication);
@@ -503,6 +508,8 @@ LiveOutcome run_live(const scenarios::Scenario& s, const LiveOptions& options) {
   std::unique_ptr<LoopbackCluster> servers;
   if (own_servers) {
     log("starting the loopback cluster");
+    // Fresh servers: what an earlier run left under --out is no part of this one.
+    std::filesystem::remove_all(options.out_dir / "servers");
     servers = std::make_unique<LoopbackCluster>(
         loopback_options(s, target.tables, options.out_dir / "servers"));
     for (const scenarios::NodeConfig& node : s.cluster.nodes) {

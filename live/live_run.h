@@ -18,6 +18,8 @@
 #include <functional>
 #include <string>
 
+#include "live/live_tables.h"
+#include "live/loopback_cluster.h"
 #include "results/summary_writer.h"
 #include "scenarios/scenario.h"
 
@@ -44,5 +46,10 @@ struct LiveOutcome {
 void check_playable(const scenarios::Scenario& s, bool own_servers);
 
 LiveOutcome run_live(const scenarios::Scenario& s, const LiveOptions& options);
+
+// The loopback servers of the scenario's cluster (its placement, weights, replication, cache
+// nodes and Distributed settings) for `tables`, with their directories under `root`.
+LoopbackOptions loopback_options(const scenarios::Scenario& s, const LiveTables& tables,
+                                 const std::filesystem::path& root);
 
 }  // namespace shardlab::live

@@ -445,9 +445,12 @@ void sample_lag(const scenarios::Scenario& s, const LiveTarget& target, const Ru
   }
   // A replica that is read-only or lost its ZooKeeper session (after a restart, until its old
   // session expires) is not replicating: it counts as not answering.
-  const std::string sql =
-      "SELECT max(absolute_delay), max(is_readonly OR is_session_expired) FROM system.replicas "
-      "WHERE database = " + sql_quote(target.tables.database);
+  const std::string database = sql_quote(target.tables.database);
+  const std::string sql = fmt::format(
+      "SELECT (SELECT max(absolute_delay) FROM system.replicas WHERE database = {0}), "
+      "(SELECT max(is_readonly OR is_session_expired) FROM system.replicas WHERE database = {0}), "
+      "(SELECT sum(rows) FROM system.parts WHERE database = {0} AND active)",
+      database);
   // A server that does not answer is behind by at least the time since it last answered: the
   // simulator's lag of a replica that is down.
   std::map<std::string, double> last_answer;
@@ -456,16 +459,20 @@ void sample_lag(const scenarios::Scenario& s, const LiveTarget& target, const Ru
     out->time_s.push_back(t);
     for (auto& [node, client] : clients) {
       double lag = t - last_answer[node];
+      double rows = std::numeric_limits<double>::quiet_NaN();
       try {
         const std::string answer = client->query(sql);
-        const size_t tab = answer.find('\t');
-        if (tab != std::string::npos && answer[tab + 1] == '0') {
-          lag = std::stod(answer);
+        double delay = 0;
+        int inactive = 1;
+        if (std::sscanf(answer.c_str(), "%lf\t%d\t%lf", &delay, &inactive, &rows) == 3 &&
+            inactive == 0) {
+          lag = delay;
           last_answer[node] = t;
         }
       } catch (const std::exception&) {
       }
       out->lag[node].push_back(lag);
+      out->rows[node].push_back(rows);
     }
   }
 }

@@ -61,6 +61,8 @@ struct LagSeries {
   // Per node: system.replicas' largest absolute_delay; while the server does not answer, the
   // time since it last did.
   std::map<std::string, std::vector<double>> lag;
+  // Per node: rows in its active parts of live mode's database; NaN while it does not answer.
+  std::map<std::string, std::vector<double>> rows;
 };
 
 struct WorkloadMeasurement {

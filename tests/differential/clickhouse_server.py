@@ -80,6 +80,7 @@ _CONFIG_TEMPLATE = """<?xml version="1.0"?>
     <max_concurrent_queries>16</max_concurrent_queries>
     <mark_cache_size>1073741824</mark_cache_size>
     <uncompressed_cache_size>1073741824</uncompressed_cache_size>
+{remote_servers}
 </yandex>
 """
 
@@ -177,12 +178,16 @@ class ClickHouseServer:
         stop_timeout_s: float = DEFAULT_STOP_TIMEOUT_S,
         first_port: int = FIRST_PORT,
         verbose: bool = True,
+        cluster_name: Optional[str] = None,
     ):
         self.workdir = Path(workdir).resolve()
         self.startup_timeout_s = startup_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.first_port = first_port
         self.verbose = verbose
+        # A remote_servers cluster of this one server (one shard, one replica), for
+        # Distributed tables; None: no cluster.
+        self.cluster_name = cluster_name
         self.tcp_port: Optional[int] = None
         self.http_port: Optional[int] = None
         self.startup_seconds: Optional[float] = None
@@ -348,8 +353,16 @@ class ClickHouseServer:
                 user_files_dir=self.workdir / "user_files",
                 log_dir=self.log_dir,
                 users_config=users_config,
+                remote_servers=self._remote_servers(),
             )
         )
+
+    def _remote_servers(self) -> str:
+        if self.cluster_name is None:
+            return ""
+        return (f"    <remote_servers><{self.cluster_name}><shard><replica>"
+                f"<host>{LOOPBACK}</host><port>{self.tcp_port}</port>"
+                f"</replica></shard></{self.cluster_name}></remote_servers>")
 
     def _launch(self) -> None:
         # Truncate the logs so a failure report shows this attempt only.
