@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "calibration/calibration.h"
+#include "calibration/nnls.h"
 
 namespace shardlab::calibration {
 
@@ -20,40 +21,55 @@ struct Line {
   std::vector<std::string> notes;
 };
 
-// Weighted least squares of y = intercept + slope * x, both clamped at zero (refitting the
-// other alone when one is clamped). Weights 1/y: relative errors.
-Line fit_line(const std::vector<double>& x, const std::vector<double>& y, const char* what) {
-  const auto n = static_cast<Eigen::Index>(x.size());
-  Eigen::MatrixXd a(n, 2);
+// Non-negative weighted least squares of y = sum_j beta_j * columns[j] (weights 1/y: relative
+// errors), with the columns scaled to unit norm for the solver.
+Eigen::VectorXd fit_terms(const std::vector<std::vector<double>>& columns,
+                          const std::vector<double>& y) {
+  const auto n = static_cast<Eigen::Index>(y.size());
+  const auto k = static_cast<Eigen::Index>(columns.size());
+  Eigen::MatrixXd a(n, k);
   Eigen::VectorXd b(n);
   for (Eigen::Index i = 0; i < n; ++i) {
-    const double w = 1.0 / std::max(y[i], 1e-9);
-    a(i, 0) = w;
-    a(i, 1) = w * x[i];
-    b(i) = w * y[i];
+    const double w = 1.0 / std::max(y[static_cast<size_t>(i)], 1e-9);
+    b(i) = w * y[static_cast<size_t>(i)];
+    for (Eigen::Index j = 0; j < k; ++j) {
+      a(i, j) = w * columns[static_cast<size_t>(j)][static_cast<size_t>(i)];
+    }
   }
-  Line line;
-  const Eigen::VectorXd both = a.colPivHouseholderQr().solve(b);
-  line.intercept = both(0);
-  line.slope = both(1);
-  if (line.slope < 0) {
-    line.notes.push_back(fmt::format("{}: the slope came out negative and is clamped to 0", what));
-    line.slope = 0;
-    line.intercept = (a.col(0).transpose() * b)(0) / a.col(0).squaredNorm();
+  Eigen::VectorXd norms = a.colwise().norm().transpose();
+  for (Eigen::Index j = 0; j < k; ++j) {
+    if (norms(j) == 0) norms(j) = 1;
+    a.col(j) /= norms(j);
   }
-  if (line.intercept < 0) {
-    line.notes.push_back(
-        fmt::format("{}: the intercept came out negative and is clamped to 0", what));
-    line.intercept = 0;
-    line.slope = (a.col(1).transpose() * b)(0) / std::max(a.col(1).squaredNorm(), 1e-300);
-  }
+  return solve_nnls(a, b).cwiseQuotient(norms);
+}
+
+Line fit_line(const std::vector<double>& x, const std::vector<double>& y, const char* what) {
+  const Eigen::VectorXd beta = fit_terms({std::vector<double>(x.size(), 1.0), x}, y);
+  Line line{beta(0), beta(1), {}};
+  if (line.slope == 0) line.notes.push_back(fmt::format("{}: no cost per unit was found", what));
   return line;
 }
 
-constexpr const char* kQueryWork[] = {"part_s",          "part_column_s", "granule_s",
-                                      "row_read_s",      "uncompressed_byte_s",
-                                      "row_passed_s",    "row_grouped_s", "group_s",
-                                      "result_byte_s"};
+// The scan (reading and decoding) and the aggregation: the two kinds of query work whose speed
+// differs most between ClickHouse and the engine, fitted with a factor each.
+constexpr const char* kScanWork[] = {"part_s", "part_column_s", "granule_s", "row_read_s",
+                                     "uncompressed_byte_s"};
+constexpr const char* kAggregationWork[] = {"row_passed_s", "row_grouped_s", "group_s",
+                                            "result_byte_s"};
+
+// The engine's cost of a subquery counting only the named coefficients.
+double partial_cpu(const CostCoefficients& engine, const engine::WorkProfile& profile,
+                   std::initializer_list<const char*> names) {
+  CostCoefficients only{};
+  only.wire_ratio = engine.wire_ratio;
+  for (const char* name : names) {
+    *coefficient_by_name(&only, name) = *coefficient_by_name(const_cast<CostCoefficients*>(&engine), name);
+  }
+  return CostModel(only).subquery(profile).cpu_s;
+}
+
+
 
 }  // namespace
 
@@ -62,16 +78,30 @@ LiveFit fit_live(const LiveMeasurements& m, const CostCoefficients& engine) {
   CostCoefficients c = engine;
   const CostModel engine_model(engine);
 
-  // Subqueries.
-  std::vector<double> x{0.0};
+  // Subqueries: local_s = setup + k_scan * engine scan cost + k_agg * engine aggregation cost.
+  std::vector<double> ones{1.0};
+  std::vector<double> scan{0.0};
+  std::vector<double> aggregation{0.0};
   std::vector<double> y{m.select_one_s};
   for (const LiveQueryPoint& q : m.queries) {
-    x.push_back(engine_model.subquery(q.profile).cpu_s);
+    ones.push_back(1.0);
+    scan.push_back(partial_cpu(engine, q.profile, {"part_s", "part_column_s", "granule_s",
+                                                   "row_read_s", "uncompressed_byte_s"}));
+    aggregation.push_back(
+        partial_cpu(engine, q.profile, {"row_passed_s", "row_grouped_s", "group_s", "result_byte_s"}));
     y.push_back(q.local_s);
   }
-  const Line query = fit_line(x, y, "subqueries");
-  for (const char* name : kQueryWork) *coefficient_by_name(&c, name) *= query.slope;
-  c.query_setup_s = query.intercept + query.slope * engine.query_setup_s;
+  const Eigen::VectorXd beta = fit_terms({ones, scan, aggregation}, y);
+  Line query{beta(0), 0, {}};
+  const double scan_factor = beta(1);
+  const double aggregation_factor = beta(2);
+  for (const char* name : kScanWork) *coefficient_by_name(&c, name) *= scan_factor;
+  for (const char* name : kAggregationWork) *coefficient_by_name(&c, name) *= aggregation_factor;
+  c.query_setup_s = query.intercept + engine.query_setup_s;
+  if (scan_factor == 0) query.notes.push_back("subqueries: no scan cost was found (factor 0)");
+  if (aggregation_factor == 0) {
+    query.notes.push_back("subqueries: no aggregation cost was found (factor 0)");
+  }
 
   // The initiator.
   std::vector<double> overhead;
@@ -149,7 +179,10 @@ LiveFit fit_live(const LiveMeasurements& m, const CostCoefficients& engine) {
                {"machine", cpu_model_name()},
                {"rows", m.rows},
                {"repeat", m.repeat},
-               {"subquery_fit", {{"intercept_s", query.intercept}, {"slope", query.slope}}},
+               {"subquery_fit",
+                {{"setup_s", query.intercept},
+                 {"scan_factor", scan_factor},
+                 {"aggregation_factor", aggregation_factor}}},
                {"initiator_extra_s", initiator_extra},
                {"insert_fit", {{"intercept_s", insert.intercept}, {"slope_s_per_row", insert.slope}}},
                {"not_probed", "merge coefficients and wire_ratio keep the engine's values"},

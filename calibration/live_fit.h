@@ -6,15 +6,17 @@
 // start, the distributed layer's connections). So the fit keeps the engine's *shape* of the
 // work (which counts cost what relative to each other) and fits only what the probes can tell
 // apart, by least squares (Eigen):
-//  * Subqueries: local_s = a + k * engine_cpu_s over the templates and SELECT 1 (engine cpu 0),
-//    weighted by 1 / local_s so that fast and slow probes count alike. Every per-work query
-//    coefficient is multiplied by k, and query_setup_s becomes a + k * its engine value.
+//  * Subqueries: local_s = setup + k_scan * scan_s + k_agg * aggregation_s over the templates
+//    (probed at two table sizes) and SELECT 1 (no work), where scan_s and aggregation_s are the
+//    engine's costs of the query's reading and of its aggregation. Non-negative least squares
+//    weighted by 1 / local_s, so fast and slow probes count alike. The scan coefficients are
+//    multiplied by k_scan, the aggregation ones by k_agg, and query_setup_s grows by setup.
 //  * The initiator: initiator_query_s grows by the median of distributed_s - local_s.
 //  * Inserts: seconds = c + d * rows over the INSERT sizes. The per-row costs (split, insert,
 //    bytes) are multiplied by d over their engine sum per row; split_batch_s takes c less what
 //    the model already charges per INSERT (parts, and the coordinator's operations).
 //  * Merges and the wire are not probed and keep their engine values.
-// Negative intercepts or slopes (noise on a tiny probe) are clamped to zero and said so.
+// Every term is non-negative; a term the probes cannot see comes out zero and is said so.
 #pragma once
 
 #include <nlohmann/json.hpp>

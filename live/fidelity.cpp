@@ -180,45 +180,72 @@ std::optional<double> catch_up_by_rows_s(const LagSeries& series,
   return longest;
 }
 
+std::string calibration_name(const SimulatedTwin& twin) {
+  return twin.calibration.empty() ? "the shipped defaults (the embedded engine's own costs)"
+                                  : twin.calibration;
+}
+
+Json ratio_of(double simulated, double measured) {
+  if (measured != 0) return results::json_number(simulated / measured);
+  return simulated == 0 ? Json(1.0) : Json(nullptr);
+}
+
 Json write_fidelity(const scenarios::Scenario& s, const Json& measured,
-                    const experiment::ExperimentOutput& simulated, const WorkloadMeasurement& m,
+                    const std::vector<SimulatedTwin>& twins, const WorkloadMeasurement& m,
                     const std::filesystem::path& dir) {
-  Json twin = simulated.summary;
-  const auto [sim_time, sim_lag] = simulated_lag(dir / "simulated" / "timeseries" / "shards_lag.csv");
-  if (s.cluster.replicas > 1 && twin.contains("replication")) {
-    if (const auto value = catch_up_s(sim_time, sim_lag, fault_events(twin))) {
-      twin["replication"]["catch_up_s"] = results::json_number(*value);
-    }
-  }
   std::map<std::string, double> live_values;
-  std::map<std::string, double> sim_values;
   flatten(measured, "", &live_values);
-  flatten(twin, "", &sim_values);
+  std::vector<std::map<std::string, double>> sim_values(twins.size());
+  std::vector<std::pair<std::vector<double>, std::vector<double>>> sim_lags;
+  for (size_t t = 0; t < twins.size(); ++t) {
+    Json summary = twins[t].output.summary;
+    sim_lags.push_back(simulated_lag(twins[t].dir / "timeseries" / "shards_lag.csv"));
+    if (s.cluster.replicas > 1 && summary.contains("replication")) {
+      const auto& [time_s, lag] = sim_lags.back();
+      if (const auto value = catch_up_s(time_s, lag, fault_events(summary))) {
+        summary["replication"]["catch_up_s"] = results::json_number(*value);
+      }
+    }
+    flatten(summary, "", &sim_values[t]);
+  }
   Json fidelity = Json::object();
   plots::ReportSection table;
   table.title = "Simulated against measured";
-  table.text = fmt::format(
-      "Every numeric metric both summaries have. Ratio is simulated / measured. Calibration: {}.",
-      s.hardware.calibration.empty() ? "the shipped defaults (the embedded engine's own costs)"
-                                     : s.hardware.calibration);
-  table.header = {"metric", "measured", "simulated", "ratio"};
-  table.numeric = {false, true, true, true};
+  table.text = "Every numeric metric both summaries have; ratio is simulated / measured.";
+  table.header = {"metric", "measured"};
+  table.numeric = {false, true};
+  for (const SimulatedTwin& twin : twins) {
+    table.text += fmt::format(" Twin '{}': calibration {}.", twin.label, calibration_name(twin));
+    table.header.push_back("simulated (" + twin.label + ")");
+    table.header.push_back("ratio (" + twin.label + ")");
+    table.numeric.insert(table.numeric.end(), {true, true});
+  }
   for (const auto& [name, live] : live_values) {
-    const auto sim = sim_values.find(name);
-    if (sim == sim_values.end() || !is_result(name)) continue;
-    Json ratio = nullptr;
-    if (live != 0) {
-      ratio = results::json_number(sim->second / live);
-    } else if (sim->second == 0) {
-      ratio = 1.0;
-    }
+    if (!is_result(name) || !sim_values[0].count(name)) continue;
+    std::vector<std::string> row{name, fmt::format("{:.4g}", live)};
     Json entry = {{"measured", results::json_number(live)},
-                  {"simulated", results::json_number(sim->second)},
-                  {"ratio", ratio}};
-    table.rows.push_back({name, cell(entry["measured"]), cell(entry["simulated"]), cell(ratio)});
+                  {"simulated", results::json_number(sim_values[0].at(name))},
+                  {"ratio", ratio_of(sim_values[0].at(name), live)}};
+    Json by_calibration = Json::object();
+    for (size_t t = 0; t < twins.size(); ++t) {
+      const auto sim = sim_values[t].find(name);
+      if (sim == sim_values[t].end()) {
+        row.insert(row.end(), {"-", "-"});
+        continue;
+      }
+      const Json ratio = ratio_of(sim->second, live);
+      by_calibration[twins[t].label] = {{"simulated", results::json_number(sim->second)},
+                                        {"ratio", ratio}};
+      row.push_back(fmt::format("{:.4g}", sim->second));
+      row.push_back(cell(ratio));
+    }
+    entry["by_calibration"] = std::move(by_calibration);
+    table.rows.push_back(std::move(row));
     fidelity[name] = std::move(entry);
   }
   results::write_json(dir / "fidelity.json", fidelity);
+  const experiment::ExperimentOutput& simulated = twins.front().output;
+  const auto& [sim_time, sim_lag] = sim_lags.front();
 
   std::vector<plots::QueryLatency> cdfs;
   for (size_t i = 0; i < m.templates.size(); ++i) {
@@ -272,7 +299,7 @@ Json write_fidelity(const scenarios::Scenario& s, const Json& measured,
   report.sections.push_back(std::move(table));
   report.plots = std::move(figures);
   report.files = {{"summary.json", "what the live run measured"},
-                  {"simulated/summary.json", "the simulated twin's results"},
+                  {"simulated/summary.json", "the simulated twin's results (each twin under simulated/LABEL)"},
                   {"fidelity.json", "each metric: measured, simulated, ratio"},
                   {"timeseries/replica_lag.csv", "each server's replica delay, once a second"}};
   base::write_file_atomically(dir / "fidelity.md", plots::render_report_markdown(report));

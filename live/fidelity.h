@@ -38,10 +38,20 @@ std::optional<double> catch_up_by_rows_s(const LagSeries& series,
                                          const std::vector<std::vector<std::string>>& placement,
                                          const std::vector<FaultEvent>& faults);
 
-// Writes fidelity.json, fidelity.md, fidelity.html and their figures into `dir`, reading the
-// twin's files from dir/simulated; returns fidelity.json's document.
+// One simulated twin: the scenario simulated with one calibration, its files in `dir`.
+struct SimulatedTwin {
+  std::string label;        // "engine", "clickhouse-18.16"
+  std::string calibration;  // the file it used; empty: the shipped defaults (the engine's costs)
+  experiment::ExperimentOutput output;
+  std::filesystem::path dir;
+};
+
+// Writes fidelity.json, fidelity.md, fidelity.html and their figures into `dir`; returns
+// fidelity.json's document. The first twin is the scenario as written (its own calibration):
+// its values are each metric's `simulated` and `ratio`; every twin's are also under
+// `by_calibration.LABEL`, and the table has a pair of columns per twin.
 results::Json write_fidelity(const scenarios::Scenario& s, const results::Json& measured,
-                             const experiment::ExperimentOutput& simulated,
-                             const WorkloadMeasurement& m, const std::filesystem::path& dir);
+                             const std::vector<SimulatedTwin>& twins, const WorkloadMeasurement& m,
+                             const std::filesystem::path& dir);
 
 }  // namespace shardlab::live

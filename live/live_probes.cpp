@@ -112,7 +112,17 @@ LiveProbes measure_live_probes(const scenarios::Scenario& s, const ProbeOptions&
       table->insert(block);
     }
     // Both sides fully merged: a settled replica, and no merge running while queries are timed.
-    client.query("OPTIMIZE TABLE " + tables.local + " FINAL");
+    // 18.16's replicated OPTIMIZE can refuse while a merge it assigned is still in its log
+    // ("Unknown log entry type: 0"); it succeeds once that merge is done.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        client.query("OPTIMIZE TABLE " + tables.local + " FINAL");
+        break;
+      } catch (const ClickHouseError& e) {
+        if (attempt == 10) throw;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
     table->optimize(true, data_end);
     // The other replicas of the first shard catch up before anything is timed.
     for (const std::string& node : s.cluster.placement[0]) {

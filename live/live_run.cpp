@@ -550,12 +550,25 @@ LiveOutcome run_live(const scenarios::Scenario& s, const LiveOptions& options) {
     servers.reset();
   }
   if (options.simulate) {
-    log("simulating the same scenario");
-    experiment::ExperimentOptions sim_options;
-    sim_options.out_dir = options.out_dir / "simulated";
-    const experiment::ExperimentOutput simulated =
-        experiment::run_experiment(s, s.run.seed, sim_options);
-    outcome.fidelity = write_fidelity(s, outcome.summary, simulated, m, options.out_dir);
+    // The scenario as written, and, when it names a calibration, also with the engine's own
+    // costs: what the calibration changed is then in the table too.
+    std::vector<SimulatedTwin> twins;
+    twins.push_back({s.hardware.calibration.empty()
+                         ? std::string("engine")
+                         : std::filesystem::path(s.hardware.calibration).stem().string(),
+                     s.hardware.calibration, {}, options.out_dir / "simulated"});
+    if (!s.hardware.calibration.empty()) {
+      twins.push_back({"engine", "", {}, options.out_dir / "simulated" / "engine"});
+    }
+    for (SimulatedTwin& twin : twins) {
+      log(fmt::format("simulating the same scenario (calibration: {})", twin.label));
+      scenarios::Scenario simulated = s;
+      simulated.hardware.calibration = twin.calibration;
+      experiment::ExperimentOptions sim_options;
+      sim_options.out_dir = twin.dir;
+      twin.output = experiment::run_experiment(simulated, s.run.seed, sim_options);
+    }
+    outcome.fidelity = write_fidelity(s, outcome.summary, twins, m, options.out_dir);
   }
   return outcome;
 }
