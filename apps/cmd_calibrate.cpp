@@ -63,13 +63,15 @@ void print_fit(const cluster::SystemFit& fit) {
 }  // namespace
 
 // calibrate --live: the scenario's cluster on loopback, probed, and the cost model fitted to it.
-void calibrate_live(const std::string& scenario_path, const std::string& out, uint64_t rows,
-                    unsigned repeat, const std::string& work_dir) {
+void calibrate_live(const std::string& scenario_path, const std::string& hosts,
+                    const std::string& out, uint64_t rows, unsigned repeat,
+                    const std::string& work_dir) {
   // The servers' costs do not depend on the run's schedule: the day's rows at full size.
   const scenarios::Scenario s = scenarios::load_scenario(scenario_path, {"run.speed=1"}, false);
   live::ProbeOptions options;
   options.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() / "shardlab-calibrate-live"
                                       : std::filesystem::path(work_dir) / "shardlab-calibrate-live";
+  options.hosts = hosts;
   options.rows = rows;
   options.repeat = static_cast<int>(repeat);
   options.log = [](const std::string& message) {
@@ -111,6 +113,7 @@ void add_calibrate_command(CLI::App& app) {
     std::string work_dir;
     std::string csv;
     std::string live;
+    std::string hosts;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -138,13 +141,20 @@ void add_calibrate_command(CLI::App& app) {
                   "Fit the model to real ClickHouse servers instead: the scenario's cluster "
                   "started on loopback and probed (default --rows 200000)")
       ->check(input_file("scenario file", "a scenario YAML file"));
+  cmd->add_option("--hosts", opts->hosts,
+                  "With --live: probe these existing servers (an inventory) instead of "
+                  "starting the scenario's cluster")
+      ->check(input_file("inventory", "an inventory YAML file"));
   cmd->callback([opts, cmd] {
+    if (!opts->hosts.empty() && opts->live.empty()) {
+      throw InputError("--hosts: give it with --live SCENARIO");
+    }
     namespace fs = std::filesystem;
     require_writable_file("--out", opts->out);
     if (!opts->live.empty()) {
       const uint64_t rows = cmd->get_option("--rows")->count() > 0 ? opts->rows : 200'000;
       const unsigned repeat = cmd->get_option("--repeat")->count() > 0 ? opts->repeat : 15;
-      calibrate_live(opts->live, opts->out, rows, repeat, opts->work_dir);
+      calibrate_live(opts->live, opts->hosts, opts->out, rows, repeat, opts->work_dir);
       return;
     }
     cluster::CalibrationOptions options;

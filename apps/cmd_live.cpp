@@ -32,8 +32,9 @@ struct LiveCommandOptions {
 void add_live_command(CLI::App& app) {
   auto opts = std::make_shared<LiveCommandOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "live", "Play a scenario on real ClickHouse, ZooKeeper and memcached servers and hold the "
-              "simulation against what it measures");
+      "live",
+      "Play a scenario on real ClickHouse, ZooKeeper and memcached servers and hold the "
+      "simulation against what it measures");
   cmd->add_option("scenario", opts->scenario, "The scenario file (YAML)")
       ->required()
       ->check(input_file("scenario file", "a scenario YAML file"));
@@ -71,14 +72,13 @@ void add_live_command(CLI::App& app) {
     const live::LiveOutcome outcome = live::run_live(s, options);
     std::printf("%s: wrote %s\n", s.name.c_str(), (options.out_dir / "summary.json").c_str());
     if (!outcome.fidelity.is_null()) {
-      std::printf("%s: fidelity %s\n", s.name.c_str(),
-                  (options.out_dir / "fidelity.html").c_str());
+      std::printf("%s: fidelity %s\n", s.name.c_str(), (options.out_dir / "fidelity.html").c_str());
     }
     if (!outcome.answers_match) {
       throw RuntimeError(fmt::format(
-          "the cluster's answers differ from the embedded engine's over the same rows (see "
-          "{}/answers/*.engine.tsv)",
-          options.out_dir.string()));
+          "the cluster's answers could not be confirmed against the embedded engine's over the "
+          "same rows (see \"answers\" in {}/summary.json and {}/answers/*.engine.tsv)",
+          options.out_dir.string(), options.out_dir.string()));
     }
   });
 }

@@ -64,12 +64,11 @@ double partial_cpu(const CostCoefficients& engine, const engine::WorkProfile& pr
   CostCoefficients only{};
   only.wire_ratio = engine.wire_ratio;
   for (const char* name : names) {
-    *coefficient_by_name(&only, name) = *coefficient_by_name(const_cast<CostCoefficients*>(&engine), name);
+    *coefficient_by_name(&only, name) =
+        *coefficient_by_name(const_cast<CostCoefficients*>(&engine), name);
   }
   return CostModel(only).subquery(profile).cpu_s;
 }
-
-
 
 }  // namespace
 
@@ -85,10 +84,11 @@ LiveFit fit_live(const LiveMeasurements& m, const CostCoefficients& engine) {
   std::vector<double> y{m.select_one_s};
   for (const LiveQueryPoint& q : m.queries) {
     ones.push_back(1.0);
-    scan.push_back(partial_cpu(engine, q.profile, {"part_s", "part_column_s", "granule_s",
-                                                   "row_read_s", "uncompressed_byte_s"}));
-    aggregation.push_back(
-        partial_cpu(engine, q.profile, {"row_passed_s", "row_grouped_s", "group_s", "result_byte_s"}));
+    scan.push_back(
+        partial_cpu(engine, q.profile,
+                    {"part_s", "part_column_s", "granule_s", "row_read_s", "uncompressed_byte_s"}));
+    aggregation.push_back(partial_cpu(
+        engine, q.profile, {"row_passed_s", "row_grouped_s", "group_s", "result_byte_s"}));
     y.push_back(q.local_s);
   }
   const Eigen::VectorXd beta = fit_terms({ones, scan, aggregation}, y);
@@ -124,16 +124,16 @@ LiveFit fit_live(const LiveMeasurements& m, const CostCoefficients& engine) {
     }
     insert = fit_line(rows, seconds, "inserts");
     const LiveInsertPoint& largest = m.inserts.back();
-    const double bytes_per_row =
-        static_cast<double>(largest.bytes) / static_cast<double>(std::max<uint64_t>(1, largest.rows));
+    const double bytes_per_row = static_cast<double>(largest.bytes) /
+                                 static_cast<double>(std::max<uint64_t>(1, largest.rows));
     const double engine_per_row =
         engine.split_row_s + engine.insert_row_s + engine.insert_byte_s * bytes_per_row;
     const double scale = engine_per_row > 0 ? insert.slope / engine_per_row : 1.0;
     c.split_row_s = engine.split_row_s * scale;
     c.insert_row_s = engine.insert_row_s * scale;
     c.insert_byte_s = engine.insert_byte_s * scale;
-    const double charged = engine.insert_part_s * static_cast<double>(largest.parts) +
-                           m.coordinator_s_per_insert;
+    const double charged =
+        engine.insert_part_s * static_cast<double>(largest.parts) + m.coordinator_s_per_insert;
     c.split_batch_s = std::max(0.0, insert.intercept - charged);
   }
   fit.coefficients = c;
@@ -174,20 +174,21 @@ LiveFit fit_live(const LiveMeasurements& m, const CostCoefficients& engine) {
   std::vector<std::string> notes = query.notes;
   notes.insert(notes.end(), insert.notes.begin(), insert.notes.end());
   for (const std::string& note : notes) fit.report.push_back("note: " + note);
-  fit.about = {{"source", "shardlab calibrate --live"},
-               {"server", "ClickHouse " + m.server_version},
-               {"machine", cpu_model_name()},
-               {"rows", m.rows},
-               {"repeat", m.repeat},
-               {"subquery_fit",
-                {{"setup_s", query.intercept},
-                 {"scan_factor", scan_factor},
-                 {"aggregation_factor", aggregation_factor}}},
-               {"initiator_extra_s", initiator_extra},
-               {"insert_fit", {{"intercept_s", insert.intercept}, {"slope_s_per_row", insert.slope}}},
-               {"not_probed", "merge coefficients and wire_ratio keep the engine's values"},
-               {"notes", notes},
-               {"probes", points}};
+  fit.about = {
+      {"source", "shardlab calibrate --live"},
+      {"server", "ClickHouse " + m.server_version},
+      {"machine", cpu_model_name()},
+      {"rows", m.rows},
+      {"repeat", m.repeat},
+      {"subquery_fit",
+       {{"setup_s", query.intercept},
+        {"scan_factor", scan_factor},
+        {"aggregation_factor", aggregation_factor}}},
+      {"initiator_extra_s", initiator_extra},
+      {"insert_fit", {{"intercept_s", insert.intercept}, {"slope_s_per_row", insert.slope}}},
+      {"not_probed", "merge coefficients and wire_ratio keep the engine's values"},
+      {"notes", notes},
+      {"probes", points}};
   return fit;
 }
 

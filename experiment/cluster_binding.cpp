@@ -53,6 +53,7 @@ cl::DistributedSettings distributed_settings(const scenarios::Scenario& s) {
   out.fallback_to_stale_replicas = d.fallback_to_stale_replicas;
   out.prefer_localhost_replica = d.prefer_localhost_replica;
   out.group_by_no_merge = d.distributed_group_by_no_merge;
+  out.max_threads = d.max_threads;
   return out;
 }
 

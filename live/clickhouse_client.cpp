@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 
 namespace shardlab::live {
 
@@ -40,7 +40,8 @@ std::string url_encode(const std::string& text) {
 
 std::string settings_query(const Settings& settings) {
   std::string out;
-  for (const auto& [name, value] : settings) out += "&" + url_encode(name) + "=" + url_encode(value);
+  for (const auto& [name, value] : settings)
+    out += "&" + url_encode(name) + "=" + url_encode(value);
   return out;
 }
 
@@ -76,16 +77,16 @@ std::string ClickHouseClient::post(const std::string& url_query, const std::stri
   const httplib::Result result =
       http_->Post("/?" + url_query + database, body, "text/plain; charset=UTF-8");
   if (!result) {
-    throw ClickHouseError(fmt::format("ClickHouse at {} did not answer ({}) to: {}",
-                                      endpoint_.address(), httplib::to_string(result.error()),
-                                      what),
-                          0);
+    throw ClickHouseError(
+        fmt::format("ClickHouse at {} did not answer ({}) to: {}", endpoint_.address(),
+                    httplib::to_string(result.error()), what),
+        0);
   }
   if (result->status != 200) {
-    throw ClickHouseError(fmt::format("ClickHouse at {} refused (HTTP {}): {}\n  {}",
-                                      endpoint_.address(), result->status, what,
-                                      first_line(result->body)),
-                          error_code_of(result->body));
+    throw ClickHouseError(
+        fmt::format("ClickHouse at {} refused (HTTP {}): {}\n  {}", endpoint_.address(),
+                    result->status, what, first_line(result->body)),
+        error_code_of(result->body));
   }
   return result->body;
 }

@@ -39,8 +39,7 @@ using Settings = std::map<std::string, std::string>;
 class ClickHouseClient {
  public:
   // `database` is where unqualified table names resolve (empty: the server's default).
-  ClickHouseClient(Endpoint endpoint, std::chrono::milliseconds timeout,
-                   std::string database = {});
+  ClickHouseClient(Endpoint endpoint, std::chrono::milliseconds timeout, std::string database = {});
   ~ClickHouseClient();
   ClickHouseClient(ClickHouseClient&&) noexcept;
 
@@ -55,8 +54,7 @@ class ClickHouseClient {
   const Endpoint& endpoint() const { return endpoint_; }
 
  private:
-  std::string post(const std::string& url_query, const std::string& body,
-                   const std::string& what);
+  std::string post(const std::string& url_query, const std::string& body, const std::string& what);
 
   Endpoint endpoint_;
   std::string database_;

@@ -37,8 +37,8 @@ void flatten(const Json& value, const std::string& path, std::map<std::string, d
 
 // Settings and labels, not results: equal on both sides by construction.
 bool is_result(const std::string& name) {
-  for (const char* prefix : {"cluster.", "seed", "speed", "simulated_s", "faults.", "shards.",
-                             "queries_run."}) {
+  for (const char* prefix :
+       {"cluster.", "seed", "speed", "simulated_s", "faults.", "shards.", "queries_run."}) {
     if (name.rfind(prefix, 0) == 0) {
       // Rows per shard are results; the shard numbers are labels.
       if (std::string(prefix) == "shards.") {
@@ -55,8 +55,8 @@ std::vector<FaultEvent> fault_events(const Json& summary) {
   std::vector<FaultEvent> events;
   if (!summary.contains("faults")) return events;
   for (const Json& f : summary["faults"]) {
-    events.push_back({f["at_s"].get<double>(), f["target"].get<std::string>(),
-                      f["event"].get<std::string>()});
+    events.push_back(
+        {f["at_s"].get<double>(), f["target"].get<std::string>(), f["event"].get<std::string>()});
   }
   return events;
 }
@@ -174,15 +174,18 @@ std::optional<double> catch_up_by_rows_s(const LagSeries& series,
       }
     }
     // Never caught up: the rest of the series.
-    if (std::isinf(caught_up) && !series.time_s.empty()) caught_up = series.time_s.back() - fault.at_s;
+    if (std::isinf(caught_up) && !series.time_s.empty())
+      caught_up = series.time_s.back() - fault.at_s;
     longest = std::max(longest.value_or(0.0), caught_up);
   }
   return longest;
 }
 
+// The calibration file as the reader finds it from where shardlab ran (never an absolute path
+// of this machine in a report that may travel).
 std::string calibration_name(const SimulatedTwin& twin) {
-  return twin.calibration.empty() ? "the shipped defaults (the embedded engine's own costs)"
-                                  : twin.calibration;
+  if (twin.calibration.empty()) return "the shipped defaults (the embedded engine's own costs)";
+  return std::filesystem::proximate(twin.calibration).string();
 }
 
 Json ratio_of(double simulated, double measured) {
@@ -287,7 +290,8 @@ Json write_fidelity(const scenarios::Scenario& s, const Json& measured,
     const TemplateMeasurement& t = m.templates[i];
     std::optional<plots::LatencyTarget> target;
     if (t.target_s > 0) target = plots::LatencyTarget{t.target_s, 0.99};
-    report.latency.push_back(plots::latency_row(t.name + " (measured)", t.latency, t.errors, target));
+    report.latency.push_back(
+        plots::latency_row(t.name + " (measured)", t.latency, t.errors, target));
     if (i < simulated.latency.size()) {
       report.latency.push_back(plots::latency_row(t.name + " (simulated)",
                                                   simulated.latency[i].histogram,
@@ -298,10 +302,11 @@ Json write_fidelity(const scenarios::Scenario& s, const Json& measured,
   report.inserts_note = "Inserts are compared in the table above.";
   report.sections.push_back(std::move(table));
   report.plots = std::move(figures);
-  report.files = {{"summary.json", "what the live run measured"},
-                  {"simulated/summary.json", "the simulated twin's results (each twin under simulated/LABEL)"},
-                  {"fidelity.json", "each metric: measured, simulated, ratio"},
-                  {"timeseries/replica_lag.csv", "each server's replica delay, once a second"}};
+  report.files = {
+      {"summary.json", "what the live run measured"},
+      {"simulated/summary.json", "the simulated twin's results (each twin under simulated/LABEL)"},
+      {"fidelity.json", "each metric: measured, simulated, ratio"},
+      {"timeseries/replica_lag.csv", "each server's replica delay, once a second"}};
   base::write_file_atomically(dir / "fidelity.md", plots::render_report_markdown(report));
   base::write_file_atomically(dir / "fidelity.html", plots::render_report_html(report));
   return fidelity;

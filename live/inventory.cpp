@@ -85,9 +85,10 @@ void require(const Inventory& inventory, const std::string& nodes_where, const s
              const std::string& role, const std::string& why) {
   const InventoryNode* node = inventory.find(name);
   if (node == nullptr) {
-    throw InputError(fmt::format("{}: the scenario's {} '{}' is not in the inventory (give it "
-                                 "a {} entry)",
-                                 nodes_where, why, name, role));
+    throw InputError(
+        fmt::format("{}: the scenario's {} '{}' is not in the inventory (give it "
+                    "a {} entry)",
+                    nodes_where, why, name, role));
   }
   if (node->role != role) {
     throw InputError(fmt::format("{}: '{}' is the scenario's {}, so its role must be {}, not {}",
@@ -100,7 +101,8 @@ bool memcached_answers(const Endpoint& endpoint) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (getaddrinfo(endpoint.host.c_str(), std::to_string(endpoint.port).c_str(), &hints, &found) != 0) {
+  if (getaddrinfo(endpoint.host.c_str(), std::to_string(endpoint.port).c_str(), &hints, &found) !=
+      0) {
     return false;
   }
   bool ok = false;
@@ -141,14 +143,18 @@ Inventory parse_inventory(const std::string& yaml, const std::string& source,
     throw InputError(fmt::format("{}:{}:{}: not valid YAML: {}", source, e.mark.line + 1,
                                  e.mark.column + 1, e.msg));
   }
-  if (!root.IsMap()) throw InputError(fmt::format("{}:1:1: expected a mapping with cluster, database and nodes", source));
+  if (!root.IsMap())
+    throw InputError(
+        fmt::format("{}:1:1: expected a mapping with cluster, database and nodes", source));
   r.only_keys(root, {"cluster", "database", "nodes"});
   Inventory inventory;
-  inventory.cluster = r.text(root, "cluster", "the name of the cluster in the servers' remote_servers");
+  inventory.cluster =
+      r.text(root, "cluster", "the name of the cluster in the servers' remote_servers");
   if (root["database"]) inventory.database = r.text(root, "database", "a database name");
   for (const char c : inventory.database) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
-      r.fail(root["database"], fmt::format("'database': expected letters, digits and _, got '{}'", inventory.database));
+      r.fail(root["database"], fmt::format("'database': expected letters, digits and _, got '{}'",
+                                           inventory.database));
     }
   }
   const YAML::Node nodes = root["nodes"];

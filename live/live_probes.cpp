@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "base/errors.h"
 #include "live/clickhouse_client.h"
+#include "live/inventory.h"
 #include "live/live_run.h"
 #include "live/live_tables.h"
 #include "live/live_workload.h"
@@ -45,8 +49,11 @@ std::string rename_table(const std::string& sql, const std::string& table,
                          const std::string& renamed) {
   std::string out;
   size_t at = 0;
-  const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  for (size_t found; (found = sql.find(table, at)) != std::string::npos; at = found + table.size()) {
+  const auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  };
+  for (size_t found; (found = sql.find(table, at)) != std::string::npos;
+       at = found + table.size()) {
     const bool whole = (found == 0 || !is_word(sql[found - 1])) &&
                        (found + table.size() == sql.size() || !is_word(sql[found + table.size()]));
     out += sql.substr(at, found - at) + (whole ? renamed : table);
@@ -62,25 +69,52 @@ uint64_t count_on(ClickHouseClient& client, const std::string& table) {
 
 LiveProbes measure_live_probes(const scenarios::Scenario& s, const ProbeOptions& options) {
   const auto log = options.log ? options.log : [](const std::string&) {};
-  check_playable(s, /*own_servers=*/true);
+  check_playable(s, /*own_servers=*/options.hosts.empty());
   LiveProbes probes;
   probes.rows = options.rows;
   probes.repeat = options.repeat;
   // A fresh cluster every time: what an interrupted run left is no part of this one.
-  const std::string run_id = fmt::format(
-      "probe{}", std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count());
-  const LiveTables tables = live_tables(s, kProbeDatabase, "shardlab", run_id);
-  std::filesystem::remove_all(options.work_dir / "servers");
-  std::filesystem::create_directories(options.work_dir);
-  LoopbackCluster servers(loopback_options(s, tables, options.work_dir / "servers"));
+  const std::string run_id =
+      fmt::format("probe{}", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
+  // The scenario's cluster on loopback, or the inventory's servers (inside its database).
+  std::optional<Inventory> inventory;
+  if (!options.hosts.empty()) {
+    inventory = load_inventory(options.hosts, s);
+    check_reachable(*inventory);
+  }
+  const std::string database = inventory ? inventory->database : kProbeDatabase;
+  // Tables of the probe's own (TABLE_probe, TABLE_probe_local): a live run's tables in the same
+  // database are left alone.
+  scenarios::Scenario renamed = s;
+  const std::string probe_table = s.table.schema.name + "_probe";
+  renamed.table.schema.name = probe_table;
+  const LiveTables tables =
+      live_tables(renamed, database, inventory ? inventory->cluster : "shardlab", run_id);
+  std::unique_ptr<LoopbackCluster> loopback;
+  std::map<std::string, Endpoint> servers;
+  if (inventory) {
+    for (const scenarios::NodeConfig& node : s.cluster.nodes) {
+      servers[node.name] = inventory->find(node.name)->endpoint;
+    }
+  } else {
+    std::filesystem::remove_all(options.work_dir / "servers");
+    std::filesystem::create_directories(options.work_dir);
+    loopback = std::make_unique<LoopbackCluster>(
+        loopback_options(s, tables, options.work_dir / "servers"));
+    for (const scenarios::NodeConfig& node : s.cluster.nodes) {
+      servers[node.name] = loopback->clickhouse_http(node.name);
+    }
+  }
   const std::string first = s.cluster.placement[0][0];
-  ClickHouseClient client(servers.clickhouse_http(first), std::chrono::milliseconds(120'000),
-                          kProbeDatabase);
+  ClickHouseClient client(servers.at(first), std::chrono::milliseconds(120'000), database);
   for (const scenarios::NodeConfig& node : s.cluster.nodes) {
-    ClickHouseClient each(servers.clickhouse_http(node.name), std::chrono::milliseconds(60'000));
+    ClickHouseClient each(servers.at(node.name), std::chrono::milliseconds(60'000));
     each.query("CREATE DATABASE IF NOT EXISTS " + tables.database);
+    // Only the probe's own tables, inside live mode's database, are ever dropped.
+    each.query("DROP TABLE IF EXISTS " + tables.distributed);
+    each.query("DROP TABLE IF EXISTS " + tables.local);
     each.query(tables.local_ddl, {{"allow_experimental_low_cardinality_type", "1"}});
     each.query(tables.distributed_ddl, {{"allow_experimental_low_cardinality_type", "1"}});
   }
@@ -126,7 +160,7 @@ LiveProbes measure_live_probes(const scenarios::Scenario& s, const ProbeOptions&
     table->optimize(true, data_end);
     // The other replicas of the first shard catch up before anything is timed.
     for (const std::string& node : s.cluster.placement[0]) {
-      ClickHouseClient replica(servers.clickhouse_http(node), std::chrono::milliseconds(10'000));
+      ClickHouseClient replica(servers.at(node), std::chrono::milliseconds(10'000));
       for (int wait = 0; wait < 120 && count_on(replica, tables.local) < stage; ++wait) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
       }
@@ -140,10 +174,11 @@ LiveProbes measure_live_probes(const scenarios::Scenario& s, const ProbeOptions&
       probe.name = fmt::format("{} @{} rows", q.name, stage);
       probe.sql = workloads::QueryTemplateText(q.sql).expand(data_end, {});
       const std::string local_sql =
-          rename_table(probe.sql, s.table.schema.name, s.table.schema.name + "_local");
+          rename_table(probe.sql, s.table.schema.name, probe_table + "_local");
+      const std::string distributed_sql = rename_table(probe.sql, s.table.schema.name, probe_table);
       log(fmt::format("timing {}", probe.name));
       probe.local_s = median_seconds(options.repeat, [&] { client.query(local_sql); });
-      probe.distributed_s = median_seconds(options.repeat, [&] { client.query(probe.sql); });
+      probe.distributed_s = median_seconds(options.repeat, [&] { client.query(distributed_sql); });
       const engine::QueryResult result =
           engine::Query::prepare(table->schema(), probe.sql)->run(table->active_parts());
       probe.profile = result.profile;

@@ -30,8 +30,8 @@ namespace shardlab::live {
 struct QueryProbe {
   std::string name;
   std::string sql;
-  double local_s = 0;        // the median on one server's local table
-  double distributed_s = 0;  // the median through the Distributed table
+  double local_s = 0;           // the median on one server's local table
+  double distributed_s = 0;     // the median through the Distributed table
   engine::WorkProfile profile;  // the embedded engine's profile of the same query, same rows
   uint64_t groups = 0;          // groups of the answer (the initiator's merge)
 };
@@ -54,13 +54,18 @@ struct LiveProbes {
 
 struct ProbeOptions {
   std::filesystem::path work_dir;  // the servers' directories go under it
+  // An inventory of existing servers (live/inventory.h): probe those, inside the inventory's
+  // database, instead of starting the scenario's cluster on loopback.
+  std::filesystem::path hosts;
   uint64_t rows = 200'000;
   int repeat = 15;
   std::function<void(const std::string&)> log;
 };
 
-// Starts the scenario's cluster on loopback, measures, stops it. Throws InputError for a
-// scenario that cannot be played live (check_playable) and RuntimeError for server failures.
+// Starts the scenario's cluster on loopback (or reaches the inventory's), measures, and stops
+// what it started. The probe's tables stay in the inventory's database for the user to drop. Throws
+// InputError for a scenario that cannot be played live (check_playable) and RuntimeError for server
+// failures.
 LiveProbes measure_live_probes(const scenarios::Scenario& s, const ProbeOptions& options);
 
 }  // namespace shardlab::live

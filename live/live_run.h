@@ -36,7 +36,7 @@ struct LiveOptions {
 
 struct LiveOutcome {
   results::Json summary;
-  results::Json fidelity;  // null without the simulated twin
+  results::Json fidelity;     // null without the simulated twin
   bool answers_match = true;  // every checked answer equal to the embedded engine's
 };
 

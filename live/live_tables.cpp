@@ -21,7 +21,8 @@ size_t find_keyword(const std::string& text, const std::string& word, size_t fro
              std::toupper(static_cast<unsigned char>(word[i]));
     }
     const auto is_word = [&](size_t i) {
-      return i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_');
+      return i < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_');
     };
     if (same && (at == 0 || !is_word(at - 1)) && !is_word(at + word.size())) return at;
   }
@@ -65,7 +66,8 @@ std::string local_statement(const scenarios::Scenario& s, const std::string& loc
   const size_t create = find_keyword(ddl, "TABLE");
   const size_t columns = ddl.find('(', create == std::string::npos ? 0 : create);
   const size_t engine_at = find_keyword(ddl, "ENGINE");
-  const size_t merge_tree = find_keyword(ddl, "MergeTree", engine_at == std::string::npos ? 0 : engine_at);
+  const size_t merge_tree =
+      find_keyword(ddl, "MergeTree", engine_at == std::string::npos ? 0 : engine_at);
   if (create == std::string::npos || columns == std::string::npos ||
       engine_at == std::string::npos || merge_tree == std::string::npos) {
     throw InputError("table.ddl: live mode expects CREATE TABLE name (...) ENGINE = MergeTree ...");
@@ -76,13 +78,14 @@ std::string local_statement(const scenarios::Scenario& s, const std::string& loc
     const size_t close = ddl.find(')', after);
     if (close == std::string::npos) throw InputError("table.ddl: MergeTree( is not closed");
     if (ddl.find_first_not_of(" \t\n", after + 1) != close) {
-      throw InputError("table.ddl: live mode needs the MergeTree() form with PARTITION BY and "
-                       "ORDER BY clauses, not MergeTree(arguments)");
+      throw InputError(
+          "table.ddl: live mode needs the MergeTree() form with PARTITION BY and "
+          "ORDER BY clauses, not MergeTree(arguments)");
     }
     engine_end = close + 1;
   }
-  return "CREATE TABLE " + local + " " + ddl.substr(columns, engine_at - columns) + "ENGINE = " +
-         engine + ddl.substr(engine_end);
+  return "CREATE TABLE " + local + " " + ddl.substr(columns, engine_at - columns) +
+         "ENGINE = " + engine + ddl.substr(engine_end);
 }
 
 }  // namespace
@@ -99,12 +102,16 @@ std::string sql_quote(const std::string& text) {
 std::string sharding_expression(const scenarios::Scenario& s) {
   const scenarios::ShardingConfig& spec = s.cluster.sharding;
   switch (spec.kind) {
-    case ShardingKind::kHash: return spec.key;
+    case ShardingKind::kHash:
+      return spec.key;
     case ShardingKind::kJump:
       return fmt::format("jumpConsistentHash(toUInt64({}), {})", spec.key, s.cluster.shards);
-    case ShardingKind::kRandom: return "rand()";
-    case ShardingKind::kRange: return range_expression(s);
-    case ShardingKind::kList: return list_expression(s);
+    case ShardingKind::kRandom:
+      return "rand()";
+    case ShardingKind::kRange:
+      return range_expression(s);
+    case ShardingKind::kList:
+      return list_expression(s);
   }
   throw InputError("cluster.sharding: unknown kind");
 }
@@ -121,9 +128,10 @@ LiveTables live_tables(const scenarios::Scenario& s, const std::string& database
   t.local = database + "." + name + "_local";
   const bool replicated = s.cluster.replicas > 1;
   const std::string engine =
-      replicated ? fmt::format("ReplicatedMergeTree('/clickhouse/shardlab/{}/{}/{{shard}}/{}', "
-                               "'{{replica}}')",
-                               database, run_id, name)
+      replicated ? fmt::format(
+                       "ReplicatedMergeTree('/clickhouse/shardlab/{}/{}/{{shard}}/{}', "
+                       "'{{replica}}')",
+                       database, run_id, name)
                  : "MergeTree()";
   t.local_ddl = local_statement(s, t.local, engine);
   t.sharding_expression = sharding_expression(s);
@@ -132,9 +140,9 @@ LiveTables live_tables(const scenarios::Scenario& s, const std::string& database
   for (size_t shard = 0; shard < s.cluster.shards; ++shard) {
     t.shard_weights.push_back(weighted && !spec.weights.empty() ? spec.weights[shard] : 1);
   }
-  t.distributed_ddl = fmt::format("CREATE TABLE {} AS {} ENGINE = Distributed({}, {}, {}, {})",
-                                  t.distributed, t.local, cluster_name, database,
-                                  name + "_local", t.sharding_expression);
+  t.distributed_ddl =
+      fmt::format("CREATE TABLE {} AS {} ENGINE = Distributed({}, {}, {}, {})", t.distributed,
+                  t.local, cluster_name, database, name + "_local", t.sharding_expression);
   return t;
 }
 

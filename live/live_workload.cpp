@@ -148,11 +148,11 @@ class InsertPool {
       engine::append_tsv(block.columns, &tsv);
       auto client = clients.find(batch.initiator);
       if (client == clients.end()) {
-        client = clients
-                     .emplace(batch.initiator,
-                              ClickHouseClient(target_.clickhouse.at(batch.initiator),
-                                               kRequestTimeout))
-                     .first;
+        client =
+            clients
+                .emplace(batch.initiator,
+                         ClickHouseClient(target_.clickhouse.at(batch.initiator), kRequestTimeout))
+                .first;
       }
       bool ok = true;
       std::string error;
@@ -407,8 +407,8 @@ void run_faults(const scenarios::Scenario& s, const LiveTarget& target, const Ru
   std::vector<Step> steps;
   for (const scenarios::ScheduledFault& fault : s.faults) {
     for (const std::string& node : fault.targets) {
-      steps.push_back({fault.at.seconds(), node,
-                       fault.kind == "node_crash" ? Step::kKill : Step::kTerminate});
+      steps.push_back(
+          {fault.at.seconds(), node, fault.kind == "node_crash" ? Step::kKill : Step::kTerminate});
       if (fault.duration != scenarios::Duration::max()) {
         steps.push_back({(fault.at + fault.duration).seconds(), node, Step::kStart});
       }
@@ -419,10 +419,24 @@ void run_faults(const scenarios::Scenario& s, const LiveTarget& target, const Ru
   for (const Step& step : steps) {
     if (!clock.sleep_until(step.at_s, stop)) return;
     const double at_s = clock.now_s();
-    switch (step.kind) {
-      case Step::kKill: target.servers->kill(step.node); break;
-      case Step::kTerminate: target.servers->terminate(step.node); break;
-      case Step::kStart: target.servers->start(step.node); break;
+    try {
+      switch (step.kind) {
+        case Step::kKill:
+          target.servers->kill(step.node);
+          break;
+        case Step::kTerminate:
+          target.servers->terminate(step.node);
+          break;
+        case Step::kStart:
+          target.servers->start(step.node);
+          break;
+      }
+    } catch (const std::exception& e) {
+      // A server that does not come back stays down; the run goes on and says so.
+      log(fmt::format("{:.1f} s: {}: {}", at_s, step.node, e.what()));
+      const std::lock_guard<std::mutex> lock(out_mutex);
+      out->faults.push_back({at_s, step.node, "error"});
+      continue;
     }
     const char* event = step.kind == Step::kStart ? "repaired" : "failed";
     log(fmt::format("{:.1f} s: {} {}", at_s, step.node,
@@ -440,8 +454,7 @@ void sample_lag(const scenarios::Scenario& s, const LiveTarget& target, const Ru
   if (s.cluster.replicas < 2) return;
   std::map<std::string, std::unique_ptr<ClickHouseClient>> clients;
   for (const auto& [node, endpoint] : target.clickhouse) {
-    clients[node] =
-        std::make_unique<ClickHouseClient>(endpoint, std::chrono::milliseconds(1000));
+    clients[node] = std::make_unique<ClickHouseClient>(endpoint, std::chrono::milliseconds(1000));
   }
   // A replica that is read-only or lost its ZooKeeper session (after a restart, until its old
   // session expires) is not replicating: it counts as not answering.
@@ -513,8 +526,7 @@ WorkloadMeasurement play_workload(const scenarios::Scenario& s, const LiveTarget
   }
   std::thread faults;
   if (target.servers != nullptr && !s.faults.empty()) {
-    faults = std::thread(
-        [&] { run_faults(s, target, clock, stop, &out, out_mutex, log); });
+    faults = std::thread([&] { run_faults(s, target, clock, stop, &out, out_mutex, log); });
   }
   std::thread lag([&] { sample_lag(s, target, clock, end_s, stop, &out.lag); });
   std::thread progress([&] {

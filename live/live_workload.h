@@ -57,7 +57,7 @@ struct FaultEvent {
 };
 
 struct LagSeries {
-  std::vector<double> time_s;                      // sample instants of the run
+  std::vector<double> time_s;  // sample instants of the run
   // Per node: system.replicas' largest absolute_delay; while the server does not answer, the
   // time since it last did.
   std::map<std::string, std::vector<double>> lag;

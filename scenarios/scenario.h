@@ -115,6 +115,9 @@ struct DistributedSettings {
   bool fallback_to_stale_replicas = true;
   bool prefer_localhost_replica = true;
   bool distributed_group_by_no_merge = false;
+  // max_threads: the cores one shard's subquery may use; 0: the node's cores (ClickHouse's
+  // default, the physical cores).
+  uint32_t max_threads = 0;
   Duration insert_quorum_timeout = Duration::seconds(600);
   // Per partition, from the table's MergeTree SETTINGS (150 / 300 in 18.16): inserts are
   // delayed above the first and refused above the second.

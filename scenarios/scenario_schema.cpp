@@ -81,7 +81,8 @@ const SchemaNode* SchemaBuilder::build() {
                                     {"fallback_to_stale_replicas_for_distributed_queries", v},
                                     {"prefer_localhost_replica", v},
                                     {"distributed_group_by_no_merge", v},
-                                    {"insert_quorum_timeout", v}});
+                                    {"insert_quorum_timeout", v},
+                                    {"max_threads", v}});
   const SchemaNode* cluster =
       map({{"nodes", list(map({{"name", v}, {"type", v}, {"rack", v}}), /*named=*/true)},
            {"shards", v},

@@ -117,6 +117,9 @@ Process CacheTier::round_trip(HostId client, size_t server, uint64_t request_byt
   }
   if (*ok) co_return;
   ++counters_.errors;
+  // A client whose own host is down (a crashed application node) fails alone: ejection is each
+  // client's verdict on the server (libmemcached's auto-eject), and a dead client judges nothing.
+  if (!network_.node_up(client)) co_return;
   co_await sim_.sleep(spec_.connect_timeout);
   if (!s.gutter && !s.ejected) {
     s.ejected = true;

@@ -176,7 +176,17 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   Node& node = *nodes_[replica->node];
   std::vector<Future> work;
   counters_.query_cpu_s += demand.cpu_s;
-  work.push_back(node.compute(demand.cpu_s, "query"));
+  // ClickHouse splits a subquery's parts and granule ranges over up to max_threads threads,
+  // each reading at least kMinGranulesPerThread granules: the work runs as that many equal tasks,
+  // which the node's cores share with everything else running there.
+  const uint64_t limit = spec_.settings.max_threads > 0
+                             ? spec_.settings.max_threads
+                             : static_cast<uint64_t>(node.cpu().cores());
+  const uint64_t threads = std::clamp<uint64_t>(
+      partial.profile.granules_read / kMinGranulesPerThread, 1, std::max<uint64_t>(1, limit));
+  for (uint64_t thread = 0; thread < threads; ++thread) {
+    work.push_back(node.compute(demand.cpu_s / static_cast<double>(threads), "query"));
+  }
   for (const PartRead& read : reads) {
     work.push_back(read_columns(replica->node, replica->shard, read.part, read.profile));
   }

@@ -31,6 +31,12 @@ struct DistributedSettings {
   bool fallback_to_stale_replicas = true;
   bool prefer_localhost_replica = true;
   bool group_by_no_merge = false;  // distributed_group_by_no_merge
+  // The cores one subquery may use (max_threads); 0: the node's cores.
+  uint32_t max_threads = 0;
 };
+
+// A subquery's read is split over threads, each taking at least this many granules of the parts
+// and ranges it reads (ClickHouse's min_marks_for_concurrent_read).
+inline constexpr uint64_t kMinGranulesPerThread = 20;
 
 }  // namespace shardlab::sim::cluster

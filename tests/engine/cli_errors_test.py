@@ -185,6 +185,7 @@ def numeric_flag_checks(t, work):
         "run": [QUICKSTART, "--smoke", "--set", "run.duration=bogus"],
         "sweep": [QUICKSTART, "--smoke", "--grid", "run.duration=bogus"],
         "plan": [QUICKSTART, "--smoke", "--set", "run.duration=bogus"],
+        "live": [QUICKSTART, "--smoke", "--set", "run.duration=bogus"],
         "calibrate": ["--out", os.path.join(work, "no-dir", "c.json")],
     }
     flags = numeric_flags(t.sl)
