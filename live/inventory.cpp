@@ -151,10 +151,15 @@ Inventory parse_inventory(const std::string& yaml, const std::string& source,
   inventory.cluster =
       r.text(root, "cluster", "the name of the cluster in the servers' remote_servers");
   if (root["database"]) inventory.database = r.text(root, "database", "a database name");
-  for (const char c : inventory.database) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
-      r.fail(root["database"], fmt::format("'database': expected letters, digits and _, got '{}'",
-                                           inventory.database));
+  // Both go into SQL statements as identifiers.
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string&>{"cluster", inventory.cluster},
+        {"database", inventory.database}}) {
+    for (const char c : value) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
+        r.fail(root[key],
+               fmt::format("'{}': expected letters, digits and _, got '{}'", key, value));
+      }
     }
   }
   const YAML::Node nodes = root["nodes"];

@@ -29,6 +29,7 @@
 
 #include "base/atomic_file.h"
 #include "base/errors.h"
+#include "plots/markup.h"
 
 namespace shardlab::live {
 namespace fs = std::filesystem;
@@ -73,29 +74,8 @@ void on_interrupt(int) { g_interrupted = 1; }
 
 std::string errno_text(int error) { return std::strerror(error); }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+// Text inside the generated XML configs; HTML's escaping is valid XML.
+std::string xml_escape(std::string_view text) { return plots::html_escape(text); }
 
 // Node names become directory names and XML text; cluster and setting names become XML
 // element names.
