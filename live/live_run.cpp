@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
 #include <cmath>
 #include <fstream>
 #include <optional>
@@ -129,8 +130,8 @@ ReplicaState replica_state(const Endpoint& endpoint, const LiveTables& t) {
         fmt::format("SELECT count(), sum(rows), sum(bytes), countIf(level > 0) FROM system.parts "
                     "WHERE database = {} AND table = {} AND active",
                     sql_quote(t.database), sql_quote(table)));
-    std::sscanf(parts.c_str(), "%lu\t%lu\t%lu\t%lu", &state.parts, &state.rows, &state.bytes,
-                &state.merged_parts);
+    std::sscanf(parts.c_str(), "%" SCNu64 "\t%" SCNu64 "\t%" SCNu64 "\t%" SCNu64, &state.parts,
+                &state.rows, &state.bytes, &state.merged_parts);
     const std::string queue = client.query(fmt::format(
         "SELECT sum(queue_size) FROM system.replicas WHERE database = {}", sql_quote(t.database)));
     state.replication_queue = std::strtoull(queue.c_str(), nullptr, 10);
@@ -146,7 +147,7 @@ uint64_t count_rows(const LiveTarget& target, const std::string& via) {
                        nullptr, 10);
 }
 
-// A node whose server answers, preferring the initiators' order.
+// The first node, by name, whose server answers.
 std::optional<std::string> answering_node(const LiveTarget& target) {
   for (const auto& [node, endpoint] : target.clickhouse) {
     if (ClickHouseClient(endpoint, std::chrono::milliseconds(2000)).ping()) return node;
