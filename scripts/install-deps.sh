@@ -6,7 +6,8 @@ set -euo pipefail
 # rebuilds cheap. clang and its runtime libraries (libFuzzer, the sanitizers) build the fuzz
 # targets (tests/fuzz/); the runtimes are only a recommendation of clang, hence named here.
 # memcached is the real server the cache model is checked against (sim/cache/); libmemcached
-# only links the test that checks the model's ketama against the client library's own; nettle
+# links the test that checks the model's ketama against the client library's own, and is live
+# mode's memcached client; nettle
 # gives ketama its MD5. Open MPI runs `shardlab sweep` across machines (mpirun). zookeeper is
 # the coordinator of live mode's replicated cluster; cpp-httplib its HTTP client of ClickHouse.
 packages=(
