@@ -117,6 +117,12 @@ Prediction predict(const WorkProfile& profile, const scenarios::Scenario& s,
 
   // Each template's subquery on its largest shard, and the mean subquery on a node.
   const double speed = type.cpu_speed * scale;
+  // A subquery runs on up to max_threads of the node's cores (as in the simulator); the profile
+  // does not say how many granules each template reads, so large ones are assumed, which small
+  // queries do not need: their subquery is short either way.
+  const uint32_t max_threads = s.cluster.settings.max_threads;
+  const double threads = static_cast<double>(
+      std::max(1, max_threads > 0 ? std::min(static_cast<int>(max_threads), type.cores) : type.cores));
   std::vector<double> service;
   double weighted = 0;
   double rates = 0;
@@ -125,7 +131,7 @@ Prediction predict(const WorkProfile& profile, const scenarios::Scenario& s,
     const double shard_read = t.disk_bytes * data_ratio / shape.shards * uncached;
     // A replica computes and reads at once (the simulator overlaps them): the longer one counts.
     const double subquery = t.max_shard_over_mean *
-                            std::max(shard_work / speed,
+                            std::max(shard_work / speed / threads,
                                      shard_read / (type.disk.read_bytes_per_s * scale));
     service.push_back(subquery + t.initiator_cpu_s / speed);
     weighted += t.rate_per_s * shard_work / speed;

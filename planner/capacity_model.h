@@ -14,7 +14,8 @@
 //     window, times the growth), split over the shards; disk reads only for the share of a
 //     node's data that does not fit in half its memory (the page cache holds the rest).
 // Utilisation is that load over the busiest node's capacity. A query's latency is its critical
-// path (the largest shard's subquery, at the profile's skew, plus the initiator's merge) plus
+// path (the largest shard's subquery, at the profile's skew and spread over max_threads cores,
+// plus the initiator's merge) plus
 // the wait for a core: an M/G/c queue per node (c = cores) with Erlang C's waiting probability
 // and the Allen-Cunneen approximation (arrivals Poisson, service coefficient of variation 1), the
 // wait given waiting exponential, and the p99 of a query taken over its `shards` parallel waits.
