@@ -35,18 +35,16 @@ void flatten(const Json& value, const std::string& path, std::map<std::string, d
   }
 }
 
-// Settings and labels, not results: equal on both sides by construction.
+// A result to compare, not a setting or label (equal on both sides by construction).
 bool is_result(const std::string& name) {
-  for (const char* prefix :
-       {"cluster.", "seed", "speed", "simulated_s", "faults.", "shards.", "queries_run."}) {
-    if (name.rfind(prefix, 0) == 0) {
-      // Rows per shard are results; the shard numbers are labels.
-      if (std::string(prefix) == "shards.") {
-        return name.size() > 5 && name.compare(name.size() - 5, 5, ".rows") == 0 &&
-               name.find("replicas") == std::string::npos;
-      }
-      return std::string(prefix) == "queries_run.";
-    }
+  const auto starts_with = [&name](std::string_view prefix) { return name.rfind(prefix, 0) == 0; };
+  // Of the shards, the rows each holds; their numbers and sizes are labels or engine-specific.
+  if (starts_with("shards.")) {
+    return name.size() > 5 && name.compare(name.size() - 5, 5, ".rows") == 0 &&
+           name.find("replicas") == std::string::npos;
+  }
+  for (const std::string_view setting : {"cluster.", "seed", "speed", "simulated_s", "faults."}) {
+    if (starts_with(setting)) return false;
   }
   return name.find(".target_s") == std::string::npos;
 }
