@@ -281,8 +281,13 @@ class TemplateClients {
       client->initiator = initiators[(*counter)++ % initiators.size()];
       client->arrivals.seed(s_.run.seed * 1'000'003 + std::hash<std::string>{}(q_.name) + c);
       const double mean_gap_s = q_.rate_per_s > 0 ? q_.clients / q_.rate_per_s : 0;
+      // Every connection's parameter seed is drawn before any connection starts drawing
+      // arrivals from the same stream.
+      std::vector<uint64_t> seeds;
       for (int k = 0; k < q_.concurrency; ++k) {
-        const uint64_t seed = client->arrivals() ^ (uint64_t{0x9e3779b97f4a7c15} * (k + 1));
+        seeds.push_back(client->arrivals() ^ (uint64_t{0x9e3779b97f4a7c15} * (k + 1)));
+      }
+      for (const uint64_t seed : seeds) {
         threads_.emplace_back([this, cl = client.get(), mean_gap_s, end_s, &stop, seed] {
           connection(*cl, mean_gap_s, end_s, stop, seed);
         });
