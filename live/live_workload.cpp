@@ -102,9 +102,15 @@ struct Batch {
 // Batches closed by the schedule, sent by a small pool of connections.
 class InsertPool {
  public:
+  // `out` is updated under `out_mutex`, which the run's other threads hold to read it.
   InsertPool(const scenarios::Scenario& s, const LiveTarget& target, const RunClock& clock,
-             WorkloadMeasurement* out)
-      : s_(s), target_(target), clock_(clock), out_(out), settings_(insert_settings(s)) {
+             WorkloadMeasurement* out, std::mutex& out_mutex)
+      : s_(s),
+        target_(target),
+        clock_(clock),
+        out_(out),
+        out_mutex_(out_mutex),
+        settings_(insert_settings(s)) {
     for (int i = 0; i < kInsertWorkers; ++i) workers_.emplace_back([this] { work(); });
   }
   ~InsertPool() { finish(); }
@@ -163,7 +169,7 @@ class InsertPool {
         error = e.what();
       }
       const double done_s = clock_.now_s();
-      const std::lock_guard<std::mutex> lock(mutex_);
+      const std::lock_guard<std::mutex> lock(out_mutex_);
       if (ok) {
         out_->rows_acknowledged += batch.rows;
         out_->acknowledged_batches.emplace_back(batch.first_row, batch.rows);
@@ -179,6 +185,7 @@ class InsertPool {
   const LiveTarget& target_;
   const RunClock& clock_;
   WorkloadMeasurement* out_;
+  std::mutex& out_mutex_;
   std::map<std::string, std::string> settings_;
   std::mutex mutex_;
   std::condition_variable ready_;
@@ -543,7 +550,7 @@ WorkloadMeasurement play_workload(const scenarios::Scenario& s, const LiveTarget
     }
   });
   {
-    InsertPool pool(s, target, clock, &out);
+    InsertPool pool(s, target, clock, &out, out_mutex);
     run_ingest(s, schedule, clock, end_s, stop, pool, &out, out_mutex);
     clock.sleep_until(end_s, stop);
     stop = true;
