@@ -10,7 +10,10 @@
 2. Bad inventories (--hosts): unknown role, duplicate port, a scenario node outside the
    inventory, an unreachable server: exit code 2 and FILE:LINE:COL (or the address).
 3. A server of the test's own, with a planted table beside live mode's database: after
-   `shardlab live --hosts` it is intact, and live mode's rows are in its own database.
+   `shardlab live --hosts` and `calibrate --live --hosts` it is intact, and live mode's rows are
+   in its own database.
+4. List sharding as a multiIf sharding expression: the real cluster's rows per shard equal the
+   simulator's.
 """
 
 from __future__ import annotations
@@ -107,6 +110,27 @@ def loopback_run(shardlab: str, workdir: Path) -> None:
     check(not left, f"no server of the run is left ({left})")
 
 
+def list_sharding_run(shardlab: str, workdir: Path) -> None:
+    """List sharding becomes a multiIf sharding expression: the real cluster must put exactly the
+    rows the simulator puts on each shard (sync inserts, no faults, so both hold every row)."""
+    scenario = str(ROOT / "scenarios" / "live-loopback.yaml")
+    overrides = ["--smoke", "--variant", "sync", "--set", "run.duration=20min", "--set", "faults=[]",
+                 "--set", "cluster.sharding={kind: list, key: province, lists: "
+                 "[[天津, 吉林, 黑龙江, 浙江, 广东], [北京, 上海]], default_shard: 2}"]
+    live = run(shardlab, "live", scenario, *overrides, "--no-simulation",
+               "--out", str(workdir / "list_live"))
+    simulated = run(shardlab, "run", scenario, *overrides, "--out", str(workdir / "list_sim"))
+    check(live.returncode == 0 and simulated.returncode == 0,
+          f"list sharding: live and run exit 0 (got {live.returncode}, {simulated.returncode}: "
+          f"{live.stderr[-300:]}{simulated.stderr[-300:]})")
+    if live.returncode != 0 or simulated.returncode != 0:
+        return
+    live_rows = [s["rows"] for s in json.loads((workdir / "list_live" / "summary.json").read_text())["shards"]]
+    sim_rows = [s["rows"] for s in json.loads((workdir / "list_sim" / "summary.json").read_text())["shards"]]
+    check(live_rows == sim_rows and sum(live_rows) > 0,
+          f"list sharding: rows per shard live {live_rows} == simulated {sim_rows}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -186,6 +210,7 @@ def main() -> int:
     bad_inventories(args.shardlab, workdir)
     planted_table(args.shardlab, workdir)
     loopback_run(args.shardlab, workdir)
+    list_sharding_run(args.shardlab, workdir)
     print(f"{len(FAILURES)} failure(s)")
     return 1 if FAILURES else 0
 
