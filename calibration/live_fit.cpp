@@ -91,17 +91,25 @@ LiveFit fit_live(const LiveMeasurements& m, const CostCoefficients& engine) {
         engine, q.profile, {"row_passed_s", "row_grouped_s", "group_s", "result_byte_s"}));
     y.push_back(q.local_s);
   }
-  const Eigen::VectorXd beta = fit_terms({ones, scan, aggregation}, y);
+  Eigen::VectorXd beta = fit_terms({ones, scan, aggregation}, y);
   Line query{beta(0), 0, {}};
-  const double scan_factor = beta(1);
-  const double aggregation_factor = beta(2);
+  double scan_factor = beta(1);
+  double aggregation_factor = beta(2);
+  if (scan_factor == 0 || aggregation_factor == 0) {
+    // The probes could not tell the two apart (their work moves together across the probes): a
+    // zero would make that work free. One factor for both, fitted to their sum, instead.
+    std::vector<double> both;
+    for (size_t i = 0; i < scan.size(); ++i) both.push_back(scan[i] + aggregation[i]);
+    beta = fit_terms({ones, both}, y);
+    query.intercept = beta(0);
+    scan_factor = aggregation_factor = beta(1);
+    query.notes.push_back(
+        "subqueries: the probes do not separate scan from aggregation; one factor for both");
+  }
   for (const char* name : kScanWork) *coefficient_by_name(&c, name) *= scan_factor;
   for (const char* name : kAggregationWork) *coefficient_by_name(&c, name) *= aggregation_factor;
   c.query_setup_s = query.intercept + engine.query_setup_s;
-  if (scan_factor == 0) query.notes.push_back("subqueries: no scan cost was found (factor 0)");
-  if (aggregation_factor == 0) {
-    query.notes.push_back("subqueries: no aggregation cost was found (factor 0)");
-  }
+  if (scan_factor == 0) query.notes.push_back("subqueries: no cost per unit of work was found");
 
   // The initiator.
   std::vector<double> overhead;

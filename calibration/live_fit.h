@@ -11,12 +11,14 @@
 //    engine's costs of the query's reading and of its aggregation. Non-negative least squares
 //    weighted by 1 / local_s, so fast and slow probes count alike. The scan coefficients are
 //    multiplied by k_scan, the aggregation ones by k_agg, and query_setup_s grows by setup.
+//    When the probes cannot separate the two (a factor comes out zero), one factor is fitted to
+//    their sum: ClickHouse slower alike at both, rather than aggregation for free.
 //  * The initiator: initiator_query_s grows by the median of distributed_s - local_s.
 //  * Inserts: seconds = c + d * rows over the INSERT sizes. The per-row costs (split, insert,
 //    bytes) are multiplied by d over their engine sum per row; split_batch_s takes c less what
 //    the model already charges per INSERT (parts, and the coordinator's operations).
 //  * Merges and the wire are not probed and keep their engine values.
-// Every term is non-negative; a term the probes cannot see comes out zero and is said so.
+// Every term is non-negative; what the probes could not tell apart is said in the notes.
 #pragma once
 
 #include <nlohmann/json.hpp>
