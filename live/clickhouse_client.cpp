@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-#include <cctype>
 #include <cstdlib>
 
 namespace shardlab::live {
@@ -24,25 +23,6 @@ int error_code_of(const std::string& body) {
   const size_t at = body.find("Code: ");
   if (at == std::string::npos) return -1;
   return std::atoi(body.c_str() + at + 6);
-}
-
-std::string url_encode(const std::string& text) {
-  std::string out;
-  for (const unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-std::string settings_query(const Settings& settings) {
-  std::string out;
-  for (const auto& [name, value] : settings)
-    out += "&" + url_encode(name) + "=" + url_encode(value);
-  return out;
 }
 
 }  // namespace
@@ -71,11 +51,11 @@ ClickHouseClient::ClickHouseClient(Endpoint endpoint, std::chrono::milliseconds 
 ClickHouseClient::~ClickHouseClient() = default;
 ClickHouseClient::ClickHouseClient(ClickHouseClient&&) noexcept = default;
 
-std::string ClickHouseClient::post(const std::string& url_query, const std::string& body,
+std::string ClickHouseClient::post(httplib::Params params, const std::string& body,
                                    const std::string& what) {
-  const std::string database = database_.empty() ? "" : "&database=" + url_encode(database_);
+  if (!database_.empty()) params.emplace("database", database_);
   const httplib::Result result =
-      http_->Post("/?" + url_query + database, body, "text/plain; charset=UTF-8");
+      http_->Post(httplib::append_query_params("/", params), body, "text/plain; charset=UTF-8");
   if (!result) {
     throw ClickHouseError(
         fmt::format("ClickHouse at {} did not answer ({}) to: {}", endpoint_.address(),
@@ -92,13 +72,17 @@ std::string ClickHouseClient::post(const std::string& url_query, const std::stri
 }
 
 std::string ClickHouseClient::query(const std::string& sql, const Settings& settings) {
-  return post("default_format=TabSeparated" + settings_query(settings), sql, first_line(sql));
+  httplib::Params params(settings.begin(), settings.end());
+  params.emplace("default_format", "TabSeparated");
+  return post(std::move(params), sql, first_line(sql));
 }
 
 void ClickHouseClient::insert(const std::string& table, const std::string& tsv,
                               const Settings& settings) {
   const std::string statement = "INSERT INTO " + table + " FORMAT TabSeparated";
-  post("query=" + url_encode(statement) + settings_query(settings), tsv, statement);
+  httplib::Params params(settings.begin(), settings.end());
+  params.emplace("query", statement);
+  post(std::move(params), tsv, statement);
 }
 
 bool ClickHouseClient::ping() {

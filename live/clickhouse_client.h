@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "base/errors.h"
 #include "live/loopback_cluster.h"
@@ -54,7 +55,9 @@ class ClickHouseClient {
   const Endpoint& endpoint() const { return endpoint_; }
 
  private:
-  std::string post(const std::string& url_query, const std::string& body, const std::string& what);
+  // POSTs `body` with `params` (and the database) in the URL.
+  std::string post(std::multimap<std::string, std::string> params, const std::string& body,
+                   const std::string& what);
 
   Endpoint endpoint_;
   std::string database_;

@@ -1,10 +1,6 @@
 #include "live/inventory.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -13,6 +9,7 @@
 
 #include "base/errors.h"
 #include "live/clickhouse_client.h"
+#include "live/text_protocol.h"
 
 namespace shardlab::live {
 
@@ -94,34 +91,6 @@ void require(const Inventory& inventory, const std::string& nodes_where, const s
     throw InputError(fmt::format("{}: '{}' is the scenario's {}, so its role must be {}, not {}",
                                  node->where, name, why, role, node->role));
   }
-}
-
-bool memcached_answers(const Endpoint& endpoint) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(endpoint.host.c_str(), std::to_string(endpoint.port).c_str(), &hints, &found) !=
-      0) {
-    return false;
-  }
-  bool ok = false;
-  for (addrinfo* a = found; a != nullptr && !ok; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-    if (fd < 0) continue;
-    timeval timeout{2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-      const char request[] = "version\r\n";
-      char reply[64] = {};
-      ok = send(fd, request, sizeof request - 1, 0) == sizeof request - 1 &&
-           recv(fd, reply, sizeof reply - 1, 0) > 0 && std::string(reply).rfind("VERSION", 0) == 0;
-    }
-    close(fd);
-  }
-  freeaddrinfo(found);
-  return ok;
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
 #include "live/live_run.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +20,7 @@
 #include "live/live_tables.h"
 #include "live/live_workload.h"
 #include "live/loopback_cluster.h"
+#include "live/text_protocol.h"
 #include "shardlab/engine/query.h"
 #include "shardlab/engine/table.h"
 #include "shardlab/engine/tsv_format.h"
@@ -298,35 +296,6 @@ results::Json check_answers(const scenarios::Scenario& s, const LiveTarget& targ
   return out;
 }
 
-// "stats" of one memcached: get_hits and get_misses.
-std::pair<uint64_t, uint64_t> memcached_gets(const Endpoint& endpoint) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(endpoint.port);
-  inet_pton(AF_INET, endpoint.host.c_str(), &address.sin_addr);
-  timeval timeout{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      send(fd, "stats\r\n", 7, 0) == 7) {
-    char buffer[4096];
-    while (reply.find("END\r\n") == std::string::npos) {
-      const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      reply.append(buffer, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
-  const auto stat = [&reply](const std::string& name) -> uint64_t {
-    const size_t at = reply.find("STAT " + name + " ");
-    return at == std::string::npos
-               ? 0
-               : std::strtoull(reply.c_str() + at + name.size() + 6, nullptr, 10);
-  };
-  return {stat("get_hits"), stat("get_misses")};
-}
-
 void write_lag_csv(const LagSeries& series, const std::filesystem::path& path) {
   std::string text = "time_s";
   for (const auto& [node, values] : series.lag) text += "," + node + ".lag_s";
@@ -488,6 +457,11 @@ void check_playable(const scenarios::Scenario& s, bool own_servers) {
                     s.source));
   }
   if (s.reshard) throw InputError(fmt::format("{}: reshard cannot be played live", s.source));
+  if (s.workload.history_days > 0) {
+    // The twin would start with days of merged history the real cluster does not have.
+    throw InputError(
+        fmt::format("{}: workload.history_days is not played live yet; set it to 0", s.source));
+  }
   if (s.cache) {
     const scenarios::CacheConfig& c = *s.cache;
     if (c.strategy != "ttl") {

@@ -41,8 +41,8 @@ struct LiveOutcome {
 };
 
 // Throws InputError, before anything starts, for what cannot be played live (naming it): faults
-// other than node_crash and process_restart, random faults, resharding, cache strategies other
-// than ttl, and faults against servers that are not ours (--hosts).
+// other than node_crash and process_restart, random faults, resharding, history days, cache
+// strategies other than ttl, and faults against servers that are not ours (--hosts).
 void check_playable(const scenarios::Scenario& s, bool own_servers);
 
 LiveOutcome run_live(const scenarios::Scenario& s, const LiveOptions& options);

@@ -29,6 +29,7 @@
 
 #include "base/atomic_file.h"
 #include "base/errors.h"
+#include "live/text_protocol.h"
 #include "plots/markup.h"
 
 namespace shardlab::live {
@@ -126,32 +127,6 @@ bool port_is_free(uint16_t port) {
                     ::listen(fd, 1) == 0;
   ::close(fd);
   return free;
-}
-
-// Sends `request` on a new connection to 127.0.0.1:port and reads the answer until `complete`
-// accepts it, the peer closes, or a second passes without data. Empty when nothing answers.
-template <typename Complete>
-std::string exchange(uint16_t port, std::string_view request, Complete complete) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return {};
-  const timeval timeout{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  std::string answer;
-  const sockaddr_in address = loopback_address(port);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 &&
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(request.size())) {
-    char buffer[4096];
-    while (!complete(answer)) {
-      const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) break;
-      answer.append(buffer, static_cast<size_t>(got));
-    }
-  }
-  ::close(fd);
-  return answer;
 }
 
 // The last `lines` lines written to `path` from byte `from` on (where this run of the server
@@ -711,7 +686,8 @@ bool LoopbackCluster::Impl::answers(const Server& server) const {
   switch (server.kind) {
     case Kind::kZooKeeper: {
       // `ruok` answers before the server serves; `srvr` reports a Mode only once it does.
-      const std::string answer = exchange(port, "srvr", [](const std::string&) { return false; });
+      const std::string answer =
+          exchange({kLoopback, port}, "srvr", [](const std::string&) { return false; });
       return answer.find("Mode: ") != std::string::npos;
     }
     case Kind::kClickHouse: {
@@ -722,10 +698,7 @@ bool LoopbackCluster::Impl::answers(const Server& server) const {
       return result && result->status == 200 && result->body == "Ok.\n";
     }
     case Kind::kMemcached: {
-      const std::string answer = exchange(port, "version\r\n", [](const std::string& text) {
-        return text.find("\r\n") != std::string::npos;
-      });
-      return answer.rfind("VERSION ", 0) == 0;
+      return memcached_answers({kLoopback, port});
     }
   }
   return false;

@@ -152,6 +152,12 @@ def bad_inventories(shardlab: str, workdir: Path) -> None:
     cases["unreachable"] = (f"cluster: c\nnodes:\n  - {{name: n0, host: 127.0.0.1, port: {port}, "
                             "role: clickhouse}\n", "bad_unreachable.yaml:3:",
                             f"127.0.0.1:{port} does not answer")
+    refused = run(shardlab, "live", str(ROOT / "scenarios" / "live-loopback.yaml"), "--smoke",
+                  "--set", "workload.history_days=1", "--out", str(workdir / "out_history"))
+    check(refused.returncode == 2 and "history_days" in refused.stderr
+          and not (workdir / "out_history" / "servers").exists(),
+          f"history days are refused before any server starts ({refused.returncode}: "
+          f"{refused.stderr.strip()[:200]})")
     for name, (text, where, what) in cases.items():
         path = workdir / f"bad_{name}.yaml"
         path.write_text(text)
