@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 #include "shardlab/engine/query.h"
@@ -19,7 +20,12 @@ results::Json cluster_json(const scenarios::Scenario& s) {
           {"insert_mode", scenarios::insert_mode_name(s.cluster.insert_mode)},
           {"internal_replication", s.cluster.internal_replication},
           {"insert_quorum", s.cluster.insert_quorum},
-          {"load_balancing", scenarios::load_balancing_name(s.cluster.load_balancing)}};
+          {"load_balancing", scenarios::load_balancing_name(s.cluster.load_balancing)},
+          // Whose costs the run charged: a calibration file by name (not its path, which is
+          // this machine's), or the shipped defaults, the embedded engine's own costs.
+          {"calibration", s.hardware.calibration.empty()
+                              ? std::string("engine (shipped defaults)")
+                              : std::filesystem::path(s.hardware.calibration).stem().string()}};
 }
 
 namespace {

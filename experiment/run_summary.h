@@ -44,7 +44,8 @@ inline constexpr double kIngestDelayBound_s = 60.0;
 // which is known only once the run is over.
 results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, Metrics* metrics);
 
-// summary.json's "cluster" section: the cluster as the scenario sets it up.
+// summary.json's "cluster" section: the cluster as the scenario sets it up, and the cost-model
+// calibration it charges.
 results::Json cluster_json(const scenarios::Scenario& s);
 
 // The compressed bytes of one copy of the data: every shard once, on its most current replica.
