@@ -130,6 +130,7 @@ sim::NodeSpec node_spec(const scenarios::Scenario& s, const scenarios::NodeConfi
   const scenarios::NodeType& type = s.hardware.node_types.at(node.type);
   sim::NodeSpec spec;
   spec.name = node.name;
+  spec.machine = node.machine;
   spec.cores = type.cores;
   spec.cpu_speed = type.cpu_speed;
   spec.memory_bytes = type.memory_bytes;

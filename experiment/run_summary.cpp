@@ -168,6 +168,8 @@ results::Json nodes_json(const FinishedRun& run, std::vector<std::pair<const cha
     nodes[node.name()] = {{"cpu", results::json_number(cpu)},
                           {"disk", results::json_number(disk)},
                           {"network", results::json_number(net)}};
+    // Servers sharing a machine report its CPU and disk, the same figures for each of them.
+    if (node.shares_machine()) nodes[node.name()]["machine"] = node.machine().name();
     std::vector<double> cpu_buckets = node.cpu().utilization().buckets(run.finished);
     const std::vector<double> disk_buckets = node.disk().utilization().buckets(run.finished);
     for (double& busy : cpu_buckets) busy /= node.cpu().cores();

@@ -90,6 +90,9 @@ struct NodeConfig {
   std::string name;
   std::string type;
   std::string rack;  // "r0" unless given
+  // Nodes naming the same machine are servers sharing one host's cores, memory, disk and page
+  // cache; empty: a machine of its own.
+  std::string machine;
 };
 
 // The Distributed engine's choices, shared with the simulator (cluster_config/distributed.h).

@@ -62,9 +62,9 @@ NodeType read_node_type(const Field& field) {
   return spec;
 }
 
-// A node of cluster.nodes: a bare name, or a mapping with name, type and rack.
+// A node of cluster.nodes: a bare name, or a mapping with name, type, rack and machine.
 NodeConfig read_node(const Field& field, const HardwareConfig& hardware,
-                     std::vector<Field>* names) {
+                     std::vector<Field>* names, std::optional<Field>* machine_field) {
   NodeConfig node;
   std::vector<std::string> types;
   for (const auto& [type, spec] : hardware.node_types) types.push_back(type);
@@ -82,6 +82,10 @@ NodeConfig read_node(const Field& field, const HardwareConfig& hardware,
       type_field = f;
     }
     if (auto f = map.find("rack")) node.rack = f->name("rack name");
+    if (auto f = map.find("machine")) {
+      node.machine = f->name("machine name");
+      *machine_field = f;
+    }
   }
   if (node.type.empty()) {
     if (types.size() != 1) {
@@ -136,12 +140,26 @@ void read_nodes(const MapReader& map, const HardwareConfig& hardware, ClusterSec
   ClusterConfig& cluster = out->config;
   const Field nodes = map.require("nodes", "a list of nodes such as [n0, n1, n2]");
   std::map<std::string, std::string> seen;
+  std::map<std::string, size_t> first_on_machine;  // machine -> index of its first node
   for (const Field& item : nodes.list("a list of nodes")) {
-    NodeConfig node = read_node(item, hardware, &out->node_names);
+    std::optional<Field> machine_field;
+    NodeConfig node = read_node(item, hardware, &out->node_names, &machine_field);
     const auto [it, inserted] = seen.emplace(node.name, out->node_names.back().where());
     if (!inserted) {
       out->node_names.back().fail(
           fmt::format("duplicate node '{}' (first declared at {})", node.name, it->second));
+    }
+    if (machine_field) {
+      // Servers on one machine share its hardware and its place in the network.
+      const auto [first, new_machine] =
+          first_on_machine.emplace(node.machine, cluster.nodes.size());
+      const NodeConfig& other = cluster.nodes[first->second];
+      if (!new_machine && (other.type != node.type || other.rack != node.rack)) {
+        machine_field->fail(fmt::format(
+            "node '{}' shares machine '{}' with '{}', so it needs the same type and rack "
+            "(type {}, rack {}), got type {}, rack {}",
+            node.name, node.machine, other.name, other.type, other.rack, node.type, node.rack));
+      }
     }
     cluster.nodes.push_back(std::move(node));
   }

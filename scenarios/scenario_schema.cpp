@@ -84,7 +84,7 @@ const SchemaNode* SchemaBuilder::build() {
                                     {"insert_quorum_timeout", v},
                                     {"max_threads", v}});
   const SchemaNode* cluster =
-      map({{"nodes", list(map({{"name", v}, {"type", v}, {"rack", v}}), /*named=*/true)},
+      map({{"nodes", list(map({{"name", v}, {"type", v}, {"rack", v}, {"machine", v}}), /*named=*/true)},
            {"shards", v},
            {"replicas", v},
            {"placement", list(names)},

@@ -33,14 +33,7 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
     first.shards = spec_.shards;
     schemes_.emplace_back(schema_, std::move(first));
   }
-  for (const NodeSpec& node_spec : spec_.nodes) {
-    const std::optional<HostId> host = network_.find_host(node_spec.name);
-    if (!host) {
-      throw InputError(fmt::format("node '{}' is not a host of the network", node_spec.name));
-    }
-    hosts_.push_back(*host);
-    nodes_.push_back(std::make_unique<Node>(sim_, node_spec));
-  }
+  make_nodes();
   process_down_.assign(nodes_.size(), false);
   const std::optional<HostId> coordinator_host = network_.find_host(spec_.coordinator_host);
   if (!coordinator_host) {
@@ -59,6 +52,31 @@ Cluster::Cluster(Simulation& sim, Network& network, ClusterSpec spec, CostModel 
   bytes_received_.assign(nodes_.size(), 0);
   senders_started_.assign(nodes_.size(), false);
   waiters_.resize(total);
+}
+
+void Cluster::make_nodes() {
+  // Servers naming one machine share it; the first one's hardware is the machine's, and the
+  // others must agree, or the scenario meant two machines.
+  std::map<std::string, std::pair<std::shared_ptr<Machine>, const NodeSpec*>> machines;
+  for (const NodeSpec& node_spec : spec_.nodes) {
+    const std::optional<HostId> host = network_.find_host(node_spec.name);
+    if (!host) {
+      throw InputError(fmt::format("node '{}' is not a host of the network", node_spec.name));
+    }
+    hosts_.push_back(*host);
+    if (node_spec.machine.empty()) {
+      nodes_.push_back(std::make_unique<Node>(sim_, node_spec));
+      continue;
+    }
+    auto [it, first] = machines.try_emplace(node_spec.machine);
+    if (first) {
+      it->second = {std::make_shared<Machine>(sim_, node_spec.machine, node_spec), &node_spec};
+    } else if (!same_hardware(node_spec, *it->second.second)) {
+      throw InputError(fmt::format("nodes '{}' and '{}' share machine '{}' but not its hardware",
+                                   it->second.second->name, node_spec.name, node_spec.machine));
+    }
+    nodes_.push_back(std::make_unique<Node>(sim_, node_spec, it->second.first));
+  }
 }
 
 void Cluster::place_shards() {

@@ -51,6 +51,9 @@
 // Crashes (crash_node()): a node loss fails everything running on the node; its replicas stop
 // serving and applying the log until restart; an initiator's async queue is lost unless the crash
 // is a process restart (disk and page cache survive), and the lost rows are counted exactly.
+// Nodes may share a machine (NodeSpec::machine, node.h): then their work competes for its
+// hardware, and a node loss is that server's death alone (kill -9), so its queue survives in
+// the machine's page cache.
 //
 // Lifetime: the cluster's processes reference it. Destroying a Cluster first shuts the
 // simulation down (Simulation::shutdown()), freeing every process.
@@ -393,6 +396,7 @@ class Cluster {
 
   // Construction.
   // Fills in the default placement, checks it, and appends the joining shards' placement.
+  void make_nodes();
   void place_shards();
   // Checks each shard's placement and creates its replicas (their stores) and load balancer.
   void make_replicas();

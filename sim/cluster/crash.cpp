@@ -10,13 +10,16 @@ void Cluster::crash_node(size_t node, CrashKind kind) {
   if (!n.up() || process_down_[node]) return;
   network_.set_node_up(hosts_[node], false);
   if (kind == CrashKind::kNodeLoss) {
+    // On a machine of its own the machine is lost, and with it the queue in its page cache. A
+    // server sharing its machine dies alone (kill -9): the queue's files stay in the machine's
+    // page cache and are sent when the server is back.
+    const bool machine_lost = !n.shares_machine();
     n.crash();
-    lose_queues(node);
+    if (machine_lost) lose_queues(node);
   } else {
     // The server process died: its work in flight fails, the machine keeps disk and cache.
     process_down_[node] = true;
-    n.cpu().fail_all(FaultKind::kNodeDown, spec_.nodes[node].name + " restarted");
-    n.disk().fail_all(FaultKind::kNodeDown, spec_.nodes[node].name + " restarted");
+    n.fail_work(spec_.nodes[node].name + " restarted");
   }
 }
 

@@ -1,21 +1,36 @@
 #include "sim/hw/node.h"
 
+#include <limits>
+
 namespace shardlab::sim {
 
+namespace {
+
+// Handles kept for a crash are pruned of settled ones when the vector would grow.
+void prune_settled(std::vector<Future>& futures) {
+  if (futures.size() >= 64 && futures.size() == futures.capacity()) {
+    std::erase_if(futures, [](const Future& f) { return !f.pending(); });
+  }
+}
+
+}  // namespace
+
+bool same_hardware(const NodeSpec& a, const NodeSpec& b) {
+  return a.cores == b.cores && a.cpu_speed == b.cpu_speed && a.memory_bytes == b.memory_bytes &&
+         a.memory_bytes_per_s == b.memory_bytes_per_s &&
+         a.disk.read_bytes_per_s == b.disk.read_bytes_per_s &&
+         a.disk.write_bytes_per_s == b.disk.write_bytes_per_s && a.disk.latency == b.disk.latency &&
+         a.disk.iops == b.disk.iops && a.page_cache_block_bytes == b.page_cache_block_bytes;
+}
+
 Node::Node(Simulation& sim, NodeSpec spec)
+    : Node(sim, spec, std::make_shared<Machine>(sim, spec.name, spec)) {}
+
+Node::Node(Simulation& sim, NodeSpec spec, std::shared_ptr<Machine> machine)
     : sim_(sim),
       spec_(std::move(spec)),
-      cpu_(sim, spec_.name, spec_.cores, spec_.cpu_speed),
-      disk_(sim, spec_.name, spec_.disk),
-      memory_(spec_.memory_bytes),
-      page_cache_(spec_.memory_bytes, spec_.page_cache_block_bytes),
-      memory_bus_(sim, [this](std::span<FluidActivity> copies) {
-        for (FluidActivity& c : copies) {
-          c.rate = spec_.memory_bytes_per_s / static_cast<double>(copies.size());
-        }
-      }) {
-  memory_.on_available_changed([this](uint64_t available) { page_cache_.set_capacity(available); });
-}
+      machine_(std::move(machine)),
+      server_index_(machine_->add_server()) {}
 
 Future Node::node_down() const {
   Future refused = sim_.make_future();
@@ -23,33 +38,51 @@ Future Node::node_down() const {
   return refused;
 }
 
+Future Node::track(Future work) {
+  if (!shares_machine()) return work;  // a crash takes the whole machine: nothing to sort out
+  prune_settled(work_);
+  work_.push_back(work);
+  return work;
+}
+
+FileId Node::machine_file(FileId file) const {
+  const size_t servers = machine_->servers();
+  if (servers <= 1) return file;
+  SHARDLAB_ASSERT(file <= (std::numeric_limits<FileId>::max() - server_index_) / servers,
+                  "file id {} overflows the page cache's ids on machine {}", file,
+                  machine_->name());
+  return static_cast<FileId>(file * servers + server_index_);
+}
+
 Future Node::compute(double work, std::string_view label) {
-  return up_ ? cpu_.compute(work, label) : node_down();
+  return up_ ? track(machine_->cpu().compute(work, label)) : node_down();
 }
 
 Future Node::read_file(FileId file, uint64_t offset, uint64_t bytes) {
-  if (!up_) return node_down();
-  const PageCache::Access access = page_cache_.read(file, offset, bytes);
-  std::vector<Future> parts;
-  if (access.miss_bytes > 0) parts.push_back(disk_.read(access.miss_bytes));
-  if (access.hit_bytes > 0) parts.push_back(memory_bus_.add(static_cast<double>(access.hit_bytes)));
-  return sim_.all_of(std::move(parts));
+  return up_ ? track(machine_->read_file(machine_file(file), offset, bytes)) : node_down();
 }
 
 Future Node::write_file(FileId file, uint64_t offset, uint64_t bytes) {
-  if (!up_) return node_down();
-  page_cache_.write(file, offset, bytes);
-  return disk_.write(bytes);
+  return up_ ? track(machine_->write_file(machine_file(file), offset, bytes)) : node_down();
 }
 
 Future Node::spawn(Process process) {
-  if (processes_.size() >= 64 && processes_.size() == processes_.capacity()) {
-    std::erase_if(processes_, [](const Future& f) { return !f.pending(); });
-  }
+  prune_settled(processes_);
   Future done = sim_.spawn(std::move(process));
   processes_.push_back(done);
   if (!up_) sim_.interrupt(done, FaultKind::kNodeDown, spec_.name + " is down");
   return done;
+}
+
+void Node::fail_work(const std::string& message) {
+  if (!shares_machine()) {
+    machine_->cpu().fail_all(FaultKind::kNodeDown, message);
+    machine_->disk().fail_all(FaultKind::kNodeDown, message);
+    return;
+  }
+  // Cancelling may settle other handles (an all_of's children); iterate over a copy.
+  const std::vector<Future> work = std::exchange(work_, {});
+  for (const Future& w : work) w.cancel(FaultKind::kNodeDown, message);
 }
 
 void Node::crash() {
@@ -57,20 +90,19 @@ void Node::crash() {
   up_ = false;
   ++crashes_;
   const std::string message = spec_.name + " crashed";
-  cpu_.fail_all(FaultKind::kNodeDown, message);
-  disk_.fail_all(FaultKind::kNodeDown, message);
-  memory_bus_.fail_if([](const FluidActivity&) { return true; }, FaultKind::kNodeDown, message);
-  disk_.set_available(false);
+  if (shares_machine()) {
+    fail_work(message);
+  } else {
+    machine_->power_off(message);
+  }
   for (const Future& process : processes_) sim_.interrupt(process, FaultKind::kNodeDown, message);
   processes_.clear();
-  page_cache_.clear();
-  memory_.wipe();
 }
 
 void Node::restart() {
   if (up_) return;
   up_ = true;
-  disk_.set_available(true);
+  if (!shares_machine()) machine_->power_on();
 }
 
 }  // namespace shardlab::sim

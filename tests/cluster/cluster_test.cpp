@@ -275,6 +275,46 @@ TEST_CASE("async inserts: a node loss loses exactly the rows still queued", "[cl
   CHECK(c.rows_rejected == c.rows_sent - c.rows_acknowledged);
 }
 
+TEST_CASE("async inserts: a server sharing its machine dies alone and its queue survives",
+          "[cluster]") {
+  // n2 and n3 are two servers on one machine; n3 is killed (kill -9), not the machine.
+  Fixture f(2, 1, false, InsertMode::kAsync, [](ClusterSpec& spec) {
+    spec.nodes[2].machine = "box";
+    spec.nodes[3].machine = "box";
+  });
+  REQUIRE(f.cluster->node(3).shares_machine());
+  REQUIRE(&f.cluster->node(3).cpu() == &f.cluster->node(2).cpu());
+  uint64_t acked = 0;
+  struct Client {
+    static Process run(Simulation& sim, Fixture& f, uint64_t* acked) {
+      for (size_t b = 0; b < 40; ++b) {
+        try {
+          co_await f.cluster->insert(3, f.rows(b * 1000, 1000));
+          *acked += 1000;
+        } catch (const SimFault&) {
+        }
+        co_await sim.sleep(Duration::milliseconds(30));
+      }
+    }
+  };
+  f.sim.spawn(Client::run(f.sim, f, &acked));
+  f.sim.run_until(Time::zero() + Duration::milliseconds(555));
+  REQUIRE(f.cluster->queued_rows() > 0);
+  f.cluster->crash_node(3, Cluster::CrashKind::kNodeLoss);
+  CHECK(f.cluster->node(2).up());
+  f.sim.run_until(Time::zero() + Duration::seconds(5));
+  CHECK(f.cluster->queued_rows() > 0);  // held in the machine's page cache, not sent while down
+  f.cluster->restart_node(3);
+  f.sim.run_until(Time::zero() + Duration::seconds(10));
+  const ClusterCounters& c = f.cluster->counters();
+  CHECK(c.rows_lost == 0);
+  CHECK(f.cluster->queued_rows() == 0);
+  uint64_t stored = 0;
+  for (const auto& shard : f.cluster->shard_states()) stored += shard.rows;
+  CHECK(stored == c.rows_acknowledged);
+  CHECK(c.rows_acknowledged == acked);
+}
+
 TEST_CASE("query templates see the simulated clock to the minute", "[cluster][workload]") {
   const int64_t t = dt::days_from_civil(2024, 5, 8) * 86400 + 13 * 3600 + 5 * 60 + 42;
   const auto expand = [t](const std::string& sql) {

@@ -345,6 +345,11 @@ TEST_CASE("scenario: names of nodes, types and hosts", "[scenarios][scenario][er
         "s.yaml:3:28: cluster.nodes.0.type: unknown node type 'bgi' (expected one of: big, "
         "small); did you mean 'big'?");
   CHECK(error_of("hardware: {node_types: {big: {}, small: {}}}\n"
+                 "cluster:\n  nodes: [{name: n0, type: big, machine: m}, "
+                 "{name: n1, type: small, machine: m}]\n  shards: 1\nworkload: {rows: 1}\n") ==
+        "s.yaml:3:79: cluster.nodes.1.machine: node 'n1' shares machine 'm' with 'n0', so it "
+        "needs the same type and rack (type big, rack r0), got type small, rack r0");
+  CHECK(error_of("hardware: {node_types: {big: {}, small: {}}}\n"
                  "cluster:\n  nodes: [n0]\n  shards: 1\nworkload: {rows: 1}\n") ==
         "s.yaml:3:11: cluster.nodes.0: node 'n0' has no type; with several node types each "
         "node needs one (types: big, small)");

@@ -168,6 +168,76 @@ TEST_CASE("node crash: work fails, volatile state is lost, restart recovers", "[
   CHECK(faults.log()[1].at == Time::zero() + 5_s);
 }
 
+TEST_CASE("servers sharing a machine share its cores, disk and page cache; a crash is one "
+          "server's", "[sim][node][faults]") {
+  Simulation sim;
+  NodeSpec spec;
+  spec.name = "n0";
+  spec.machine = "box";
+  spec.cores = 1;
+  spec.disk = test_disk();
+  auto machine = std::make_shared<Machine>(sim, "box", spec);
+  Node a(sim, spec, machine);
+  spec.name = "n1";
+  Node b(sim, spec, machine);
+  Node alone(sim, spec);  // the same hardware, a machine of its own
+  REQUIRE(a.shares_machine());
+  REQUIRE_FALSE(alone.shares_machine());
+  CHECK(&a.cpu() == &b.cpu());
+
+  // One core between two servers: each second of work takes two.
+  int64_t a_done = 0, b_done = 0, alone_done = 0;
+  sim.spawn(timed(sim, a.compute(1.0), a_done));
+  sim.spawn(timed(sim, b.compute(1.0), b_done));
+  sim.spawn(timed(sim, alone.compute(1.0), alone_done));
+  sim.run();
+  CHECK(a_done == 2'000'000'000);
+  CHECK(b_done == 2'000'000'000);
+  CHECK(alone_done == 1'000'000'000);
+
+  // Each server's files are its own in the shared page cache: b reading the id a cached misses.
+  const Time start = sim.now();
+  int64_t a_cold = 0, b_cold = 0, a_warm = 0;
+  sim.spawn(timed(sim, a.read_file(7, 0, 1'000'000), a_cold));
+  sim.run();
+  sim.spawn(timed(sim, b.read_file(7, 0, 1'000'000), b_cold));
+  sim.run();
+  const Time warm_start = sim.now();
+  sim.spawn(timed(sim, a.read_file(7, 0, 1'000'000), a_warm));
+  sim.run();
+  CHECK(a_cold - start.ns() == 11'485'760);  // as on a machine of its own (test above)
+  CHECK(b_cold > a_cold);                     // a miss too, not a hit on a's blocks
+  CHECK(a_warm - warm_start.ns() == 100'000);  // 1 MB at the default 10 GB/s memory bandwidth
+
+  // a crashes: its task and disk read fail; b's carry on, and so do the machine's disk and cache.
+  FaultKind a_fault = FaultKind::kCancelled, a_disk_fault = FaultKind::kCancelled;
+  FaultKind b_fault = FaultKind::kCancelled;
+  int64_t a_end = 0, a_disk_end = 0, b_end = 0;
+  const Time crash_start = sim.now();
+  sim.spawn(timed(sim, a.compute(10.0), a_end, &a_fault));
+  sim.spawn(timed(sim, a.read_file(8, 0, 1'000'000'000), a_disk_end, &a_disk_fault));
+  sim.spawn(timed(sim, b.compute(10.0), b_end, &b_fault));
+  sim.schedule_at(crash_start + 1_s, [&a] { a.crash(); });
+  sim.run();
+  CHECK(a_fault == FaultKind::kNodeDown);
+  CHECK(a_end - crash_start.ns() == 1'000'000'000);
+  CHECK(a_disk_fault == FaultKind::kNodeDown);
+  CHECK(a_disk_end - crash_start.ns() == 1'000'000'000);
+  CHECK(b_fault == FaultKind::kCancelled);  // untouched: it finished
+  // Half a core for 1 s, then the whole core for the 9.5 s of work left.
+  CHECK(b_end - crash_start.ns() == 10'500'000'000);
+  CHECK_FALSE(a.up());
+  CHECK(b.up());
+  CHECK(a.page_cache().used_bytes() > 0);  // the machine's cache survives a server's death
+  CHECK(a.compute(1.0).fault() == FaultKind::kNodeDown);
+  a.restart();
+  int64_t again = 0;
+  const Time restart_start = sim.now();
+  sim.spawn(timed(sim, a.compute(1.0), again));
+  sim.run();
+  CHECK(again - restart_start.ns() == 1'000'000'000);
+}
+
 TEST_CASE("random outages are reproducible per component and seed", "[sim][faults]") {
   auto outages = [](uint64_t seed, bool extra_component) {
     Simulation sim(seed);
