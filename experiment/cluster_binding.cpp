@@ -54,6 +54,7 @@ cl::DistributedSettings distributed_settings(const scenarios::Scenario& s) {
   out.prefer_localhost_replica = d.prefer_localhost_replica;
   out.group_by_no_merge = d.distributed_group_by_no_merge;
   out.max_threads = d.max_threads;
+  out.max_memory_usage = d.max_memory_usage;
   return out;
 }
 

@@ -273,6 +273,8 @@ results::Json summarize(const FinishedRun& run, const ReshardOutcome* reshard, M
   summary["queries_run"] = {{"count", c.queries},          {"errors", c.query_errors},
                             {"failovers", c.failovers},    {"shard_failures", c.shard_failures},
                             {"shards_pruned", c.shards_pruned},
+                            {"memory_errors", c.memory_refusals},
+                            {"peak_memory_bytes", c.peak_query_memory_bytes},
                             {"memo_hits", c.memo_hits},    {"memo_misses", c.memo_misses}};
   return summary;
 }

@@ -65,6 +65,7 @@ std::map<std::string, std::string> profile_settings(const scenarios::Scenario& s
       {"distributed_directory_monitor_sleep_time_ms", ms(d.directory_monitor_sleep_time)},
       {"distributed_group_by_no_merge", d.distributed_group_by_no_merge ? "1" : "0"},
       {"max_threads", std::to_string(d.max_threads > 0 ? d.max_threads : kServerCores)},
+      {"max_memory_usage", std::to_string(d.max_memory_usage)},
   };
 }
 

@@ -121,6 +121,8 @@ struct DistributedSettings {
   // max_threads: the cores one shard's subquery may use; 0: the node's cores (ClickHouse's
   // default, the physical cores).
   uint32_t max_threads = 0;
+  // max_memory_usage: the memory one query may hold on one server; 0: no limit.
+  uint64_t max_memory_usage = 10'000'000'000;
   Duration insert_quorum_timeout = Duration::seconds(600);
   // Per partition, from the table's MergeTree SETTINGS (150 / 300 in 18.16): inserts are
   // delayed above the first and refused above the second.

@@ -404,6 +404,7 @@ DistributedSettings read_settings(const Field& field, const TableConfig& table) 
   }
   if (auto f = map.find("insert_quorum_timeout")) s.insert_quorum_timeout = f->duration(one_ns);
   if (auto f = map.find("max_threads")) s.max_threads = static_cast<uint32_t>(f->count(0, 1024));
+  if (auto f = map.find("max_memory_usage")) s.max_memory_usage = f->bytes(0);
   s.parts_to_delay_insert = table.schema.settings.parts_to_delay_insert;
   s.parts_to_throw_insert = table.schema.settings.parts_to_throw_insert;
   return s;

@@ -82,7 +82,8 @@ const SchemaNode* SchemaBuilder::build() {
                                     {"prefer_localhost_replica", v},
                                     {"distributed_group_by_no_merge", v},
                                     {"insert_quorum_timeout", v},
-                                    {"max_threads", v}});
+                                    {"max_threads", v},
+                                    {"max_memory_usage", v}});
   const SchemaNode* cluster =
       map({{"nodes", list(map({{"name", v}, {"type", v}, {"rack", v}, {"machine", v}}), /*named=*/true)},
            {"shards", v},

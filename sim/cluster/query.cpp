@@ -6,6 +6,7 @@
 
 #include "base/errors.h"
 #include "sim/cluster/cluster.h"
+#include "sim/cluster/query_memory.h"
 #include "sim/cluster/replica_store.h"
 
 namespace shardlab::sim::cluster {
@@ -92,6 +93,8 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
       groups += p.aggregate ? p.aggregate->groups() : 0;
       rows_merged += p.rows.empty() ? 0 : p.rows.front().rows;
     }
+    // The shards' partial states, held until the merge is done.
+    const MemoryClaim merge_memory = claim_query_memory(initiator, initiator_memory_bytes(partials));
     engine::QueryResult result;
     if (spec_.settings.group_by_no_merge) {
       result = concatenate_shards(*query, std::move(partials), visited);
@@ -105,10 +108,33 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     co_await nodes_[initiator]->compute(merge_cpu, "merge results");
     answer->result = std::move(result);
     answer->latency = sim_.now() - start;
-  } catch (const SimFault&) {
+  } catch (const SimFault& fault) {
     ++counters_.query_errors;
+    if (fault.kind() == FaultKind::kRefused) ++counters_.memory_refusals;
     throw;
   }
+}
+
+MemoryClaim Cluster::claim_query_memory(size_t node, uint64_t bytes) {
+  counters_.peak_query_memory_bytes = std::max(counters_.peak_query_memory_bytes, bytes);
+  const auto gib = [](uint64_t b) { return static_cast<double>(b) / 0x1.0p30; };
+  const uint64_t limit = spec_.settings.max_memory_usage;
+  if (limit > 0 && bytes > limit) {
+    throw SimFault(FaultKind::kRefused,
+                   fmt::format("{}: Memory limit (for query) exceeded: would use {:.2f} GiB, "
+                               "maximum: {:.2f} GiB",
+                               spec_.nodes[node].name, gib(bytes), gib(limit)));
+  }
+  Memory& memory = nodes_[node]->memory();
+  MemoryClaim claim = memory.try_claim(bytes);
+  if (!claim && bytes > 0) {
+    throw SimFault(FaultKind::kRefused,
+                   fmt::format("{}: out of memory: the query would use {:.2f} GiB, {:.2f} GiB "
+                               "of the machine's {:.2f} GiB are held",
+                               spec_.nodes[node].name, gib(bytes), gib(memory.claimed()),
+                               gib(memory.capacity())));
+  }
+  return claim;
 }
 
 std::vector<size_t> Cluster::replica_order(size_t initiator, size_t shard) {
@@ -145,7 +171,9 @@ Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Quer
         co_await sim_.spawn(run_on_replica(initiator, replica, query, out));
         co_return;
       } catch (const SimFault& fault) {
-        if (fault.kind() == FaultKind::kCancelled) throw;
+        // A memory refusal is the query's own: the server answered with an exception, which
+        // ClickHouse does not retry on another replica.
+        if (fault.kind() == FaultKind::kCancelled || fault.kind() == FaultKind::kRefused) throw;
         balancer.record_error(r, sim_.now());
         ++counters_.failovers;
         break;  // the replica failed mid-query: on to the next one
@@ -184,6 +212,8 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
                              : static_cast<uint64_t>(node.cpu().cores());
   const uint64_t threads = std::clamp<uint64_t>(
       partial.profile.granules_read / kMinGranulesPerThread, 1, std::max<uint64_t>(1, limit));
+  const MemoryClaim memory =
+      claim_query_memory(replica->node, subquery_memory_bytes(partial, threads));
   for (uint64_t thread = 0; thread < threads; ++thread) {
     work.push_back(node.compute(demand.cpu_s / static_cast<double>(threads), "query"));
   }

@@ -33,6 +33,9 @@ struct DistributedSettings {
   bool group_by_no_merge = false;  // distributed_group_by_no_merge
   // The cores one subquery may use (max_threads); 0: the node's cores.
   uint32_t max_threads = 0;
+  // The memory one query may hold on one server (max_memory_usage; 0: no limit). 10 GB is
+  // 18.16's shipped users.xml.
+  uint64_t max_memory_usage = 10'000'000'000;
 };
 
 // A subquery's read is split over threads, each taking at least this many granules of the parts

@@ -195,6 +195,62 @@ TEST_CASE("replicated shards: replicas converge by fetching, queries fail over a
   CHECK(f.cluster->max_replica_lag() > Duration::seconds(1));
 }
 
+TEST_CASE("query memory: held from the machine while it runs, refused past max_memory_usage",
+          "[cluster][memory]") {
+  // Two shards of two replicas: a refused subquery must not be retried on the other replica.
+  uint64_t limit = 0;
+  auto make = [&limit](uint64_t memory_bytes) {
+    return std::make_unique<Fixture>(2, 2, true, InsertMode::kSync, [&](ClusterSpec& spec) {
+      spec.settings.max_memory_usage = limit;
+      for (NodeSpec& node : spec.nodes) node.memory_bytes = memory_bytes;
+    });
+  };
+  const std::string sql =
+      "SELECT user_id, count() AS c FROM user_behavior GROUP BY user_id ORDER BY c DESC, user_id "
+      "LIMIT 3";
+  auto run = [&sql](Fixture& f, bool* failed) {
+    uint64_t acked = 0;
+    f.sim.spawn(client(f.sim, f, 8, 5000, Duration::milliseconds(100), &acked));
+    f.sim.run_until(Time::zero() + Duration::seconds(20));
+    auto query = engine::Query::prepare(f.cluster->schema(), sql);
+    QueryAnswer answer;
+    f.sim.spawn(ask(*f.cluster, 1, query.get(), &answer, failed));
+    f.sim.run_until(f.sim.now() + Duration::seconds(10));
+    // Every claim is released when the query ends, answered or not.
+    CHECK(f.cluster->node(0).memory().claimed() == 0);
+    return answer;
+  };
+
+  // Unlimited: the answer, and what the query held — at least the shards' GROUP BY states of
+  // tens of thousands of users, at most what the whole rows are.
+  auto free = make(uint64_t{32} << 30);
+  bool failed = false;
+  const QueryAnswer answer = run(*free, &failed);
+  REQUIRE_FALSE(failed);
+  CHECK(tsv(answer.result) == single_node_answer(*free, sql, 40'000));
+  const uint64_t peak = free->cluster->counters().peak_query_memory_bytes;
+  CHECK(peak > 200'000);
+  CHECK(peak < 200'000'000);
+  CHECK(free->cluster->counters().memory_refusals == 0);
+
+  // A limit below what it holds: refused, counted once, and no replica tried in vain.
+  limit = peak / 2;
+  auto limited = make(uint64_t{32} << 30);
+  failed = false;
+  run(*limited, &failed);
+  CHECK(failed);
+  CHECK(limited->cluster->counters().memory_refusals == 1);
+  CHECK(limited->cluster->counters().failovers == 0);
+
+  // No limit, but a machine too small for the query next to nothing else: refused as well.
+  limit = 0;
+  auto small = make(peak / 4);
+  failed = false;
+  run(*small, &failed);
+  CHECK(failed);
+  CHECK(small->cluster->counters().memory_refusals == 1);
+}
+
 TEST_CASE("a damaged part is detached and fetched again from a peer", "[cluster][repair]") {
   // One shard, replicas on n0 and n1; queries go to the first replica (n0) while it is up.
   Fixture f(1, 2, true, InsertMode::kSync,

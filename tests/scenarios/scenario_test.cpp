@@ -294,7 +294,7 @@ TEST_CASE("scenario: types, ranges and units", "[scenarios][scenario][errors]") 
         "distributed_replica_error_half_life, skip_unavailable_shards, "
         "max_replica_delay_for_distributed_queries, "
         "fallback_to_stale_replicas_for_distributed_queries, prefer_localhost_replica, "
-        "distributed_group_by_no_merge, insert_quorum_timeout, max_threads); write "
+        "distributed_group_by_no_merge, insert_quorum_timeout, max_threads, max_memory_usage); write "
         "'connect_timeout_with_failover' with a unit in the value, e.g. "
         "connect_timeout_with_failover: 50ms");
   CHECK(error_of(with_cluster("  settings: {insert_quorum_timeout: 10G}\n")) ==

@@ -1,0 +1,36 @@
+// What a query holds in memory on one server, as ClickHouse's per-query MemoryTracker counts it,
+// estimated from the engine's real partial results. The cluster claims it from the server's
+// machine (sim/hw/memory.h) for as long as the work runs, so big queries squeeze the page cache,
+// and refuses the query when it exceeds max_memory_usage or the machine's free memory.
+//
+// On a replica, a subquery holds:
+//   * its aggregation state: each of its threads builds a hash table of its own before they are
+//     merged, and each sees most groups once it has read many rows, so threads × the engine's
+//     state for the shard (Aggregator::memory_bytes()); a query without GROUP BY state holds its
+//     candidate rows instead (ORDER BY ... LIMIT);
+//   * its read buffers: per thread, one compressed buffer per column read (max_read_buffer_size,
+//     1 MiB, or the column's bytes if fewer) and one decompressed block of max_block_size (65536)
+//     rows of the columns read.
+// On the initiator, the merge holds every shard's partial state (the answer it makes is at most
+// their size).
+//
+// The estimate is made when the work starts and held whole until it ends: ClickHouse's tracker
+// grows as the hash tables do, and stops a query when it crosses the limit, partway through.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "shardlab/engine/query.h"
+
+namespace shardlab::sim::cluster {
+
+inline constexpr uint64_t kReadBufferBytes = uint64_t{1} << 20;  // max_read_buffer_size
+inline constexpr uint64_t kMaxBlockRows = 65536;                 // max_block_size
+
+// A shard's subquery on its replica, run by `threads` threads.
+uint64_t subquery_memory_bytes(const engine::PartResult& partial, uint64_t threads);
+// The initiator's merge of the shards' partial results.
+uint64_t initiator_memory_bytes(std::span<const engine::PartResult> partials);
+
+}  // namespace shardlab::sim::cluster
