@@ -209,7 +209,9 @@ results::Json work_json(const FinishedRun& run) {
             {"insert", results::json_number(c.insert_cpu_s)},
             {"merge", results::json_number(c.merge_cpu_s)},
             {"query", results::json_number(c.query_cpu_s)},
-            {"initiator", results::json_number(c.initiator_cpu_s)}}},
+            {"initiator", results::json_number(c.initiator_cpu_s)},
+            {"total", results::json_number(c.split_cpu_s + c.insert_cpu_s + c.merge_cpu_s +
+                                           c.query_cpu_s + c.initiator_cpu_s)}}},
           {"disk_read_bytes", read},
           {"disk_written_bytes", written},
           {"network_bytes", sent},

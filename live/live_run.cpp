@@ -426,6 +426,8 @@ results::Json summary_json(const scenarios::Scenario& s, const LiveTarget& targe
         {{"at_s", results::json_number(f.at_s)}, {"target", f.target}, {"event", f.event}});
   }
   summary["faults"] = std::move(faults);
+  if (m.server_cpu_s)
+    summary["work"] = {{"cpu_s", {{"total", results::json_number(*m.server_cpu_s)}}}};
   // As in a simulated run: the queries that reached the cluster (cache hits answer without it).
   uint64_t cache_hits = 0;
   for (const TemplateMeasurement& t : m.templates) cache_hits += t.cache_hits;

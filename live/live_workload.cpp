@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <libmemcached/memcached.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,9 +10,11 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "live/clickhouse_client.h"
@@ -502,6 +505,58 @@ void sample_lag(const scenarios::Scenario& s, const LiveTarget& target, const Ru
   }
 }
 
+// User + system CPU seconds process `pid` has used, from /proc/PID/stat; empty once it is gone.
+std::optional<double> process_cpu_s(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  for (int index = 3; index <= 15 && fields >> field; ++index) {
+    if (index == 14) utime = std::stoull(field);
+    if (index == 15) stime = std::stoull(field);
+  }
+  static const double ticks_per_s = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return static_cast<double>(utime + stime) / ticks_per_s;
+}
+
+// The CPU the servers used from the run's start to its end (see the file comment).
+double sample_server_cpu(const LiveTarget& target, const RunClock& clock, double end_s,
+                         const std::atomic<bool>& stop) {
+  struct Process {
+    pid_t pid = 0;
+    double at_start = 0;  // its CPU when the run (or the process) started
+    double last = 0;      // at its last sample
+  };
+  std::map<std::string, Process> current;
+  double ended = 0;  // the CPU of processes that are gone, up to their last sample
+  const auto sample = [&](bool run_start) {
+    for (const auto& [node, endpoint] : target.clickhouse) {
+      const pid_t pid = target.servers->pid(node);
+      Process& p = current[node];
+      if (pid != p.pid) {
+        ended += p.last - p.at_start;
+        p = Process{pid, 0, 0};
+        // A server running when the run starts counts from here; one started during the run,
+        // from its own start (its restart is part of the run).
+        if (pid != 0 && run_start) p.at_start = p.last = process_cpu_s(pid).value_or(0);
+      }
+      if (pid != 0) p.last = process_cpu_s(pid).value_or(p.last);
+    }
+  };
+  sample(true);
+  for (double t = 1; t < end_s && clock.sleep_until(t, stop); t += 1.0) sample(false);
+  sample(false);
+  double total = ended;
+  for (const auto& [node, p] : current) total += p.last - p.at_start;
+  return total;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> insert_settings(const scenarios::Scenario& s) {
@@ -541,6 +596,10 @@ WorkloadMeasurement play_workload(const scenarios::Scenario& s, const LiveTarget
     faults = std::thread([&] { run_faults(s, target, clock, stop, &out, out_mutex, log); });
   }
   std::thread lag([&] { sample_lag(s, target, clock, end_s, stop, &out.lag); });
+  std::thread cpu;
+  if (target.servers != nullptr) {
+    cpu = std::thread([&] { out.server_cpu_s = sample_server_cpu(target, clock, end_s, stop); });
+  }
   std::thread progress([&] {
     for (double t = 10; t < end_s; t += 10) {
       if (!clock.sleep_until(t, stop)) return;
@@ -559,6 +618,7 @@ WorkloadMeasurement play_workload(const scenarios::Scenario& s, const LiveTarget
   for (auto& t : templates) t->join();
   if (faults.joinable()) faults.join();
   lag.join();
+  if (cpu.joinable()) cpu.join();
   progress.join();
   out.run_s = std::min(end_s, clock.now_s());
   return out;

@@ -18,10 +18,14 @@
 //    after its duration.
 //  * Replica lag: every second, the largest system.replicas.absolute_delay of each server, and
 //    for a server that does not answer the time since it last did.
+//  * Servers' CPU (servers this run started): every second, each clickhouse-server process's
+//    user + system time from /proc; a killed process counts up to its last sample, a restarted
+//    one from its start.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +81,9 @@ struct WorkloadMeasurement {
   std::vector<TemplateMeasurement> templates;
   std::vector<FaultEvent> faults;
   LagSeries lag;
+  // CPU seconds the clickhouse-servers used over the run (user + system, from /proc), across
+  // restarts; only for servers this run started (a LiveTarget with servers).
+  std::optional<double> server_cpu_s;
   std::vector<std::string> insert_errors;  // the first few, for the log
 };
 
