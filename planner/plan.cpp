@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +16,7 @@
 #include "planner/mpi_world.h"
 #include "planner/process_pool.h"
 #include "planner/run_files.h"
+#include "planner/scale_fit.h"
 #include "results/student_t.h"
 #include "scenarios/scenario.h"
 
@@ -359,29 +359,6 @@ class ScreenCorrection {
   }
   std::vector<Sample> samples_;
 };
-
-// Fits value = a + b / scale through the winner's runs at each scale.
-ScaleFit fit_scaling(const std::string& metric, std::vector<std::pair<double, double>> points) {
-  ScaleFit fit;
-  fit.metric = metric;
-  std::erase_if(points, [](const auto& p) { return !std::isfinite(p.second); });
-  fit.points = points;
-  if (points.size() < 2) return fit;
-  Eigen::MatrixXd x(static_cast<Eigen::Index>(points.size()), 2);
-  Eigen::VectorXd y(static_cast<Eigen::Index>(points.size()));
-  for (size_t i = 0; i < points.size(); ++i) {
-    const auto row = static_cast<Eigen::Index>(i);
-    x(row, 0) = 1.0;
-    x(row, 1) = 1.0 / points[i].first;
-    y(row) = points[i].second;
-  }
-  const Eigen::VectorXd coef = x.colPivHouseholderQr().solve(y);
-  fit.a = coef(0);
-  fit.b = coef(1);
-  fit.full_scale = fit.a + fit.b;
-  fit.rms_residual = std::sqrt((x * coef - y).squaredNorm() / static_cast<double>(points.size()));
-  return fit;
-}
 
 }  // namespace
 

@@ -112,7 +112,9 @@ results::Json plan_json(const PlanResult& plan) {
                     {"a", number_or_null(fit.a)},
                     {"b", number_or_null(fit.b)},
                     {"full_scale", number_or_null(fit.full_scale)},
-                    {"rms_residual", number_or_null(fit.rms_residual)}});
+                    {"rms_residual", number_or_null(fit.rms_residual)},
+                    {"bound", fit.bound.empty() ? results::Json() : results::Json(fit.bound)},
+                    {"reliable", fit.reliable}});
   }
   doc["scale_fit"] = std::move(fits);
   results::Json sensitivity = results::Json::array();
@@ -165,16 +167,23 @@ std::string plan_markdown(const PlanResult& plan, bool pareto) {
           "space (more nodes, another node type) or relax a constraint.\n";
   }
   if (!plan.fits.empty()) {
-    md += "\n## How the winner's metrics scale\n\nEach metric fitted as a + b / scale over the "
-          "scales it ran at; the last column is the prediction at full scale.\n\n"
-          "| metric | (scale, value) | a | b | rms residual | full scale |\n|---|---|---|---|---|---|\n";
+    md += fmt::format(
+        "\n## How the winner's metrics scale\n\nEach metric fitted as a + b / scale over the "
+        "scales it ran at, with a, b >= 0 (a: work that grows with the data; b: fixed costs a "
+        "scaled run inflates); the full-scale column is a + b. A fit is marked reliable with at "
+        "least three scales and an rms residual within {:.0f}% of the values; otherwise read the "
+        "full-scale figure as a rough guess and confirm at full scale (`--scale 1`).\n\n"
+        "| metric | (scale, value) | a | b | bound | rms residual | full scale | reliable |\n"
+        "|---|---|---|---|---|---|---|---|\n",
+        kReliableResidual * 100);
     for (const ScaleFit& f : plan.fits) {
       std::string points;
       for (const auto& [scale, value] : f.points) {
         points += fmt::format("{}({}, {})", points.empty() ? "" : " ", scale, figure(value));
       }
-      md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", f.metric, points, figure(f.a),
-                        figure(f.b), figure(f.rms_residual), figure(f.full_scale));
+      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", f.metric, points,
+                        figure(f.a), figure(f.b), f.bound.empty() ? "free" : f.bound,
+                        figure(f.rms_residual), figure(f.full_scale), f.reliable ? "yes" : "no");
     }
   }
   if (!plan.sensitivity.empty()) {

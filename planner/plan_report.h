@@ -48,7 +48,15 @@ struct ScaleFit {
   double b = 0;
   double full_scale = 0;  // a + b
   double rms_residual = 0;
+  // The bound the fit had to hold (a >= 0, b >= 0), when the free fit broke it: "a = 0" or
+  // "b = 0". Empty: the free least-squares fit.
+  std::string bound;
+  // Whether the full-scale figure can be trusted: at least three scales, and the curve within
+  // kReliableResidual of the values (relative rms residual).
+  bool reliable = false;
 };
+
+inline constexpr double kReliableResidual = 0.10;
 
 struct Sensitivity {
   double growth = 1;
