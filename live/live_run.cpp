@@ -297,6 +297,33 @@ results::Json check_answers(const scenarios::Scenario& s, const LiveTarget& targ
   return out;
 }
 
+// The most memory one of the run's template queries held on one server, the initiator's query or
+// a shard's subquery, by each server's own accounting (system.query_log.memory_usage of the
+// queries live mode logged); empty when a server cannot say (no query log, not answering).
+std::optional<uint64_t> peak_query_memory(const LiveTarget& target) {
+  // LIKE needs its own escapes for the prefix's underscores.
+  std::string pattern;
+  for (const char c : query_id_prefix(target.tables)) {
+    if (c == '_' || c == '%' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  uint64_t peak = 0;
+  for (const auto& [node, endpoint] : target.clickhouse) {
+    try {
+      ClickHouseClient client(endpoint, std::chrono::milliseconds(10'000));
+      client.query("SYSTEM FLUSH LOGS");
+      const std::string answer = client.query(
+          fmt::format("SELECT max(memory_usage) FROM system.query_log WHERE type = 2 AND "
+                      "initial_query_id LIKE {}",
+                      sql_quote(pattern + "%")));
+      peak = std::max<uint64_t>(peak, std::stoull(answer));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return peak;
+}
+
 void write_lag_csv(const LagSeries& series, const std::filesystem::path& path) {
   std::string text = "time_s";
   for (const auto& [node, values] : series.lag) text += "," + node + ".lag_s";
@@ -432,6 +459,9 @@ results::Json summary_json(const scenarios::Scenario& s, const LiveTarget& targe
   uint64_t cache_hits = 0;
   for (const TemplateMeasurement& t : m.templates) cache_hits += t.cache_hits;
   summary["queries_run"] = {{"count", count + errors - cache_hits}, {"errors", errors}};
+  if (const std::optional<uint64_t> peak = peak_query_memory(target)) {
+    summary["queries_run"]["peak_memory_bytes"] = *peak;
+  }
   return summary;
 }
 

@@ -263,6 +263,12 @@ class CacheClient {
   memcached_st* memc_;
 };
 
+// Query ids are unique within the run (ClickHouse refuses a running id twice).
+uint64_t next_query_id() {
+  static std::atomic<uint64_t> next{0};
+  return next++;
+}
+
 // One template's clients.
 class TemplateClients {
  public:
@@ -386,7 +392,12 @@ class TemplateClients {
       }
     }
     try {
-      const std::string answer = clickhouse.query(sql);
+      // Logged under an id of this run, so that the servers' memory accounting of the query
+      // and of its shards' subqueries can be read back (query_id_prefix()).
+      const std::string answer = clickhouse.query(
+          sql,
+          {{"log_queries", "1"},
+           {"query_id", fmt::format("{}{}", query_id_prefix(target_.tables), next_query_id())}});
       if (cache && key.size() <= 250) {
         cache->set(key, answer, static_cast<time_t>(s_.cache->ttl.seconds()));
       }
@@ -558,6 +569,8 @@ double sample_server_cpu(const LiveTarget& target, const RunClock& clock, double
 }
 
 }  // namespace
+
+std::string query_id_prefix(const LiveTables& tables) { return tables.database + "-query-"; }
 
 std::map<std::string, std::string> insert_settings(const scenarios::Scenario& s) {
   std::map<std::string, std::string> settings{

@@ -385,13 +385,19 @@ class Cluster {
   Process run_query(size_t initiator, const engine::Query* query, QueryAnswer* answer,
                     const std::vector<bool>* shards);
   std::vector<size_t> replica_order(size_t initiator, size_t shard);
+  // Where a shard's subquery ran and what it held (query_memory.h).
+  struct SubqueryPlace {
+    bool remote = false;        // on another node than the initiator
+    uint64_t memory_bytes = 0;
+  };
   Process run_subquery(size_t initiator, size_t shard, const engine::Query* query,
-                       engine::PartResult* out);
+                       engine::PartResult* out, SubqueryPlace* place);
   // Claims a query's `bytes` on `node` (query_memory.h); throws SimFault(kRefused) past
   // max_memory_usage or the machine's free memory.
   MemoryClaim claim_query_memory(size_t node, uint64_t bytes);
+  // `memory_bytes`: what the subquery held (query_memory.h).
   Process run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
-                         engine::PartResult* out);
+                         engine::PartResult* out, uint64_t* memory_bytes);
   // The replica store's run_query(), its cache statistics added to the counters.
   engine::PartResult execute_on_replica(const Replica& replica, const engine::Query& query,
                                         std::vector<PartRead>* reads);

@@ -76,6 +76,7 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     const size_t serving = active_shards_;
     std::vector<engine::PartResult> partials(serving);
     std::vector<bool> visited(serving, true);
+    std::vector<SubqueryPlace> places(serving);
     std::vector<Future> subqueries;
     for (size_t s = 0; s < serving; ++s) {
       if (shards && s < shards->size() && !(*shards)[s]) {
@@ -84,7 +85,7 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
         ++counters_.shards_pruned;
         continue;
       }
-      subqueries.push_back(sim_.spawn(run_subquery(initiator, s, query, &partials[s])));
+      subqueries.push_back(sim_.spawn(run_subquery(initiator, s, query, &partials[s], &places[s])));
     }
     co_await sim_.all_of(std::move(subqueries));
     uint64_t groups = 0;
@@ -94,7 +95,17 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
       rows_merged += p.rows.empty() ? 0 : p.rows.front().rows;
     }
     // The shards' partial states, held until the merge is done.
-    const MemoryClaim merge_memory = claim_query_memory(initiator, initiator_memory_bytes(partials));
+    // The shards' partial states, held until the merge is done, with what the shards answered
+    // on the initiator itself held: ClickHouse counts a local shard's pipeline in the query's
+    // own memory.
+    uint64_t remote_shards = 0;
+    uint64_t local_bytes = 0;
+    for (const SubqueryPlace& place : places) {
+      remote_shards += place.remote ? 1 : 0;
+      local_bytes += place.remote ? 0 : place.memory_bytes;
+    }
+    const MemoryClaim merge_memory = claim_query_memory(
+        initiator, initiator_memory_bytes(partials, remote_shards) + local_bytes);
     engine::QueryResult result;
     if (spec_.settings.group_by_no_merge) {
       result = concatenate_shards(*query, std::move(partials), visited);
@@ -103,7 +114,8 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
     } else {
       result = query->finish(std::move(partials));
     }
-    const double merge_cpu = cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged);
+    const double merge_cpu =
+        cost_.initiator_merge_cpu(groups, result.profile.result_bytes, rows_merged);
     counters_.initiator_cpu_s += merge_cpu;
     co_await nodes_[initiator]->compute(merge_cpu, "merge results");
     answer->result = std::move(result);
@@ -154,7 +166,7 @@ std::vector<size_t> Cluster::replica_order(size_t initiator, size_t shard) {
 }
 
 Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Query* query,
-                              engine::PartResult* out) {
+                              engine::PartResult* out, SubqueryPlace* place) {
   LoadBalancer& balancer = balancers_[shard];
   for (size_t r : replica_order(initiator, shard)) {
     Replica* replica = replicas_[shard][r].get();
@@ -168,7 +180,8 @@ Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Quer
         continue;
       }
       try {
-        co_await sim_.spawn(run_on_replica(initiator, replica, query, out));
+        co_await sim_.spawn(run_on_replica(initiator, replica, query, out, &place->memory_bytes));
+        place->remote = replica->node != initiator;
         co_return;
       } catch (const SimFault& fault) {
         // A memory refusal is the query's own: the server answered with an exception, which
@@ -190,7 +203,7 @@ Process Cluster::run_subquery(size_t initiator, size_t shard, const engine::Quer
 }
 
 Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
-                                engine::PartResult* out) {
+                                engine::PartResult* out, uint64_t* memory_bytes) {
   const Time start = sim_.now();
   const HostId from = hosts_[initiator];
   const HostId to = hosts_[replica->node];
@@ -207,13 +220,12 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   // ClickHouse splits a subquery's parts and granule ranges over up to max_threads threads,
   // each reading at least kMinGranulesPerThread granules: the work runs as that many equal tasks,
   // which the node's cores share with everything else running there.
-  const uint64_t limit = spec_.settings.max_threads > 0
-                             ? spec_.settings.max_threads
-                             : static_cast<uint64_t>(node.cpu().cores());
+  const uint64_t limit = spec_.settings.max_threads > 0 ? spec_.settings.max_threads
+                                                        : static_cast<uint64_t>(node.cpu().cores());
   const uint64_t threads = std::clamp<uint64_t>(
       partial.profile.granules_read / kMinGranulesPerThread, 1, std::max<uint64_t>(1, limit));
-  const MemoryClaim memory =
-      claim_query_memory(replica->node, subquery_memory_bytes(partial, threads));
+  *memory_bytes = subquery_memory_bytes(partial, threads);
+  const MemoryClaim memory = claim_query_memory(replica->node, *memory_bytes);
   for (uint64_t thread = 0; thread < threads; ++thread) {
     work.push_back(node.compute(demand.cpu_s / static_cast<double>(threads), "query"));
   }

@@ -19,9 +19,7 @@ uint64_t subquery_memory_bytes(const engine::PartResult& partial, uint64_t threa
   threads = std::max<uint64_t>(threads, 1);
   const engine::WorkProfile& profile = partial.profile;
   uint64_t buffers = 0;
-  for (const auto& [column, stats] : profile.columns) {
-    buffers += std::min(kReadBufferBytes, stats.compressed_bytes);
-  }
+  buffers += kReadBufferBytes * profile.columns.size();
   if (profile.rows_read > 0) {
     const uint64_t block_rows =
         std::min(kMaxBlockRows, (profile.rows_read + threads - 1) / threads);
@@ -32,8 +30,9 @@ uint64_t subquery_memory_bytes(const engine::PartResult& partial, uint64_t threa
   return threads * (state_bytes(partial) + buffers);
 }
 
-uint64_t initiator_memory_bytes(std::span<const engine::PartResult> partials) {
-  uint64_t bytes = 0;
+uint64_t initiator_memory_bytes(std::span<const engine::PartResult> partials,
+                                uint64_t remote_shards) {
+  uint64_t bytes = kConnectionBufferBytes * remote_shards;
   for (const engine::PartResult& partial : partials) bytes += state_bytes(partial);
   return bytes;
 }

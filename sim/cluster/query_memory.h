@@ -8,11 +8,19 @@
 //     merged, and each sees most groups once it has read many rows, so threads × the engine's
 //     state for the shard (Aggregator::memory_bytes()); a query without GROUP BY state holds its
 //     candidate rows instead (ORDER BY ... LIMIT);
-//   * its read buffers: per thread, one compressed buffer per column read (max_read_buffer_size,
-//     1 MiB, or the column's bytes if fewer) and one decompressed block of max_block_size (65536)
-//     rows of the columns read.
+//   * its read buffers: per thread, one buffer per column read (max_read_buffer_size, 1 MiB:
+//     ClickHouse sizes it by the column's file, not by the bytes the query reads from it) and
+//     one decompressed block of max_block_size (65536) rows of the columns read.
 // On the initiator, the merge holds every shard's partial state (the answer it makes is at most
-// their size).
+// their size) and, per remote shard, its connection's buffers: four of 1 MiB (read and write,
+// each with its compressed twin). ClickHouse counts a shard answered on the initiator itself in
+// the query's own memory, so the cluster adds those subqueries' figures to the initiator's.
+//
+// Against 18.16's own accounting (system.query_log.memory_usage, one server, 400,000 rows;
+// tests/cluster/query_memory_test.cpp): a point query held 2.7 MB there and 2.3 MB here, a
+// top-10 over 10,000 groups 10.3 MB and 6.3 MB, a GROUP BY over 100,000 users 12.6 MB and
+// 7.3 MB; a Distributed query's initiator with one remote shard 5.2 MB and 4.2 MB. Live mode
+// holds the model against the servers' figures (queries_run.peak_memory_bytes).
 //
 // The estimate is made when the work starts and held whole until it ends: ClickHouse's tracker
 // grows as the hash tables do, and stops a query when it crosses the limit, partway through.
@@ -27,10 +35,13 @@ namespace shardlab::sim::cluster {
 
 inline constexpr uint64_t kReadBufferBytes = uint64_t{1} << 20;  // max_read_buffer_size
 inline constexpr uint64_t kMaxBlockRows = 65536;                 // max_block_size
+inline constexpr uint64_t kConnectionBufferBytes = 4 * kReadBufferBytes;
 
 // A shard's subquery on its replica, run by `threads` threads.
 uint64_t subquery_memory_bytes(const engine::PartResult& partial, uint64_t threads);
-// The initiator's merge of the shards' partial results.
-uint64_t initiator_memory_bytes(std::span<const engine::PartResult> partials);
+// The initiator's merge of the shards' partial results, `remote_shards` of them from other
+// servers.
+uint64_t initiator_memory_bytes(std::span<const engine::PartResult> partials,
+                                uint64_t remote_shards);
 
 }  // namespace shardlab::sim::cluster
