@@ -69,8 +69,9 @@ void calibrate_live(const std::string& scenario_path, const std::string& hosts,
   // The servers' costs do not depend on the run's schedule: the day's rows at full size.
   const scenarios::Scenario s = scenarios::load_scenario(scenario_path, {"run.speed=1"}, false);
   live::ProbeOptions options;
-  options.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() / "shardlab-calibrate-live"
-                                      : std::filesystem::path(work_dir) / "shardlab-calibrate-live";
+  options.work_dir = work_dir.empty()
+                         ? std::filesystem::temp_directory_path() / "shardlab-calibrate-live"
+                         : std::filesystem::path(work_dir) / "shardlab-calibrate-live";
   options.hosts = hosts;
   options.rows = rows;
   options.repeat = static_cast<int>(repeat);
@@ -92,13 +93,27 @@ void calibrate_live(const std::string& scenario_path, const std::string& hosts,
   for (const live::InsertProbe& p : probes.inserts) {
     m.inserts.push_back({p.rows, p.bytes, p.parts, p.seconds});
   }
-  if (s.cluster.replicas > 1) {
-    // The simulated coordinator serves ten operations per inserted block (sim::cluster).
-    m.coordinator_s_per_insert = 10 * s.cluster.coordinator_latency.seconds();
+  // The coordinator: each ZooKeeper operation a server makes is a round trip, so the measured
+  // round trip is the simulated coordinator's latency per operation (its one network round trip
+  // per call, tens of microseconds on a rack, is the error). An insert costs ten of them
+  // (sim::cluster), which the insert's fitted fixed cost must not absorb.
+  nlohmann::ordered_json cluster_facts;
+  const double op_latency_s = probes.zookeeper_round_trip_s > 0
+                                  ? probes.zookeeper_round_trip_s
+                                  : s.cluster.coordinator_latency.seconds();
+  if (s.cluster.replicas > 1) m.coordinator_s_per_insert = 10 * op_latency_s;
+  if (probes.zookeeper_round_trip_s > 0) {
+    cluster_facts["coordinator_latency_s"] = probes.zookeeper_round_trip_s;
   }
   const calibration::LiveFit fit = calibration::fit_live(m, cluster::CostModel::defaults());
   for (const std::string& line : fit.report) fmt::print("{}\n", line);
-  cluster::CostModel(fit.coefficients).save(out, fit.about);
+  if (probes.zookeeper_round_trip_s > 0) {
+    fmt::print(
+        "ZooKeeper round trip from a server: {:.3f} ms (the coordinator's latency per "
+        "operation)\n",
+        probes.zookeeper_round_trip_s * 1e3);
+  }
+  cluster::CostModel(fit.coefficients).save(out, fit.about, cluster_facts);
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "shardlab: calibrate --live: wrote %s (%.0f s)\n", out.c_str(), elapsed);

@@ -188,6 +188,24 @@ LiveProbes measure_live_probes(const scenarios::Scenario& s, const ProbeOptions&
   }
   probes.rows = rows;
 
+  if (s.cluster.replicas > 1) {
+    // system.zookeeper lists a path's children and reads each: on a leaf (the replica's host
+    // node), exactly one getChildren, one round trip.
+    const std::string local_table = tables.local.substr(tables.local.find('.') + 1);
+    std::string replica_path = client.query(
+        fmt::format("SELECT replica_path FROM system.replicas WHERE database = {} AND table = {}",
+                    sql_quote(tables.database), sql_quote(local_table)));
+    replica_path.erase(replica_path.find_last_not_of("\n") + 1);
+    log("timing a ZooKeeper round trip");
+    const double with_zookeeper = median_seconds(options.repeat, [&] {
+      client.query(fmt::format("SELECT count() FROM system.zookeeper WHERE path = {}",
+                               sql_quote(replica_path + "/host")));
+    });
+    const double without = median_seconds(
+        options.repeat, [&] { client.query("SELECT count() FROM system.one WHERE dummy = 0"); });
+    probes.zookeeper_round_trip_s = std::max(0.0, with_zookeeper - without);
+  }
+
   log("timing sync INSERTs");
   const std::map<std::string, std::string> insert = insert_settings(s);
   std::map<std::string, std::string> sync = insert;

@@ -11,6 +11,7 @@
 //    the initiator's merge).
 //  * Sync INSERTs of 100 to 10,000 rows through the Distributed table: the fixed and per-row
 //    cost of an insert, replication included.
+//  * With replicas, one ZooKeeper round trip from a server: the coordinator's latency.
 //
 // Timings are wall time measured here; the servers share this machine's cores and disk, as
 // they do in a live run.
@@ -47,6 +48,9 @@ struct LiveProbes {
   uint64_t rows = 0;
   int repeat = 0;
   double select_one_s = 0;
+  // One ZooKeeper round trip as a server makes it (a getChildren of a leaf through
+  // system.zookeeper, less the same query's cost on system.one); 0 without replicas.
+  double zookeeper_round_trip_s = 0;
   std::vector<QueryProbe> queries;
   std::vector<InsertProbe> inserts;
   std::string server_version;

@@ -70,6 +70,10 @@ struct HardwareConfig {
   // the shipped defaults. The scenario names it relative to its own directory; this path is
   // resolved, so it is absolute or relative to the current directory.
   std::string calibration;
+  // The coordinator's latency per operation the calibration measured (`calibrate --live`:
+  // cluster.coordinator_latency_s in the file); cluster.coordinator.latency, when the scenario
+  // sets it, wins.
+  std::optional<Duration> calibrated_coordinator_latency;
 };
 
 inline constexpr std::string_view kDefaultNodeType = "default";

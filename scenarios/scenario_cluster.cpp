@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "base/errors.h"
 #include "scenarios/scenario_sections.h"
@@ -63,8 +64,8 @@ NodeType read_node_type(const Field& field) {
 }
 
 // A node of cluster.nodes: a bare name, or a mapping with name, type, rack and machine.
-NodeConfig read_node(const Field& field, const HardwareConfig& hardware,
-                     std::vector<Field>* names, std::optional<Field>* machine_field) {
+NodeConfig read_node(const Field& field, const HardwareConfig& hardware, std::vector<Field>* names,
+                     std::optional<Field>* machine_field) {
   NodeConfig node;
   std::vector<std::string> types;
   for (const auto& [type, spec] : hardware.node_types) types.push_back(type);
@@ -105,17 +106,19 @@ std::vector<std::string> read_shard_nodes(const Field& shard, const ClusterConfi
                                           const std::vector<std::string>& names) {
   const std::vector<Field> replicas = shard.list("a list of node names, one per replica");
   if (replicas.size() != cluster.replicas) {
-    shard.fail(fmt::format("expected {} node names (one per replica: cluster.replicas is {}), "
-                           "got {}",
-                           cluster.replicas, cluster.replicas, replicas.size()));
+    shard.fail(
+        fmt::format("expected {} node names (one per replica: cluster.replicas is {}), "
+                    "got {}",
+                    cluster.replicas, cluster.replicas, replicas.size()));
   }
   std::vector<std::string> nodes;
   for (const Field& replica : replicas) {
     const std::string node = replica.choice("node", names);
     if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) {
-      replica.fail(fmt::format("node '{}' already holds a replica of this shard; the replicas "
-                               "of a shard must be on distinct nodes",
-                               node));
+      replica.fail(
+          fmt::format("node '{}' already holds a replica of this shard; the replicas "
+                      "of a shard must be on distinct nodes",
+                      node));
     }
     nodes.push_back(node);
   }
@@ -220,7 +223,10 @@ void read_insert_options(const MapReader& map, ClusterConfig* cluster) {
   }
 }
 
-void read_coordinator(const MapReader& map, ClusterSection* out) {
+void read_coordinator(const MapReader& map, const HardwareConfig& hardware, ClusterSection* out) {
+  if (hardware.calibrated_coordinator_latency) {
+    out->config.coordinator_latency = *hardware.calibrated_coordinator_latency;
+  }
   const std::optional<Field> f = map.find("coordinator");
   if (!f) return;
   const MapReader coordinator = f->map(*schema_at({"cluster"}).field("coordinator"));
@@ -309,8 +315,8 @@ void read_key_and_weights(const MapReader& map, ShardingConfig* spec) {
   if (auto f = map.find("weights")) {
     const std::vector<Field> weights = f->list("a list of whole numbers, one per shard");
     if (weights.size() != spec->shards) {
-      f->fail(fmt::format("expected {} weights (one per shard), got {}", spec->shards,
-                          weights.size()));
+      f->fail(
+          fmt::format("expected {} weights (one per shard), got {}", spec->shards, weights.size()));
     }
     for (const Field& weight : weights) {
       spec->weights.push_back(static_cast<uint32_t>(weight.count(1, 1'000'000)));
@@ -625,6 +631,21 @@ HardwareConfig read_hardware(const MapReader& root, const std::string& scenario_
                             path.string()));
       }
       hardware.calibration = path.lexically_normal().string();
+      // The file's coefficients are checked when a run loads them; its cluster section is the
+      // scenario's business.
+      const nlohmann::json doc = nlohmann::json::parse(probe, nullptr, /*allow_exceptions=*/false);
+      if (doc.is_discarded() || !doc.is_object()) {
+        f->fail(fmt::format("'{}' is not a calibration file: expected a JSON object", text));
+      }
+      if (auto cluster = doc.find("cluster"); cluster != doc.end() && cluster->is_object()) {
+        if (auto latency = cluster->find("coordinator_latency_s"); latency != cluster->end()) {
+          if (!latency->is_number() || latency->get<double>() < 0) {
+            f->fail(
+                fmt::format("'{}': cluster.coordinator_latency_s: expected seconds >= 0", text));
+          }
+          hardware.calibrated_coordinator_latency = Duration::from_seconds(latency->get<double>());
+        }
+      }
     }
   }
   if (hardware.node_types.empty()) hardware.node_types.emplace(kDefaultNodeType, NodeType());
@@ -652,7 +673,7 @@ ClusterSection read_cluster(const MapReader& root, const HardwareConfig& hardwar
     cluster.sharding.shards = 1;
   }
   read_insert_options(map, &cluster);
-  read_coordinator(map, &out);
+  read_coordinator(map, hardware, &out);
   cluster.settings =
       map.has("settings")
           ? read_settings(map.get("settings"), table)

@@ -144,9 +144,11 @@ CostModel CostModel::load(const std::string& path) {
   return CostModel(coefficients_from_json(doc.at("coefficients"), path));
 }
 
-void CostModel::save(const std::string& path, const nlohmann::ordered_json& about) const {
+void CostModel::save(const std::string& path, const nlohmann::ordered_json& about,
+                     const nlohmann::ordered_json& cluster) const {
   nlohmann::ordered_json doc;
   doc["coefficients"] = coefficients_to_json(c_);
+  if (!cluster.is_null()) doc["cluster"] = cluster;
   doc["about"] = about;
   const std::string tmp = path + ".tmp";
   {

@@ -73,8 +73,11 @@ class CostModel {
   // Reads a calibration file (JSON: {"coefficients": {name: value, ...}, ...}). Unknown or
   // missing names and negative values are InputErrors naming the file and the key.
   static CostModel load(const std::string& path);
-  // Writes the coefficients (and `about`, e.g. the machine and fit quality) atomically.
-  void save(const std::string& path, const nlohmann::ordered_json& about) const;
+  // Writes the coefficients (and `about`, e.g. the machine and fit quality) atomically, with
+  // `cluster` (when not null): measured facts of the cluster beyond the cost model, which
+  // scenarios naming the file take (scenarios/README.md, hardware.calibration).
+  void save(const std::string& path, const nlohmann::ordered_json& about,
+            const nlohmann::ordered_json& cluster = nullptr) const;
 
   const CostCoefficients& coefficients() const { return c_; }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "sim/cluster/sharding.h"
 #include "sim/hw/network.h"
 #include "sim/hw/node.h"
+#include "tests/engine/test_util.h"
 
 using shardlab::InputError;
 using namespace shardlab::scenarios;
@@ -839,4 +841,35 @@ TEST_CASE("scenario: the cache tier", "[scenarios][scenario][errors][cache]") {
       "    - {name: q, rate_per_s: 1, sql: 'SELECT count() FROM t WHERE item_id = {user}'}\n";
   CHECK_THAT(error_of(no_user_column),
              Contains("{user} draws values of the column user_id, which the table does not have"));
+}
+
+TEST_CASE("scenario: a calibration's measured coordinator latency, unless the scenario sets one",
+          "[scenarios][scenario]") {
+  shardlab::testing::TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.path() / name) << text;
+    return (dir.path() / name).string();
+  };
+  const std::string measured =
+      write("measured.json", R"({"coefficients": {}, "cluster": {"coordinator_latency_s": 0.0007}})");
+  const std::string plain = write("plain.json", R"({"coefficients": {}})");
+  const auto with = [&](const std::string& file, const std::string& cluster_extra = "") {
+    std::string yaml = "hardware: {calibration: " + file + "}\n" + kMinimal;
+    yaml.insert(yaml.find("workload:"), cluster_extra);
+    return yaml;
+  };
+  CHECK(parse(with(measured)).cluster.coordinator_latency == Duration::microseconds(700));
+  CHECK(parse(with(plain)).cluster.coordinator_latency == Duration::microseconds(300));
+  CHECK(parse(with(measured, "  coordinator: {latency: 1ms}\n")).cluster.coordinator_latency ==
+        Duration::milliseconds(1));
+  CHECK(parse(with(measured), {"cluster.coordinator.latency=2ms"}).cluster.coordinator_latency ==
+        Duration::milliseconds(2));
+  const std::string broken = write("broken.json", R"({"coefficients": )");
+  CHECK_THAT(error_of(with(broken)),
+             StartsWith("s.yaml:1:25: hardware.calibration: '" + broken +
+                        "' is not a calibration file: expected a JSON object"));
+  const std::string negative =
+      write("negative.json", R"({"cluster": {"coordinator_latency_s": -1}})");
+  CHECK_THAT(error_of(with(negative)),
+             Contains("cluster.coordinator_latency_s: expected seconds >= 0"));
 }
