@@ -297,9 +297,9 @@ results::Json check_answers(const scenarios::Scenario& s, const LiveTarget& targ
   return out;
 }
 
-// The most memory one of the run's template queries held on one server, the initiator's query or
-// a shard's subquery, by each server's own accounting (system.query_log.memory_usage of the
-// queries live mode logged); empty when a server cannot say (no query log, not answering).
+// The most memory one of the run's logged template queries (one in eight) held on one server,
+// the initiator's query or a shard's subquery, by each server's own accounting
+// (system.query_log.memory_usage); empty when a server cannot say (no query log, not answering).
 std::optional<uint64_t> peak_query_memory(const LiveTarget& target) {
   // LIKE needs its own escapes for the prefix's underscores.
   std::string pattern;

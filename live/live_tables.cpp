@@ -124,6 +124,7 @@ LiveTables live_tables(const scenarios::Scenario& s, const std::string& database
   LiveTables t;
   const std::string& name = s.table.schema.name;
   t.database = database;
+  t.run_id = run_id;
   t.distributed = database + "." + name;
   t.local = database + "." + name + "_local";
   const bool replicated = s.cluster.replicas > 1;

@@ -31,6 +31,7 @@ struct LiveTables {
   std::string distributed_ddl;
   std::string sharding_expression;
   std::vector<uint32_t> shard_weights;  // what remote_servers must say, per shard
+  std::string run_id;                   // unique to the run (ZooKeeper paths, query ids)
 };
 
 // `run_id` makes the ZooKeeper path unique to this run, so replicas of an earlier run never

@@ -263,6 +263,9 @@ class CacheClient {
   memcached_st* memc_;
 };
 
+// Template queries logged to system.query_log: one in this many.
+constexpr uint64_t kLoggedQueryEvery = 8;
+
 // Query ids are unique within the run (ClickHouse refuses a running id twice).
 uint64_t next_query_id() {
   static std::atomic<uint64_t> next{0};
@@ -392,12 +395,16 @@ class TemplateClients {
       }
     }
     try {
-      // Logged under an id of this run, so that the servers' memory accounting of the query
-      // and of its shards' subqueries can be read back (query_id_prefix()).
-      const std::string answer = clickhouse.query(
-          sql,
-          {{"log_queries", "1"},
-           {"query_id", fmt::format("{}{}", query_id_prefix(target_.tables), next_query_id())}});
+      // One query in kLoggedQueryEvery is logged under an id of this run, so that the servers'
+      // memory accounting of it and of its shards' subqueries can be read back
+      // (query_id_prefix()); logging them all would load the servers with query_log's writes.
+      const uint64_t id = next_query_id();
+      Settings logged;
+      if (id % kLoggedQueryEvery == 0) {
+        logged = {{"log_queries", "1"},
+                  {"query_id", fmt::format("{}{}", query_id_prefix(target_.tables), id)}};
+      }
+      const std::string answer = clickhouse.query(sql, logged);
       if (cache && key.size() <= 250) {
         cache->set(key, answer, static_cast<time_t>(s_.cache->ttl.seconds()));
       }
@@ -570,7 +577,9 @@ double sample_server_cpu(const LiveTarget& target, const RunClock& clock, double
 
 }  // namespace
 
-std::string query_id_prefix(const LiveTables& tables) { return tables.database + "-query-"; }
+std::string query_id_prefix(const LiveTables& tables) {
+  return tables.database + "-" + tables.run_id + "-query-";
+}
 
 std::map<std::string, std::string> insert_settings(const scenarios::Scenario& s) {
   std::map<std::string, std::string> settings{

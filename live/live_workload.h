@@ -92,8 +92,8 @@ struct WorkloadMeasurement {
 WorkloadMeasurement play_workload(const scenarios::Scenario& s, const LiveTarget& target,
                                   const std::function<void(const std::string&)>& log);
 
-// The prefix of the query_id every template query of the run is sent with (with log_queries):
-// system.query_log's initial_query_id finds the queries and their shards' subqueries by it.
+// The prefix of the query_id the run's logged template queries (one in eight, with log_queries)
+// are sent with: system.query_log's initial_query_id finds them and their shards' subqueries.
 std::string query_id_prefix(const LiveTables& tables);
 
 // Insert settings of the scenario: insert_distributed_sync, insert_quorum, and what 18.16

@@ -94,7 +94,6 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
       groups += p.aggregate ? p.aggregate->groups() : 0;
       rows_merged += p.rows.empty() ? 0 : p.rows.front().rows;
     }
-    // The shards' partial states, held until the merge is done.
     // The shards' partial states, held until the merge is done, with what the shards answered
     // on the initiator itself held: ClickHouse counts a local shard's pipeline in the query's
     // own memory.
