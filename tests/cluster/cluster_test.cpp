@@ -97,6 +97,18 @@ Process insert_rows(Fixture& f, uint64_t first, size_t count, uint64_t* acked) {
   *acked += count;
 }
 
+// Forty async inserts of 1,000 rows into n3, 30 ms apart, counting the acknowledged rows.
+Process stream_into_n3(Fixture& f, uint64_t* acked) {
+  for (size_t b = 0; b < 40; ++b) {
+    try {
+      co_await f.cluster->insert(3, f.rows(b * 1000, 1000));
+      *acked += 1000;
+    } catch (const SimFault&) {
+    }
+    co_await f.sim.sleep(Duration::milliseconds(30));
+  }
+}
+
 std::string tsv(const engine::QueryResult& result) {
   std::string out;
   engine::append_tsv(result.columns, &out);
@@ -302,20 +314,8 @@ TEST_CASE("without replication a damaged part's rows stay lost", "[cluster][repa
 TEST_CASE("async inserts: a node loss loses exactly the rows still queued", "[cluster]") {
   Fixture f(2, 1, false, InsertMode::kAsync);
   // Insert continuously into n3, which holds no replica, then lose it mid-stream.
-  struct Client {
-    static Process run(Simulation& sim, Fixture& f, uint64_t* acked) {
-      for (size_t b = 0; b < 40; ++b) {
-        try {
-          co_await f.cluster->insert(3, f.rows(b * 1000, 1000));
-          *acked += 1000;
-        } catch (const SimFault&) {
-        }
-        co_await sim.sleep(Duration::milliseconds(30));
-      }
-    }
-  };
   uint64_t acked = 0;
-  f.sim.spawn(Client::run(f.sim, f, &acked));
+  f.sim.spawn(stream_into_n3(f, &acked));
   f.sim.run_until(Time::zero() + Duration::milliseconds(555));
   const uint64_t queued = f.cluster->queued_rows();
   f.cluster->crash_node(3, Cluster::CrashKind::kNodeLoss);
@@ -341,19 +341,7 @@ TEST_CASE("async inserts: a server sharing its machine dies alone and its queue 
   REQUIRE(f.cluster->node(3).shares_machine());
   REQUIRE(&f.cluster->node(3).cpu() == &f.cluster->node(2).cpu());
   uint64_t acked = 0;
-  struct Client {
-    static Process run(Simulation& sim, Fixture& f, uint64_t* acked) {
-      for (size_t b = 0; b < 40; ++b) {
-        try {
-          co_await f.cluster->insert(3, f.rows(b * 1000, 1000));
-          *acked += 1000;
-        } catch (const SimFault&) {
-        }
-        co_await sim.sleep(Duration::milliseconds(30));
-      }
-    }
-  };
-  f.sim.spawn(Client::run(f.sim, f, &acked));
+  f.sim.spawn(stream_into_n3(f, &acked));
   f.sim.run_until(Time::zero() + Duration::milliseconds(555));
   REQUIRE(f.cluster->queued_rows() > 0);
   f.cluster->crash_node(3, Cluster::CrashKind::kNodeLoss);
