@@ -43,10 +43,9 @@
 //   3. The initiator merges the shards' partial results (two-stage aggregation), charging the
 //      merge's CPU; with group_by_no_merge each shard finishes its own and the initiator
 //      concatenates.
-//   Memory (query_memory.h): a subquery holds its threads' aggregation states and read buffers
-//   on its replica's machine while it runs, the initiator the shards' partial states while it
-//   merges; past max_memory_usage, or beyond the machine's free memory, the query fails
-//   (kRefused) and no other replica is tried.
+//   Memory (query_memory.h): a subquery holds its threads' aggregation states and read buffers,
+//   the initiator the shards' partial states while it merges; past max_memory_usage the query
+//   fails (kRefused) and no other replica is tried.
 //
 // Damaged parts (break_parts()): a replica that finds a part damaged detaches it and fetches it
 // again from a peer, as ReplicatedMergeTree does after its part check; until then it answers
@@ -137,7 +136,7 @@ struct ClusterCounters {
   uint64_t failovers = 0;      // replicas tried in vain before one answered
   uint64_t shard_failures = 0; // subqueries no replica of their shard answered: the query failed
                                // though its initiator was up
-  uint64_t memory_refusals = 0;  // queries stopped by max_memory_usage or a machine out of memory
+  uint64_t memory_refusals = 0;  // queries stopped by max_memory_usage
   uint64_t peak_query_memory_bytes = 0;  // the most one query held on one server
   uint64_t shards_pruned = 0;  // shard visits skipped by range or list pruning
   uint64_t parts_fetched = 0;
@@ -392,9 +391,9 @@ class Cluster {
   };
   Process run_subquery(size_t initiator, size_t shard, const engine::Query* query,
                        engine::PartResult* out, SubqueryPlace* place);
-  // Claims a query's `bytes` on `node` (query_memory.h); throws SimFault(kRefused) past
-  // max_memory_usage or the machine's free memory.
-  MemoryClaim claim_query_memory(size_t node, uint64_t bytes);
+  // Counts what a query holds on `node` (query_memory.h); throws SimFault(kRefused) past
+  // max_memory_usage.
+  void account_query_memory(size_t node, uint64_t bytes);
   // `memory_bytes`: what the subquery held (query_memory.h).
   Process run_on_replica(size_t initiator, Replica* replica, const engine::Query* query,
                          engine::PartResult* out, uint64_t* memory_bytes);

@@ -103,8 +103,7 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
       remote_shards += place.remote ? 1 : 0;
       local_bytes += place.remote ? 0 : place.memory_bytes;
     }
-    const MemoryClaim merge_memory = claim_query_memory(
-        initiator, initiator_memory_bytes(partials, remote_shards) + local_bytes);
+    account_query_memory(initiator, initiator_memory_bytes(partials, remote_shards) + local_bytes);
     engine::QueryResult result;
     if (spec_.settings.group_by_no_merge) {
       result = concatenate_shards(*query, std::move(partials), visited);
@@ -126,26 +125,16 @@ Process Cluster::run_query(size_t initiator, const engine::Query* query, QueryAn
   }
 }
 
-MemoryClaim Cluster::claim_query_memory(size_t node, uint64_t bytes) {
+void Cluster::account_query_memory(size_t node, uint64_t bytes) {
   counters_.peak_query_memory_bytes = std::max(counters_.peak_query_memory_bytes, bytes);
-  const auto gib = [](uint64_t b) { return static_cast<double>(b) / 0x1.0p30; };
   const uint64_t limit = spec_.settings.max_memory_usage;
   if (limit > 0 && bytes > limit) {
+    const auto gib = [](uint64_t b) { return static_cast<double>(b) / 0x1.0p30; };
     throw SimFault(FaultKind::kRefused,
                    fmt::format("{}: Memory limit (for query) exceeded: would use {:.2f} GiB, "
                                "maximum: {:.2f} GiB",
                                spec_.nodes[node].name, gib(bytes), gib(limit)));
   }
-  Memory& memory = nodes_[node]->memory();
-  MemoryClaim claim = memory.try_claim(bytes);
-  if (!claim && bytes > 0) {
-    throw SimFault(FaultKind::kRefused,
-                   fmt::format("{}: out of memory: the query would use {:.2f} GiB, {:.2f} GiB "
-                               "of the machine's {:.2f} GiB are held",
-                               spec_.nodes[node].name, gib(bytes), gib(memory.claimed()),
-                               gib(memory.capacity())));
-  }
-  return claim;
 }
 
 std::vector<size_t> Cluster::replica_order(size_t initiator, size_t shard) {
@@ -224,7 +213,7 @@ Process Cluster::run_on_replica(size_t initiator, Replica* replica, const engine
   const uint64_t threads = std::clamp<uint64_t>(
       partial.profile.granules_read / kMinGranulesPerThread, 1, std::max<uint64_t>(1, limit));
   *memory_bytes = subquery_memory_bytes(partial, threads);
-  const MemoryClaim memory = claim_query_memory(replica->node, *memory_bytes);
+  account_query_memory(replica->node, *memory_bytes);
   for (uint64_t thread = 0; thread < threads; ++thread) {
     work.push_back(node.compute(demand.cpu_s / static_cast<double>(threads), "query"));
   }
