@@ -156,12 +156,14 @@ void read_nodes(const MapReader& map, const HardwareConfig& hardware, ClusterSec
       // Servers on one machine share its hardware and its place in the network.
       const auto [first, new_machine] =
           first_on_machine.emplace(node.machine, cluster.nodes.size());
-      const NodeConfig& other = cluster.nodes[first->second];
-      if (!new_machine && (other.type != node.type || other.rack != node.rack)) {
-        machine_field->fail(fmt::format(
-            "node '{}' shares machine '{}' with '{}', so it needs the same type and rack "
-            "(type {}, rack {}), got type {}, rack {}",
-            node.name, node.machine, other.name, other.type, other.rack, node.type, node.rack));
+      if (!new_machine) {
+        const NodeConfig& other = cluster.nodes[first->second];
+        if (other.type != node.type || other.rack != node.rack) {
+          machine_field->fail(fmt::format(
+              "node '{}' shares machine '{}' with '{}', so it needs the same type and rack "
+              "(type {}, rack {}), got type {}, rack {}",
+              node.name, node.machine, other.name, other.type, other.rack, node.type, node.rack));
+        }
       }
     }
     cluster.nodes.push_back(std::move(node));
