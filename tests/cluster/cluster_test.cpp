@@ -211,10 +211,9 @@ TEST_CASE("query memory: counted per server, refused past max_memory_usage",
           "[cluster][memory]") {
   // Two shards of two replicas: a refused subquery must not be retried on the other replica.
   uint64_t limit = 0;
-  auto make = [&limit](uint64_t memory_bytes) {
+  auto make = [&limit] {
     return std::make_unique<Fixture>(2, 2, true, InsertMode::kSync, [&](ClusterSpec& spec) {
       spec.settings.max_memory_usage = limit;
-      for (NodeSpec& node : spec.nodes) node.memory_bytes = memory_bytes;
     });
   };
   const std::string sql =
@@ -235,7 +234,7 @@ TEST_CASE("query memory: counted per server, refused past max_memory_usage",
 
   // Unlimited: the answer, and what the query held — at least the shards' GROUP BY states of
   // tens of thousands of users, at most what the whole rows are.
-  auto free = make(uint64_t{32} << 30);
+  auto free = make();
   bool failed = false;
   const QueryAnswer answer = run(*free, &failed);
   REQUIRE_FALSE(failed);
@@ -247,7 +246,7 @@ TEST_CASE("query memory: counted per server, refused past max_memory_usage",
 
   // A limit below what it holds: refused, counted once, and no replica tried in vain.
   limit = peak / 2;
-  auto limited = make(uint64_t{32} << 30);
+  auto limited = make();
   failed = false;
   run(*limited, &failed);
   CHECK(failed);
